@@ -1,0 +1,102 @@
+// Form errors: messages next to the field they concern, or at the top of the form.
+import { ApiError, problemMessage } from './api.js';
+import { h } from './dom.js';
+
+function normalize(name) {
+  return String(name || '')
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/\.(amount_minor|currency)$/, '')
+    .replace(/^\.+/, '')
+    .toLowerCase();
+}
+
+/** The input a JSON field ("shipping.city", "variants[1].price") names, if the form has one. */
+export function findField(form, field) {
+  if (!field) return null;
+  const want = normalize(field);
+  const controls = Array.from(form.elements).filter((el) => el.name && el.type !== 'submit' && el.type !== 'button');
+  const exact = controls.find((el) => normalize(el.name) === want || normalize(el.dataset.field) === want);
+  if (exact) return exact;
+  // "shipping.city" vs name "city"; "city" vs name "shipping.city".
+  const tail = want.split('.').pop();
+  const byTail = controls.filter((el) => normalize(el.name).split('.').pop() === tail);
+  return byTail.length === 1 ? byTail[0] : null;
+}
+
+function formErrorBox(form) {
+  let box = form.querySelector('[data-role="form-error"]');
+  if (!box) {
+    box = h('div', { class: 'alert alert-error', 'data-role': 'form-error', role: 'alert', tabindex: '-1', hidden: true });
+    form.prepend(box);
+  }
+  return box;
+}
+
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
+    el.removeAttribute('aria-invalid');
+    const errId = el.dataset.errorId;
+    if (errId) {
+      const described = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== errId);
+      if (described.length) el.setAttribute('aria-describedby', described.join(' '));
+      else el.removeAttribute('aria-describedby');
+    }
+  }
+  for (const el of form.querySelectorAll('.field-error')) el.remove();
+  const box = form.querySelector('[data-role="form-error"]');
+  if (box) {
+    box.hidden = true;
+    box.replaceChildren();
+  }
+}
+
+/** Shows `message` under `input` (aria-invalid + aria-describedby). */
+export function showFieldError(input, message) {
+  const errId = `${input.id || input.name.replace(/\W/g, '-')}-error`;
+  input.dataset.errorId = errId;
+  let p = document.getElementById(errId);
+  if (!p) {
+    p = h('p', { class: 'field-error', id: errId, 'data-testid': 'field-error' });
+    const anchor = input.closest('.field') || input;
+    anchor.append(p);
+  }
+  p.textContent = message;
+  input.setAttribute('aria-invalid', 'true');
+  const described = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  if (!described.includes(errId)) described.push(errId);
+  input.setAttribute('aria-describedby', described.join(' '));
+}
+
+/** Shows a message at the top of the form. */
+export function showFormError(form, message, extra) {
+  const box = formErrorBox(form);
+  box.replaceChildren(h('p', null, message), extra || '');
+  box.hidden = false;
+  return box;
+}
+
+/**
+ * Shows an API error where it belongs: next to the field it names (focused), else at the top.
+ * Returns the element that shows it.
+ */
+export function showProblem(form, err, { focus = true } = {}) {
+  const message = problemMessage(err);
+  const input = err instanceof ApiError ? findField(form, err.field) : null;
+  if (input) {
+    showFieldError(input, message);
+    if (focus) input.focus();
+    return input;
+  }
+  const box = showFormError(form, message);
+  if (focus) box.focus();
+  return box;
+}
+
+/** Client-side checks: [{input, message}] -> shows them, focuses the first. True when clean. */
+export function showLocalErrors(errors) {
+  for (const { input, message } of errors) showFieldError(input, message);
+  if (errors.length) errors[0].input.focus();
+  return errors.length === 0;
+}
+
+export const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

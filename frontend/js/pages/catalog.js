@@ -1,0 +1,273 @@
+// Catalog: filters, sort, search and cursor pagination, all kept in the URL.
+import { api, ApiError, problemMessage, query } from '../api.js';
+import { $, h, replace, params, watchImage, movementName, MOVEMENT_VALUES, loadingBlock } from '../dom.js';
+import { clearErrors, showFieldError, showFormError } from '../forms.js';
+import { formatMoney, parseMoneyInput } from '../money.js';
+import { initLayout } from '../layout.js';
+
+const PAGE_SIZE = 12;
+const STORE_CURRENCY = 'USD';
+const SORTS = ['newest', 'price_asc', 'price_desc', 'name_asc'];
+// Page URL keys. Prices are in major units (what people type); the API gets minor units.
+const KEYS = ['q', 'sort', 'brand', 'movement', 'price_from', 'price_to', 'in_stock', 'cursor', 'page'];
+const PREV_KEY = 'ws.catalog.prev';
+
+const searchForm = $('#search-form');
+const filterForm = $('#filter-form');
+const results = $('#results');
+const summary = $('#results-summary');
+const pager = $('#pager');
+const details = $('#filters-details');
+
+function readState() {
+  const p = params();
+  const state = {};
+  for (const key of KEYS) state[key] = (p.get(key) || '').trim();
+  if (!SORTS.includes(state.sort)) state.sort = '';
+  if (state.movement && !MOVEMENT_VALUES.includes(state.movement)) state.movement = '';
+  state.in_stock = state.in_stock === 'true' ? 'true' : '';
+  state.page = /^\d+$/.test(state.page) && Number(state.page) > 1 ? state.page : '';
+  return state;
+}
+
+function stateUrl(state) {
+  const p = new URLSearchParams();
+  for (const key of KEYS) if (state[key]) p.set(key, state[key]);
+  const s = p.toString();
+  return s ? `index.html?${s}` : 'index.html';
+}
+
+/** A key for the filters alone, so "previous page" links are remembered per listing. */
+function listingKey(state) {
+  return KEYS.filter((k) => k !== 'cursor' && k !== 'page').map((k) => `${k}=${state[k]}`).join('&');
+}
+
+function rememberPrev(state, nextCursor) {
+  try {
+    const map = JSON.parse(sessionStorage.getItem(PREV_KEY) || '{}');
+    map[`${listingKey(state)}|${nextCursor}`] = state.cursor || '';
+    sessionStorage.setItem(PREV_KEY, JSON.stringify(map));
+  } catch {
+    // no storage: "previous" falls back to the first page
+  }
+}
+
+function prevCursor(state) {
+  try {
+    const map = JSON.parse(sessionStorage.getItem(PREV_KEY) || '{}');
+    const v = map[`${listingKey(state)}|${state.cursor}`];
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function fillForms(state) {
+  searchForm.elements.q.value = state.q;
+  searchForm.elements.sort.value = state.sort || 'newest';
+  ensureBrandOption(state.brand);
+  filterForm.elements.brand.value = state.brand;
+  filterForm.elements.movement.value = state.movement;
+  filterForm.elements.price_from.value = state.price_from;
+  filterForm.elements.price_to.value = state.price_to;
+  filterForm.elements.in_stock.checked = state.in_stock === 'true';
+  const active = ['brand', 'movement', 'price_from', 'price_to', 'in_stock'].filter((k) => state[k]).length;
+  $('#filters-count').textContent = active ? `(${active} active)` : '';
+}
+
+function ensureBrandOption(brand) {
+  if (!brand) return;
+  const select = filterForm.elements.brand;
+  const exists = Array.from(select.options).some((o) => o.value.toLowerCase() === brand.toLowerCase());
+  if (!exists) select.append(h('option', { value: brand }, brand));
+}
+
+/** Brands for the filter: from the first page of the whole catalog (cached for the session). */
+async function loadBrands() {
+  const CACHE = 'ws.brands';
+  let brands = null;
+  try {
+    const cached = JSON.parse(sessionStorage.getItem(CACHE) || 'null');
+    if (cached && Date.now() - cached.at < 5 * 60 * 1000) brands = cached.brands;
+  } catch {
+    brands = null;
+  }
+  if (!brands) {
+    try {
+      const page = await api('/products?limit=100&sort=name_asc');
+      brands = [...new Set((page.items || []).map((p) => p.brand).filter(Boolean))].sort((a, b) => a.localeCompare(b));
+      sessionStorage.setItem(CACHE, JSON.stringify({ at: Date.now(), brands }));
+    } catch {
+      brands = [];
+    }
+  }
+  const select = filterForm.elements.brand;
+  const current = select.value;
+  const have = new Set(Array.from(select.options).map((o) => o.value.toLowerCase()));
+  for (const b of brands) if (!have.has(b.toLowerCase())) select.append(h('option', { value: b }, b));
+  select.value = current;
+}
+
+function card(product) {
+  const title = `${product.brand} ${product.model}`;
+  const href = `product.html?id=${encodeURIComponent(product.id)}`;
+  const soldOut = product.in_stock === false;
+  return h('li', { class: 'product-card', 'data-testid': 'product-card', 'data-product-id': product.id },
+    h('a', { class: 'product-card-link', href },
+      h('div', { class: 'product-card-media' },
+        watchImage(product.image_url, `${title} watch`, { width: '400', height: '400', loading: 'lazy' }),
+        soldOut ? h('span', { class: 'badge badge-soldout' }, 'Sold out') : null),
+      h('div', { class: 'product-card-body' },
+        h('p', { class: 'product-brand' }, product.brand),
+        h('h3', { class: 'product-model' }, product.model),
+        h('p', { class: 'product-meta' },
+          [movementName(product.movement), product.case_diameter_mm ? `${product.case_diameter_mm} mm` : '', product.case_material]
+            .filter(Boolean).join(' · ')),
+        h('p', { class: 'product-price', 'data-testid': 'product-price' },
+          product.variants && product.variants.length > 1 ? h('span', { class: 'price-from' }, 'From ') : null,
+          formatMoney(product.price_from)))));
+}
+
+function renderPager(state, nextCursor) {
+  const pageNo = Number(state.page || '1');
+  const links = [];
+  if (state.cursor) {
+    const prev = prevCursor(state);
+    const prevState = { ...state, cursor: prev || '', page: prev ? String(Math.max(pageNo - 1, 1)) : '' };
+    if (prevState.page === '1') prevState.page = '';
+    links.push(h('a', { class: 'button button-secondary', href: stateUrl(prevState), rel: 'prev', 'data-nav': '' },
+      prev === null ? 'First page' : 'Previous page'));
+  }
+  links.push(h('span', { class: 'pager-status' }, `Page ${pageNo}`));
+  if (nextCursor) {
+    const nextState = { ...state, cursor: nextCursor, page: String(pageNo + 1) };
+    const next = h('a', { class: 'button button-secondary', href: stateUrl(nextState), rel: 'next', 'data-nav': '', 'data-testid': 'next-page' }, 'Next page');
+    next.addEventListener('click', () => rememberPrev(state, nextCursor));
+    links.push(next);
+  }
+  replace(pager, ...links);
+  pager.hidden = !state.cursor && !nextCursor;
+}
+
+function toApiQuery(state) {
+  const q = {
+    q: state.q, sort: state.sort, brand: state.brand, movement: state.movement,
+    in_stock: state.in_stock, limit: PAGE_SIZE, cursor: state.cursor,
+  };
+  const errors = [];
+  for (const [key, apiKey] of [['price_from', 'min_price'], ['price_to', 'max_price']]) {
+    if (!state[key]) continue;
+    const parsed = parseMoneyInput(state[key], STORE_CURRENCY);
+    if (parsed.error) errors.push({ key, message: parsed.error });
+    else q[apiKey] = parsed.minor;
+  }
+  return { q, errors };
+}
+
+let loadSeq = 0;
+async function load() {
+  const seq = ++loadSeq;
+  const state = readState();
+  fillForms(state);
+  clearErrors(filterForm);
+  clearErrors(searchForm);
+  const { q, errors } = toApiQuery(state);
+  if (errors.length) {
+    for (const e of errors) showFieldError(filterForm.elements[e.key], e.message);
+    details.open = true;
+  }
+  results.setAttribute('aria-busy', 'true');
+  replace(results, loadingBlock('Loading watches…'));
+  summary.textContent = '';
+  let page;
+  try {
+    page = await api(`/products${query(q)}`);
+  } catch (err) {
+    if (seq !== loadSeq) return;
+    results.setAttribute('aria-busy', 'false');
+    pager.hidden = true;
+    const field = err instanceof ApiError ? err.field : '';
+    const input = field && filterForm.querySelector(`[data-field="${field}"], [name="${field}"]`);
+    if (input) {
+      showFieldError(input, problemMessage(err));
+      details.open = true;
+    }
+    if (field === 'cursor') {
+      replace(results, h('div', { class: 'empty-state' }, h('p', null, 'That page of results has expired.'),
+        h('a', { class: 'button button-primary', href: stateUrl({ ...state, cursor: '', page: '' }) }, 'Go to the first page')));
+    } else {
+      replace(results, h('div', { class: 'alert alert-error', role: 'alert' }, h('p', null, problemMessage(err)),
+        h('button', { type: 'button', class: 'button button-secondary', onclick: () => load() }, 'Try again')));
+    }
+    return;
+  }
+  if (seq !== loadSeq) return;
+  results.setAttribute('aria-busy', 'false');
+  const items = (page && page.items) || [];
+  if (!items.length) {
+    const filtered = ['q', 'brand', 'movement', 'price_from', 'price_to', 'in_stock'].some((k) => state[k]);
+    replace(results, h('div', { class: 'empty-state', 'data-testid': 'empty-state' },
+      h('img', { src: 'img/watches/placeholder.svg', alt: '', width: '120', height: '120' }),
+      h('p', { class: 'empty-title' }, state.cursor ? 'No more watches.' : filtered ? 'No watches match these filters.' : 'The catalog is empty for now.'),
+      filtered ? h('a', { class: 'button button-secondary', href: 'index.html' }, 'Clear all filters') : null));
+    summary.textContent = 'No watches found.';
+  } else {
+    replace(results, h('ul', { class: 'product-grid', 'data-testid': 'product-grid' }, items.map(card)));
+    summary.textContent = `Showing ${items.length} watch${items.length === 1 ? '' : 'es'}${state.page ? ` on page ${state.page}` : ''}.`;
+  }
+  renderPager(state, page && page.next_cursor);
+}
+
+function navigate(url) {
+  const here = `${window.location.pathname.split('/').pop() || 'index.html'}${window.location.search}`;
+  if (url !== here) window.history.pushState(null, '', url);
+  return load();
+}
+
+function collect() {
+  const state = {
+    q: searchForm.elements.q.value.trim(),
+    sort: searchForm.elements.sort.value === 'newest' ? '' : searchForm.elements.sort.value,
+    brand: filterForm.elements.brand.value,
+    movement: filterForm.elements.movement.value,
+    price_from: filterForm.elements.price_from.value.trim(),
+    price_to: filterForm.elements.price_to.value.trim(),
+    in_stock: filterForm.elements.in_stock.checked ? 'true' : '',
+    cursor: '', // new filters start from the first page
+    page: '',
+  };
+  return stateUrl(state);
+}
+
+function apply(event) {
+  if (event) event.preventDefault();
+  navigate(collect());
+}
+
+searchForm.addEventListener('submit', apply);
+filterForm.addEventListener('submit', apply);
+for (const el of [searchForm.elements.sort, filterForm.elements.brand, filterForm.elements.movement, filterForm.elements.in_stock]) {
+  el.addEventListener('change', () => apply());
+}
+$('#clear-filters').addEventListener('click', (e) => {
+  e.preventDefault();
+  navigate('index.html');
+});
+pager.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-nav]');
+  if (!a || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+  e.preventDefault();
+  navigate(a.getAttribute('href')).then(() => {
+    summary.setAttribute('tabindex', '-1');
+    summary.focus();
+    window.scrollTo({ top: 0 });
+  });
+});
+window.addEventListener('popstate', () => load());
+
+// Filters open by default on wide screens, folded on phones.
+details.open = window.matchMedia('(min-width: 56rem)').matches;
+
+initLayout('catalog');
+loadBrands().then(() => fillForms(readState()));
+load();

@@ -1,0 +1,253 @@
+// Product page: variant picker (dial / strap / size), price, stock and add to cart.
+import { api, ApiError, problemMessage } from '../api.js';
+import { $, h, replace, params, watchImage, movementName } from '../dom.js';
+import { formatMoney } from '../money.js';
+import { announce, initLayout, setCartCount } from '../layout.js';
+
+const ATTRS = [
+  { key: 'dial_color', label: 'Dial' },
+  { key: 'strap', label: 'Strap' },
+  { key: 'size', label: 'Size' },
+];
+const MAX_QTY = 10;
+
+const root = $('#product-root');
+const productId = params().get('id');
+let product = null;
+let selected = null; // the chosen variant
+const ui = {};
+
+function titleOf(p) {
+  return `${p.brand} ${p.model}`;
+}
+
+function valuesOf(key) {
+  const seen = [];
+  for (const v of product.variants) if (v[key] && !seen.includes(v[key])) seen.push(v[key]);
+  return seen;
+}
+
+/** The variant to show when `key` becomes `value`, keeping the other choices where possible. */
+function resolve(key, value) {
+  const candidates = product.variants.filter((v) => v[key] === value);
+  let best = null;
+  let bestScore = -1;
+  for (const v of candidates) {
+    let score = 0;
+    for (const a of ATTRS) if (a.key !== key && selected && v[a.key] === selected[a.key]) score += 2;
+    if (v.stock > 0) score += 1;
+    if (score > bestScore) {
+      best = v;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function stockText(v) {
+  if (!v || v.stock <= 0) return 'Sold out';
+  if (v.stock <= 3) return `Only ${v.stock} left`;
+  return 'In stock';
+}
+
+function variantLabel(v) {
+  return ATTRS.map((a) => v[a.key]).filter(Boolean).join(' · ');
+}
+
+function render() {
+  document.title = `${titleOf(product)} · Watchstore`;
+  $('#crumb-current').textContent = titleOf(product);
+  const title = titleOf(product);
+
+  ui.price = h('p', { class: 'detail-price', 'data-testid': 'variant-price' });
+  ui.stock = h('p', { class: 'stock-state', 'data-testid': 'stock-state' });
+  ui.sku = h('dd', null);
+  ui.qty = h('select', { id: 'qty', name: 'quantity', 'data-testid': 'quantity' });
+  ui.add = h('button', { type: 'submit', class: 'button button-primary button-wide', 'data-testid': 'add-to-cart' }, 'Add to cart');
+  ui.status = h('div', { class: 'add-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'add-status' });
+  ui.error = h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'add-error', hidden: true });
+
+  const pickers = [];
+  ui.radios = {};
+  for (const attr of ATTRS) {
+    const values = valuesOf(attr.key);
+    if (values.length < 2) continue;
+    const options = values.map((value, i) => {
+      const id = `opt-${attr.key}-${i}`;
+      const input = h('input', { type: 'radio', id, name: attr.key, value, class: 'chip-input' });
+      input.addEventListener('change', () => {
+        if (!input.checked) return;
+        const v = resolve(attr.key, value);
+        if (v) select(v, true);
+      });
+      const note = h('span', { class: 'chip-note' });
+      ui.radios[id] = { input, note, key: attr.key, value };
+      return h('div', { class: 'chip' }, input, h('label', { for: id }, h('span', null, value), note));
+    });
+    pickers.push(h('fieldset', { class: 'picker' },
+      h('legend', null, attr.label, ' ', h('span', { class: 'picker-current', 'data-picker': attr.key })),
+      h('div', { class: 'chips' }, options)));
+  }
+
+  const form = h('form', { class: 'add-form', id: 'add-form', novalidate: true },
+    pickers,
+    h('div', { class: 'add-row' },
+      h('div', { class: 'field field-qty' }, h('label', { for: 'qty' }, 'Quantity'), ui.qty),
+      ui.add),
+    ui.error,
+    ui.status);
+  form.addEventListener('submit', addToCart);
+
+  const specs = [
+    ['Movement', movementName(product.movement)],
+    ['Case diameter', product.case_diameter_mm ? `${product.case_diameter_mm} mm` : ''],
+    ['Case material', product.case_material],
+    ['Water resistance', product.water_resistance_m ? `${product.water_resistance_m} m` : 'Not water resistant'],
+    ['Strap', product.strap],
+    ['Collections', (product.collections || []).join(', ')],
+  ].filter(([, v]) => v);
+  for (const attr of ATTRS) {
+    const values = valuesOf(attr.key);
+    if (values.length === 1) specs.push([attr.label, values[0]]);
+  }
+
+  const description = String(product.description || '').split(/\n\s*\n/).filter((t) => t.trim())
+    .map((t) => h('p', null, t.trim()));
+
+  replace(root,
+    h('article', { class: 'product-detail', 'data-testid': 'product-detail' },
+      h('div', { class: 'product-media' },
+        watchImage(product.image_url, `${title}: ${[product.case_material, product.case_diameter_mm ? `${product.case_diameter_mm} mm` : ''].filter(Boolean).join(', ')} watch`,
+          { width: '640', height: '640' })),
+      h('div', { class: 'product-info' },
+        h('p', { class: 'product-brand' }, product.brand),
+        h('h1', { class: 'detail-title' }, product.model),
+        h('div', { class: 'price-stock' }, ui.price, ui.stock),
+        form,
+        h('section', { class: 'product-about', 'aria-labelledby': 'about-heading' },
+          h('h2', { id: 'about-heading' }, 'About this watch'),
+          description.length ? description : h('p', null, 'No description yet.'),
+          h('dl', { class: 'specs' },
+            specs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
+            h('dt', null, 'Reference'), ui.sku)))));
+  root.setAttribute('aria-busy', 'false');
+}
+
+function select(variant, fromUser) {
+  selected = variant;
+  for (const { input, note, key, value } of Object.values(ui.radios)) {
+    input.checked = variant[key] === value;
+    const target = variant[key] === value ? variant : resolve(key, value);
+    note.textContent = target && target.stock <= 0 ? 'Sold out' : '';
+  }
+  for (const el of root.querySelectorAll('[data-picker]')) {
+    const v = variant[el.dataset.picker];
+    el.textContent = v ? `: ${v}` : '';
+  }
+  ui.price.textContent = formatMoney(variant.price);
+  ui.stock.textContent = stockText(variant);
+  ui.stock.className = `stock-state ${variant.stock <= 0 ? 'is-soldout' : variant.stock <= 3 ? 'is-low' : 'is-available'}`;
+  ui.sku.textContent = variant.sku;
+
+  const soldOut = variant.stock <= 0 || product.active === false;
+  const previous = Number(ui.qty.value) || 1;
+  const max = Math.max(1, Math.min(MAX_QTY, variant.stock));
+  replace(ui.qty, Array.from({ length: max }, (_, i) => h('option', { value: String(i + 1) }, String(i + 1))));
+  ui.qty.value = String(Math.min(previous, max));
+  ui.qty.disabled = soldOut;
+  ui.add.disabled = soldOut;
+  ui.add.textContent = product.active === false ? 'No longer available' : soldOut ? 'Sold out' : 'Add to cart';
+
+  const url = `product.html?id=${encodeURIComponent(product.id)}&variant=${encodeURIComponent(variant.id)}`;
+  window.history.replaceState(null, '', url);
+  if (fromUser) {
+    ui.status.textContent = '';
+    ui.error.hidden = true;
+    announce(`${variantLabel(variant)}: ${formatMoney(variant.price)}, ${stockText(variant)}.`);
+  }
+}
+
+async function fetchProduct() {
+  return api(`/products/${encodeURIComponent(productId)}`);
+}
+
+async function refreshStock() {
+  try {
+    const fresh = await fetchProduct();
+    product = fresh;
+    const again = product.variants.find((v) => v.id === selected.id) || product.variants[0];
+    // Re-render keeps the messages: only the selection state is refreshed.
+    select(again, false);
+  } catch {
+    // keep what we have
+  }
+}
+
+let adding = false;
+async function addToCart(event) {
+  event.preventDefault();
+  if (adding || !selected) return;
+  adding = true;
+  ui.add.disabled = true;
+  ui.error.hidden = true;
+  ui.status.textContent = 'Adding to your cart…';
+  const quantity = Number(ui.qty.value) || 1;
+  try {
+    const cart = await api('/cart/items', { method: 'POST', body: { variant_id: selected.id, quantity } });
+    setCartCount(cart && cart.item_count);
+    replace(ui.status,
+      h('span', { class: 'status-ok' }, `Added ${quantity} × ${titleOf(product)} (${variantLabel(selected)}) to your cart.`), ' ',
+      h('a', { href: 'cart.html', 'data-testid': 'view-cart' }, 'View cart'));
+    ui.add.disabled = false;
+  } catch (err) {
+    ui.status.textContent = '';
+    replace(ui.error, h('p', null, problemMessage(err)));
+    ui.error.hidden = false;
+    if (err instanceof ApiError && err.status === 409) {
+      await refreshStock(); // sold out meanwhile: the button turns into "Sold out"
+    } else {
+      ui.add.disabled = selected.stock <= 0;
+    }
+  } finally {
+    adding = false;
+  }
+}
+
+async function main() {
+  initLayout('product');
+  if (!productId || !/^\d+$/.test(productId)) {
+    notFound();
+    return;
+  }
+  try {
+    product = await fetchProduct();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) notFound();
+    else {
+      root.setAttribute('aria-busy', 'false');
+      replace(root, h('div', { class: 'alert alert-error', role: 'alert' }, h('p', null, problemMessage(err)),
+        h('button', { type: 'button', class: 'button button-secondary', onclick: () => window.location.reload() }, 'Try again')));
+    }
+    return;
+  }
+  if (!product.variants || !product.variants.length) {
+    notFound();
+    return;
+  }
+  render();
+  const wanted = Number(params().get('variant'));
+  const initial = product.variants.find((v) => v.id === wanted)
+    || product.variants.find((v) => v.stock > 0) || product.variants[0];
+  select(initial, false);
+}
+
+function notFound() {
+  root.setAttribute('aria-busy', 'false');
+  $('#crumb-current').textContent = 'Not found';
+  replace(root, h('div', { class: 'empty-state', 'data-testid': 'not-found' },
+    h('h1', null, 'This watch is not available'),
+    h('p', null, 'It may have been sold or removed from the catalog.'),
+    h('a', { class: 'button button-primary', href: 'index.html' }, 'Browse all watches')));
+}
+
+main();

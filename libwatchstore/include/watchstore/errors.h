@@ -1,0 +1,56 @@
+// Errors cross the API as absl::Status values. Beyond the code, a status may
+// carry a stable machine-readable reason ("out_of_stock"), the input field it
+// concerns, and how long to wait before retrying. Bindings map these onto
+// their own error format (RFC 9457 problem details for HTTP).
+#ifndef WATCHSTORE_ERRORS_H_
+#define WATCHSTORE_ERRORS_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace watchstore {
+
+// Stable reasons, one per kind of failure a client can act on.
+namespace reason {
+inline constexpr absl::string_view kValidation = "validation";
+inline constexpr absl::string_view kNotFound = "not_found";
+inline constexpr absl::string_view kUnauthenticated = "unauthenticated";
+inline constexpr absl::string_view kForbidden = "forbidden";
+inline constexpr absl::string_view kInvalidCredentials = "invalid_credentials";
+inline constexpr absl::string_view kThrottled = "throttled";
+inline constexpr absl::string_view kEmailTaken = "email_taken";
+inline constexpr absl::string_view kSkuTaken = "sku_taken";
+inline constexpr absl::string_view kVersionConflict = "version_conflict";
+inline constexpr absl::string_view kOutOfStock = "out_of_stock";
+inline constexpr absl::string_view kNotPurchasable = "not_purchasable";
+inline constexpr absl::string_view kCartEmpty = "cart_empty";
+inline constexpr absl::string_view kCartLimit = "cart_limit";
+inline constexpr absl::string_view kIdempotencyMismatch = "idempotency_key_reused";
+inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
+inline constexpr absl::string_view kUnavailable = "unavailable";
+inline constexpr absl::string_view kInternal = "internal";
+}  // namespace reason
+
+// A status with a reason and, optionally, the field it concerns.
+absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
+                       absl::string_view message, absl::string_view field = {});
+// InvalidArgument, reason kValidation, naming `field`.
+absl::Status InvalidField(absl::string_view field, absl::string_view message);
+// ResourceExhausted, reason kThrottled, with a retry-after duration.
+absl::Status Throttled(absl::Duration retry_after);
+
+// The reason attached to `status`; a default derived from its code otherwise.
+std::string ReasonOf(const absl::Status& status);
+// The field attached to `status`, or empty.
+std::string FieldOf(const absl::Status& status);
+// The retry-after duration attached to `status`, if any.
+std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
+
+}  // namespace watchstore
+
+#endif  // WATCHSTORE_ERRORS_H_

@@ -1,0 +1,60 @@
+// Orders: checkout, history, cancellation, admin status transitions.
+#ifndef WATCHSTORE_ORDERS_H_
+#define WATCHSTORE_ORDERS_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "watchstore/order.h"
+#include "watchstore/storage.h"
+#include "watchstore/user.h"
+
+namespace watchstore {
+
+struct CheckoutRequest {
+  // Unique per user, 1..255 printable ASCII. The same key returns the order
+  // it first created.
+  std::string idempotency_key;
+  // Identifies the request's content (a binding hashes the body). A replay
+  // with another fingerprint is FailedPrecondition (reason
+  // idempotency_key_reused). Empty: the library derives one from the cart.
+  std::string fingerprint;
+  ShippingAddress shipping;
+};
+
+struct CheckoutResult {
+  Order order;
+  bool replayed = false;
+};
+
+// Thread-safe. Checkout reads the cart, prices and stock from Storage only,
+// never from a cache, and is all-or-nothing.
+class Orders {
+ public:
+  virtual ~Orders() = default;
+
+  // Places an order from the user's cart and empties it. FailedPrecondition:
+  // cart_empty, out_of_stock (naming the SKU), not_purchasable.
+  virtual absl::StatusOr<CheckoutResult> Checkout(const Principal& buyer,
+                                                  const CheckoutRequest& request) = 0;
+  // The buyer's own order, or any order for an admin; NotFound otherwise.
+  virtual absl::StatusOr<Order> GetOrder(const Principal& viewer, OrderId id) = 0;
+  // The viewer's orders, newest first; limit 1..100.
+  virtual absl::StatusOr<OrderPage> ListMyOrders(const Principal& viewer, int limit,
+                                                 std::optional<OrderId> before_id) = 0;
+  // Every order (admin only), optionally by status.
+  virtual absl::StatusOr<OrderPage> ListAllOrders(const Principal& admin,
+                                                  const OrderQuery& query) = 0;
+  // The buyer or an admin cancels a pending or paid order; stock returns.
+  virtual absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) = 0;
+  // Admin only: moves an order along the status machine. FailedPrecondition
+  // (reason illegal_transition) for a move the machine does not have.
+  virtual absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
+                                                OrderStatus to) = 0;
+};
+
+}  // namespace watchstore
+
+#endif  // WATCHSTORE_ORDERS_H_

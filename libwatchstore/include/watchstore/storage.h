@@ -1,0 +1,147 @@
+// Storage: the durable state of a store. One interface, many adapters
+// (memory, SQLite, PostgreSQL), all held to one conformance suite
+// (tests/storage_conformance.h).
+#ifndef WATCHSTORE_STORAGE_H_
+#define WATCHSTORE_STORAGE_H_
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "watchstore/cart.h"
+#include "watchstore/order.h"
+#include "watchstore/product.h"
+#include "watchstore/user.h"
+
+namespace watchstore {
+
+struct ProductPage {
+  std::vector<Product> items;
+  bool has_more = false;  // another page follows the last item
+};
+
+struct OrderPage {
+  std::vector<Order> items;
+  bool has_more = false;
+};
+
+// Every method is thread-safe. Inputs have been validated by the services
+// (lengths, ranges, normalization); adapters still enforce the invariants
+// below with constraints, whatever the caller passes.
+//
+// Error codes, shared by every adapter:
+//   NotFound            the id, email, SKU, token or order does not exist
+//   AlreadyExists       unique email or SKU taken
+//   Aborted             expected_version is stale (optimistic concurrency)
+//   FailedPrecondition  not enough stock; illegal status transition;
+//                       idempotency key reused with another fingerprint
+//   InvalidArgument     a reference that cannot hold (variant of another product)
+//   Unavailable         the backend cannot be reached (retry later)
+class Storage {
+ public:
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  virtual ~Storage() = default;
+
+  // --- Users --------------------------------------------------------------
+  // Assigns the id. AlreadyExists if the email is taken.
+  virtual absl::StatusOr<User> CreateUser(const NewUser& user) = 0;
+  virtual absl::StatusOr<User> GetUserById(UserId id) = 0;
+  virtual absl::StatusOr<User> GetUserByEmail(absl::string_view email) = 0;
+  virtual absl::Status UpdatePasswordHash(UserId id, absl::string_view hash) = 0;
+  virtual absl::Status SetUserRole(UserId id, Role role) = 0;
+
+  // --- Sessions -----------------------------------------------------------
+  // AlreadyExists if the token hash is taken.
+  virtual absl::Status CreateSession(const SessionRecord& session) = 0;
+  virtual absl::StatusOr<SessionRecord> GetSession(absl::string_view token_hash) = 0;
+  // Sets last_seen_at. NotFound if the session is gone.
+  virtual absl::Status TouchSession(absl::string_view token_hash,
+                                    absl::Time last_seen_at) = 0;
+  // Idempotent: OK if it did not exist.
+  virtual absl::Status DeleteSession(absl::string_view token_hash) = 0;
+  // Deletes sessions created before `created_before` or idle since before
+  // `idle_before`. Returns how many were deleted.
+  virtual absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
+                                                        absl::Time idle_before) = 0;
+
+  // --- Products -----------------------------------------------------------
+  // Assigns product and variant ids, version 1, created_at = updated_at = now.
+  // AlreadyExists if a SKU is taken. Variant drafts must have id 0.
+  virtual absl::StatusOr<Product> CreateProduct(const ProductDraft& draft,
+                                                absl::Time now) = 0;
+  // Replaces the product's fields. Variants with id != 0 are updated (sku,
+  // options, price; never stock), those with id == 0 are added with their
+  // stock, variants not named are kept. Bumps version.
+  // Aborted if version != expected_version; InvalidArgument if a variant id
+  // belongs to another product; AlreadyExists if a SKU is taken.
+  virtual absl::StatusOr<Product> UpdateProduct(ProductId id,
+                                                int64_t expected_version,
+                                                const ProductDraft& draft,
+                                                absl::Time now) = 0;
+  // Adds `delta` to a variant's stock and bumps the product version.
+  // FailedPrecondition if the stock would go negative.
+  virtual absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
+                                              absl::Time now) = 0;
+  virtual absl::StatusOr<Product> GetProduct(ProductId id) = 0;
+  // NotFound if no variant has this SKU.
+  virtual absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) = 0;
+  // NotFound if no such variant.
+  virtual absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) = 0;
+  // REQUIRES: 1 <= query.limit <= 100. Archived products only if
+  // query.include_archived. Keyset order as documented on ProductSort.
+  virtual absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) = 0;
+
+  // --- Carts --------------------------------------------------------------
+  // Lines ordered by added_at then variant id, with product_id filled in. An
+  // unknown owner has an empty cart.
+  virtual absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) = 0;
+  // Sets a line's quantity; 0 removes it. NotFound if the variant does not exist.
+  virtual absl::Status SetCartItem(const CartOwner& owner, VariantId variant_id,
+                                   int64_t quantity, absl::Time now) = 0;
+  // Replaces the whole cart atomically.
+  virtual absl::Status ReplaceCart(const CartOwner& owner,
+                                   const std::vector<CartItem>& items) = 0;
+  virtual absl::Status DeleteCart(const CartOwner& owner) = 0;
+
+  // --- Orders -------------------------------------------------------------
+  // The idempotency check comes first: if the user already has an order with
+  // this key, returns it with replayed = true when the fingerprint matches,
+  // FailedPrecondition (reason idempotency_key_reused) when not, whatever the
+  // lines. Otherwise FailedPrecondition (reason cart_empty) if there are no
+  // lines. Then all-or-nothing: takes stock for every line (FailedPrecondition naming the
+  // SKU if any line lacks stock, changing nothing), captures current prices,
+  // creates the order (pending), optionally empties the user's cart.
+  // NotFound if a variant does not exist; FailedPrecondition if its product
+  // is archived or priced in another currency.
+  virtual absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& order) = 0;
+  virtual absl::StatusOr<Order> GetOrder(OrderId id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<OrderPage> ListOrders(const OrderQuery& query) = 0;
+  // Moves an order from `from` to `to` atomically; FailedPrecondition if its
+  // status is not `from` or the transition is illegal. A move to kCancelled
+  // returns every line's quantity to stock in the same transaction.
+  virtual absl::StatusOr<TransitionResult> TransitionOrder(OrderId id,
+                                                           OrderStatus from,
+                                                           OrderStatus to,
+                                                           absl::Time now) = 0;
+
+  // --- Health -------------------------------------------------------------
+  // OK when the backend answers.
+  virtual absl::Status Ping() = 0;
+  // "memory", "sqlite", "postgres".
+  virtual absl::string_view Kind() const = 0;
+};
+
+// The in-memory reference implementation: thread-safe, nothing durable.
+std::unique_ptr<Storage> NewMemoryStorage();
+
+}  // namespace watchstore
+
+#endif  // WATCHSTORE_STORAGE_H_

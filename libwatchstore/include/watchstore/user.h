@@ -1,0 +1,56 @@
+// Users, roles and sessions.
+#ifndef WATCHSTORE_USER_H_
+#define WATCHSTORE_USER_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace watchstore {
+
+using UserId = int64_t;
+
+enum class Role : uint8_t { kCustomer = 0, kAdmin = 1 };
+absl::string_view RoleName(Role role);  // "customer", "admin"
+absl::StatusOr<Role> ParseRole(absl::string_view name);
+
+// A stored account. `email` is normalized (trimmed, lower-cased).
+struct User {
+  UserId id = 0;
+  std::string email;
+  std::string password_hash;  // libsodium crypto_pwhash_str output
+  Role role = Role::kCustomer;
+  absl::Time created_at;
+};
+
+// What Storage needs to create a user.
+struct NewUser {
+  std::string email;          // normalized
+  std::string password_hash;  // never the password
+  Role role = Role::kCustomer;
+  absl::Time created_at;
+};
+
+// A stored session. The client holds the token; only its hash is stored.
+struct SessionRecord {
+  std::string token_hash;  // hex SHA-256 of the token
+  UserId user_id = 0;
+  absl::Time created_at;
+  absl::Time last_seen_at;  // refreshed with coarse granularity, see Accounts
+};
+
+// Who is calling a service. Services enforce roles on it.
+struct Principal {
+  UserId user_id = 0;
+  Role role = Role::kCustomer;
+  std::string email;
+  bool is_admin() const { return role == Role::kAdmin; }
+};
+
+}  // namespace watchstore
+
+#endif  // WATCHSTORE_USER_H_

@@ -1,0 +1,266 @@
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "codec.h"
+#include "crypto.h"
+#include "services.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore {
+
+absl::StatusOr<std::string> NormalizeEmail(absl::string_view email) {
+  std::string e = absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
+  if (e.size() < 3 || e.size() > 254) return InvalidField("email", "is not a valid email address");
+  const size_t at = e.find('@');
+  if (at == std::string::npos || at == 0 || at > 64 || e.find('@', at + 1) != std::string::npos) {
+    return InvalidField("email", "is not a valid email address");
+  }
+  absl::string_view domain = absl::string_view(e).substr(at + 1);
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
+      domain.find('.') == absl::string_view::npos || absl::StrContains(domain, "..")) {
+    return InvalidField("email", "is not a valid email address");
+  }
+  for (char c : e) {
+    unsigned char u = static_cast<unsigned char>(c);
+    // Printable ASCII without space, quotes, angle brackets or backslash.
+    if (u <= 0x20 || u >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == ',' ||
+        c == ';' || c == '(' || c == ')') {
+      return InvalidField("email", "is not a valid email address");
+    }
+  }
+  return e;
+}
+
+namespace internal {
+namespace {
+
+constexpr size_t kMinPasswordChars = 12;
+constexpr size_t kMaxPasswordBytes = 128;
+
+// Counts UTF-8 code points; false if `s` is not valid UTF-8.
+bool CountUtf8(absl::string_view s, size_t* count) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += len;
+    ++n;
+  }
+  *count = n;
+  return true;
+}
+
+absl::Status ValidatePassword(absl::string_view password, absl::string_view normalized_email) {
+  size_t chars = 0;
+  if (!CountUtf8(password, &chars)) return InvalidField("password", "must be valid UTF-8");
+  if (chars < kMinPasswordChars) {
+    return InvalidField("password", "must be at least 12 characters");
+  }
+  if (password.size() > kMaxPasswordBytes) {
+    return InvalidField("password", "must be at most 128 bytes");
+  }
+  if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(password), normalized_email)) {
+    return InvalidField("password", "must not be your email address");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InvalidCredentials() {
+  return MakeError(absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials,
+                   "invalid email or password");
+}
+
+absl::Status NoSession() {
+  return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
+                   "not logged in, or the session expired");
+}
+
+std::string SessionKey(absl::string_view token_hash) { return absl::StrCat("s:", token_hash); }
+
+CacheValuePtr SessionValue(const CachedSession& s) {
+  return std::make_shared<const CacheValue>(
+      CacheValue{EncodeSession(s), std::make_shared<const CachedSession>(s)});
+}
+
+}  // namespace
+
+AccountsImpl::AccountsImpl(const Context& ctx)
+    : ctx_(ctx),
+      hasher_(ctx.options->accounts.pwhash_opslimit, ctx.options->accounts.pwhash_memlimit_bytes,
+              ctx.options->accounts.max_concurrent_hashes),
+      throttle_(ThrottlePolicy{ctx.options->accounts.throttle_free_failures,
+                               ctx.options->accounts.throttle_base_delay,
+                               ctx.options->accounts.throttle_max_delay,
+                               ctx.options->accounts.throttle_forget_after}) {
+  session_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
+    auto s = DecodeSession(bytes);
+    if (!s) return nullptr;
+    return std::make_shared<const CacheValue>(
+        CacheValue{std::string(bytes), std::make_shared<const CachedSession>(std::move(*s))});
+  };
+}
+
+absl::StatusOr<User> AccountsImpl::CreateValidated(absl::string_view email,
+                                                   absl::string_view password, Role role) {
+  WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
+  WS_RETURN_IF_ERROR(ValidatePassword(password, normalized));
+  WS_ASSIGN_OR_RETURN(std::string hash, hasher_.Hash(password));
+  return ctx_.storage->CreateUser(NewUser{normalized, hash, role, ctx_.clock->Now()});
+}
+
+absl::StatusOr<RegistrationResult> AccountsImpl::Register(absl::string_view email,
+                                                          absl::string_view password) {
+  auto user = CreateValidated(email, password, Role::kCustomer);
+  if (user.ok()) return RegistrationResult{true, user->id};
+  // A taken email looks like success, after the same work (the hash).
+  if (absl::IsAlreadyExists(user.status()) && ReasonOf(user.status()) == reason::kEmailTaken) {
+    return RegistrationResult{false, 0};
+  }
+  return user.status();
+}
+
+absl::StatusOr<User> AccountsImpl::CreateUser(absl::string_view email, absl::string_view password,
+                                              Role role) {
+  return CreateValidated(email, password, role);
+}
+
+absl::Status AccountsImpl::SetRole(absl::string_view email, Role role) {
+  WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserByEmail(normalized));
+  return ctx_.storage->SetUserRole(user.id, role);
+}
+
+absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::string_view password,
+                                                absl::string_view client_address,
+                                                absl::string_view previous_token) {
+  const absl::Time now = ctx_.clock->Now();
+  auto normalized = NormalizeEmail(email);
+  const std::string account_key =
+      absl::StrCat("acct:", normalized.ok() ? *normalized : std::string(email.substr(0, 256)));
+  const std::string address_key = absl::StrCat("addr:", client_address.substr(0, 64));
+  {
+    auto a = throttle_.RetryAfter(account_key, now);
+    auto b = throttle_.RetryAfter(address_key, now);
+    if (a || b) return Throttled(std::max(a.value_or(absl::ZeroDuration()), b.value_or(absl::ZeroDuration())));
+  }
+  auto fail = [&]() {
+    throttle_.RecordFailure(account_key, now);
+    throttle_.RecordFailure(address_key, now);
+    return InvalidCredentials();
+  };
+  if (!normalized.ok() || password.size() > kMaxPasswordBytes) {
+    hasher_.VerifyDummy(password.substr(0, kMaxPasswordBytes));
+    return fail();
+  }
+  auto user = ctx_.storage->GetUserByEmail(*normalized);
+  if (!user.ok()) {
+    if (!absl::IsNotFound(user.status())) return user.status();
+    hasher_.VerifyDummy(password);
+    return fail();
+  }
+  if (!hasher_.Verify(user->password_hash, password)) return fail();
+  throttle_.Reset(account_key);
+
+  if (hasher_.NeedsRehash(user->password_hash)) {
+    // Best effort: the login succeeds even if the upgrade cannot be stored.
+    if (auto h = hasher_.Hash(password); h.ok()) {
+      (void)ctx_.storage->UpdatePasswordHash(user->id, *h);
+    }
+  }
+  if (!previous_token.empty()) (void)Logout(previous_token);
+
+  LoginResult result;
+  result.token = NewRandomToken();
+  SessionRecord record{Sha256Hex(result.token), user->id, now, now};
+  WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
+  result.principal = Principal{user->id, user->role, user->email};
+  ctx_.cache->Put(SessionKey(record.token_hash), SessionValue({record, result.principal}),
+                  ctx_.options->accounts.session_cache_ttl);
+  result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
+  result.absolute_expires_at = now + ctx_.options->accounts.session_absolute_timeout;
+  return result;
+}
+
+absl::Status AccountsImpl::Logout(absl::string_view token) {
+  if (!IsWellFormedToken(token)) return absl::OkStatus();
+  const std::string hash = Sha256Hex(token);
+  WS_RETURN_IF_ERROR(ctx_.storage->DeleteSession(hash));
+  ctx_.cache->Erase(SessionKey(hash));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
+  if (!IsWellFormedToken(token)) return NoSession();
+  const std::string hash = Sha256Hex(token);
+  const std::string key = SessionKey(hash);
+  const AccountsOptions& o = ctx_.options->accounts;
+  const absl::Time now = ctx_.clock->Now();
+
+  std::shared_ptr<const CachedSession> session;
+  bool from_cache = false;
+  if (CacheValuePtr v = ctx_.cache->Get(key, session_decoder_); v != nullptr && v->object) {
+    session = std::shared_ptr<const CachedSession>(
+        v, static_cast<const CachedSession*>(v->object.get()));
+    from_cache = true;
+  }
+  auto load = [&]() -> absl::Status {
+    auto record = ctx_.storage->GetSession(hash);
+    if (!record.ok()) {
+      if (absl::IsNotFound(record.status())) {
+        ctx_.cache->Erase(key);
+        return NoSession();
+      }
+      return record.status();
+    }
+    auto user = ctx_.storage->GetUserById(record->user_id);
+    if (!user.ok()) return absl::IsNotFound(user.status()) ? NoSession() : user.status();
+    session = std::make_shared<const CachedSession>(
+        CachedSession{*record, Principal{user->id, user->role, user->email}});
+    from_cache = false;
+    return absl::OkStatus();
+  };
+  if (session == nullptr) WS_RETURN_IF_ERROR(load());
+
+  auto expire = [&]() {
+    (void)ctx_.storage->DeleteSession(hash);
+    ctx_.cache->Erase(key);
+    return NoSession();
+  };
+  if (now >= session->record.created_at + o.session_absolute_timeout) return expire();
+  if (now >= session->record.last_seen_at + o.session_idle_timeout) {
+    // Another instance may have seen the session more recently than our copy.
+    if (from_cache) WS_RETURN_IF_ERROR(load());
+    if (now >= session->record.last_seen_at + o.session_idle_timeout) return expire();
+  }
+  if (now - session->record.last_seen_at >= o.session_touch_interval) {
+    CachedSession touched = *session;
+    touched.record.last_seen_at = now;
+    auto st = ctx_.storage->TouchSession(hash, now);
+    if (absl::IsNotFound(st)) {  // revoked meanwhile
+      ctx_.cache->Erase(key);
+      return NoSession();
+    }
+    WS_RETURN_IF_ERROR(st);
+    ctx_.cache->Put(key, SessionValue(touched), o.session_cache_ttl);
+  } else if (!from_cache) {
+    ctx_.cache->Put(key, SessionValue(*session), o.session_cache_ttl);
+  }
+  return session->principal;
+}
+
+absl::StatusOr<int64_t> AccountsImpl::PurgeExpiredSessions() {
+  const absl::Time now = ctx_.clock->Now();
+  const AccountsOptions& o = ctx_.options->accounts;
+  return ctx_.storage->DeleteExpiredSessions(now - o.session_absolute_timeout,
+                                             now - o.session_idle_timeout);
+}
+
+}  // namespace internal
+}  // namespace watchstore

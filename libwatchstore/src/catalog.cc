@@ -1,0 +1,412 @@
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "codec.h"
+#include "crypto.h"
+#include "services.h"
+#include "storage/listing.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::internal {
+namespace {
+
+constexpr absl::string_view kGenerationKey = "catalog:gen";
+constexpr absl::Duration kGenerationTtl = absl::Hours(24);
+
+// "p:<id>" without allocating.
+class ProductKey {
+ public:
+  explicit ProductKey(ProductId id) {
+    buf_[0] = 'p';
+    buf_[1] = ':';
+    char* end = absl::numbers_internal::FastIntToBuffer(id, buf_ + 2);
+    len_ = static_cast<size_t>(end - buf_);
+  }
+  absl::string_view view() const { return {buf_, len_}; }
+  std::string str() const { return std::string(view()); }
+
+ private:
+  char buf_[24];
+  size_t len_;
+};
+
+bool Visible(const Product& p, const Principal* viewer) {
+  return p.active || (viewer != nullptr && viewer->is_admin());
+}
+
+bool IsPrintableAscii(absl::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+absl::Status CheckLength(absl::string_view field, absl::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) {
+    return InvalidField(field, min > 0 ? absl::StrCat("must be ", min, " to ", max, " bytes")
+                                       : absl::StrCat("must be at most ", max, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
+  WS_RETURN_IF_ERROR(CheckLength("brand", d.brand, 1, 100));
+  WS_RETURN_IF_ERROR(CheckLength("model", d.model, 1, 100));
+  WS_RETURN_IF_ERROR(CheckLength("description", d.description, 0, 4000));
+  if (d.attributes.case_diameter_mm < 20 || d.attributes.case_diameter_mm > 60) {
+    return InvalidField("case_diameter_mm", "must be between 20 and 60");
+  }
+  if (d.attributes.water_resistance_m < 0 || d.attributes.water_resistance_m > 20000) {
+    return InvalidField("water_resistance_m", "must be between 0 and 20000");
+  }
+  WS_RETURN_IF_ERROR(CheckLength("case_material", d.attributes.case_material, 0, 60));
+  WS_RETURN_IF_ERROR(CheckLength("strap", d.attributes.strap, 0, 100));
+  if (d.collections.size() > 10) return InvalidField("collections", "at most 10");
+  for (const auto& c : d.collections) WS_RETURN_IF_ERROR(CheckLength("collections", c, 1, 40));
+  WS_RETURN_IF_ERROR(CheckLength("image_url", d.image_url, 0, 300));
+  if (!d.image_url.empty() && !absl::StartsWith(d.image_url, "/") &&
+      !absl::StartsWith(d.image_url, "https://")) {
+    return InvalidField("image_url", "must be a path starting with / or an https URL");
+  }
+  if (!d.image_url.empty() && (absl::StartsWith(d.image_url, "//") ||
+                               !IsPrintableAscii(d.image_url))) {
+    return InvalidField("image_url", "must be a plain path or https URL");
+  }
+  if (d.variants.empty() || d.variants.size() > 50) {
+    return InvalidField("variants", "a product has 1 to 50 variants");
+  }
+  for (const VariantDraft& v : d.variants) {
+    if (v.sku.size() < 3 || v.sku.size() > 40) return InvalidField("sku", "must be 3 to 40 characters");
+    for (char c : v.sku) {
+      if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
+          !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-') {
+        return InvalidField("sku", "may hold only A-Z, 0-9 and -");
+      }
+    }
+    WS_RETURN_IF_ERROR(CheckLength("dial_color", v.dial_color, 0, 40));
+    WS_RETURN_IF_ERROR(CheckLength("strap", v.strap, 0, 100));
+    WS_RETURN_IF_ERROR(CheckLength("size", v.size, 0, 40));
+    if (v.price.currency != currency) {
+      return InvalidField("price", absl::StrCat("must be in ", currency.code()));
+    }
+    if (v.price.minor_units < 0 || v.price.minor_units > 100'000'000'000) {
+      return InvalidField("price", "must be between 0 and 1e11 minor units");
+    }
+    if (v.id < 0) return InvalidField("id", "must be positive");
+    if (v.stock < 0 || v.stock > 1'000'000) return InvalidField("stock", "must be between 0 and 1000000");
+  }
+  return absl::OkStatus();
+}
+
+std::string EncodeCursor(ProductSort sort, const ProductCursor& c) {
+  return absl::WebSafeBase64Escape(absl::StrCat("1:", ProductSortName(sort), ":", c.id, ":",
+                                                c.price_minor, ":", c.name_key));
+}
+
+absl::StatusOr<ProductCursor> DecodeCursor(absl::string_view cursor, ProductSort sort) {
+  const absl::Status bad = InvalidField("cursor", "is not a cursor of this listing");
+  std::string raw;
+  if (cursor.size() > 1024 || !absl::WebSafeBase64Unescape(cursor, &raw)) return bad;
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', 4));
+  if (parts.size() != 5 || parts[0] != "1" || parts[1] != ProductSortName(sort)) return bad;
+  ProductCursor c;
+  if (!absl::SimpleAtoi(parts[2], &c.id) || !absl::SimpleAtoi(parts[3], &c.price_minor)) return bad;
+  c.name_key = std::string(parts[4]);
+  return c;
+}
+
+// A page cached with its items already shared as snapshots.
+struct CachedListing {
+  ProductListing listing;
+};
+
+CacheValuePtr MakeListingValue(const ProductPage& page, ProductSort sort) {
+  auto obj = std::make_shared<CachedListing>();
+  for (const Product& p : page.items) {
+    obj->listing.items.push_back(std::make_shared<const Product>(p));
+  }
+  if (page.has_more && !page.items.empty()) {
+    obj->listing.next_cursor = EncodeCursor(sort, CursorAfter(page.items.back()));
+  }
+  std::string bytes = EncodeProductPage(page);
+  return std::make_shared<const CacheValue>(CacheValue{std::move(bytes), std::move(obj)});
+}
+
+}  // namespace
+
+CatalogImpl::CatalogImpl(const Context& ctx) : ctx_(ctx) {
+  product_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
+    auto p = DecodeProduct(bytes);
+    if (!p) return nullptr;
+    return std::make_shared<const CacheValue>(
+        CacheValue{std::string(bytes), std::make_shared<const Product>(std::move(*p))});
+  };
+  generation_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
+    return std::make_shared<const CacheValue>(CacheValue{std::string(bytes), nullptr});
+  };
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
+  const ProductKey key(id);
+  CacheValuePtr v = ctx_.cache->Get(key.view(), product_decoder_);
+  if (v == nullptr || v->object == nullptr) {
+    const uint64_t epoch = write_epoch_.load(std::memory_order_acquire);
+    absl::Status status;
+    v = flights_.Do(
+        key.str(),
+        [&]() -> absl::StatusOr<CacheValuePtr> {
+          WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->GetProduct(id));
+          auto value = std::make_shared<const CacheValue>(
+              CacheValue{EncodeProduct(p), std::make_shared<const Product>(std::move(p))});
+          // A write that raced with this read must not be hidden by it.
+          if (write_epoch_.load(std::memory_order_acquire) == epoch) {
+            ctx_.cache->Put(key.view(), value, ctx_.options->catalog.product_ttl);
+          }
+          return value;
+        },
+        &status);
+    if (!status.ok()) {
+      if (absl::IsNotFound(status)) return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+      return status;
+    }
+  }
+  const Product* product = static_cast<const Product*>(v->object.get());
+  // Alias the cache value: the snapshot lives as long as the caller holds it.
+  return std::shared_ptr<const Product>(std::move(v), product);
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProduct(
+    ProductId id, const Principal* viewer) {
+  if (id <= 0) return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+  WS_ASSIGN_OR_RETURN(auto p, Load(id));
+  if (!Visible(*p, viewer)) {
+    return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+  }
+  return p;
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProductBySku(
+    absl::string_view sku, const Principal* viewer) {
+  if (sku.empty() || sku.size() > 40) {
+    return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such SKU", "sku");
+  }
+  auto id = ctx_.storage->FindProductIdBySku(sku);
+  if (!id.ok()) {
+    if (absl::IsNotFound(id.status())) {
+      return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such SKU", "sku");
+    }
+    return id.status();
+  }
+  return GetProduct(*id, viewer);
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::LoadByVariant(VariantId variant_id) {
+  auto id = variant_id > 0 ? ctx_.storage->FindProductIdByVariant(variant_id)
+                           : absl::StatusOr<ProductId>(absl::NotFoundError(""));
+  if (!id.ok()) {
+    if (absl::IsNotFound(id.status())) {
+      return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such variant",
+                       "variant_id");
+    }
+    return id.status();
+  }
+  return Load(*id);
+}
+
+std::string CatalogImpl::ListingKey(const ProductQuery& q) {
+  CacheValuePtr gen = ctx_.cache->Get(kGenerationKey, generation_decoder_);
+  std::string generation;
+  if (gen != nullptr) {
+    generation = gen->bytes;
+  } else {
+    generation = absl::StrCat(RandomU64());
+    ctx_.cache->Put(kGenerationKey,
+                    std::make_shared<const CacheValue>(CacheValue{generation, nullptr}),
+                    kGenerationTtl);
+  }
+  // Every field that changes the result, in a fixed order. User text is
+  // length-prefixed so no value can forge another field.
+  auto opt = [](const auto& o) { return o ? absl::StrCat(*o) : std::string("-"); };
+  auto text = [](absl::string_view s) { return absl::StrCat(s.size(), "'", s); };
+  return absl::StrCat(
+      "l:", generation, ":", q.brand ? text(absl::AsciiStrToLower(*q.brand)) : "-", ":",
+      q.movement ? MovementName(*q.movement) : "-", ":",
+      q.collection ? text(absl::AsciiStrToLower(*q.collection)) : "-", ":",
+      opt(q.min_price_minor), ":", opt(q.max_price_minor), ":", opt(q.min_case_mm), ":",
+      opt(q.max_case_mm), ":", q.in_stock_only ? 1 : 0, ":", q.include_archived ? 1 : 0, ":",
+      ProductSortName(q.sort), ":", q.limit, ":", text(absl::AsciiStrToLower(q.text)), ":",
+      q.after ? absl::StrCat(q.after->id, "/", q.after->price_minor, "/", text(q.after->name_key))
+              : "-");
+}
+
+absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& query,
+                                                         absl::string_view cursor,
+                                                         const Principal* viewer) {
+  ProductQuery q = query;
+  q.after.reset();
+  if (q.limit < 1 || q.limit > ctx_.options->catalog.max_page_size) {
+    return InvalidField("limit", absl::StrCat("must be between 1 and ",
+                                              ctx_.options->catalog.max_page_size));
+  }
+  if (q.include_archived && (viewer == nullptr || !viewer->is_admin())) {
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kForbidden,
+                     "only staff can list archived products");
+  }
+  if (q.min_price_minor && *q.min_price_minor < 0) return InvalidField("min_price", "must be >= 0");
+  if (q.max_price_minor && *q.max_price_minor < 0) return InvalidField("max_price", "must be >= 0");
+  if (q.min_price_minor && q.max_price_minor && *q.min_price_minor > *q.max_price_minor) {
+    return InvalidField("min_price", "must not exceed max_price");
+  }
+  if (q.min_case_mm && q.max_case_mm && *q.min_case_mm > *q.max_case_mm) {
+    return InvalidField("min_case", "must not exceed max_case");
+  }
+  if (q.brand && q.brand->size() > 100) return InvalidField("brand", "too long");
+  if (q.collection && q.collection->size() > 40) return InvalidField("collection", "too long");
+  if (q.text.size() > 100) return InvalidField("q", "must be at most 100 bytes");
+  if (!cursor.empty()) {
+    WS_ASSIGN_OR_RETURN(ProductCursor c, DecodeCursor(cursor, q.sort));
+    q.after = std::move(c);
+  }
+
+  const std::string key = ListingKey(q);
+  const ProductSort sort = q.sort;
+  CacheDecoder decode = [sort](absl::string_view bytes) -> CacheValuePtr {
+    auto page = DecodeProductPage(bytes);
+    if (!page) return nullptr;
+    return MakeListingValue(*page, sort);
+  };
+  CacheValuePtr v = ctx_.cache->Get(key, decode);
+  if (v == nullptr || v->object == nullptr) {
+    const uint64_t epoch = write_epoch_.load(std::memory_order_acquire);
+    absl::Status status;
+    v = flights_.Do(
+        key,
+        [&]() -> absl::StatusOr<CacheValuePtr> {
+          WS_ASSIGN_OR_RETURN(ProductPage page, ctx_.storage->ListProducts(q));
+          CacheValuePtr value = MakeListingValue(page, sort);
+          if (write_epoch_.load(std::memory_order_acquire) == epoch) {
+            ctx_.cache->Put(key, value, ctx_.options->catalog.listing_ttl);
+          }
+          return value;
+        },
+        &status);
+    WS_RETURN_IF_ERROR(status);
+  }
+  return static_cast<const CachedListing*>(v->object.get())->listing;
+}
+
+void CatalogImpl::InvalidateListings() {
+  ctx_.cache->Put(kGenerationKey,
+                  std::make_shared<const CacheValue>(CacheValue{absl::StrCat(RandomU64()), nullptr}),
+                  kGenerationTtl);
+}
+
+std::shared_ptr<const Product> CatalogImpl::Publish(Product p) {
+  ctx_.cache->Erase(ProductKey(p.id).view());
+  InvalidateListings();
+  return std::make_shared<const Product>(std::move(p));
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::CreateProduct(
+    const Principal& actor, const ProductDraft& draft) {
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));
+  WS_RETURN_IF_ERROR(ValidateDraft(draft, ctx_.options->currency));
+  for (const VariantDraft& v : draft.variants) {
+    if (v.id != 0) return InvalidField("id", "a new product's variants have no id");
+  }
+  WriteGuard guard(this);
+  WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->CreateProduct(draft, ctx_.clock->Now()));
+  return Publish(std::move(p));
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::UpdateProduct(
+    const Principal& actor, ProductId id, int64_t expected_version, const ProductDraft& draft) {
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));
+  WS_RETURN_IF_ERROR(ValidateDraft(draft, ctx_.options->currency));
+  WriteGuard guard(this);
+  auto p = ctx_.storage->UpdateProduct(id, expected_version, draft, ctx_.clock->Now());
+  if (!p.ok()) {
+    if (absl::IsNotFound(p.status())) {
+      return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+    }
+    return p.status();
+  }
+  return Publish(std::move(*p));
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::ArchiveProduct(
+    const Principal& actor, ProductId id, int64_t expected_version) {
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));
+  auto current = ctx_.storage->GetProduct(id);
+  if (!current.ok()) {
+    if (absl::IsNotFound(current.status())) {
+      return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+    }
+    return current.status();
+  }
+  ProductDraft d;
+  d.brand = current->brand;
+  d.model = current->model;
+  d.description = current->description;
+  d.attributes = current->attributes;
+  d.collections = current->collections;
+  d.image_url = current->image_url;
+  d.active = false;
+  WriteGuard guard(this);
+  WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->UpdateProduct(id, expected_version, d,
+                                                             ctx_.clock->Now()));
+  return Publish(std::move(p));
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::AdjustStock(const Principal& actor,
+                                                                        VariantId variant_id,
+                                                                        int64_t delta) {
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));
+  if (delta < -1'000'000 || delta > 1'000'000) {
+    return InvalidField("delta", "must be between -1000000 and 1000000");
+  }
+  WriteGuard guard(this);
+  auto p = ctx_.storage->AdjustStock(variant_id, delta, ctx_.clock->Now());
+  if (!p.ok()) {
+    if (absl::IsNotFound(p.status())) {
+      return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such variant",
+                       "variant_id");
+    }
+    return p.status();
+  }
+  return Publish(std::move(*p));
+}
+
+void CatalogImpl::AfterStockChanges(const std::vector<StockChange>& changes) {
+  if (changes.empty()) return;
+  WriteGuard guard(this);
+  bool availability_changed = false;
+  for (const StockChange& c : changes) {
+    ctx_.cache->Erase(ProductKey(c.product_id).view());
+    availability_changed = availability_changed || (c.stock_before > 0) != (c.stock_after > 0);
+  }
+  if (availability_changed) InvalidateListings();
+}
+
+absl::Status RequireAdmin(const Principal& p) {
+  if (p.user_id == 0) {
+    return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
+                     "log in first");
+  }
+  if (!p.is_admin()) {
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kForbidden,
+                     "only staff can do this");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace watchstore::internal

@@ -1,0 +1,35 @@
+// Compact binary encoding of what the services cache, so a remote cache
+// (Redis) can hold it. Internal. The format carries a version byte; a value
+// of another version decodes as a miss.
+#ifndef WATCHSTORE_SRC_CODEC_H_
+#define WATCHSTORE_SRC_CODEC_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "watchstore/product.h"
+#include "watchstore/storage.h"
+#include "watchstore/user.h"
+
+namespace watchstore::internal {
+
+// A session as the cache holds it: the record plus what Authenticate returns.
+struct CachedSession {
+  SessionRecord record;
+  Principal principal;
+};
+
+std::string EncodeProduct(const Product& p);
+std::optional<Product> DecodeProduct(absl::string_view bytes);
+
+std::string EncodeProductPage(const ProductPage& page);
+std::optional<ProductPage> DecodeProductPage(absl::string_view bytes);
+
+std::string EncodeSession(const CachedSession& s);
+std::optional<CachedSession> DecodeSession(absl::string_view bytes);
+
+}  // namespace watchstore::internal
+
+#endif  // WATCHSTORE_SRC_CODEC_H_

@@ -1,0 +1,137 @@
+// Names, parsing and small helpers of the domain types.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "watchstore/cart.h"
+#include "watchstore/errors.h"
+#include "watchstore/order.h"
+#include "watchstore/product.h"
+#include "watchstore/user.h"
+
+namespace watchstore {
+namespace {
+
+template <typename Enum, size_t N>
+absl::StatusOr<Enum> ParseByName(absl::string_view name,
+                                 const std::pair<Enum, absl::string_view> (&table)[N],
+                                 absl::string_view field) {
+  for (const auto& [value, text] : table) {
+    if (text == name) return value;
+  }
+  std::string allowed;
+  for (const auto& [value, text] : table) {
+    absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", text);
+  }
+  return InvalidField(field, absl::StrCat("must be one of: ", allowed));
+}
+
+template <typename Enum, size_t N>
+absl::string_view NameOf(Enum e, const std::pair<Enum, absl::string_view> (&table)[N]) {
+  for (const auto& [value, text] : table) {
+    if (value == e) return text;
+  }
+  return "unknown";
+}
+
+constexpr std::pair<Role, absl::string_view> kRoles[] = {
+    {Role::kCustomer, "customer"}, {Role::kAdmin, "admin"}};
+constexpr std::pair<Movement, absl::string_view> kMovements[] = {
+    {Movement::kAutomatic, "automatic"}, {Movement::kManual, "manual"},
+    {Movement::kQuartz, "quartz"},       {Movement::kSolar, "solar"},
+    {Movement::kKinetic, "kinetic"},     {Movement::kSpringDrive, "spring_drive"}};
+constexpr std::pair<ProductSort, absl::string_view> kSorts[] = {
+    {ProductSort::kNewest, "newest"},
+    {ProductSort::kPriceAsc, "price_asc"},
+    {ProductSort::kPriceDesc, "price_desc"},
+    {ProductSort::kNameAsc, "name_asc"}};
+constexpr std::pair<OrderStatus, absl::string_view> kStatuses[] = {
+    {OrderStatus::kPending, "pending"},     {OrderStatus::kPaid, "paid"},
+    {OrderStatus::kShipped, "shipped"},     {OrderStatus::kDelivered, "delivered"},
+    {OrderStatus::kCancelled, "cancelled"}};
+constexpr std::pair<CartMergeChange::Kind, absl::string_view> kMergeKinds[] = {
+    {CartMergeChange::Kind::kAdded, "added"},
+    {CartMergeChange::Kind::kQuantityRaised, "quantity_raised"},
+    {CartMergeChange::Kind::kKeptExisting, "kept_existing"},
+    {CartMergeChange::Kind::kCappedByStock, "capped_by_stock"},
+    {CartMergeChange::Kind::kDropped, "dropped"}};
+
+}  // namespace
+
+absl::string_view RoleName(Role role) { return NameOf(role, kRoles); }
+absl::StatusOr<Role> ParseRole(absl::string_view name) {
+  return ParseByName(name, kRoles, "role");
+}
+absl::string_view MovementName(Movement m) { return NameOf(m, kMovements); }
+absl::StatusOr<Movement> ParseMovement(absl::string_view name) {
+  return ParseByName(name, kMovements, "movement");
+}
+absl::string_view ProductSortName(ProductSort s) { return NameOf(s, kSorts); }
+absl::StatusOr<ProductSort> ParseProductSort(absl::string_view name) {
+  return ParseByName(name, kSorts, "sort");
+}
+absl::string_view OrderStatusName(OrderStatus s) { return NameOf(s, kStatuses); }
+absl::StatusOr<OrderStatus> ParseOrderStatus(absl::string_view name) {
+  return ParseByName(name, kStatuses, "status");
+}
+absl::string_view CartMergeChangeKindName(CartMergeChange::Kind k) {
+  return NameOf(k, kMergeKinds);
+}
+
+bool IsLegalTransition(OrderStatus from, OrderStatus to) {
+  switch (from) {
+    case OrderStatus::kPending:
+      return to == OrderStatus::kPaid || to == OrderStatus::kCancelled;
+    case OrderStatus::kPaid:
+      return to == OrderStatus::kShipped || to == OrderStatus::kCancelled;
+    case OrderStatus::kShipped:
+      return to == OrderStatus::kDelivered;
+    case OrderStatus::kDelivered:
+    case OrderStatus::kCancelled:
+      return false;
+  }
+  return false;
+}
+
+std::string OrderNumberFor(OrderId id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "WS-%06lld", static_cast<long long>(id));
+  return buf;
+}
+
+std::string ProductNameKey(absl::string_view brand, absl::string_view model) {
+  return absl::AsciiStrToLower(absl::StrCat(brand, " ", model));
+}
+
+Money Product::MinPrice() const {
+  if (variants.empty()) return Money{};
+  Money min = variants.front().price;
+  for (const Variant& v : variants) {
+    if (v.price.minor_units < min.minor_units) min = v.price;
+  }
+  return min;
+}
+
+int64_t Product::TotalStock() const {
+  int64_t total = 0;
+  for (const Variant& v : variants) total += v.stock;
+  return total;
+}
+
+const Variant* Product::FindVariant(VariantId id) const {
+  for (const Variant& v : variants) {
+    if (v.id == id) return &v;
+  }
+  return nullptr;
+}
+
+const Variant* Product::FindVariantBySku(absl::string_view sku) const {
+  for (const Variant& v : variants) {
+    if (v.sku == sku) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace watchstore

@@ -1,0 +1,181 @@
+// The service implementations and what they share. Internal.
+#ifndef WATCHSTORE_SRC_SERVICES_H_
+#define WATCHSTORE_SRC_SERVICES_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "login_throttle.h"
+#include "password_hasher.h"
+#include "watchstore/accounts.h"
+#include "watchstore/cache.h"
+#include "watchstore/carts.h"
+#include "watchstore/catalog.h"
+#include "watchstore/orders.h"
+#include "watchstore/storage.h"
+#include "watchstore/store.h"
+
+namespace watchstore::internal {
+
+// What every service uses. Not owned by the services.
+struct Context {
+  Storage* storage;
+  Cache* cache;
+  const Clock* clock;
+  const StoreOptions* options;
+};
+
+// Runs `load` at most once at a time per key in this process; concurrent
+// callers for the same key wait and share its result (single-flight), so a
+// burst of misses on one key costs one storage read.
+class SingleFlight {
+ public:
+  CacheValuePtr Do(const std::string& key,
+                   const std::function<absl::StatusOr<CacheValuePtr>()>& load,
+                   absl::Status* status);
+
+ private:
+  struct Call {
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::Status status ABSL_GUARDED_BY(mu);
+    CacheValuePtr value ABSL_GUARDED_BY(mu);
+  };
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Call>> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+class CatalogImpl final : public Catalog {
+ public:
+  explicit CatalogImpl(const Context& ctx);
+
+  absl::StatusOr<std::shared_ptr<const Product>> GetProduct(ProductId id,
+                                                            const Principal* viewer) override;
+  absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(
+      absl::string_view sku, const Principal* viewer) override;
+  absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query,
+                                              absl::string_view cursor,
+                                              const Principal* viewer) override;
+  absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(
+      const Principal& actor, const ProductDraft& draft) override;
+  absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(
+      const Principal& actor, ProductId id, int64_t expected_version,
+      const ProductDraft& draft) override;
+  absl::StatusOr<std::shared_ptr<const Product>> ArchiveProduct(
+      const Principal& actor, ProductId id, int64_t expected_version) override;
+  absl::StatusOr<std::shared_ptr<const Product>> AdjustStock(const Principal& actor,
+                                                             VariantId variant_id,
+                                                             int64_t delta) override;
+
+  // A product for internal use (carts): archived ones included, cached.
+  absl::StatusOr<std::shared_ptr<const Product>> Load(ProductId id);
+  // The product that has `variant_id`; NotFound if none. Reads Storage.
+  absl::StatusOr<std::shared_ptr<const Product>> LoadByVariant(VariantId variant_id);
+  // After a write outside the catalog changed stock (checkout, cancel).
+  void AfterStockChanges(const std::vector<StockChange>& changes);
+
+ private:
+  // Marks a catalog write in progress: a cache fill that overlaps it is
+  // not stored, so it cannot hide the write.
+  class WriteGuard {
+   public:
+    explicit WriteGuard(CatalogImpl* c) : c_(c) { c_->write_epoch_.fetch_add(1); }
+    ~WriteGuard() { c_->write_epoch_.fetch_add(1); }
+    WriteGuard(const WriteGuard&) = delete;
+    WriteGuard& operator=(const WriteGuard&) = delete;
+
+   private:
+    CatalogImpl* c_;
+  };
+
+  std::shared_ptr<const Product> Publish(Product p);
+  void InvalidateListings();
+  std::string ListingKey(const ProductQuery& q);
+
+  Context ctx_;
+  std::atomic<uint64_t> write_epoch_{0};
+  SingleFlight flights_;
+  CacheDecoder product_decoder_;
+  CacheDecoder generation_decoder_;
+};
+
+class AccountsImpl final : public Accounts {
+ public:
+  explicit AccountsImpl(const Context& ctx);
+
+  absl::StatusOr<RegistrationResult> Register(absl::string_view email,
+                                              absl::string_view password) override;
+  absl::StatusOr<User> CreateUser(absl::string_view email, absl::string_view password,
+                                  Role role) override;
+  absl::Status SetRole(absl::string_view email, Role role) override;
+  absl::StatusOr<LoginResult> Login(absl::string_view email, absl::string_view password,
+                                    absl::string_view client_address,
+                                    absl::string_view previous_token) override;
+  absl::Status Logout(absl::string_view token) override;
+  absl::StatusOr<Principal> Authenticate(absl::string_view token) override;
+  absl::StatusOr<int64_t> PurgeExpiredSessions() override;
+
+ private:
+  absl::StatusOr<User> CreateValidated(absl::string_view email, absl::string_view password,
+                                       Role role);
+  Context ctx_;
+  PasswordHasher hasher_;
+  LoginThrottle throttle_;
+  CacheDecoder session_decoder_;
+};
+
+class CartsImpl final : public Carts {
+ public:
+  CartsImpl(const Context& ctx, CatalogImpl* catalog);
+
+  std::string NewGuestToken() override;
+  absl::StatusOr<CartOwner> GuestOwner(absl::string_view token) override;
+  CartOwner UserOwner(const Principal& user) override;
+  absl::StatusOr<CartView> GetCart(const CartOwner& owner) override;
+  absl::StatusOr<CartView> AddItem(const CartOwner& owner, VariantId variant_id,
+                                   int64_t quantity) override;
+  absl::StatusOr<CartView> SetQuantity(const CartOwner& owner, VariantId variant_id,
+                                       int64_t quantity) override;
+  absl::StatusOr<CartView> RemoveItem(const CartOwner& owner, VariantId variant_id) override;
+  absl::StatusOr<CartMergeReport> MergeGuestCart(absl::string_view guest_token,
+                                                 const Principal& user) override;
+
+ private:
+  absl::StatusOr<CartView> View(const std::vector<CartItem>& items);
+  // Sets a line to `quantity` after checking bounds, stock and cart size.
+  absl::StatusOr<CartView> SetLine(const CartOwner& owner, VariantId variant_id,
+                                   int64_t quantity, bool add);
+  Context ctx_;
+  CatalogImpl* catalog_;
+};
+
+class OrdersImpl final : public Orders {
+ public:
+  OrdersImpl(const Context& ctx, CatalogImpl* catalog);
+
+  absl::StatusOr<CheckoutResult> Checkout(const Principal& buyer,
+                                          const CheckoutRequest& request) override;
+  absl::StatusOr<Order> GetOrder(const Principal& viewer, OrderId id) override;
+  absl::StatusOr<OrderPage> ListMyOrders(const Principal& viewer, int limit,
+                                         std::optional<OrderId> before_id) override;
+  absl::StatusOr<OrderPage> ListAllOrders(const Principal& admin,
+                                          const OrderQuery& query) override;
+  absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) override;
+  absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
+                                        OrderStatus to) override;
+
+ private:
+  absl::StatusOr<Order> Move(OrderId id, OrderStatus to);
+  Context ctx_;
+  CatalogImpl* catalog_;
+};
+
+absl::Status RequireAdmin(const Principal& p);
+
+}  // namespace watchstore::internal
+
+#endif  // WATCHSTORE_SRC_SERVICES_H_

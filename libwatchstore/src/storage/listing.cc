@@ -1,0 +1,85 @@
+#include "storage/listing.h"
+
+#include <string>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace watchstore::internal {
+namespace {
+
+bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool MatchesFilters(const Product& p, const ProductQuery& q) {
+  if (!p.active && !q.include_archived) return false;
+  if (q.brand && !absl::EqualsIgnoreCase(p.brand, *q.brand)) return false;
+  if (q.movement && p.attributes.movement != *q.movement) return false;
+  if (q.collection) {
+    bool found = false;
+    for (const auto& c : p.collections) found = found || absl::EqualsIgnoreCase(c, *q.collection);
+    if (!found) return false;
+  }
+  const int64_t price = p.MinPrice().minor_units;
+  if (q.min_price_minor && price < *q.min_price_minor) return false;
+  if (q.max_price_minor && price > *q.max_price_minor) return false;
+  if (q.min_case_mm && p.attributes.case_diameter_mm < *q.min_case_mm) return false;
+  if (q.max_case_mm && p.attributes.case_diameter_mm > *q.max_case_mm) return false;
+  if (q.in_stock_only && !p.InStock()) return false;
+  if (!q.text.empty() && !ContainsIgnoreCase(p.brand, q.text) &&
+      !ContainsIgnoreCase(p.model, q.text)) {
+    return false;
+  }
+  return true;
+}
+
+bool SortsBefore(const Product& a, const Product& b, ProductSort sort) {
+  switch (sort) {
+    case ProductSort::kNewest:
+      return a.id > b.id;
+    case ProductSort::kPriceAsc:
+      return std::make_tuple(a.MinPrice().minor_units, a.id) <
+             std::make_tuple(b.MinPrice().minor_units, b.id);
+    case ProductSort::kPriceDesc:
+      return std::make_tuple(a.MinPrice().minor_units, a.id) >
+             std::make_tuple(b.MinPrice().minor_units, b.id);
+    case ProductSort::kNameAsc: {
+      std::string ka = ProductNameKey(a.brand, a.model);
+      std::string kb = ProductNameKey(b.brand, b.model);
+      return std::tie(ka, a.id) < std::tie(kb, b.id);
+    }
+  }
+  return false;
+}
+
+bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort) {
+  switch (sort) {
+    case ProductSort::kNewest:
+      return p.id < c.id;
+    case ProductSort::kPriceAsc:
+      return std::make_tuple(p.MinPrice().minor_units, p.id) >
+             std::make_tuple(c.price_minor, c.id);
+    case ProductSort::kPriceDesc:
+      return std::make_tuple(p.MinPrice().minor_units, p.id) <
+             std::make_tuple(c.price_minor, c.id);
+    case ProductSort::kNameAsc: {
+      std::string k = ProductNameKey(p.brand, p.model);
+      return std::tie(k, p.id) > std::tie(c.name_key, c.id);
+    }
+  }
+  return false;
+}
+
+ProductCursor CursorAfter(const Product& p) {
+  return ProductCursor{p.id, p.MinPrice().minor_units, ProductNameKey(p.brand, p.model)};
+}
+
+}  // namespace watchstore::internal

@@ -1,0 +1,490 @@
+// The in-memory Storage: the reference implementation. One mutex guards all
+// state, so every method is trivially atomic; simplicity over speed.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/listing.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+#include "absl/strings/str_join.h"
+#include "watchstore/storage.h"
+
+namespace watchstore {
+namespace {
+
+std::string OwnerKey(const CartOwner& o) {
+  return o.is_user() ? absl::StrCat("u:", o.user_id) : absl::StrCat("g:", o.guest_token_hash);
+}
+
+class MemoryStorage final : public Storage {
+ public:
+  // --- Users ---
+  absl::StatusOr<User> CreateUser(const NewUser& u) override {
+    absl::MutexLock lock(&mu_);
+    if (user_by_email_.contains(u.email)) {
+      return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
+                       "email already registered", "email");
+    }
+    User user{next_user_id_++, u.email, u.password_hash, u.role, u.created_at};
+    user_by_email_[user.email] = user.id;
+    users_[user.id] = user;
+    return user;
+  }
+  absl::StatusOr<User> GetUserById(UserId id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = users_.find(id);
+    if (it == users_.end()) return absl::NotFoundError("no such user");
+    return it->second;
+  }
+  absl::StatusOr<User> GetUserByEmail(absl::string_view email) override {
+    absl::MutexLock lock(&mu_);
+    auto it = user_by_email_.find(email);
+    if (it == user_by_email_.end()) return absl::NotFoundError("no such user");
+    return users_.at(it->second);
+  }
+  absl::Status UpdatePasswordHash(UserId id, absl::string_view hash) override {
+    absl::MutexLock lock(&mu_);
+    auto it = users_.find(id);
+    if (it == users_.end()) return absl::NotFoundError("no such user");
+    it->second.password_hash = std::string(hash);
+    return absl::OkStatus();
+  }
+  absl::Status SetUserRole(UserId id, Role role) override {
+    absl::MutexLock lock(&mu_);
+    auto it = users_.find(id);
+    if (it == users_.end()) return absl::NotFoundError("no such user");
+    it->second.role = role;
+    return absl::OkStatus();
+  }
+
+  // --- Sessions ---
+  absl::Status CreateSession(const SessionRecord& s) override {
+    absl::MutexLock lock(&mu_);
+    if (!users_.contains(s.user_id)) return absl::NotFoundError("no such user");
+    if (!sessions_.emplace(s.token_hash, s).second) {
+      return absl::AlreadyExistsError("session exists");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<SessionRecord> GetSession(absl::string_view token_hash) override {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(token_hash);
+    if (it == sessions_.end()) return absl::NotFoundError("no such session");
+    return it->second;
+  }
+  absl::Status TouchSession(absl::string_view token_hash, absl::Time t) override {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(token_hash);
+    if (it == sessions_.end()) return absl::NotFoundError("no such session");
+    it->second.last_seen_at = t;
+    return absl::OkStatus();
+  }
+  absl::Status DeleteSession(absl::string_view token_hash) override {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(token_hash);
+    if (it != sessions_.end()) sessions_.erase(it);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
+                                                absl::Time idle_before) override {
+    absl::MutexLock lock(&mu_);
+    int64_t n = 0;
+    absl::erase_if(sessions_, [&](const auto& kv) {
+      bool dead = kv.second.created_at < created_before || kv.second.last_seen_at < idle_before;
+      n += dead;
+      return dead;
+    });
+    return n;
+  }
+
+  // --- Products ---
+  absl::StatusOr<Product> CreateProduct(const ProductDraft& d, absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    WS_RETURN_IF_ERROR(CheckSkusFree(d, 0));
+    Product p;
+    p.id = next_product_id_++;
+    ApplyDraft(d, &p);
+    p.version = 1;
+    p.created_at = p.updated_at = now;
+    for (const VariantDraft& vd : d.variants) {
+      if (vd.id != 0) return InvalidField("variants", "a new product's variants have no id");
+      p.variants.push_back(NewVariant(vd, p.id));
+    }
+    Index(p);
+    products_[p.id] = p;
+    return p;
+  }
+
+  absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t expected_version,
+                                        const ProductDraft& d, absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    auto it = products_.find(id);
+    if (it == products_.end()) return absl::NotFoundError("no such product");
+    Product p = it->second;
+    if (p.version != expected_version) {
+      return MakeError(absl::StatusCode::kAborted, reason::kVersionConflict,
+                       absl::StrCat("product changed (version ", p.version, ")"), "version");
+    }
+    for (const VariantDraft& vd : d.variants) {
+      if (vd.id != 0 && p.FindVariant(vd.id) == nullptr) {
+        return InvalidField("variants", absl::StrCat("variant ", vd.id, " is not of this product"));
+      }
+    }
+    WS_RETURN_IF_ERROR(CheckSkusFree(d, id));
+    Unindex(p);
+    ApplyDraft(d, &p);
+    for (const VariantDraft& vd : d.variants) {
+      if (vd.id == 0) {
+        p.variants.push_back(NewVariant(vd, p.id));
+        continue;
+      }
+      for (Variant& v : p.variants) {
+        if (v.id != vd.id) continue;
+        v.sku = vd.sku;
+        v.dial_color = vd.dial_color;
+        v.strap = vd.strap;
+        v.size = vd.size;
+        v.price = vd.price;
+      }
+    }
+    ++p.version;
+    p.updated_at = now;
+    Index(p);
+    it->second = p;
+    return p;
+  }
+
+  absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
+                                      absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    auto vit = product_of_variant_.find(variant_id);
+    if (vit == product_of_variant_.end()) return absl::NotFoundError("no such variant");
+    Product& p = products_.at(vit->second);
+    for (Variant& v : p.variants) {
+      if (v.id != variant_id) continue;
+      int64_t after = 0;
+      if (__builtin_add_overflow(v.stock, delta, &after) || after < 0) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
+                         absl::StrCat("stock of ", v.sku, " cannot go below zero"), "delta");
+      }
+      v.stock = after;
+    }
+    ++p.version;
+    p.updated_at = now;
+    return p;
+  }
+
+  absl::StatusOr<Product> GetProduct(ProductId id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = products_.find(id);
+    if (it == products_.end()) return absl::NotFoundError("no such product");
+    return it->second;
+  }
+
+  absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override {
+    absl::MutexLock lock(&mu_);
+    auto it = variant_by_sku_.find(sku);
+    if (it == variant_by_sku_.end()) return absl::NotFoundError("no such SKU");
+    return product_of_variant_.at(it->second);
+  }
+
+  absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = product_of_variant_.find(variant_id);
+    if (it == product_of_variant_.end()) return absl::NotFoundError("no such variant");
+    return it->second;
+  }
+
+  absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<const Product*> hits;
+    for (const auto& [id, p] : products_) {
+      if (!internal::MatchesFilters(p, q)) continue;
+      if (q.after && !internal::IsAfterCursor(p, *q.after, q.sort)) continue;
+      hits.push_back(&p);
+    }
+    const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
+    const size_t keep = std::min(hits.size(), limit + 1);
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<ptrdiff_t>(keep), hits.end(),
+                      [&](const Product* a, const Product* b) {
+                        return internal::SortsBefore(*a, *b, q.sort);
+                      });
+    ProductPage page;
+    page.has_more = hits.size() > limit;
+    for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i]);
+    return page;
+  }
+
+  // --- Carts ---
+  absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override {
+    absl::MutexLock lock(&mu_);
+    auto it = carts_.find(OwnerKey(owner));
+    if (it == carts_.end()) return std::vector<CartItem>{};
+    std::vector<CartItem> items = it->second;
+    for (CartItem& c : items) c.product_id = product_of_variant_.at(c.variant_id);
+    return items;
+  }
+  absl::Status SetCartItem(const CartOwner& owner, VariantId variant_id, int64_t quantity,
+                           absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    if (!product_of_variant_.contains(variant_id)) return absl::NotFoundError("no such variant");
+    auto& items = carts_[OwnerKey(owner)];
+    auto it = std::find_if(items.begin(), items.end(),
+                           [&](const CartItem& c) { return c.variant_id == variant_id; });
+    if (quantity <= 0) {
+      if (it != items.end()) items.erase(it);
+    } else if (it != items.end()) {
+      it->quantity = quantity;
+    } else {
+      items.push_back(CartItem{variant_id, 0, quantity, now});
+    }
+    if (items.empty()) carts_.erase(OwnerKey(owner));
+    return absl::OkStatus();
+  }
+  absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) override {
+    absl::MutexLock lock(&mu_);
+    for (const CartItem& c : items) {
+      if (!product_of_variant_.contains(c.variant_id)) return absl::NotFoundError("no such variant");
+    }
+    std::vector<CartItem> sorted = items;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const CartItem& a, const CartItem& b) {
+      return std::tie(a.added_at, a.variant_id) < std::tie(b.added_at, b.variant_id);
+    });
+    if (sorted.empty()) {
+      carts_.erase(OwnerKey(owner));
+    } else {
+      carts_[OwnerKey(owner)] = std::move(sorted);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status DeleteCart(const CartOwner& owner) override {
+    absl::MutexLock lock(&mu_);
+    carts_.erase(OwnerKey(owner));
+    return absl::OkStatus();
+  }
+
+  // --- Orders ---
+  absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
+    absl::MutexLock lock(&mu_);
+    auto key = std::make_pair(o.user_id, o.idempotency_key);
+    if (auto it = order_by_key_.find(key); it != order_by_key_.end()) {
+      const Order& first = orders_.at(it->second);
+      if (first.request_fingerprint != o.request_fingerprint) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIdempotencyMismatch,
+                         "idempotency key already used for another request",
+                         "Idempotency-Key");
+      }
+      return PlaceOrderResult{first, true, {}};
+    }
+    if (!users_.contains(o.user_id)) return absl::NotFoundError("no such user");
+    if (o.lines.empty()) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kCartEmpty,
+                       "the order has no lines");
+    }
+    // Sum per variant so two lines of one variant cannot oversell it.
+    std::map<VariantId, int64_t> wanted;
+    for (const auto& l : o.lines) {
+      if (l.quantity <= 0) return InvalidField("quantity", "must be positive");
+      int64_t& q = wanted[l.variant_id];
+      if (__builtin_add_overflow(q, l.quantity, &q)) return InvalidField("quantity", "too large");
+    }
+    Order order;
+    Money total{0, o.currency};
+    for (const auto& [variant_id, qty] : wanted) {
+      auto vit = product_of_variant_.find(variant_id);
+      if (vit == product_of_variant_.end()) return absl::NotFoundError("no such variant");
+      const Product& p = products_.at(vit->second);
+      const Variant* v = p.FindVariant(variant_id);
+      if (!p.active) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
+                         absl::StrCat(v->sku, " is no longer sold"));
+      }
+      if (v->price.currency != o.currency) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
+                         absl::StrCat(v->sku, " is priced in another currency"));
+      }
+      if (v->stock < qty) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
+                         absl::StrCat("not enough stock for ", v->sku, ": ", v->stock,
+                                      " left"));
+      }
+      OrderLine line;
+      line.variant_id = variant_id;
+      line.product_id = p.id;
+      line.sku = v->sku;
+      line.title = LineTitle(p, *v);
+      line.quantity = qty;
+      line.unit_price = v->price;
+      WS_ASSIGN_OR_RETURN(line.line_total, Multiply(v->price, qty));
+      WS_ASSIGN_OR_RETURN(total, Add(total, line.line_total));
+      order.lines.push_back(std::move(line));
+    }
+    // Every check passed: take the stock. Nothing below can fail.
+    PlaceOrderResult result;
+    for (const auto& [variant_id, qty] : wanted) {
+      Product& p = products_.at(product_of_variant_.at(variant_id));
+      for (Variant& v : p.variants) {
+        if (v.id != variant_id) continue;
+        result.stock_changes.push_back(StockChange{p.id, v.id, v.stock - qty, v.stock});
+        v.stock -= qty;
+      }
+      ++p.version;
+      p.updated_at = o.now;
+    }
+    order.id = next_order_id_++;
+    order.number = OrderNumberFor(order.id);
+    order.user_id = o.user_id;
+    order.status = OrderStatus::kPending;
+    order.total = total;
+    order.shipping = o.shipping;
+    order.idempotency_key = o.idempotency_key;
+    order.request_fingerprint = o.request_fingerprint;
+    order.created_at = order.updated_at = o.now;
+    orders_[order.id] = order;
+    order_by_key_[key] = order.id;
+    if (o.clear_user_cart) carts_.erase(OwnerKey(CartOwner::ForUser(o.user_id)));
+    result.order = std::move(order);
+    return result;
+  }
+
+  absl::StatusOr<Order> GetOrder(OrderId id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = orders_.find(id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    return it->second;
+  }
+
+  absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override {
+    absl::MutexLock lock(&mu_);
+    OrderPage page;
+    auto it = q.before_id ? orders_.lower_bound(*q.before_id) : orders_.end();
+    const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
+    while (it != orders_.begin()) {
+      --it;
+      const Order& o = it->second;
+      if (q.user_id && o.user_id != *q.user_id) continue;
+      if (q.status && o.status != *q.status) continue;
+      if (page.items.size() == limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(o);
+    }
+    return page;
+  }
+
+  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from,
+                                                   OrderStatus to, absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    auto it = orders_.find(id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    Order& o = it->second;
+    if (o.status != from || !IsLegalTransition(from, to)) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
+                       absl::StrCat("order is ", OrderStatusName(o.status), "; cannot become ",
+                                    OrderStatusName(to)),
+                       "status");
+    }
+    TransitionResult result;
+    if (to == OrderStatus::kCancelled) {
+      for (const OrderLine& l : o.lines) {
+        auto vit = product_of_variant_.find(l.variant_id);
+        if (vit == product_of_variant_.end()) continue;
+        Product& p = products_.at(vit->second);
+        for (Variant& v : p.variants) {
+          if (v.id != l.variant_id) continue;
+          result.stock_changes.push_back(StockChange{p.id, v.id, v.stock + l.quantity, v.stock});
+          v.stock += l.quantity;
+        }
+        ++p.version;
+        p.updated_at = now;
+      }
+    }
+    o.status = to;
+    o.updated_at = now;
+    result.order = o;
+    return result;
+  }
+
+  absl::Status Ping() override { return absl::OkStatus(); }
+  absl::string_view Kind() const override { return "memory"; }
+
+ private:
+  static std::string LineTitle(const Product& p, const Variant& v) {
+    std::string t = absl::StrCat(p.brand, " ", p.model);
+    std::vector<absl::string_view> opts;
+    for (absl::string_view s : {absl::string_view(v.dial_color), absl::string_view(v.strap),
+                               absl::string_view(v.size)}) {
+      if (!s.empty()) opts.push_back(s);
+    }
+    if (!opts.empty()) absl::StrAppend(&t, " (", absl::StrJoin(opts, ", "), ")");
+    return t;
+  }
+
+  void ApplyDraft(const ProductDraft& d, Product* p) {
+    p->brand = d.brand;
+    p->model = d.model;
+    p->description = d.description;
+    p->attributes = d.attributes;
+    p->collections = d.collections;
+    p->image_url = d.image_url;
+    p->active = d.active;
+  }
+  Variant NewVariant(const VariantDraft& vd, ProductId pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return Variant{next_variant_id_++, pid, vd.sku, vd.dial_color, vd.strap, vd.size,
+                   vd.price,          vd.stock};
+  }
+  // SKUs of `d` must be unique among themselves and not used by another product.
+  absl::Status CheckSkusFree(const ProductDraft& d, ProductId self)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::flat_hash_map<std::string, int> seen;
+    for (const VariantDraft& vd : d.variants) {
+      if (++seen[vd.sku] > 1 || [&] {
+            auto it = variant_by_sku_.find(vd.sku);
+            return it != variant_by_sku_.end() &&
+                   (product_of_variant_.at(it->second) != self || it->second != vd.id);
+          }()) {
+        return MakeError(absl::StatusCode::kAlreadyExists, reason::kSkuTaken,
+                         absl::StrCat("SKU ", vd.sku, " is already used"), "sku");
+      }
+    }
+    return absl::OkStatus();
+  }
+  void Index(const Product& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const Variant& v : p.variants) {
+      variant_by_sku_[v.sku] = v.id;
+      product_of_variant_[v.id] = p.id;
+    }
+  }
+  void Unindex(const Product& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const Variant& v : p.variants) variant_by_sku_.erase(v.sku);
+  }
+
+  absl::Mutex mu_;
+  UserId next_user_id_ ABSL_GUARDED_BY(mu_) = 1;
+  ProductId next_product_id_ ABSL_GUARDED_BY(mu_) = 1;
+  VariantId next_variant_id_ ABSL_GUARDED_BY(mu_) = 1;
+  OrderId next_order_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<UserId, User> users_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, UserId> user_by_email_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, SessionRecord> sessions_ ABSL_GUARDED_BY(mu_);
+  std::map<ProductId, Product> products_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<VariantId, ProductId> product_of_variant_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, VariantId> variant_by_sku_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<CartItem>> carts_ ABSL_GUARDED_BY(mu_);
+  std::map<OrderId, Order> orders_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<UserId, std::string>, OrderId> order_by_key_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> NewMemoryStorage() { return std::make_unique<MemoryStorage>(); }
+
+}  // namespace watchstore
