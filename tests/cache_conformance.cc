@@ -1,0 +1,133 @@
+// The cases every Cache adapter must pass. See cache_conformance.h.
+#include "cache_conformance.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "test_util.h"
+
+namespace watchstore::testing {
+
+void CacheConformanceTest::Pass(absl::Duration d) {
+  if (GetParam().uses_fake_clock) {
+    clock_.Advance(d);
+  } else {
+    absl::SleepFor(d);
+  }
+}
+
+namespace {
+
+// Decodes bytes into a value whose object is the bytes as a std::string.
+const CacheDecoder kDecode = [](absl::string_view bytes) -> CacheValuePtr {
+  return std::make_shared<const CacheValue>(
+      CacheValue{std::string(bytes), std::make_shared<const std::string>(bytes)});
+};
+
+CacheValuePtr Value(const std::string& bytes) {
+  return std::make_shared<const CacheValue>(
+      CacheValue{bytes, std::make_shared<const std::string>(bytes)});
+}
+
+std::string ObjectOf(const CacheValuePtr& v) {
+  if (v == nullptr || v->object == nullptr) return "<none>";
+  return *static_cast<const std::string*>(v->object.get());
+}
+
+// A key unique to this test, so remote caches shared between tests do not mix.
+std::string Key(const std::string& name) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return absl::StrCat("conf:", info->name(), ":", name);
+}
+
+TEST_P(CacheConformanceTest, MissThenHit) {
+  EXPECT_EQ(cache_->Get(Key("a"), kDecode), nullptr);
+  cache_->Put(Key("a"), Value("alpha"), absl::Minutes(1));
+  CacheValuePtr v = cache_->Get(Key("a"), kDecode);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->bytes, "alpha");
+  EXPECT_EQ(ObjectOf(v), "alpha");  // decoded, or the in-process object
+}
+
+TEST_P(CacheConformanceTest, OverwriteAndErase) {
+  cache_->Put(Key("a"), Value("one"), absl::Minutes(1));
+  cache_->Put(Key("a"), Value("two"), absl::Minutes(1));
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "two");
+  cache_->Erase(Key("a"));
+  EXPECT_EQ(cache_->Get(Key("a"), kDecode), nullptr);
+  cache_->Erase(Key("never-there"));  // harmless
+}
+
+TEST_P(CacheConformanceTest, BinarySafeValuesAndKeys) {
+  std::string bytes("a\0b\r\n\xff", 6);
+  cache_->Put(Key("bin key\twith spaces"), Value(bytes), absl::Minutes(1));
+  CacheValuePtr v = cache_->Get(Key("bin key\twith spaces"), kDecode);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->bytes, bytes);
+  std::string big(256 * 1024, 'x');
+  cache_->Put(Key("big"), Value(big), absl::Minutes(1));
+  v = cache_->Get(Key("big"), kDecode);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->bytes.size(), big.size());
+}
+
+TEST_P(CacheConformanceTest, ExpiresAfterTtl) {
+  cache_->Put(Key("short"), Value("s"), absl::Milliseconds(300));
+  cache_->Put(Key("long"), Value("l"), absl::Minutes(5));
+  EXPECT_NE(cache_->Get(Key("short"), kDecode), nullptr);
+  Pass(absl::Milliseconds(700));
+  EXPECT_EQ(cache_->Get(Key("short"), kDecode), nullptr);
+  EXPECT_NE(cache_->Get(Key("long"), kDecode), nullptr);
+}
+
+TEST_P(CacheConformanceTest, GetManyKeepsOrder) {
+  cache_->Put(Key("1"), Value("one"), absl::Minutes(1));
+  cache_->Put(Key("3"), Value("three"), absl::Minutes(1));
+  std::vector<std::string> keys = {Key("1"), Key("2"), Key("3")};
+  auto values = cache_->GetMany(keys, kDecode);
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(ObjectOf(values[0]), "one");
+  EXPECT_EQ(values[1], nullptr);
+  EXPECT_EQ(ObjectOf(values[2]), "three");
+  EXPECT_TRUE(cache_->GetMany({}, kDecode).empty());
+}
+
+TEST_P(CacheConformanceTest, CountsHitsAndMisses) {
+  const CacheStats before = cache_->Stats();
+  cache_->Put(Key("a"), Value("x"), absl::Minutes(1));
+  (void)cache_->Get(Key("a"), kDecode);
+  (void)cache_->Get(Key("b"), kDecode);
+  const CacheStats after = cache_->Stats();
+  EXPECT_GE(after.hits - before.hits, 1);
+  EXPECT_GE(after.misses - before.misses, 1);
+}
+
+TEST_P(CacheConformanceTest, ConcurrentReadersAndWriters) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string k = Key(absl::StrCat("k", i % 10));
+        if ((i + t) % 3 == 0) {
+          cache_->Put(k, Value(absl::StrCat("v", i % 10)), absl::Minutes(1));
+        } else if ((i + t) % 7 == 0) {
+          cache_->Erase(k);
+        } else {
+          CacheValuePtr v = cache_->Get(k, kDecode);
+          if (v != nullptr) {
+            EXPECT_EQ(ObjectOf(v), absl::StrCat("v", i % 10));
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+TEST_P(CacheConformanceTest, Pings) {
+  EXPECT_TRUE(cache_->Ping().ok());
+  EXPECT_FALSE(cache_->Kind().empty());
+}
+
+}  // namespace
+}  // namespace watchstore::testing

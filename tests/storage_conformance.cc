@@ -1,0 +1,582 @@
+// The cases every Storage adapter must pass. See storage_conformance.h.
+#include "storage_conformance.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "storage/listing.h"
+#include "test_util.h"
+
+namespace watchstore::testing {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+NewUser AUser(const std::string& email) {
+  return NewUser{email, "$argon2id$v=19$m=65536,t=2,p=1$abc$def", Role::kCustomer, kT0};
+}
+
+NewOrder AnOrder(UserId user, const std::string& key,
+                 std::vector<NewOrder::Line> lines) {
+  NewOrder o;
+  o.user_id = user;
+  o.idempotency_key = key;
+  o.request_fingerprint = "fp-" + key;
+  o.lines = std::move(lines);
+  o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
+  o.now = kT0 + absl::Seconds(10);
+  return o;
+}
+
+// --- Users -----------------------------------------------------------------
+
+TEST_P(StorageConformanceTest, CreatesAndFindsUsers) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  EXPECT_GT(a.id, 0);
+  EXPECT_EQ(a.email, "a@example.com");
+  EXPECT_EQ(a.created_at, kT0);
+  WS_ASSERT_OK_AND_ASSIGN(User b, storage_->CreateUser(AUser("b@example.com")));
+  EXPECT_NE(a.id, b.id);
+  WS_ASSERT_OK_AND_ASSIGN(User byid, storage_->GetUserById(a.id));
+  EXPECT_EQ(byid.email, "a@example.com");
+  EXPECT_EQ(byid.password_hash, AUser("x").password_hash);
+  WS_ASSERT_OK_AND_ASSIGN(User byemail, storage_->GetUserByEmail("b@example.com"));
+  EXPECT_EQ(byemail.id, b.id);
+  WS_EXPECT_CODE(storage_->GetUserById(999999), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(storage_->GetUserByEmail("nobody@example.com"), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, RejectsDuplicateEmail) {
+  WS_ASSERT_OK(storage_->CreateUser(AUser("a@example.com")));
+  WS_EXPECT_REASON(storage_->CreateUser(AUser("a@example.com")),
+                   absl::StatusCode::kAlreadyExists, reason::kEmailTaken);
+}
+
+TEST_P(StorageConformanceTest, UpdatesPasswordHashAndRole) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK(storage_->UpdatePasswordHash(a.id, "$argon2id$new"));
+  WS_ASSERT_OK(storage_->SetUserRole(a.id, Role::kAdmin));
+  WS_ASSERT_OK_AND_ASSIGN(User again, storage_->GetUserById(a.id));
+  EXPECT_EQ(again.password_hash, "$argon2id$new");
+  EXPECT_EQ(again.role, Role::kAdmin);
+  WS_EXPECT_CODE(storage_->UpdatePasswordHash(424242, "x"), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(storage_->SetUserRole(424242, Role::kAdmin), absl::StatusCode::kNotFound);
+}
+
+// --- Sessions --------------------------------------------------------------
+
+TEST_P(StorageConformanceTest, SessionLifecycle) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  SessionRecord s{std::string(64, 'a'), a.id, kT0, kT0};
+  WS_ASSERT_OK(storage_->CreateSession(s));
+  WS_EXPECT_CODE(storage_->CreateSession(s), absl::StatusCode::kAlreadyExists);
+  WS_ASSERT_OK_AND_ASSIGN(SessionRecord got, storage_->GetSession(s.token_hash));
+  EXPECT_EQ(got.user_id, a.id);
+  EXPECT_EQ(got.created_at, kT0);
+  WS_ASSERT_OK(storage_->TouchSession(s.token_hash, kT0 + absl::Minutes(5)));
+  WS_ASSERT_OK_AND_ASSIGN(got, storage_->GetSession(s.token_hash));
+  EXPECT_EQ(got.last_seen_at, kT0 + absl::Minutes(5));
+  WS_ASSERT_OK(storage_->DeleteSession(s.token_hash));
+  WS_EXPECT_CODE(storage_->GetSession(s.token_hash), absl::StatusCode::kNotFound);
+  WS_EXPECT_OK(storage_->DeleteSession(s.token_hash));  // idempotent
+  WS_EXPECT_CODE(storage_->TouchSession(s.token_hash, kT0), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, DeletesExpiredSessions) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  // old: created long ago; idle: not seen lately; fresh: neither.
+  WS_ASSERT_OK(storage_->CreateSession({std::string(64, '1'), a.id, kT0 - absl::Hours(13), kT0}));
+  WS_ASSERT_OK(storage_->CreateSession({std::string(64, '2'), a.id, kT0 - absl::Hours(1),
+                                        kT0 - absl::Minutes(31)}));
+  WS_ASSERT_OK(storage_->CreateSession({std::string(64, '3'), a.id, kT0 - absl::Hours(1), kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(int64_t n, storage_->DeleteExpiredSessions(kT0 - absl::Hours(12),
+                                                                     kT0 - absl::Minutes(30)));
+  EXPECT_EQ(n, 2);
+  WS_EXPECT_OK(storage_->GetSession(std::string(64, '3')));
+  WS_EXPECT_CODE(storage_->GetSession(std::string(64, '1')), absl::StatusCode::kNotFound);
+}
+
+// --- Products --------------------------------------------------------------
+
+TEST_P(StorageConformanceTest, CreatesAndReadsProducts) {
+  ProductDraft d = WatchDraft("AB", 123'45, 7, 2);
+  d.collections = {"Dive", "Everyday"};
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(d, kT0));
+  EXPECT_GT(p.id, 0);
+  EXPECT_EQ(p.version, 1);
+  EXPECT_EQ(p.created_at, kT0);
+  ASSERT_EQ(p.variants.size(), 2u);
+  EXPECT_LT(p.variants[0].id, p.variants[1].id);
+  EXPECT_EQ(p.variants[0].product_id, p.id);
+  WS_ASSERT_OK_AND_ASSIGN(Product got, storage_->GetProduct(p.id));
+  EXPECT_EQ(got.brand, d.brand);
+  EXPECT_EQ(got.model, d.model);
+  EXPECT_EQ(got.description, d.description);
+  EXPECT_EQ(got.attributes.movement, Movement::kAutomatic);
+  EXPECT_EQ(got.attributes.case_diameter_mm, 40);
+  EXPECT_EQ(got.attributes.case_material, "steel");
+  EXPECT_EQ(got.attributes.water_resistance_m, 200);
+  EXPECT_EQ(got.attributes.strap, "steel bracelet");
+  EXPECT_THAT(got.collections, ::testing::UnorderedElementsAre("Dive", "Everyday"));
+  EXPECT_EQ(got.image_url, d.image_url);
+  EXPECT_TRUE(got.active);
+  ASSERT_EQ(got.variants.size(), 2u);
+  EXPECT_EQ(got.variants[1].sku, "AB-1");
+  EXPECT_EQ(got.variants[1].price, Usd(133'45));
+  EXPECT_EQ(got.variants[1].stock, 7);
+  EXPECT_EQ(got.variants[0].dial_color, "black");
+  WS_ASSERT_OK_AND_ASSIGN(ProductId by_sku, storage_->FindProductIdBySku("AB-1"));
+  EXPECT_EQ(by_sku, p.id);
+  WS_ASSERT_OK_AND_ASSIGN(ProductId by_variant, storage_->FindProductIdByVariant(p.variants[1].id));
+  EXPECT_EQ(by_variant, p.id);
+  WS_EXPECT_CODE(storage_->GetProduct(p.id + 1000), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(storage_->FindProductIdBySku("NOPE-1"), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(storage_->FindProductIdByVariant(987654), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, DuplicateSkuCreatesNothing) {
+  WS_ASSERT_OK(storage_->CreateProduct(WatchDraft("AB"), kT0));
+  ProductDraft d = WatchDraft("CD", 100, 1, 2);
+  d.variants[1].sku = "AB-0";  // taken
+  WS_EXPECT_REASON(storage_->CreateProduct(d, kT0), absl::StatusCode::kAlreadyExists,
+                   reason::kSkuTaken);
+  WS_EXPECT_CODE(storage_->FindProductIdBySku("CD-0"), absl::StatusCode::kNotFound);
+  ProductQuery q;
+  q.include_archived = true;
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage page, storage_->ListProducts(q));
+  EXPECT_EQ(page.items.size(), 1u);
+}
+
+TEST_P(StorageConformanceTest, UpdatesWithOptimisticConcurrency) {
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100'00, 3), kT0));
+  ProductDraft d = WatchDraft("AB", 150'00, 99);  // stock in an update is ignored
+  d.model = "Renamed";
+  d.variants[0].id = p.variants[0].id;
+  VariantDraft added;
+  added.sku = "AB-NEW";
+  added.price = Usd(90'00);
+  added.stock = 4;
+  d.variants.push_back(added);
+  WS_ASSERT_OK_AND_ASSIGN(Product u, storage_->UpdateProduct(p.id, 1, d, kT0 + absl::Seconds(1)));
+  EXPECT_EQ(u.version, 2);
+  EXPECT_EQ(u.model, "Renamed");
+  EXPECT_EQ(u.updated_at, kT0 + absl::Seconds(1));
+  ASSERT_EQ(u.variants.size(), 2u);
+  EXPECT_EQ(u.variants[0].price, Usd(150'00));
+  EXPECT_EQ(u.variants[0].stock, 3);
+  EXPECT_EQ(u.variants[1].sku, "AB-NEW");
+  EXPECT_EQ(u.variants[1].stock, 4);
+  WS_EXPECT_REASON(storage_->UpdateProduct(p.id, 1, d, kT0), absl::StatusCode::kAborted,
+                   reason::kVersionConflict);
+  WS_ASSERT_OK_AND_ASSIGN(Product again, storage_->GetProduct(p.id));
+  EXPECT_EQ(again.version, 2);
+  EXPECT_EQ(again.variants.size(), 2u);
+  WS_EXPECT_CODE(storage_->UpdateProduct(p.id + 1000, 1, d, kT0), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, UpdateRejectsForeignVariantAndTakenSku) {
+  WS_ASSERT_OK_AND_ASSIGN(Product a, storage_->CreateProduct(WatchDraft("AA"), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product b, storage_->CreateProduct(WatchDraft("BB"), kT0));
+  ProductDraft d = WatchDraft("AA");
+  d.variants[0].id = b.variants[0].id;
+  WS_EXPECT_CODE(storage_->UpdateProduct(a.id, 1, d, kT0), absl::StatusCode::kInvalidArgument);
+  d = WatchDraft("AA");
+  d.variants[0].id = a.variants[0].id;
+  d.variants[0].sku = "BB-0";
+  WS_EXPECT_REASON(storage_->UpdateProduct(a.id, 1, d, kT0), absl::StatusCode::kAlreadyExists,
+                   reason::kSkuTaken);
+  WS_ASSERT_OK_AND_ASSIGN(Product still, storage_->GetProduct(a.id));
+  EXPECT_EQ(still.version, 1);
+  EXPECT_EQ(still.variants[0].sku, "AA-0");
+}
+
+TEST_P(StorageConformanceTest, AdjustsStockNeverBelowZero) {
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 3), kT0));
+  const VariantId v = p.variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(Product up, storage_->AdjustStock(v, 5, kT0));
+  EXPECT_EQ(up.variants[0].stock, 8);
+  EXPECT_EQ(up.version, 2);
+  WS_EXPECT_REASON(storage_->AdjustStock(v, -9, kT0), absl::StatusCode::kFailedPrecondition,
+                   reason::kOutOfStock);
+  WS_ASSERT_OK_AND_ASSIGN(Product down, storage_->AdjustStock(v, -8, kT0));
+  EXPECT_EQ(down.variants[0].stock, 0);
+  WS_ASSERT_OK_AND_ASSIGN(Product got, storage_->GetProduct(p.id));
+  EXPECT_EQ(got.variants[0].stock, 0);
+  EXPECT_EQ(got.version, 3);
+  WS_EXPECT_CODE(storage_->AdjustStock(v + 1000, 1, kT0), absl::StatusCode::kNotFound);
+}
+
+// --- Listing: compared with the reference semantics of storage/listing.h ----
+
+class ListingFixture {
+ public:
+  static std::vector<Product> Populate(Storage& s) {
+    std::vector<Product> all;
+    const char* brands[] = {"Aldenmark", "Brevik", "Corvane", "aldenmark"};
+    const Movement movements[] = {Movement::kAutomatic, Movement::kQuartz, Movement::kManual};
+    std::mt19937 rng(42);
+    for (int i = 0; i < 37; ++i) {
+      ProductDraft d = WatchDraft(absl::StrCat("L", i), 100'00 + (rng() % 50) * 1000, rng() % 3,
+                                  1 + i % 2);
+      d.brand = brands[i % 4];
+      d.model = absl::StrCat(i % 5 == 0 ? "Sea Hunter " : "Field ", 100 - i % 7);  // ties in name
+      d.attributes.movement = movements[i % 3];
+      d.attributes.case_diameter_mm = 34 + i % 12;
+      d.collections = {i % 2 ? "Dive" : "Dress"};
+      if (i % 9 == 4) d.variants[0].price = Usd(150'00);  // ties in price
+      auto p = s.CreateProduct(d, kT0 + absl::Seconds(i));
+      EXPECT_TRUE(p.ok()) << p.status();
+      if (i % 11 == 3) {  // archive a few
+        ProductDraft a = d;
+        a.active = false;
+        for (size_t k = 0; k < a.variants.size(); ++k) a.variants[k].id = p->variants[k].id;
+        p = s.UpdateProduct(p->id, 1, a, kT0);
+        EXPECT_TRUE(p.ok()) << p.status();
+      }
+      all.push_back(*p);
+    }
+    return all;
+  }
+};
+
+std::vector<ProductId> Reference(const std::vector<Product>& all, const ProductQuery& q) {
+  std::vector<Product> hits;
+  for (const Product& p : all) {
+    if (internal::MatchesFilters(p, q)) hits.push_back(p);
+  }
+  std::sort(hits.begin(), hits.end(), [&](const Product& a, const Product& b) {
+    return internal::SortsBefore(a, b, q.sort);
+  });
+  std::vector<ProductId> ids;
+  for (const Product& p : hits) ids.push_back(p.id);
+  return ids;
+}
+
+std::vector<ProductId> PageThrough(Storage& s, ProductQuery q, int limit) {
+  q.limit = limit;
+  q.after.reset();
+  std::vector<ProductId> ids;
+  for (int guard = 0; guard < 100; ++guard) {
+    auto page = s.ListProducts(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(page->items.size(), static_cast<size_t>(limit));
+    for (const Product& p : page->items) ids.push_back(p.id);
+    if (!page->has_more) break;
+    EXPECT_FALSE(page->items.empty());
+    q.after = internal::CursorAfter(page->items.back());
+  }
+  return ids;
+}
+
+TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
+  const std::vector<Product> all = ListingFixture::Populate(*storage_);
+  std::vector<ProductQuery> queries;
+  queries.emplace_back();
+  {
+    ProductQuery q;
+    q.brand = "ALDENMARK";  // case-insensitive, matches two spellings
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.movement = Movement::kQuartz;
+    q.in_stock_only = true;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.collection = "dive";
+    q.min_price_minor = 110'00;
+    q.max_price_minor = 130'00;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.min_case_mm = 38;
+    q.max_case_mm = 42;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.text = "sea h";
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.text = "%";  // a LIKE wildcard must be taken literally
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.text = "BREV";
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.include_archived = true;
+    queries.push_back(q);
+  }
+  for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
+                           ProductSort::kNameAsc}) {
+    for (size_t i = 0; i < queries.size(); ++i) {
+      ProductQuery q = queries[i];
+      q.sort = sort;
+      const auto expected = Reference(all, q);
+      EXPECT_EQ(PageThrough(*storage_, q, 7), expected)
+          << "query " << i << " sort " << ProductSortName(sort);
+      EXPECT_EQ(PageThrough(*storage_, q, 100), expected)
+          << "query " << i << " sort " << ProductSortName(sort);
+    }
+  }
+  // The percent query matched nothing; the default query excluded archived.
+  EXPECT_TRUE(Reference(all, queries[6]).empty());
+  EXPECT_LT(Reference(all, queries[0]).size(), all.size());
+}
+
+TEST_P(StorageConformanceTest, ListingReturnsFullProducts) {
+  WS_ASSERT_OK(storage_->CreateProduct(WatchDraft("AB", 100'00, 3, 3), kT0));
+  ProductQuery q;
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage page, storage_->ListProducts(q));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_FALSE(page.has_more);
+  EXPECT_EQ(page.items[0].variants.size(), 3u);
+  EXPECT_EQ(page.items[0].collections, std::vector<std::string>{"Dive"});
+}
+
+// --- Carts -----------------------------------------------------------------
+
+TEST_P(StorageConformanceTest, CartLines) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5, 2), kT0));
+  const CartOwner mine = CartOwner::ForUser(a.id);
+  const CartOwner guest = CartOwner::ForGuest(std::string(64, 'f'));
+  WS_ASSERT_OK_AND_ASSIGN(auto empty, storage_->GetCart(mine));
+  EXPECT_TRUE(empty.empty());
+  WS_ASSERT_OK(storage_->SetCartItem(mine, p.variants[1].id, 2, kT0));
+  WS_ASSERT_OK(storage_->SetCartItem(mine, p.variants[0].id, 1, kT0 + absl::Seconds(1)));
+  WS_ASSERT_OK(storage_->SetCartItem(guest, p.variants[0].id, 4, kT0));
+  WS_ASSERT_OK(storage_->SetCartItem(mine, p.variants[1].id, 3, kT0 + absl::Seconds(2)));
+  WS_ASSERT_OK_AND_ASSIGN(auto items, storage_->GetCart(mine));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].variant_id, p.variants[1].id);  // by added_at, kept on update
+  EXPECT_EQ(items[0].quantity, 3);
+  EXPECT_EQ(items[0].product_id, p.id);
+  EXPECT_EQ(items[1].variant_id, p.variants[0].id);
+  WS_ASSERT_OK(storage_->SetCartItem(mine, p.variants[1].id, 0, kT0));
+  WS_ASSERT_OK_AND_ASSIGN(items, storage_->GetCart(mine));
+  ASSERT_EQ(items.size(), 1u);
+  WS_EXPECT_CODE(storage_->SetCartItem(mine, 987654, 1, kT0), absl::StatusCode::kNotFound);
+  WS_ASSERT_OK_AND_ASSIGN(auto guest_items, storage_->GetCart(guest));
+  ASSERT_EQ(guest_items.size(), 1u);
+  EXPECT_EQ(guest_items[0].quantity, 4);
+
+  WS_ASSERT_OK(storage_->ReplaceCart(mine, {CartItem{p.variants[0].id, 0, 2, kT0},
+                                            CartItem{p.variants[1].id, 0, 1, kT0 + absl::Seconds(5)}}));
+  WS_ASSERT_OK_AND_ASSIGN(items, storage_->GetCart(mine));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].quantity, 2);
+  WS_ASSERT_OK(storage_->DeleteCart(guest));
+  WS_ASSERT_OK_AND_ASSIGN(guest_items, storage_->GetCart(guest));
+  EXPECT_TRUE(guest_items.empty());
+  WS_ASSERT_OK_AND_ASSIGN(items, storage_->GetCart(mine));
+  EXPECT_EQ(items.size(), 2u);
+}
+
+// --- Orders ----------------------------------------------------------------
+
+TEST_P(StorageConformanceTest, PlacesOrderAllOrNothing) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 250'00, 5), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product q, storage_->CreateProduct(WatchDraft("CD", 99'99, 2), kT0));
+  const VariantId vp = p.variants[0].id, vq = q.variants[0].id;
+  WS_ASSERT_OK(storage_->SetCartItem(CartOwner::ForUser(a.id), vp, 1, kT0));
+
+  // Not enough of q: nothing changes.
+  WS_EXPECT_REASON(storage_->PlaceOrder(AnOrder(a.id, "k1", {{vp, 2}, {vq, 3}})),
+                   absl::StatusCode::kFailedPrecondition, reason::kOutOfStock);
+  WS_ASSERT_OK_AND_ASSIGN(Product p1, storage_->GetProduct(p.id));
+  EXPECT_EQ(p1.variants[0].stock, 5);
+  WS_ASSERT_OK_AND_ASSIGN(auto cart, storage_->GetCart(CartOwner::ForUser(a.id)));
+  EXPECT_EQ(cart.size(), 1u);
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage none, storage_->ListOrders(OrderQuery{}));
+  EXPECT_TRUE(none.items.empty());
+
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult r,
+                          storage_->PlaceOrder(AnOrder(a.id, "k1", {{vp, 2}, {vq, 2}})));
+  EXPECT_FALSE(r.replayed);
+  EXPECT_GT(r.order.id, 0);
+  EXPECT_EQ(r.order.number, OrderNumberFor(r.order.id));
+  EXPECT_EQ(r.order.status, OrderStatus::kPending);
+  EXPECT_EQ(r.order.user_id, a.id);
+  ASSERT_EQ(r.order.lines.size(), 2u);
+  EXPECT_EQ(r.order.total, Usd(2 * 250'00 + 2 * 99'99));
+  EXPECT_EQ(r.order.shipping.city, "London");
+  ASSERT_EQ(r.stock_changes.size(), 2u);
+  for (const StockChange& c : r.stock_changes) {
+    EXPECT_EQ(c.stock_before - c.stock_after, 2);
+  }
+  WS_ASSERT_OK_AND_ASSIGN(Product p2, storage_->GetProduct(p.id));
+  EXPECT_EQ(p2.variants[0].stock, 3);
+  EXPECT_GT(p2.version, p1.version);
+  WS_ASSERT_OK_AND_ASSIGN(Product q2, storage_->GetProduct(q.id));
+  EXPECT_EQ(q2.variants[0].stock, 0);
+  WS_ASSERT_OK_AND_ASSIGN(cart, storage_->GetCart(CartOwner::ForUser(a.id)));
+  EXPECT_TRUE(cart.empty());
+
+  // Prices are captured: a later price change does not touch the order.
+  ProductDraft d = WatchDraft("AB", 999'00, 5);
+  d.variants[0].id = vp;
+  WS_ASSERT_OK(storage_->UpdateProduct(p.id, p2.version, d, kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Order o, storage_->GetOrder(r.order.id));
+  EXPECT_EQ(o.total, r.order.total);
+  const OrderLine& line = o.lines[0].variant_id == vp ? o.lines[0] : o.lines[1];
+  EXPECT_EQ(line.unit_price, Usd(250'00));
+  EXPECT_EQ(line.line_total, Usd(500'00));
+  EXPECT_EQ(line.sku, "AB-0");
+  EXPECT_EQ(line.product_id, p.id);
+  EXPECT_FALSE(line.title.empty());
+  EXPECT_EQ(o.idempotency_key, "k1");
+}
+
+TEST_P(StorageConformanceTest, IdempotencyKeyReplaysFirstOrder) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(User b, storage_->CreateUser(AUser("b@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  const VariantId v = p.variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult first, storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult again, storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.order.id, first.order.id);
+  EXPECT_TRUE(again.stock_changes.empty());
+  // Replay wins even with no lines (the cart was emptied by the first).
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult empty_replay, storage_->PlaceOrder(AnOrder(a.id, "k", {})));
+  EXPECT_EQ(empty_replay.order.id, first.order.id);
+  NewOrder other = AnOrder(a.id, "k", {{v, 2}});
+  other.request_fingerprint = "something else";
+  WS_EXPECT_REASON(storage_->PlaceOrder(other), absl::StatusCode::kFailedPrecondition,
+                   reason::kIdempotencyMismatch);
+  // The key is per user.
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult theirs, storage_->PlaceOrder(AnOrder(b.id, "k", {{v, 1}})));
+  EXPECT_FALSE(theirs.replayed);
+  EXPECT_NE(theirs.order.id, first.order.id);
+  WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 3);
+}
+
+TEST_P(StorageConformanceTest, RejectsBadOrders) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  const VariantId v = p.variants[0].id;
+  WS_EXPECT_REASON(storage_->PlaceOrder(AnOrder(a.id, "e", {})),
+                   absl::StatusCode::kFailedPrecondition, reason::kCartEmpty);
+  WS_EXPECT_CODE(storage_->PlaceOrder(AnOrder(a.id, "n", {{987654, 1}})),
+                 absl::StatusCode::kNotFound);
+  // Two lines of one variant are summed: 3 + 3 > 5.
+  WS_EXPECT_REASON(storage_->PlaceOrder(AnOrder(a.id, "d", {{v, 3}, {v, 3}})),
+                   absl::StatusCode::kFailedPrecondition, reason::kOutOfStock);
+  ProductDraft d = WatchDraft("AB", 100, 5);
+  d.variants[0].id = v;
+  d.active = false;
+  WS_ASSERT_OK(storage_->UpdateProduct(p.id, 1, d, kT0));
+  WS_EXPECT_REASON(storage_->PlaceOrder(AnOrder(a.id, "x", {{v, 1}})),
+                   absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable);
+  WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 5);
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage none, storage_->ListOrders(OrderQuery{}));
+  EXPECT_TRUE(none.items.empty());
+}
+
+TEST_P(StorageConformanceTest, ListsOrdersNewestFirstWithKeyset) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(User b, storage_->CreateUser(AUser("b@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 50), kT0));
+  const VariantId v = p.variants[0].id;
+  std::vector<OrderId> mine;
+  for (int i = 0; i < 5; ++i) {
+    WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(AnOrder(a.id, absl::StrCat("a", i), {{v, 1}})));
+    mine.push_back(r.order.id);
+    WS_ASSERT_OK(storage_->PlaceOrder(AnOrder(b.id, absl::StrCat("b", i), {{v, 1}})));
+  }
+  OrderQuery q;
+  q.user_id = a.id;
+  q.limit = 2;
+  std::vector<OrderId> seen;
+  for (int guard = 0; guard < 10; ++guard) {
+    WS_ASSERT_OK_AND_ASSIGN(OrderPage page, storage_->ListOrders(q));
+    for (const Order& o : page.items) {
+      EXPECT_EQ(o.user_id, a.id);
+      EXPECT_EQ(o.lines.size(), 1u);
+      seen.push_back(o.id);
+    }
+    if (!page.has_more) break;
+    q.before_id = page.items.back().id;
+  }
+  std::reverse(mine.begin(), mine.end());
+  EXPECT_EQ(seen, mine);
+  OrderQuery all;
+  all.limit = 100;
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage everything, storage_->ListOrders(all));
+  EXPECT_EQ(everything.items.size(), 10u);
+  all.status = OrderStatus::kPaid;
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage paid, storage_->ListOrders(all));
+  EXPECT_TRUE(paid.items.empty());
+}
+
+TEST_P(StorageConformanceTest, StatusMachineAndCancelRestocks) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  const VariantId v = p.variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 3}})));
+  const OrderId id = r.order.id;
+  const absl::Time t1 = kT0 + absl::Minutes(1);
+  WS_EXPECT_REASON(storage_->TransitionOrder(id, OrderStatus::kPending, OrderStatus::kShipped, t1),
+                   absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition);
+  WS_EXPECT_REASON(storage_->TransitionOrder(id, OrderStatus::kPaid, OrderStatus::kShipped, t1),
+                   absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition);
+  WS_ASSERT_OK_AND_ASSIGN(auto paid, storage_->TransitionOrder(id, OrderStatus::kPending,
+                                                               OrderStatus::kPaid, t1));
+  EXPECT_EQ(paid.order.status, OrderStatus::kPaid);
+  EXPECT_EQ(paid.order.updated_at, t1);
+  EXPECT_TRUE(paid.stock_changes.empty());
+  WS_ASSERT_OK_AND_ASSIGN(auto cancelled, storage_->TransitionOrder(id, OrderStatus::kPaid,
+                                                                    OrderStatus::kCancelled, t1));
+  EXPECT_EQ(cancelled.order.status, OrderStatus::kCancelled);
+  ASSERT_EQ(cancelled.stock_changes.size(), 1u);
+  EXPECT_EQ(cancelled.stock_changes[0].stock_after, 5);
+  WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 5);
+  // Cancelled is final: no double restock.
+  WS_EXPECT_CODE(storage_->TransitionOrder(id, OrderStatus::kCancelled, OrderStatus::kCancelled, t1),
+                 absl::StatusCode::kFailedPrecondition);
+  WS_ASSERT_OK_AND_ASSIGN(Product still, storage_->GetProduct(p.id));
+  EXPECT_EQ(still.variants[0].stock, 5);
+  WS_EXPECT_CODE(storage_->TransitionOrder(id + 100, OrderStatus::kPending, OrderStatus::kPaid, t1),
+                 absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(storage_->GetOrder(id + 100), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StorageConformanceTest, FullLifecycleToDelivered) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(AnOrder(a.id, "k", {{p.variants[0].id, 1}})));
+  OrderStatus s = OrderStatus::kPending;
+  for (OrderStatus next : {OrderStatus::kPaid, OrderStatus::kShipped, OrderStatus::kDelivered}) {
+    WS_ASSERT_OK(storage_->TransitionOrder(r.order.id, s, next, kT0));
+    s = next;
+  }
+  WS_EXPECT_CODE(storage_->TransitionOrder(r.order.id, s, OrderStatus::kCancelled, kT0),
+                 absl::StatusCode::kFailedPrecondition);
+  WS_ASSERT_OK_AND_ASSIGN(Order o, storage_->GetOrder(r.order.id));
+  EXPECT_EQ(o.status, OrderStatus::kDelivered);
+}
+
+TEST_P(StorageConformanceTest, Pings) {
+  WS_EXPECT_OK(storage_->Ping());
+  EXPECT_FALSE(storage_->Kind().empty());
+}
+
+}  // namespace
+}  // namespace watchstore::testing
