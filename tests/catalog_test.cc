@@ -1,1 +1,189 @@
-#include "test_util.h"
+// Catalog: reads through the cache, admin writes, validation, invalidation.
+#include <thread>
+
+#include "service_fixture.h"
+
+namespace watchstore::testing {
+namespace {
+
+class CatalogTest : public ServiceTest {
+ protected:
+  Catalog& catalog() { return store_->catalog(); }
+};
+
+TEST_F(CatalogTest, WarmReadsShareOneSnapshotAndSkipStorage) {
+  auto p = AddWatch("AB");
+  WS_ASSERT_OK_AND_ASSIGN(auto first, catalog().GetProduct(p->id));
+  const int64_t reads = counting_->product_reads.load();
+  for (int i = 0; i < 100; ++i) {
+    WS_ASSERT_OK_AND_ASSIGN(auto again, catalog().GetProduct(p->id));
+    EXPECT_EQ(again.get(), first.get());  // the same immutable snapshot, not a copy
+  }
+  EXPECT_EQ(counting_->product_reads.load(), reads);
+}
+
+TEST_F(CatalogTest, WritesInvalidateWhatReadersSee) {
+  auto p = AddWatch("AB", 100'00);
+  WS_ASSERT_OK_AND_ASSIGN(auto before, catalog().GetProduct(p->id));
+  ProductDraft d = WatchDraft("AB", 120'00);
+  d.variants[0].id = p->variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(auto updated, catalog().UpdateProduct(admin_, p->id, p->version, d));
+  EXPECT_EQ(updated->version, p->version + 1);
+  WS_ASSERT_OK_AND_ASSIGN(auto after, catalog().GetProduct(p->id));
+  EXPECT_EQ(after->variants[0].price, Usd(120'00));
+  EXPECT_EQ(before->variants[0].price, Usd(100'00));  // the old snapshot is untouched
+  // Listing pages see the new price at once.
+  WS_ASSERT_OK_AND_ASSIGN(auto list, catalog().ListProducts(ProductQuery{}, ""));
+  ASSERT_EQ(list.items.size(), 1u);
+  EXPECT_EQ(list.items[0]->variants[0].price, Usd(120'00));
+  // Stale version: conflict, nothing changes.
+  WS_EXPECT_REASON(catalog().UpdateProduct(admin_, p->id, p->version, d), absl::StatusCode::kAborted,
+                   reason::kVersionConflict);
+}
+
+TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
+  auto p = AddWatch("AB");
+  auto q = AddWatch("CD");
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, p->id, p->version));
+  WS_EXPECT_CODE(catalog().GetProduct(p->id), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(catalog().GetProduct(p->id, &alice_), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(catalog().GetProductBySku("AB-0"), absl::StatusCode::kNotFound);
+  WS_ASSERT_OK_AND_ASSIGN(auto seen, catalog().GetProduct(p->id, &admin_));
+  EXPECT_FALSE(seen->active);
+  WS_ASSERT_OK_AND_ASSIGN(auto list, catalog().ListProducts(ProductQuery{}, ""));
+  ASSERT_EQ(list.items.size(), 1u);
+  EXPECT_EQ(list.items[0]->id, q->id);
+  ProductQuery all;
+  all.include_archived = true;
+  WS_EXPECT_CODE(catalog().ListProducts(all, "", &alice_), absl::StatusCode::kPermissionDenied);
+  WS_ASSERT_OK_AND_ASSIGN(auto staff, catalog().ListProducts(all, "", &admin_));
+  EXPECT_EQ(staff.items.size(), 2u);
+}
+
+TEST_F(CatalogTest, OnlyAdminsWrite) {
+  auto p = AddWatch("AB");
+  WS_EXPECT_CODE(catalog().CreateProduct(alice_, WatchDraft("ZZ")), absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().UpdateProduct(alice_, p->id, 1, WatchDraft("AB")),
+                 absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().ArchiveProduct(alice_, p->id, 1), absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().AdjustStock(alice_, p->variants[0].id, 5), absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().AdjustStock(Principal{}, p->variants[0].id, 5),
+                 absl::StatusCode::kUnauthenticated);
+  WS_ASSERT_OK_AND_ASSIGN(auto same, catalog().GetProduct(p->id));
+  EXPECT_EQ(same->version, 1);
+}
+
+TEST_F(CatalogTest, ValidatesDraftsNamingTheField) {
+  struct Case {
+    const char* field;
+    std::function<void(ProductDraft&)> breakit;
+  };
+  const Case cases[] = {
+      {"brand", [](ProductDraft& d) { d.brand = ""; }},
+      {"model", [](ProductDraft& d) { d.model = std::string(101, 'm'); }},
+      {"case_diameter_mm", [](ProductDraft& d) { d.attributes.case_diameter_mm = 5; }},
+      {"water_resistance_m", [](ProductDraft& d) { d.attributes.water_resistance_m = -1; }},
+      {"variants", [](ProductDraft& d) { d.variants.clear(); }},
+      {"sku", [](ProductDraft& d) { d.variants[0].sku = "lower-case"; }},
+      {"sku", [](ProductDraft& d) { d.variants[0].sku = "X"; }},
+      {"price", [](ProductDraft& d) { d.variants[0].price = Usd(-1); }},
+      {"price", [](ProductDraft& d) { d.variants[0].price = Money{100, *Currency::FromCode("EUR")}; }},
+      {"stock", [](ProductDraft& d) { d.variants[0].stock = -3; }},
+      {"image_url", [](ProductDraft& d) { d.image_url = "javascript:alert(1)"; }},
+      {"image_url", [](ProductDraft& d) { d.image_url = "//evil.example/x.svg"; }},
+      {"collections", [](ProductDraft& d) { d.collections = {""}; }},
+  };
+  for (const Case& c : cases) {
+    ProductDraft d = WatchDraft("AB");
+    c.breakit(d);
+    auto r = catalog().CreateProduct(admin_, d);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(FieldOf(r.status()), c.field) << r.status();
+  }
+  WS_ASSERT_OK_AND_ASSIGN(auto page, catalog().ListProducts(ProductQuery{}, "", &admin_));
+  EXPECT_TRUE(page.items.empty());
+}
+
+TEST_F(CatalogTest, PagesWithOpaqueCursors) {
+  for (int i = 0; i < 25; ++i) AddWatch("P" + std::to_string(i), 100'00 + i * 100);
+  ProductQuery q;
+  q.sort = ProductSort::kPriceAsc;
+  q.limit = 10;
+  std::vector<int64_t> prices;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    WS_ASSERT_OK_AND_ASSIGN(auto list, catalog().ListProducts(q, cursor));
+    for (const auto& p : list.items) prices.push_back(p->MinPrice().minor_units);
+    cursor = list.next_cursor;
+    if (cursor.empty()) break;
+  }
+  ASSERT_EQ(prices.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(prices.begin(), prices.end()));
+  // A cursor belongs to its sort; garbage is refused.
+  WS_ASSERT_OK_AND_ASSIGN(auto first, catalog().ListProducts(q, ""));
+  ProductQuery other = q;
+  other.sort = ProductSort::kNewest;
+  EXPECT_EQ(FieldOf(catalog().ListProducts(other, first.next_cursor).status()), "cursor");
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "not a cursor!").status()), "cursor");
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, std::string(5000, 'A')).status()), "cursor");
+}
+
+TEST_F(CatalogTest, ValidatesListingQueries) {
+  ProductQuery q;
+  q.limit = 0;
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "").status()), "limit");
+  q.limit = 101;
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "").status()), "limit");
+  q = ProductQuery{};
+  q.min_price_minor = 500;
+  q.max_price_minor = 100;
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "").status()), "min_price");
+  q = ProductQuery{};
+  q.min_price_minor = -1;
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "").status()), "min_price");
+  q = ProductQuery{};
+  q.text = std::string(101, 'q');
+  EXPECT_EQ(FieldOf(catalog().ListProducts(q, "").status()), "q");
+}
+
+TEST_F(CatalogTest, StockAdjustmentNeverGoesNegative) {
+  auto p = AddWatch("AB", 100, 2);
+  WS_ASSERT_OK_AND_ASSIGN(auto more, catalog().AdjustStock(admin_, p->variants[0].id, 3));
+  EXPECT_EQ(more->variants[0].stock, 5);
+  WS_EXPECT_REASON(catalog().AdjustStock(admin_, p->variants[0].id, -6),
+                   absl::StatusCode::kFailedPrecondition, reason::kOutOfStock);
+  WS_EXPECT_CODE(catalog().AdjustStock(admin_, 999999, 1), absl::StatusCode::kNotFound);
+  WS_ASSERT_OK_AND_ASSIGN(auto now, catalog().GetProduct(p->id));
+  EXPECT_EQ(now->variants[0].stock, 5);
+}
+
+// Storage that is slow to read a product, so concurrent misses overlap.
+class SlowProductStorage : public CountingStorage {
+ public:
+  using CountingStorage::CountingStorage;
+  absl::StatusOr<Product> GetProduct(ProductId id) override {
+    absl::SleepFor(absl::Milliseconds(100));
+    return CountingStorage::GetProduct(id);
+  }
+};
+
+TEST(CatalogSingleFlightTest, ConcurrentMissesReadStorageOnce) {
+  auto base = NewMemoryStorage();
+  auto slow = std::make_unique<SlowProductStorage>(base.get());
+  SlowProductStorage* counter = slow.get();
+  auto store = *Store::Open(StoreOptions{}, std::move(slow), *NewMemoryCache({}));
+  Principal admin = PrincipalOf(MakeUser(store->storage(), "a@example.com", Role::kAdmin));
+  auto p = *store->catalog().CreateProduct(admin, WatchDraft("AB"));
+  const int64_t before = counter->product_reads.load();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] { ok += store->catalog().GetProduct(p->id).ok(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 16);
+  EXPECT_EQ(counter->product_reads.load() - before, 1);
+}
+
+}  // namespace
+}  // namespace watchstore::testing

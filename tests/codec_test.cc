@@ -1,1 +1,66 @@
+#include "codec.h"
+
 #include "test_util.h"
+
+namespace watchstore::internal {
+namespace {
+
+TEST(CodecTest, ProductRoundTrips) {
+  Product p;
+  p.id = 42;
+  p.brand = "Brevik";
+  p.model = "Polar GMT";
+  p.description = std::string("multi\nline \0 text", 17);
+  p.attributes = WatchAttributes{Movement::kSpringDrive, 41, "titanium", 300, "rubber"};
+  p.collections = {"GMT", "Field"};
+  p.image_url = "/img/watches/w02.svg";
+  p.active = false;
+  p.version = 9;
+  p.created_at = absl::FromUnixNanos(1'800'000'000'123'456'789);
+  p.updated_at = p.created_at + absl::Hours(1);
+  p.variants.push_back(Variant{7, 42, "BV-GMT-1", "black", "rubber", "", Money{-1, Currency()}, 3});
+  p.variants.push_back(Variant{8, 42, "BV-GMT-2", "white", "steel", "L", Money{999'99, *Currency::FromCode("EUR")}, 0});
+  auto back = DecodeProduct(EncodeProduct(p));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(EncodeProduct(*back), EncodeProduct(p));
+  EXPECT_EQ(back->description, p.description);
+  EXPECT_EQ(back->variants[1].price, p.variants[1].price);
+  EXPECT_EQ(back->created_at, p.created_at);
+}
+
+TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
+  Product p;
+  p.brand = "X";
+  p.variants.resize(2);
+  const std::string bytes = EncodeProduct(p);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeProduct(bytes.substr(0, n)).has_value()) << n;
+  }
+  std::string other = bytes;
+  other[0] = 2;
+  EXPECT_FALSE(DecodeProduct(other).has_value());
+  EXPECT_FALSE(DecodeProduct(bytes + "x").has_value());
+  EXPECT_FALSE(DecodeProduct(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)).has_value());
+}
+
+TEST(CodecTest, SessionAndPageRoundTrip) {
+  CachedSession s{{"abc", 3, absl::FromUnixSeconds(10), absl::FromUnixSeconds(20)},
+                  {3, Role::kAdmin, "a@example.com"}};
+  auto back = DecodeSession(EncodeSession(s));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->record.token_hash, "abc");
+  EXPECT_EQ(back->principal.role, Role::kAdmin);
+  EXPECT_EQ(back->record.last_seen_at, absl::FromUnixSeconds(20));
+  ProductPage page;
+  page.has_more = true;
+  page.items.resize(3);
+  page.items[2].model = "third";
+  auto pb = DecodeProductPage(EncodeProductPage(page));
+  ASSERT_TRUE(pb.has_value());
+  EXPECT_TRUE(pb->has_more);
+  ASSERT_EQ(pb->items.size(), 3u);
+  EXPECT_EQ(pb->items[2].model, "third");
+}
+
+}  // namespace
+}  // namespace watchstore::internal

@@ -1,1 +1,44 @@
+// What the memory cache promises beyond the conformance suite: LRU eviction
+// within a byte budget, and option validation.
 #include "test_util.h"
+
+namespace watchstore {
+namespace {
+
+CacheValuePtr Bytes(size_t n) {
+  return std::make_shared<const CacheValue>(CacheValue{std::string(n, 'v'), nullptr});
+}
+const CacheDecoder kNone = [](absl::string_view) { return CacheValuePtr(); };
+
+TEST(MemoryCacheTest, EvictsLeastRecentlyUsedPastBudget) {
+  FakeClock clock;
+  MemoryCacheOptions o;
+  o.capacity_bytes = 10 * 1100;
+  o.shards = 1;
+  o.clock = &clock;
+  WS_ASSERT_OK_AND_ASSIGN(auto cache, NewMemoryCache(o));
+  for (int i = 0; i < 9; ++i) cache->Put("k" + std::to_string(i), Bytes(1000), absl::Hours(1));
+  ASSERT_NE(cache->Get("k0", kNone), nullptr);  // k0 is now the most recent
+  for (int i = 9; i < 12; ++i) cache->Put("k" + std::to_string(i), Bytes(1000), absl::Hours(1));
+  EXPECT_NE(cache->Get("k0", kNone), nullptr);
+  EXPECT_EQ(cache->Get("k1", kNone), nullptr);
+  EXPECT_NE(cache->Get("k11", kNone), nullptr);
+  EXPECT_LE(cache->Stats().bytes, o.capacity_bytes);
+  cache->Put("huge", Bytes(50'000), absl::Hours(1));  // larger than the budget: not kept
+  EXPECT_EQ(cache->Get("huge", kNone), nullptr);
+  EXPECT_NE(cache->Get("k11", kNone), nullptr);
+}
+
+TEST(MemoryCacheTest, RejectsBadOptions) {
+  MemoryCacheOptions o;
+  o.shards = 3;
+  WS_EXPECT_CODE(NewMemoryCache(o), absl::StatusCode::kInvalidArgument);
+  o.shards = 0;
+  WS_EXPECT_CODE(NewMemoryCache(o), absl::StatusCode::kInvalidArgument);
+  o.shards = 16;
+  o.capacity_bytes = 0;
+  WS_EXPECT_CODE(NewMemoryCache(o), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace watchstore
