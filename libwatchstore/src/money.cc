@@ -61,12 +61,16 @@ std::string FormatMoney(const Money& m) {
   // Work on the magnitude as unsigned so INT64_MIN formats too.
   uint64_t mag = m.minor_units < 0 ? 0 - static_cast<uint64_t>(m.minor_units)
                                    : static_cast<uint64_t>(m.minor_units);
-  std::string units = std::to_string(mag);
-  if (digits > 0) {
-    if (units.size() <= static_cast<size_t>(digits)) {
-      units.insert(0, static_cast<size_t>(digits) + 1 - units.size(), '0');
-    }
-    units.insert(units.size() - static_cast<size_t>(digits), ".");
+  std::string digits_str = std::to_string(mag);
+  std::string units;
+  if (digits == 0) {
+    units = digits_str;
+  } else {
+    const size_t d = static_cast<size_t>(digits);
+    if (digits_str.size() <= d) digits_str = std::string(d + 1 - digits_str.size(), '0') + digits_str;
+    const size_t whole = digits_str.size() - d;
+    units = absl::StrCat(absl::string_view(digits_str).substr(0, whole), ".",
+                         absl::string_view(digits_str).substr(whole));
   }
   return absl::StrCat(m.minor_units < 0 ? "-" : "", units, " ", m.currency.code());
 }
