@@ -6,7 +6,7 @@ namespace watchstore::internal {
 
 std::optional<absl::Duration> LoginThrottle::RetryAfter(absl::string_view key,
                                                         absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = state_.find(key);
   if (it == state_.end()) return std::nullopt;
   if (now - it->second.last_failure >= policy_.forget_after) {
@@ -18,7 +18,7 @@ std::optional<absl::Duration> LoginThrottle::RetryAfter(absl::string_view key,
 }
 
 void LoginThrottle::RecordFailure(absl::string_view key, absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (state_.size() >= policy_.max_tracked_keys) PruneLocked(now);
   State& s = state_[key];
   if (s.failures > 0 && now - s.last_failure >= policy_.forget_after) s = State{};
@@ -33,7 +33,7 @@ void LoginThrottle::RecordFailure(absl::string_view key, absl::Time now) {
 }
 
 void LoginThrottle::Reset(absl::string_view key) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = state_.find(key);
   if (it != state_.end()) state_.erase(it);
 }

@@ -10,7 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "sync.h"
 #include "absl/time/time.h"
 
 namespace watchstore::internal {
@@ -44,7 +44,7 @@ class LoginThrottle {
   void PruneLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ThrottlePolicy policy_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, State> state_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -10,17 +10,18 @@ namespace watchstore::internal {
 class PasswordHasher::Slot {
  public:
   explicit Slot(PasswordHasher* h) : h_(h) {
-    absl::MutexLock lock(&h_->mu_);
-    h_->mu_.Await(absl::Condition(
-        +[](PasswordHasher* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-          return p->running_ < p->max_concurrent_;
-        },
-        h_));
+    MutexLock lock(&h_->mu_);
+    h_->mu_.Await(h_->slot_freed_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return h_->running_ < h_->max_concurrent_;
+    });
     ++h_->running_;
   }
   ~Slot() {
-    absl::MutexLock lock(&h_->mu_);
-    --h_->running_;
+    {
+      MutexLock lock(&h_->mu_);
+      --h_->running_;
+    }
+    h_->slot_freed_.notify_one();
   }
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
@@ -65,7 +66,7 @@ bool PasswordHasher::NeedsRehash(absl::string_view hash) const {
 void PasswordHasher::VerifyDummy(absl::string_view password) {
   std::string dummy;
   {
-    absl::MutexLock lock(&dummy_mu_);
+    MutexLock lock(&dummy_mu_);
     if (dummy_hash_.empty()) {
       auto h = Hash(NewRandomToken());
       if (h.ok()) dummy_hash_ = *h;

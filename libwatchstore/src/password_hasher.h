@@ -9,7 +9,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include <condition_variable>
+
+#include "sync.h"
 
 namespace watchstore::internal {
 
@@ -34,9 +36,10 @@ class PasswordHasher {
   const uint64_t opslimit_;
   const uint64_t memlimit_;
   const int max_concurrent_;
-  absl::Mutex mu_;
+  Mutex mu_;
+  std::condition_variable slot_freed_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Mutex dummy_mu_;
+  Mutex dummy_mu_;
   std::string dummy_hash_ ABSL_GUARDED_BY(dummy_mu_);
 };
 

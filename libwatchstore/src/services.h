@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include <condition_variable>
+
+#include "sync.h"
 #include "login_throttle.h"
 #include "password_hasher.h"
 #include "watchstore/accounts.h"
@@ -40,12 +42,13 @@ class SingleFlight {
 
  private:
   struct Call {
-    absl::Mutex mu;
+    Mutex mu;
+    std::condition_variable finished;
     bool done ABSL_GUARDED_BY(mu) = false;
     absl::Status status ABSL_GUARDED_BY(mu);
     CacheValuePtr value ABSL_GUARDED_BY(mu);
   };
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Call>> calls_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -8,7 +8,7 @@ CacheValuePtr SingleFlight::Do(const std::string& key,
   std::shared_ptr<Call> call;
   bool leader = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto& slot = calls_[key];
     if (slot == nullptr) {
       slot = std::make_shared<Call>();
@@ -19,19 +19,22 @@ CacheValuePtr SingleFlight::Do(const std::string& key,
   if (leader) {
     absl::StatusOr<CacheValuePtr> result = load();
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       calls_.erase(key);
     }
-    absl::MutexLock lock(&call->mu);
-    call->done = true;
-    if (result.ok()) {
-      call->value = *result;
-    } else {
-      call->status = result.status();
+    {
+      MutexLock lock(&call->mu);
+      call->done = true;
+      if (result.ok()) {
+        call->value = *result;
+      } else {
+        call->status = result.status();
+      }
     }
+    call->finished.notify_all();
   }
-  absl::MutexLock lock(&call->mu);
-  call->mu.Await(absl::Condition(&call->done));
+  MutexLock lock(&call->mu);
+  call->mu.Await(call->finished, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return call->done; });
   *status = call->status;
   return call->value;
 }

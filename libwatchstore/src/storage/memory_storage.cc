@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "sync.h"
 #include "storage/listing.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
@@ -27,7 +27,7 @@ class MemoryStorage final : public Storage {
  public:
   // --- Users ---
   absl::StatusOr<User> CreateUser(const NewUser& u) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (user_by_email_.contains(u.email)) {
       return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
                        "email already registered", "email");
@@ -38,26 +38,26 @@ class MemoryStorage final : public Storage {
     return user;
   }
   absl::StatusOr<User> GetUserById(UserId id) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = users_.find(id);
     if (it == users_.end()) return absl::NotFoundError("no such user");
     return it->second;
   }
   absl::StatusOr<User> GetUserByEmail(absl::string_view email) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = user_by_email_.find(email);
     if (it == user_by_email_.end()) return absl::NotFoundError("no such user");
     return users_.at(it->second);
   }
   absl::Status UpdatePasswordHash(UserId id, absl::string_view hash) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = users_.find(id);
     if (it == users_.end()) return absl::NotFoundError("no such user");
     it->second.password_hash = std::string(hash);
     return absl::OkStatus();
   }
   absl::Status SetUserRole(UserId id, Role role) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = users_.find(id);
     if (it == users_.end()) return absl::NotFoundError("no such user");
     it->second.role = role;
@@ -66,7 +66,7 @@ class MemoryStorage final : public Storage {
 
   // --- Sessions ---
   absl::Status CreateSession(const SessionRecord& s) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (!users_.contains(s.user_id)) return absl::NotFoundError("no such user");
     if (!sessions_.emplace(s.token_hash, s).second) {
       return absl::AlreadyExistsError("session exists");
@@ -74,27 +74,27 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
   absl::StatusOr<SessionRecord> GetSession(absl::string_view token_hash) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = sessions_.find(token_hash);
     if (it == sessions_.end()) return absl::NotFoundError("no such session");
     return it->second;
   }
   absl::Status TouchSession(absl::string_view token_hash, absl::Time t) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = sessions_.find(token_hash);
     if (it == sessions_.end()) return absl::NotFoundError("no such session");
     it->second.last_seen_at = t;
     return absl::OkStatus();
   }
   absl::Status DeleteSession(absl::string_view token_hash) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = sessions_.find(token_hash);
     if (it != sessions_.end()) sessions_.erase(it);
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
                                                 absl::Time idle_before) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     int64_t n = 0;
     absl::erase_if(sessions_, [&](const auto& kv) {
       bool dead = kv.second.created_at < created_before || kv.second.last_seen_at < idle_before;
@@ -106,7 +106,7 @@ class MemoryStorage final : public Storage {
 
   // --- Products ---
   absl::StatusOr<Product> CreateProduct(const ProductDraft& d, absl::Time now) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     WS_RETURN_IF_ERROR(CheckSkusFree(d, 0));
     Product p;
     p.id = next_product_id_++;
@@ -124,7 +124,7 @@ class MemoryStorage final : public Storage {
 
   absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t expected_version,
                                         const ProductDraft& d, absl::Time now) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = products_.find(id);
     if (it == products_.end()) return absl::NotFoundError("no such product");
     Product p = it->second;
@@ -163,7 +163,7 @@ class MemoryStorage final : public Storage {
 
   absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
                                       absl::Time now) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto vit = product_of_variant_.find(variant_id);
     if (vit == product_of_variant_.end()) return absl::NotFoundError("no such variant");
     Product& p = products_.at(vit->second);
@@ -182,28 +182,28 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<Product> GetProduct(ProductId id) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = products_.find(id);
     if (it == products_.end()) return absl::NotFoundError("no such product");
     return it->second;
   }
 
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = variant_by_sku_.find(sku);
     if (it == variant_by_sku_.end()) return absl::NotFoundError("no such SKU");
     return product_of_variant_.at(it->second);
   }
 
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = product_of_variant_.find(variant_id);
     if (it == product_of_variant_.end()) return absl::NotFoundError("no such variant");
     return it->second;
   }
 
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     std::vector<const Product*> hits;
     for (const auto& [id, p] : products_) {
       if (!internal::MatchesFilters(p, q)) continue;
@@ -224,7 +224,7 @@ class MemoryStorage final : public Storage {
 
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = carts_.find(OwnerKey(owner));
     if (it == carts_.end()) return std::vector<CartItem>{};
     std::vector<CartItem> items = it->second;
@@ -233,7 +233,7 @@ class MemoryStorage final : public Storage {
   }
   absl::Status SetCartItem(const CartOwner& owner, VariantId variant_id, int64_t quantity,
                            absl::Time now) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     if (!product_of_variant_.contains(variant_id)) return absl::NotFoundError("no such variant");
     auto& items = carts_[OwnerKey(owner)];
     auto it = std::find_if(items.begin(), items.end(),
@@ -249,7 +249,7 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
   absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     for (const CartItem& c : items) {
       if (!product_of_variant_.contains(c.variant_id)) return absl::NotFoundError("no such variant");
     }
@@ -265,14 +265,14 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
   absl::Status DeleteCart(const CartOwner& owner) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     carts_.erase(OwnerKey(owner));
     return absl::OkStatus();
   }
 
   // --- Orders ---
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto key = std::make_pair(o.user_id, o.idempotency_key);
     if (auto it = order_by_key_.find(key); it != order_by_key_.end()) {
       const Order& first = orders_.at(it->second);
@@ -355,14 +355,14 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<Order> GetOrder(OrderId id) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
     return it->second;
   }
 
   absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     OrderPage page;
     auto it = q.before_id ? orders_.lower_bound(*q.before_id) : orders_.end();
     const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
@@ -382,7 +382,7 @@ class MemoryStorage final : public Storage {
 
   absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from,
                                                    OrderStatus to, absl::Time now) override {
-    absl::MutexLock lock(&mu_);
+    internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
     Order& o = it->second;
@@ -467,7 +467,7 @@ class MemoryStorage final : public Storage {
     for (const Variant& v : p.variants) variant_by_sku_.erase(v.sku);
   }
 
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   UserId next_user_id_ ABSL_GUARDED_BY(mu_) = 1;
   ProductId next_product_id_ ABSL_GUARDED_BY(mu_) = 1;
   VariantId next_variant_id_ ABSL_GUARDED_BY(mu_) = 1;
