@@ -1,5 +1,5 @@
 # Script mode: writes OUT, a C++ file holding the migrations FILES in NS.
-set(_body "// Generated from sql/ by cmake/EmbedSqlGenerate.cmake. Do not edit.\n#include \"storage/migration.h\"\n\nnamespace ${NS} {\n\nconst watchstore::internal::Migration kMigrations[] = {\n")
+set(_body "// Generated from sql/ by cmake/EmbedSqlGenerate.cmake. Do not edit.\n#include \"storage/migration.h\"\n\nnamespace ${NS} {\n\n// Declared extern first: a namespace-scope const would otherwise have internal linkage.\nextern const watchstore::internal::Migration kMigrations[];\nextern const int kMigrationCount;\n\nconst watchstore::internal::Migration kMigrations[] = {\n")
 set(_count 0)
 foreach(_f IN LISTS FILES)
   get_filename_component(_name ${_f} NAME_WE)

@@ -1,0 +1,134 @@
+# Security groups, one per tier. Inbound, and only inbound that is listed here:
+#   internet -> ALB        80, 443
+#   ALB      -> app        var.app_port
+#   app      -> PostgreSQL 5432
+#   app      -> Redis      6379
+# Rules are separate aws_vpc_security_group_*_rule resources (one rule each);
+# Terraform removes the default allow-all egress of every group it creates.
+
+resource "aws_security_group" "alb" {
+  name        = "${local.name}-alb"
+  description = "watchstore ALB: HTTP/HTTPS from the internet, to the app port only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name}-alb"
+  }
+}
+
+resource "aws_security_group" "app" {
+  name        = "${local.name}-app"
+  description = "watchstore app instances: app port from the ALB only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name}-app"
+  }
+}
+
+resource "aws_security_group" "db" {
+  name        = "${local.name}-db"
+  description = "watchstore PostgreSQL: 5432 from the app instances only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name}-db"
+  }
+}
+
+resource "aws_security_group" "redis" {
+  name        = "${local.name}-redis"
+  description = "watchstore Redis: 6379 from the app instances only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "${local.name}-redis"
+  }
+}
+
+# --- ALB ---------------------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from anywhere (redirected to HTTPS)"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS from anywhere (CloudFront; direct requests are refused by the listener)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_app" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To the app instances (targets and health checks)"
+  ip_protocol                  = "tcp"
+  from_port                    = var.app_port
+  to_port                      = var.app_port
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+# --- App instances -------------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "App port from the ALB"
+  ip_protocol                  = "tcp"
+  from_port                    = var.app_port
+  to_port                      = var.app_port
+  referenced_security_group_id = aws_security_group.alb.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_https" {
+  security_group_id = aws_security_group.app.id
+  description       = "HTTPS to AWS APIs (ECR, SSM, Secrets Manager, CloudWatch), the AL2023 package mirrors and the RDS CA bundle"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_db" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "PostgreSQL"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.db.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_redis" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "Redis"
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+  referenced_security_group_id = aws_security_group.redis.id
+}
+
+# --- Data tier -----------------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_app" {
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from the app instances"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "redis_from_app" {
+  security_group_id            = aws_security_group.redis.id
+  description                  = "Redis from the app instances"
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+  referenced_security_group_id = aws_security_group.app.id
+}
