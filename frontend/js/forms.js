@@ -80,8 +80,9 @@ export function showFormError(form, message, extra) {
  * Returns the element that shows it.
  */
 export function showProblem(form, err, { focus = true } = {}) {
-  const message = problemMessage(err);
   const input = err instanceof ApiError ? findField(form, err.field) : null;
+  const message = sentence(problemMessage(err), err instanceof ApiError && err.reason === 'validation'
+    ? (input ? labelText(input) : humanField(err.field)) : '');
   if (input) {
     showFieldError(input, message);
     if (focus) input.focus();
@@ -90,6 +91,37 @@ export function showProblem(form, err, { focus = true } = {}) {
   const box = showFormError(form, message);
   if (focus) box.focus();
   return box;
+}
+
+/** The visible text of an input's label ("Full name"), without hints like "(optional)". */
+function labelText(input) {
+  const label = input.labels && input.labels[0];
+  if (!label) return humanField(input.name);
+  const first = Array.from(label.childNodes).find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+  return (first ? first.textContent : label.textContent).trim();
+}
+
+/** "shipping.postal_code" -> "Postal code". */
+function humanField(field) {
+  const last = String(field || '').replace(/\[\d+\]/g, '').split('.').filter(Boolean).pop() || '';
+  const words = last.replace(/_/g, ' ').trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : '';
+}
+
+/**
+ * The API's validation details are fragments ("must be 1 to 100 bytes"); with the field's
+ * name in front they read as a sentence: "Full name must be 1 to 100 bytes."
+ */
+function sentence(message, subject) {
+  let text = String(message || '').trim();
+  if (subject && /^[a-z]/.test(text)) text = `${subject} ${text}`;
+  if (text && !/[.!?]$/.test(text)) text += '.';
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** problemMessage() as a sentence, naming `subject` when the API's detail is a fragment. */
+export function describeProblem(err, subject) {
+  return sentence(problemMessage(err), err instanceof ApiError && err.reason === 'validation' ? subject : '');
 }
 
 /** Client-side checks: [{input, message}] -> shows them, focuses the first. True when clean. */

@@ -96,8 +96,8 @@ export async function initLayout(page) {
             h('li', null, navLink('index.html', 'Watches', page === 'catalog')),
             h('li', { 'data-when': 'user', hidden: true }, navLink('orders.html', 'Orders', page === 'orders')),
             h('li', { 'data-when': 'admin', hidden: true }, navLink('admin.html', 'Admin', page === 'admin'))),
-          account,
-          cartLink)));
+          account),
+        cartLink));
   }
   const footer = document.getElementById('site-footer');
   if (footer) {

@@ -1,5 +1,6 @@
 // Cart: change quantities, remove lines, see totals.
 import { api, problemMessage } from '../api.js';
+import { describeProblem } from '../forms.js';
 import { $, h, replace, watchImage, loadingBlock } from '../dom.js';
 import { formatMoney } from '../money.js';
 import { announce, currentUser, initLayout, setCartCount } from '../layout.js';
@@ -128,7 +129,7 @@ async function setQuantity(line, input, message) {
       quantity === 0 ? `${lineTitle(line)} removed.` : `Quantity of ${lineTitle(line)} is now ${quantity}.`,
       quantity === 0 ? 'main' : `qty-${line.variant_id}`);
   } catch (err) {
-    message.textContent = problemMessage(err);
+    message.textContent = describeProblem(err, 'Quantity');
     message.classList.add('is-error');
     message.setAttribute('role', 'alert');
     input.setAttribute('aria-invalid', 'true');

@@ -1,7 +1,7 @@
 // Catalog: filters, sort, search and cursor pagination, all kept in the URL.
 import { api, ApiError, problemMessage, query } from '../api.js';
 import { $, h, replace, params, watchImage, movementName, MOVEMENT_VALUES, loadingBlock } from '../dom.js';
-import { clearErrors, showFieldError, showFormError } from '../forms.js';
+import { clearErrors, describeProblem, showFieldError } from '../forms.js';
 import { formatMoney, parseMoneyInput } from '../money.js';
 import { initLayout } from '../layout.js';
 
@@ -9,7 +9,7 @@ const PAGE_SIZE = 12;
 const STORE_CURRENCY = 'USD';
 const SORTS = ['newest', 'price_asc', 'price_desc', 'name_asc'];
 // Page URL keys. Prices are in major units (what people type); the API gets minor units.
-const KEYS = ['q', 'sort', 'brand', 'movement', 'price_from', 'price_to', 'in_stock', 'cursor', 'page'];
+const KEYS = ['q', 'sort', 'brand', 'movement', 'price_from', 'price_to', 'in_stock', 'limit', 'cursor', 'page'];
 const PREV_KEY = 'ws.catalog.prev';
 
 const searchForm = $('#search-form');
@@ -27,6 +27,8 @@ function readState() {
   if (state.movement && !MOVEMENT_VALUES.includes(state.movement)) state.movement = '';
   state.in_stock = state.in_stock === 'true' ? 'true' : '';
   state.page = /^\d+$/.test(state.page) && Number(state.page) > 1 ? state.page : '';
+  // Page size: optional, kept in the URL so a shared link shows the same page.
+  state.limit = /^\d+$/.test(state.limit) && Number(state.limit) >= 1 && Number(state.limit) <= 100 ? state.limit : '';
   return state;
 }
 
@@ -152,7 +154,7 @@ function renderPager(state, nextCursor) {
 function toApiQuery(state) {
   const q = {
     q: state.q, sort: state.sort, brand: state.brand, movement: state.movement,
-    in_stock: state.in_stock, limit: PAGE_SIZE, cursor: state.cursor,
+    in_stock: state.in_stock, limit: state.limit || PAGE_SIZE, cursor: state.cursor,
   };
   const errors = [];
   for (const [key, apiKey] of [['price_from', 'min_price'], ['price_to', 'max_price']]) {
@@ -187,9 +189,9 @@ async function load() {
     results.setAttribute('aria-busy', 'false');
     pager.hidden = true;
     const field = err instanceof ApiError ? err.field : '';
-    const input = field && filterForm.querySelector(`[data-field="${field}"], [name="${field}"]`);
+    const input = field && filterForm.querySelector(`[data-field="${CSS.escape(field)}"], [name="${CSS.escape(field)}"]`);
     if (input) {
-      showFieldError(input, problemMessage(err));
+      showFieldError(input, describeProblem(err, input.labels && input.labels[0] ? input.labels[0].textContent.trim() : field));
       details.open = true;
     }
     if (field === 'cursor') {
@@ -233,6 +235,7 @@ function collect() {
     price_from: filterForm.elements.price_from.value.trim(),
     price_to: filterForm.elements.price_to.value.trim(),
     in_stock: filterForm.elements.in_stock.checked ? 'true' : '',
+    limit: readState().limit,
     cursor: '', // new filters start from the first page
     page: '',
   };

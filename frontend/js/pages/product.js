@@ -2,6 +2,7 @@
 import { api, ApiError, problemMessage } from '../api.js';
 import { $, h, replace, params, watchImage, movementName } from '../dom.js';
 import { formatMoney } from '../money.js';
+import { describeProblem } from '../forms.js';
 import { announce, initLayout, setCartCount } from '../layout.js';
 
 const ATTRS = [
@@ -16,6 +17,12 @@ const productId = params().get('id');
 let product = null;
 let selected = null; // the chosen variant
 const ui = {};
+
+/** "white" -> "White" for display; data keeps its own case. */
+function cap(text) {
+  const t = String(text || '');
+  return t ? t[0].toUpperCase() + t.slice(1) : t;
+}
 
 function titleOf(p) {
   return `${p.brand} ${p.model}`;
@@ -51,7 +58,7 @@ function stockText(v) {
 }
 
 function variantLabel(v) {
-  return ATTRS.map((a) => v[a.key]).filter(Boolean).join(' · ');
+  return ATTRS.map((a) => cap(v[a.key])).filter(Boolean).join(' · ');
 }
 
 function render() {
@@ -82,10 +89,10 @@ function render() {
       });
       const note = h('span', { class: 'chip-note' });
       ui.radios[id] = { input, note, key: attr.key, value };
-      return h('div', { class: 'chip' }, input, h('label', { for: id }, h('span', null, value), note));
+      return h('div', { class: 'chip' }, input, h('label', { for: id }, h('span', null, cap(value)), note));
     });
     pickers.push(h('fieldset', { class: 'picker' },
-      h('legend', null, attr.label, ' ', h('span', { class: 'picker-current', 'data-picker': attr.key })),
+      h('legend', null, attr.label, h('span', { class: 'picker-current', 'data-picker': attr.key })),
       h('div', { class: 'chips' }, options)));
   }
 
@@ -101,14 +108,15 @@ function render() {
   const specs = [
     ['Movement', movementName(product.movement)],
     ['Case diameter', product.case_diameter_mm ? `${product.case_diameter_mm} mm` : ''],
-    ['Case material', product.case_material],
+    ['Case material', cap(product.case_material)],
     ['Water resistance', product.water_resistance_m ? `${product.water_resistance_m} m` : 'Not water resistant'],
-    ['Strap', product.strap],
+    ['Strap', cap(product.strap)],
     ['Collections', (product.collections || []).join(', ')],
   ].filter(([, v]) => v);
   for (const attr of ATTRS) {
     const values = valuesOf(attr.key);
-    if (values.length === 1) specs.push([attr.label, values[0]]);
+    const shown = specs.some(([, v]) => String(v).toLowerCase() === String(values[0]).toLowerCase());
+    if (values.length === 1 && !shown) specs.push([attr.label, cap(values[0])]);
   }
 
   const description = String(product.description || '').split(/\n\s*\n/).filter((t) => t.trim())
@@ -142,7 +150,7 @@ function select(variant, fromUser) {
   }
   for (const el of root.querySelectorAll('[data-picker]')) {
     const v = variant[el.dataset.picker];
-    el.textContent = v ? `: ${v}` : '';
+    el.textContent = v ? `: ${cap(v)}` : '';
   }
   ui.price.textContent = formatMoney(variant.price);
   ui.stock.textContent = stockText(variant);
@@ -201,7 +209,7 @@ async function addToCart(event) {
     ui.add.disabled = false;
   } catch (err) {
     ui.status.textContent = '';
-    replace(ui.error, h('p', null, problemMessage(err)));
+    replace(ui.error, h('p', null, describeProblem(err, 'Quantity')));
     ui.error.hidden = false;
     if (err instanceof ApiError && err.status === 409) {
       await refreshStock(); // sold out meanwhile: the button turns into "Sold out"

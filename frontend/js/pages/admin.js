@@ -1,0 +1,418 @@
+// Staff page: list watches, add and edit them (details, attributes, variant prices) and adjust stock.
+import { api, ApiError, problemMessage, query } from '../api.js';
+import { $, h, replace, params, formatDate, movementName, MOVEMENT_VALUES, watchImage } from '../dom.js';
+import { clearErrors, showFormError, showLocalErrors, showProblem } from '../forms.js';
+import { formatMoney, minorToInput, parseMoneyInput, currencyDigits } from '../money.js';
+import { announce, initLayout } from '../layout.js';
+
+const DEFAULT_CURRENCY = 'USD';
+const IMAGES = [...Array.from({ length: 12 }, (_, i) => `/img/watches/w${String(i + 1).padStart(2, '0')}.svg`), '/img/watches/placeholder.svg'];
+const root = $('#admin-root');
+const q = params();
+const editId = /^\d+$/.test(q.get('id') || '') ? q.get('id') : '';
+const isNew = q.get('new') === '1';
+
+function field(label, input, hint) {
+  const hintEl = hint ? h('p', { class: 'hint', id: `${input.id}-hint` }, hint) : null;
+  if (hintEl) input.setAttribute('aria-describedby', hintEl.id);
+  return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hintEl);
+}
+
+// ---------- list ----------
+
+async function showList() {
+  const filter = h('input', { type: 'search', id: 'admin-filter', placeholder: 'Brand, model or SKU', autocomplete: 'off' });
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'button button-secondary', hidden: true }, 'Load more');
+  const status = h('p', { class: 'results-summary', role: 'status' }, 'Loading watches…');
+  replace(root, h('section', { class: 'panel admin-list', 'aria-labelledby': 'list-heading' },
+    h('div', { class: 'admin-list-head' },
+      h('h2', { id: 'list-heading' }, 'Watches'),
+      h('a', { class: 'button button-primary', href: 'admin.html?new=1', 'data-testid': 'add-watch' }, 'Add a watch')),
+    field('Filter this list', filter),
+    status,
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'admin-table', 'data-testid': 'admin-table' },
+        h('caption', { class: 'visually-hidden' }, 'Watches in the catalog'),
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Watch'), h('th', { scope: 'col' }, 'Price from'), h('th', { scope: 'col' }, 'Stock'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        tbody)),
+    more));
+  root.setAttribute('aria-busy', 'false');
+
+  let cursor = '';
+  const rows = [];
+  const applyFilter = () => {
+    const t = filter.value.trim().toLowerCase();
+    for (const { tr, text } of rows) tr.hidden = t && !text.includes(t);
+  };
+  filter.addEventListener('input', applyFilter);
+  const loadPage = async () => {
+    more.disabled = true;
+    try {
+      const page = await api(`/products${query({ limit: 100, sort: 'name_asc', cursor, include_archived: 'true' })}`);
+      for (const p of page.items || []) {
+        const stock = (p.variants || []).reduce((n, v) => n + (Number(v.stock) || 0), 0);
+        const tr = h('tr', { 'data-testid': 'admin-row', 'data-product-id': p.id },
+          h('th', { scope: 'row' },
+            h('span', { class: 'admin-row-title' }, `${p.brand} ${p.model}`),
+            h('span', { class: 'admin-row-meta' }, `${(p.variants || []).length} variant${(p.variants || []).length === 1 ? '' : 's'}${p.active === false ? ' · archived' : ''}`)),
+          h('td', null, formatMoney(p.price_from)),
+          h('td', { class: stock ? '' : 'is-soldout' }, stock ? String(stock) : 'Sold out'),
+          h('td', null, h('a', { class: 'button button-secondary button-small', href: `admin.html?id=${p.id}` },
+            'Edit', h('span', { class: 'visually-hidden' }, ` ${p.brand} ${p.model}`))));
+        rows.push({ tr, text: `${p.brand} ${p.model} ${(p.variants || []).map((v) => v.sku).join(' ')}`.toLowerCase() });
+        tbody.append(tr);
+      }
+      cursor = page.next_cursor || '';
+      more.hidden = !cursor;
+      status.textContent = rows.length ? `${rows.length} watch${rows.length === 1 ? '' : 'es'}.` : 'No watches yet.';
+      applyFilter();
+    } catch (err) {
+      status.textContent = problemMessage(err);
+      status.setAttribute('role', 'alert');
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.addEventListener('click', loadPage);
+  await loadPage();
+}
+
+// ---------- editor ----------
+
+let product = null; // last saved state from the server (null for a new watch)
+let variantSeq = 0;
+
+function textInput(id, name, value, attrs = {}) {
+  return h('input', { type: 'text', id, name, value: value ?? '', autocomplete: 'off', ...attrs });
+}
+
+function variantBlock(v, index) {
+  variantSeq += 1;
+  const n = variantSeq;
+  const existing = Boolean(v && v.id);
+  const currency = (v && v.price && v.price.currency) || DEFAULT_CURRENCY;
+  const digits = currencyDigits(currency);
+  const p = `v${n}`;
+  const block = h('fieldset', { class: 'variant-block', 'data-testid': 'variant-block', 'data-variant-id': existing ? v.id : '', 'data-currency': currency });
+  const legend = h('legend', null, existing ? `Variant ${v.sku}` : 'New variant');
+  const inputs = {
+    sku: textInput(`${p}-sku`, `variants[${index}].sku`, v && v.sku, { required: true, maxlength: '64' }),
+    dial_color: textInput(`${p}-dial`, `variants[${index}].dial_color`, v && v.dial_color),
+    strap: textInput(`${p}-strap`, `variants[${index}].strap`, v && v.strap),
+    size: textInput(`${p}-size`, `variants[${index}].size`, v && v.size),
+    price: textInput(`${p}-price`, `variants[${index}].price`, v && v.price && v.price.amount_minor != null ? minorToInput(v.price.amount_minor, currency) : '',
+      { inputmode: 'decimal', required: true, 'data-testid': 'variant-price-input' }),
+  };
+  const grid = h('div', { class: 'field-grid' },
+    field('SKU', inputs.sku),
+    field('Dial', inputs.dial_color),
+    field('Strap', inputs.strap),
+    field('Size', inputs.size),
+    field(`Price (${currency})`, inputs.price, digits ? `For example 1234.${'5'.padEnd(digits, '0')}` : 'Whole units'));
+  append(block, legend, grid);
+
+  if (existing) {
+    const stockOut = h('output', { class: 'stock-value', 'data-testid': 'variant-stock', id: `${p}-stock` }, String(v.stock));
+    const delta = h('input', { type: 'number', id: `${p}-delta`, step: '1', inputmode: 'numeric', class: 'delta-input', 'data-testid': 'stock-delta' });
+    const apply = h('button', { type: 'button', class: 'button button-secondary button-small', 'data-testid': 'apply-stock' }, 'Apply',
+      h('span', { class: 'visually-hidden' }, ` stock change to ${v.sku}`));
+    const msg = h('p', { class: 'stock-message', role: 'status', id: `${p}-stock-msg` });
+    delta.setAttribute('aria-describedby', msg.id);
+    apply.addEventListener('click', () => adjustStock(v.id, delta, stockOut, msg, apply));
+    delta.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        apply.click();
+      }
+    });
+    block.append(h('div', { class: 'stock-row' },
+      h('p', { class: 'stock-now' }, h('span', null, 'In stock: '), stockOut),
+      h('div', { class: 'field field-inline' },
+        h('label', { for: delta.id }, 'Change stock by'),
+        h('div', { class: 'input-with-button' }, delta, apply)),
+      msg));
+  } else {
+    const stock = h('input', { type: 'number', id: `${p}-stock`, name: `variants[${index}].stock`, min: '0', step: '1', value: '0', inputmode: 'numeric' });
+    const remove = h('button', { type: 'button', class: 'link-button' }, 'Remove this variant');
+    remove.addEventListener('click', () => {
+      const list = block.parentElement;
+      block.remove();
+      renumber(list);
+      const add = $('#add-variant');
+      if (add) add.focus();
+    });
+    block.append(h('div', { class: 'field-grid' }, field('Initial stock', stock)), remove);
+  }
+  return block;
+}
+
+function append(parent, ...children) {
+  for (const c of children) if (c) parent.append(c);
+  return parent;
+}
+
+/** Keeps the variants[i] names in order after a variant is removed. */
+function renumber(list) {
+  Array.from(list.querySelectorAll('.variant-block')).forEach((block, i) => {
+    for (const el of block.querySelectorAll('[name^="variants["]')) el.name = el.name.replace(/^variants\[\d+\]/, `variants[${i}]`);
+  });
+}
+
+async function adjustStock(variantId, deltaInput, stockOut, msg, button) {
+  const raw = deltaInput.value.trim();
+  msg.className = 'stock-message';
+  if (!/^-?\d+$/.test(raw) || Number(raw) === 0) {
+    msg.textContent = 'Enter a whole number, for example 5 to add or -2 to remove.';
+    msg.classList.add('is-error');
+    deltaInput.setAttribute('aria-invalid', 'true');
+    deltaInput.focus();
+    return;
+  }
+  deltaInput.removeAttribute('aria-invalid');
+  button.disabled = true;
+  try {
+    const updated = await api(`/variants/${variantId}/stock`, { method: 'POST', body: { delta: Number(raw) } });
+    const v = (updated.variants || []).find((x) => x.id === variantId);
+    if (v) stockOut.textContent = String(v.stock);
+    product = { ...product, version: updated.version, updated_at: updated.updated_at };
+    updateVersionNote();
+    deltaInput.value = '';
+    msg.textContent = `Stock is now ${v ? v.stock : 'updated'}.`;
+    msg.classList.add('is-ok');
+  } catch (err) {
+    msg.textContent = problemMessage(err);
+    msg.classList.add('is-error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function updateVersionNote() {
+  const note = $('#version-note');
+  if (note && product) note.textContent = `Version ${product.version} · last changed ${formatDate(product.updated_at)}`;
+}
+
+function renderEditor(p) {
+  product = p;
+  variantSeq = 0;
+  const id = (x) => `pf-${x}`;
+  const movement = h('select', { id: id('movement'), name: 'movement' },
+    MOVEMENT_VALUES.map((m) => h('option', { value: m, selected: p && p.movement === m }, movementName(m))));
+  const imageInput = textInput(id('image'), 'image_url', p ? p.image_url : IMAGES[0], { list: 'image-list' });
+  const preview = watchImage(p ? p.image_url : IMAGES[0], 'Preview of the watch image', { width: '160', height: '160', class: 'image-preview' });
+  imageInput.addEventListener('change', () => {
+    preview.src = imageInput.value.trim() || 'img/watches/placeholder.svg';
+  });
+  const active = h('input', { type: 'checkbox', id: id('active'), name: 'active', checked: !p || p.active !== false });
+  const variants = h('div', { class: 'variant-list', id: 'variant-list' },
+    (p && p.variants && p.variants.length ? p.variants : [null]).map((v, i) => variantBlock(v, i)));
+  const addVariant = h('button', { type: 'button', class: 'button button-secondary', id: 'add-variant' }, 'Add a variant');
+  addVariant.addEventListener('click', () => {
+    const index = variants.querySelectorAll('.variant-block').length;
+    const currency = (p && p.variants && p.variants[0] && p.variants[0].price.currency) || DEFAULT_CURRENCY;
+    const block = variantBlock({ price: { currency, amount_minor: null } }, index);
+    variants.append(block);
+    block.querySelector('input').focus();
+  });
+  const save = h('button', { type: 'submit', class: 'button button-primary', 'data-testid': 'save-product' }, p ? 'Save changes' : 'Create watch');
+  const status = h('p', { class: 'save-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'save-status' });
+
+  const form = h('form', { class: 'admin-form', id: 'product-form', novalidate: true },
+    h('fieldset', { class: 'panel' },
+      h('legend', null, 'Watch'),
+      h('div', { class: 'field-grid' },
+        field('Brand', textInput(id('brand'), 'brand', p && p.brand, { required: true, maxlength: '100' })),
+        field('Model', textInput(id('model'), 'model', p && p.model, { required: true, maxlength: '200' }))),
+      field('Description', h('textarea', { id: id('description'), name: 'description', rows: '5' }, (p && p.description) || '')),
+      h('div', { class: 'field field-check' }, active, h('label', { for: active.id }, 'Shown in the catalog'))),
+    h('fieldset', { class: 'panel' },
+      h('legend', null, 'Attributes'),
+      h('div', { class: 'field-grid' },
+        field('Movement', movement),
+        field('Case diameter (mm)', h('input', { type: 'number', id: id('case'), name: 'case_diameter_mm', min: '20', max: '60', step: '1', value: p ? p.case_diameter_mm : '40', inputmode: 'numeric' })),
+        field('Case material', textInput(id('material'), 'case_material', p ? p.case_material : 'steel')),
+        field('Water resistance (m)', h('input', { type: 'number', id: id('water'), name: 'water_resistance_m', min: '0', max: '20000', step: '1', value: p ? p.water_resistance_m : '100', inputmode: 'numeric' })),
+        field('Strap', textInput(id('strap'), 'strap', p && p.strap)),
+        field('Collections', textInput(id('collections'), 'collections', p ? (p.collections || []).join(', ') : ''), 'Separate with commas, for example: Dive, Sport')),
+      h('div', { class: 'image-field' },
+        field('Image', imageInput, 'A path such as /img/watches/w01.svg'),
+        preview,
+        h('datalist', { id: 'image-list' }, IMAGES.map((src) => h('option', { value: src }))))),
+    h('fieldset', { class: 'panel' },
+      h('legend', null, 'Variants and prices'),
+      h('p', { class: 'hint' }, p ? 'Prices are saved with the button below. Stock changes apply at once.' : 'Each variant is one SKU with its own price and stock.'),
+      variants,
+      addVariant),
+    h('div', { class: 'form-actions' }, save, status));
+  form.addEventListener('submit', (e) => saveProduct(e, form, save, status));
+
+  const header = h('div', { class: 'editor-head' },
+    h('a', { class: 'back-link', href: 'admin.html' }, '← All watches'),
+    h('h2', { class: 'editor-title', id: 'editor-title' }, p ? `Edit ${p.brand} ${p.model}` : 'Add a watch',
+      p && p.active === false ? h('span', { class: 'status-badge status-cancelled' }, 'Archived') : null),
+    p ? h('p', { class: 'hint', id: 'version-note' }) : null,
+    p ? h('p', { class: 'editor-links' }, h('a', { href: `product.html?id=${p.id}` }, 'View in the shop'),
+      p.active !== false ? archiveControl() : null) : null);
+  replace(root, header, form);
+  root.setAttribute('aria-busy', 'false');
+  updateVersionNote();
+}
+
+/** "Archive this watch" with an inline confirmation (POST /products/{id}/archive with the version). */
+function archiveControl() {
+  const wrap = h('span', { class: 'cancel-control' });
+  const start = h('button', { type: 'button', class: 'button button-danger-ghost button-small' }, 'Archive this watch');
+  const msg = h('span', { role: 'status', class: 'stock-message' });
+  const reset = () => replace(wrap, start, msg);
+  start.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'button button-danger button-small' }, 'Yes, archive it');
+    const no = h('button', { type: 'button', class: 'button button-ghost button-small' }, 'Keep it');
+    replace(wrap, h('span', { class: 'cancel-question' }, 'Remove it from the shop?'), yes, no, msg);
+    yes.focus();
+    no.addEventListener('click', () => {
+      reset();
+      start.focus();
+    });
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      try {
+        const updated = await api(`/products/${product.id}/archive`, { method: 'POST', body: { version: product.version } });
+        renderEditor(updated);
+        announce(`${updated.brand} ${updated.model} is archived.`);
+      } catch (err) {
+        reset();
+        msg.textContent = problemMessage(err);
+        msg.className = 'stock-message is-error';
+        start.focus();
+      }
+    });
+  });
+  reset();
+  return wrap;
+}
+
+function intOrError(input, label, errors) {
+  const raw = input.value.trim();
+  if (!/^\d+$/.test(raw)) {
+    errors.push({ input, message: `${label} must be a whole number.` });
+    return 0;
+  }
+  return Number(raw);
+}
+
+function draftFromForm(form, errors) {
+  const el = form.elements;
+  const text = (name) => el[name].value.trim();
+  const draft = {
+    brand: text('brand'),
+    model: text('model'),
+    description: el.description.value.trim(),
+    movement: el.movement.value,
+    case_diameter_mm: intOrError(el.case_diameter_mm, 'Case diameter', errors),
+    case_material: text('case_material'),
+    water_resistance_m: intOrError(el.water_resistance_m, 'Water resistance', errors),
+    strap: text('strap'),
+    collections: text('collections').split(',').map((s) => s.trim()).filter(Boolean),
+    image_url: text('image_url'),
+    active: el.active.checked,
+    variants: [],
+  };
+  if (!draft.brand) errors.push({ input: el.brand, message: 'Enter the brand.' });
+  if (!draft.model) errors.push({ input: el.model, message: 'Enter the model name.' });
+  const blocks = Array.from(form.querySelectorAll('.variant-block'));
+  blocks.forEach((block, i) => {
+    const get = (f) => form.querySelector(`[name="variants[${i}].${f}"]`);
+    const currency = block.dataset.currency || DEFAULT_CURRENCY;
+    const v = {
+      sku: get('sku').value.trim(),
+      dial_color: get('dial_color').value.trim(),
+      strap: get('strap').value.trim(),
+      size: get('size').value.trim(),
+    };
+    if (block.dataset.variantId) v.id = Number(block.dataset.variantId);
+    if (!v.sku) errors.push({ input: get('sku'), message: 'Enter a SKU.' });
+    const price = parseMoneyInput(get('price').value, currency);
+    if (price.error) errors.push({ input: get('price'), message: price.error });
+    else v.price = { amount_minor: price.minor, currency };
+    if (!v.id) v.stock = intOrError(get('stock'), 'Initial stock', errors);
+    draft.variants.push(v);
+  });
+  if (!blocks.length) errors.push({ input: $('#add-variant'), message: 'Add at least one variant.' });
+  return draft;
+}
+
+let saving = false;
+async function saveProduct(event, form, button, status) {
+  event.preventDefault();
+  if (saving) return;
+  clearErrors(form);
+  status.textContent = '';
+  const errors = [];
+  const draft = draftFromForm(form, errors);
+  if (!showLocalErrors(errors)) return;
+  saving = true;
+  button.disabled = true;
+  status.textContent = 'Saving…';
+  try {
+    let saved;
+    if (product) {
+      saved = await api(`/products/${product.id}`, { method: 'PUT', body: { ...draft, version: product.version } });
+    } else {
+      saved = await api('/products', { method: 'POST', body: draft });
+      window.history.replaceState(null, '', `admin.html?id=${saved.id}`);
+    }
+    const wasNew = !product;
+    renderEditor(saved);
+    const newStatus = $('[data-testid="save-status"]');
+    newStatus.textContent = wasNew ? `Created. ${saved.brand} ${saved.model} is in the catalog.` : `Saved. Prices from ${formatMoney(saved.price_from)}.`;
+    newStatus.classList.add('is-ok');
+    announce(newStatus.textContent);
+    $('#editor-title').setAttribute('tabindex', '-1');
+    return;
+  } catch (err) {
+    status.textContent = '';
+    if (err instanceof ApiError && err.reason === 'version_conflict') {
+      const reload = h('button', { type: 'button', class: 'button button-secondary' }, 'Reload the latest version');
+      reload.addEventListener('click', () => openEditor());
+      showFormError(form, problemMessage(err), reload).focus();
+    } else {
+      showProblem(form, err);
+    }
+  } finally {
+    saving = false;
+    button.disabled = false;
+  }
+}
+
+async function openEditor() {
+  if (!editId) {
+    renderEditor(null);
+    return;
+  }
+  try {
+    renderEditor(await api(`/products/${editId}`));
+  } catch (err) {
+    root.setAttribute('aria-busy', 'false');
+    replace(root, h('div', { class: 'alert alert-error', role: 'alert' }, h('p', null, problemMessage(err)),
+      h('p', null, h('a', { href: 'admin.html' }, 'Back to all watches'))));
+  }
+}
+
+async function main() {
+  const user = await initLayout('admin');
+  if (!user || user.role !== 'admin') {
+    root.setAttribute('aria-busy', 'false');
+    replace(root, h('div', { class: 'empty-state', 'data-testid': 'admin-denied' },
+      h('p', { class: 'empty-title' }, user ? 'This page is for staff only.' : 'Please sign in with a staff account.'),
+      user ? h('a', { class: 'button button-primary', href: 'index.html' }, 'Back to the shop')
+        : h('a', { class: 'button button-primary', href: 'login.html?next=admin.html' }, 'Sign in')));
+    return;
+  }
+  if (editId || isNew) await openEditor();
+  else await showList();
+}
+
+main();

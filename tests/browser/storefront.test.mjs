@@ -1,0 +1,760 @@
+#!/usr/bin/env node
+// Browser tests of the storefront against a running watchstore-server.
+//
+//   WATCHSTORE_BASE_URL=http://127.0.0.1:18080 \
+//   WATCHSTORE_ADMIN_EMAIL=admin@example.com WATCHSTORE_ADMIN_PASSWORD=... \
+//   [WATCHSTORE_ARTIFACTS_DIR=test-artifacts] [WATCHSTORE_BROWSER_GREP=regex] \
+//   node tests/browser/storefront.test.mjs
+//
+// Drives Debian's /usr/bin/chromium headless through playwright-core (tools/node_modules).
+// Loopback only: every request to another host is aborted. Prints "N passed, N failed" last;
+// exits 1 when a test failed.
+
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const require = createRequire(new URL('../../tools/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const BASE = (process.env.WATCHSTORE_BASE_URL || '').replace(/\/+$/, '');
+const ADMIN_EMAIL = process.env.WATCHSTORE_ADMIN_EMAIL || '';
+const ADMIN_PASSWORD = process.env.WATCHSTORE_ADMIN_PASSWORD || '';
+const ARTIFACTS = resolve(process.env.WATCHSTORE_ARTIFACTS_DIR || 'test-artifacts');
+const SHOTS = join(ARTIFACTS, 'screenshots');
+const GREP = process.env.WATCHSTORE_BROWSER_GREP ? new RegExp(process.env.WATCHSTORE_BROWSER_GREP, 'i') : null;
+const CHROMIUM = process.env.WATCHSTORE_CHROMIUM || '/usr/bin/chromium';
+const API = `${BASE}/api/v1`;
+const TEST_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 15_000;
+const PASSWORD = 'correct horse battery staple';
+const WIDTHS = [390, 1280];
+const RUN = Date.now().toString(36);
+
+// ---------------------------------------------------------------- harness
+
+const tests = [];
+function test(name, fn, timeout = TEST_TIMEOUT_MS) {
+  tests.push({ name, fn, timeout });
+}
+
+class AssertionError extends Error {}
+function assert(cond, message) {
+  if (!cond) throw new AssertionError(message);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `fn` until it returns a truthy value. */
+async function until(fn, message, timeout = STEP_TIMEOUT_MS) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new AssertionError(`${message} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function expectText(locator, pattern, message) {
+  const re = pattern instanceof RegExp ? pattern : new RegExp(escapeRe(pattern));
+  return until(async () => {
+    const text = (await locator.first().textContent({ timeout: 2000 })) || '';
+    return re.test(text) ? text : false;
+  }, message || `expected text ${re}`);
+}
+
+function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+function money(minor) {
+  const s = String(minor).padStart(3, '0');
+  return usd.format(`${s.slice(0, -2)}.${s.slice(-2)}`);
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.waitForLoadState('load');
+  await page.evaluate(() => document.fonts && document.fonts.ready);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
+
+// ---------------------------------------------------------------- API helpers (Node fetch, loopback)
+
+async function apiCall(path, { method = 'GET', body, token, headers = {} } = {}) {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: {
+      Accept: 'application/json',
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${text.slice(0, 300)}`);
+  return data;
+}
+
+let adminToken = null;
+async function admin() {
+  if (!adminToken) {
+    assert(ADMIN_EMAIL && ADMIN_PASSWORD, 'WATCHSTORE_ADMIN_EMAIL and WATCHSTORE_ADMIN_PASSWORD must be set');
+    const res = await apiCall('/auth/login', { method: 'POST', body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+    adminToken = res.token;
+    assert(adminToken, 'admin login returned no token');
+  }
+  return adminToken;
+}
+
+async function getProduct(id) {
+  return apiCall(`/products/${id}`, { token: await admin() });
+}
+
+async function setStock(variantId, current, wanted) {
+  if (current === wanted) return null;
+  return apiCall(`/variants/${variantId}/stock`, { method: 'POST', token: await admin(), body: { delta: wanted - current } });
+}
+
+async function allProducts() {
+  const items = [];
+  let cursor = '';
+  for (let i = 0; i < 20; i += 1) {
+    const page = await apiCall(`/products?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    items.push(...page.items);
+    if (!page.next_cursor) break;
+    cursor = page.next_cursor;
+  }
+  return items;
+}
+
+const taken = new Set();
+/** A product no other test uses, with its first variant stocked to at least `minStock`. */
+async function takeProduct(minStock = 5, { showcase = false } = {}) {
+  const products = await allProducts();
+  let candidates = products.filter((p) => !taken.has(p.id) && p.variants && p.variants.length);
+  if (showcase) {
+    // for screenshots: a watch with a picture and a variant picker
+    const score = (p) => (p.image_url ? 2 : 0) + (p.variants.length > 1 ? 1 : 0);
+    candidates = [...candidates].sort((x, y) => score(y) - score(x));
+  }
+  assert(candidates.length, 'the demo catalog has too few products for the browser tests');
+  const product = candidates.find((p) => p.variants[0].stock >= minStock) || candidates[0];
+  taken.add(product.id);
+  const variant = product.variants[0];
+  if (variant.stock < minStock) {
+    await setStock(variant.id, variant.stock, minStock);
+    return getProduct(product.id);
+  }
+  return product;
+}
+
+// ---------------------------------------------------------------- UI helpers
+
+async function registerViaUi(page, email) {
+  await page.goto('/register.html');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/register.html'));
+  await expectText(page.getByTestId('user-email'), email, 'the header shows the new user after registering');
+}
+
+async function loginViaUi(page, email, password, next) {
+  await page.goto(next ? `/login.html?next=${encodeURIComponent(next)}` : '/login.html');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith('/login.html'));
+}
+
+async function addToCart(page, product, variant, quantity = 1) {
+  await page.goto(`/product.html?id=${product.id}&variant=${variant.id}`);
+  await expectText(page.getByRole('heading', { level: 1 }), product.model, 'the product page shows the model');
+  await expectText(page.getByTestId('variant-price'), money(variant.price.amount_minor), 'the product page shows the variant price');
+  if (quantity > 1) await page.getByLabel('Quantity').selectOption(String(quantity));
+  await page.getByTestId('account-nav').locator('li').first().waitFor(); // header filled: the cart count is loaded
+  const before = Number(await page.locator('[data-cart-count]').textContent());
+  await page.getByTestId('add-to-cart').click();
+  await expectText(page.getByTestId('add-status'), /Added/, 'the product page confirms the add');
+  await until(async () => Number(await page.locator('[data-cart-count]').textContent()) === before + quantity,
+    'the cart count in the header goes up');
+}
+
+async function fillShipping(page) {
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+  await page.getByLabel('Address', { exact: true }).fill('12 St James\'s Square');
+  await page.getByLabel('City').fill('London');
+  await page.getByLabel('Postal code').fill('SW1Y 4JH');
+  await page.getByLabel('Country').selectOption('GB');
+}
+
+/** Cheap checks: labelled controls, alt on images, one h1, no inline style or handler attributes. */
+async function basicA11y(page) {
+  return page.evaluate(() => {
+    const issues = [];
+    for (const el of document.querySelectorAll('input, select, textarea')) {
+      if (el.type === 'hidden') continue;
+      const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+      if (!named) issues.push(`unlabelled ${el.tagName.toLowerCase()} ${el.id || el.name}`);
+    }
+    for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) issues.push(`img without alt: ${img.src}`);
+    const h1 = document.querySelectorAll('h1').length;
+    if (h1 !== 1) issues.push(`${h1} h1 elements`);
+    for (const el of document.querySelectorAll('*')) {
+      for (const attr of el.getAttributeNames()) {
+        if ((attr === 'style' && el.getAttribute('style').trim()) || attr.startsWith('on')) issues.push(`inline ${attr} on ${el.tagName.toLowerCase()}#${el.id}: ${el.getAttribute(attr)}`);
+      }
+    }
+    return issues;
+  });
+}
+
+async function cardPrices(page) {
+  const texts = await page.getByTestId('product-price').allTextContents();
+  return texts.map((t) => Number(t.replace(/[^0-9.]/g, '')));
+}
+
+// ---------------------------------------------------------------- tests
+
+test('every page is static HTML without inline script, style or handlers, served with the CSP', async () => {
+  const pages = ['index.html', 'product.html', 'cart.html', 'checkout.html', 'order.html', 'orders.html', 'login.html', 'register.html', 'admin.html'];
+  for (const name of ['', ...pages]) {
+    const res = await fetch(`${BASE}/${name}`, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+    assert(res.ok, `/${name} -> ${res.status}`);
+    const html = await res.text();
+    assert(/<script type="module" src="js\/pages\/[a-z]+\.js"><\/script>/.test(html), `/${name} loads its module`);
+    assert(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), `/${name} has an inline script`);
+    assert(!/\sstyle\s*=|\son[a-z]+\s*=/i.test(html), `/${name} has an inline style or event handler`);
+    const csp = res.headers.get('content-security-policy') || '';
+    assert(/default-src 'self'/.test(csp), `/${name} is served without the CSP (got "${csp}")`);
+  }
+  const cfg = await (await fetch(`${BASE}/config.json`)).json();
+  assert(typeof cfg.apiBase === 'string' && cfg.apiBase, 'config.json names the apiBase');
+});
+
+test('catalog: filters, sort, search and cursor pagination live in the URL and survive reload', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('product-card').first().waitFor();
+  const allCount = await page.getByTestId('product-card').count();
+  assert(allCount > 0, 'the catalog shows watches');
+  // images have alt text
+  const alts = await page.locator('[data-testid="product-card"] img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')));
+  assert(alts.every((a) => a && a.length > 3), 'every product image has alt text');
+
+  // sort by price, low to high
+  await page.getByLabel('Sort by').selectOption('price_asc');
+  await page.waitForURL(/sort=price_asc/);
+  await page.getByTestId('product-card').first().waitFor();
+  const prices = await cardPrices(page);
+  assert(prices.every((p, i) => i === 0 || prices[i - 1] <= p), `prices ascend: ${prices.join(', ')}`);
+
+  // filter by movement
+  const details = page.locator('#filters-details');
+  if (!(await details.evaluate((d) => d.open))) await page.locator('#filters-details summary').click();
+  await page.getByLabel('Movement').selectOption('automatic');
+  await page.waitForURL(/movement=automatic/);
+  await until(async () => (await page.getByTestId('product-card').count()) > 0
+    || (await page.getByTestId('empty-state').count()) > 0, 'the filtered list loads');
+  const automatic = (await allProducts()).filter((p) => p.movement === 'automatic').length;
+  await until(async () => (await page.getByTestId('product-card').count()) === Math.min(automatic, 12),
+    `the movement filter shows the ${automatic} automatic watches`);
+  await page.reload();
+  assert((await page.getByLabel('Movement').inputValue()) === 'automatic', 'the movement filter survives reload');
+  assert((await page.getByLabel('Sort by').inputValue()) === 'price_asc', 'the sort survives reload');
+
+  // text search
+  const products = await allProducts();
+  const target = products[0];
+  await page.goto('/');
+  await page.getByLabel('Search watches').fill(target.model);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.waitForURL(/q=/);
+  await expectText(page.getByTestId('product-grid'), target.model, 'search finds the watch by model');
+  const names = await page.locator('[data-testid="product-card"] h3').allTextContents();
+  assert(names.every((n) => n.toLowerCase().includes(target.model.toLowerCase())), `search results all match: ${names.join(' | ')}`);
+
+  // empty state
+  await page.goto('/?q=no-such-watch-zzz');
+  await expectText(page.getByTestId('empty-state'), /No watches match/, 'an empty search says so');
+
+  // cursor pagination (2 per page) that survives reload
+  assert(products.length >= 3, 'need at least 3 products to page through');
+  await page.goto('/?sort=name_asc&limit=2');
+  await page.getByTestId('product-card').first().waitFor();
+  const first = await page.locator('[data-testid="product-card"] h3').allTextContents();
+  await page.getByTestId('next-page').click();
+  await page.waitForURL(/cursor=/);
+  await until(async () => {
+    const now = await page.locator('[data-testid="product-card"] h3').allTextContents();
+    return now.length && now.join() !== first.join();
+  }, 'the next page shows other watches');
+  const second = await page.locator('[data-testid="product-card"] h3').allTextContents();
+  const url = page.url();
+  await page.reload();
+  await page.getByTestId('product-card').first().waitFor();
+  const afterReload = await page.locator('[data-testid="product-card"] h3').allTextContents();
+  assert(page.url() === url, 'the URL keeps the cursor');
+  assert(afterReload.join() === second.join(), `the same page after reload: ${afterReload} vs ${second}`);
+  await page.getByRole('link', { name: 'Previous page' }).click();
+  await until(async () => (await page.locator('[data-testid="product-card"] h3').allTextContents()).join() === first.join(),
+    'previous page goes back to the first page');
+  await page.goBack();
+  await until(async () => (await page.locator('[data-testid="product-card"] h3').allTextContents()).join() === second.join(),
+    'the browser back button restores the second page');
+});
+
+test('full journey: browse, filter, open a watch, register, add two watches, change a quantity, check out, see the order', async ({ page, context }) => {
+  const a = await takeProduct(5);
+  const b = await takeProduct(5);
+  const va = a.variants[0];
+  const vb = b.variants[0];
+
+  // browse and filter
+  await page.goto('/');
+  await page.getByTestId('product-card').first().waitFor();
+  if (!(await page.locator('#filters-details').evaluate((d) => d.open))) await page.locator('#filters-details summary').click();
+  await page.getByLabel('In stock only').check();
+  await page.waitForURL(/in_stock=true/);
+  await page.getByLabel('Search watches').fill(a.model);
+  await page.getByLabel('Search watches').press('Enter');
+  await page.waitForURL(/q=/);
+  const card = page.locator(`[data-testid="product-card"][data-product-id="${a.id}"]`);
+  await card.waitFor();
+  await card.getByRole('link').click();
+  await page.waitForURL(/product\.html\?id=/);
+  await expectText(page.getByRole('heading', { level: 1 }), a.model, 'the watch opens');
+
+  // register (then signed in automatically)
+  const email = `journey-${RUN}@example.com`;
+  await registerViaUi(page, email);
+
+  // two watches in the cart
+  await addToCart(page, a, va, 1);
+  await addToCart(page, b, vb, 1);
+  await page.getByTestId('cart-link').click();
+  await page.waitForURL(/cart\.html/);
+  await until(async () => (await page.getByTestId('cart-line').count()) === 2, 'the cart has two lines');
+  await expectText(page.getByTestId('cart-subtotal'), money(va.price.amount_minor + vb.price.amount_minor), 'the subtotal adds up');
+
+  // change a quantity
+  const lineA = page.locator(`[data-testid="cart-line"][data-variant-id="${va.id}"]`);
+  await lineA.getByTestId('line-quantity').fill('2');
+  await lineA.getByTestId('update-quantity').click();
+  const expected = 2 * va.price.amount_minor + vb.price.amount_minor;
+  await expectText(page.getByTestId('cart-subtotal'), money(expected), 'the subtotal follows the new quantity');
+  await expectText(page.locator(`[data-testid="cart-line"][data-variant-id="${va.id}"] [data-testid="line-total"]`), money(2 * va.price.amount_minor), 'the line total follows');
+  await expectText(page.getByTestId('cart-item-count'), '3', 'three items in total');
+
+  // check out
+  await page.getByTestId('checkout-link').click();
+  await page.waitForURL(/checkout\.html/);
+  await expectText(page.getByTestId('checkout-total'), money(expected), 'checkout shows the total');
+  await fillShipping(page);
+  await page.getByTestId('place-order').click();
+  await page.waitForURL(/order\.html\?id=\d+&placed=1/);
+  await expectText(page.getByTestId('order-confirmation'), /Thank you/, 'the confirmation page thanks the customer');
+  const number = (await page.getByTestId('order-number').first().textContent()).trim();
+  await expectText(page.getByTestId('order-total'), money(expected), 'the order total is right');
+  await until(async () => (await page.locator('[data-cart-count]').textContent()).trim() === '0', 'the cart is empty after the order');
+
+  // order history
+  await page.getByRole('link', { name: 'Orders', exact: true }).click();
+  await page.waitForURL(/orders\.html/);
+  const row = page.getByTestId('order-row').filter({ hasText: number });
+  await row.waitFor();
+  await expectText(row.getByTestId('order-status'), /Pending/, 'the order is pending');
+  await expectText(row.getByTestId('order-total'), money(expected), 'history shows the total');
+  const orders = await (await context.request.get(`${API}/orders`)).json();
+  assert(orders.items.length === 1 && orders.items[0].number === number, 'the API has the one order');
+});
+
+test('an invalid login shows an error in plain words, and register errors sit next to their field', async ({ page }) => {
+  await page.goto('/login.html');
+  // keyboard only
+  await page.getByLabel('Email').focus();
+  await page.keyboard.type(ADMIN_EMAIL || 'nobody@example.com');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('definitely the wrong password');
+  await page.keyboard.press('Enter');
+  const alert = page.getByRole('alert');
+  await expectText(alert, /do not match/i, 'a wrong password is reported');
+  assert(page.url().includes('/login.html'), 'still on the login page');
+  assert((await page.locator('[data-cart-count]').count()) === 1, 'the header is there');
+  assert(!(await page.getByTestId('user-email').count()), 'nobody is signed in');
+
+  // empty fields: errors next to each field, linked with aria-describedby
+  await page.getByLabel('Email').fill('');
+  await page.getByLabel('Password').fill('');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const described = await page.getByLabel('Email').getAttribute('aria-describedby');
+  assert(described, 'the email field points at its error');
+  await expectText(page.locator(`#${described.split(' ').pop()}`), /email/i, 'the email error is next to the field');
+
+  // register: a short password is refused next to the password field
+  await page.goto('/register.html');
+  await page.getByLabel('Email').fill(`short-${RUN}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  assert((await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')) === 'true', 'the password is marked invalid');
+  await expectText(page.getByTestId('field-error'), /12 characters/, 'the password rule is explained');
+});
+
+test('a sold-out watch cannot be added: button disabled, and a 409 from the API is shown', async ({ page }) => {
+  // 1. sold out before the page loads
+  const p = await takeProduct(1);
+  for (const v of p.variants) await setStock(v.id, v.stock, 0);
+  try {
+    await page.goto(`/product.html?id=${p.id}`);
+    await expectText(page.getByTestId('stock-state'), /Sold out/, 'the page says sold out');
+    assert(await page.getByTestId('add-to-cart').isDisabled(), 'the add button is disabled');
+    await page.goto(`/?q=${encodeURIComponent(p.model)}`);
+    const card = page.locator(`[data-testid="product-card"][data-product-id="${p.id}"]`);
+    await expectText(card, /Sold out/, 'the catalog marks it sold out');
+  } finally {
+    for (const v of p.variants) await setStock(v.id, 0, v.stock);
+  }
+
+  // 2. sells out while the page is open: the API's 409 is shown, then the button turns off
+  const q = await takeProduct(2);
+  const v = q.variants[0];
+  await page.goto(`/product.html?id=${q.id}&variant=${v.id}`);
+  await expectText(page.getByTestId('stock-state'), /in stock|left/i, 'in stock at first');
+  assert(await page.getByTestId('add-to-cart').isEnabled(), 'the button starts enabled');
+  await setStock(v.id, v.stock, 0);
+  try {
+    await page.getByTestId('add-to-cart').click();
+    await expectText(page.getByTestId('add-error'), /sold out/i, 'the 409 out_of_stock is shown in plain words');
+    await until(() => page.getByTestId('add-to-cart').isDisabled(), 'the button is disabled after the 409');
+    await expectText(page.getByTestId('stock-state'), /Sold out/, 'the stock state is refreshed');
+    assert((await page.locator('[data-cart-count]').textContent()).trim() === '0', 'nothing was added');
+  } finally {
+    await setStock(v.id, 0, v.stock);
+  }
+});
+
+test('a double-clicked checkout makes exactly one order; it can be cancelled from the history', async ({ page, context }) => {
+  const p = await takeProduct(3);
+  const v = p.variants[0];
+  await registerViaUi(page, `double-${RUN}@example.com`);
+  await addToCart(page, p, v, 1);
+  await page.goto('/checkout.html');
+  await fillShipping(page);
+  const keys = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/api/v1/orders')) keys.push(r.headers()['idempotency-key']);
+  });
+  // A server-side validation error (100 bytes at most; 40 euro signs are 120 bytes) sits next to its field.
+  await page.getByLabel('Full name').fill('€'.repeat(40));
+  await page.getByTestId('place-order').click();
+  await until(async () => (await page.getByLabel('Full name').getAttribute('aria-invalid')) === 'true', 'the name is marked invalid');
+  const errId = (await page.getByLabel('Full name').getAttribute('aria-describedby')).split(' ').pop();
+  await expectText(page.locator(`#${errId}`), /^Full name must be/, 'the API error is shown next to the name, in words');
+  assert(keys.length === 1, 'one request for the first attempt');
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+
+  await page.getByTestId('place-order').dblclick();
+  await page.waitForURL(/order\.html\?id=\d+&placed=1/);
+  const number = (await page.getByTestId('order-number').first().textContent()).trim();
+  const orders = await (await context.request.get(`${API}/orders`)).json();
+  assert(orders.items.length === 1, `exactly one order, got ${orders.items.length}`);
+  const attempt = keys.slice(1);
+  assert(attempt.length === 1 && /^[0-9a-f-]{36}$/.test(attempt[0]),
+    `the double click sent one request with a UUID Idempotency-Key: ${attempt}`);
+  assert(attempt[0] !== keys[0], 'a new attempt after a refused one gets a new key');
+
+  // cancel from the order history
+  await page.goto('/orders.html');
+  const row = page.getByTestId('order-row').filter({ hasText: number });
+  await row.getByTestId('cancel-order').click();
+  await row.getByTestId('confirm-cancel').click();
+  await expectText(row.getByTestId('order-status'), /Cancelled/, 'the status turns to cancelled');
+  const after = await (await context.request.get(`${API}/orders`)).json();
+  assert(after.items[0].status === 'cancelled', 'the API agrees');
+  assert(!(await row.getByTestId('cancel-order').count()), 'a cancelled order cannot be cancelled again');
+});
+
+test('a checkout whose response is lost is retried with the same Idempotency-Key and makes one order', async ({ page, context }) => {
+  const p = await takeProduct(3);
+  const v = p.variants[0];
+  await registerViaUi(page, `retry-${RUN}@example.com`);
+  await addToCart(page, p, v, 1);
+  await page.goto('/checkout.html');
+  await fillShipping(page);
+  const seen = [];
+  let dropped = false;
+  await page.route('**/api/v1/orders', async (route) => {
+    const req = route.request();
+    if (req.method() !== 'POST') return route.continue();
+    seen.push(req.headers()['idempotency-key']);
+    if (!dropped) {
+      dropped = true;
+      await route.fetch(); // the server places the order...
+      return route.abort('connectionreset'); // ...but the browser never hears back
+    }
+    const res = await route.fetch();
+    seen.push(`replayed=${res.headers()['idempotent-replayed'] || ''}`);
+    return route.fulfill({ response: res });
+  });
+  await page.getByTestId('place-order').click();
+  await page.waitForURL(/order\.html\?id=\d+&placed=1/, { timeout: 20_000 });
+  const keys = seen.filter((k) => !k.startsWith('replayed='));
+  assert(keys.length === 2 && keys[0] === keys[1], `the retry reused the key: ${seen}`);
+  assert(seen.includes('replayed=true'), `the server replayed the first order: ${seen}`);
+  const orders = await (await context.request.get(`${API}/orders`)).json();
+  assert(orders.items.length === 1, `exactly one order, got ${orders.items.length}`);
+});
+
+test('a guest cart follows the shopper: checkout asks to sign in, registering keeps the cart and returns to checkout', async ({ page }) => {
+  const p = await takeProduct(3);
+  const v = p.variants[0];
+  await addToCart(page, p, v, 1); // as a guest: the server creates the guest cart
+  await page.goto('/cart.html');
+  await page.getByTestId('checkout-link').click();
+  await page.waitForURL(/login\.html\?next=checkout\.html/);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.waitForURL(/register\.html\?next=checkout\.html/);
+  const email = `guest-${RUN}@example.com`;
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/checkout\.html/);
+  await expectText(page.getByTestId('checkout-total'), money(v.price.amount_minor), 'the guest cart is now the account cart');
+  await expectText(page.getByTestId('user-email'), email, 'signed in');
+  assert((await page.locator('[data-cart-count]').textContent()).trim() === '1', 'the header counts the merged item');
+});
+
+test('the admin edits a price in the admin page and the catalog shows it', async ({ page }) => {
+  const p = await takeProduct(1);
+  await loginViaUi(page, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin.html');
+  await page.waitForURL(/admin\.html/);
+  const row = page.locator(`[data-testid="admin-row"][data-product-id="${p.id}"]`);
+  await row.getByRole('link', { name: /Edit/ }).click();
+  await page.waitForURL(/admin\.html\?id=/);
+  const priceInputs = page.getByTestId('variant-price-input');
+  await priceInputs.first().waitFor();
+  const n = await priceInputs.count();
+  assert(n === p.variants.length, 'one price field per variant');
+  for (let i = 0; i < n; i += 1) await priceInputs.nth(i).fill('1234.50');
+  await page.getByTestId('save-product').click();
+  await expectText(page.getByTestId('save-status'), /Saved/, 'the save is confirmed');
+
+  // stock adjustment in the same editor
+  const stockBefore = Number(await page.getByTestId('variant-stock').first().textContent());
+  await page.getByTestId('stock-delta').first().fill('2');
+  await page.getByTestId('apply-stock').first().click();
+  await until(async () => Number(await page.getByTestId('variant-stock').first().textContent()) === stockBefore + 2, 'the stock goes up by 2');
+  // the version moved on: a second price save still works
+  await priceInputs.first().fill('1234.50');
+  await page.getByTestId('save-product').click();
+  await expectText(page.getByTestId('save-status'), /Saved/, 'a save after a stock change works (fresh version)');
+
+  // someone else changes the watch meanwhile: the save is refused (version) and the editor offers a reload
+  const before = await getProduct(p.id);
+  await apiCall(`/products/${p.id}`, {
+    method: 'PUT',
+    token: await admin(),
+    body: {
+      brand: before.brand, model: before.model, description: `${before.description} `.trim(), movement: before.movement,
+      case_diameter_mm: before.case_diameter_mm, case_material: before.case_material, water_resistance_m: before.water_resistance_m,
+      strap: before.strap, collections: before.collections, image_url: before.image_url, active: before.active,
+      variants: before.variants.map(({ id, sku, dial_color, strap, size, price }) => ({ id, sku, dial_color, strap, size, price })),
+      version: before.version,
+    },
+  });
+  await priceInputs.first().fill('1234.50');
+  await page.getByTestId('save-product').click();
+  const conflict = page.locator('[data-role="form-error"]');
+  await expectText(conflict, /Someone else changed this watch/, 'a version conflict is explained');
+  await conflict.getByRole('button', { name: 'Reload the latest version' }).click();
+  await until(async () => (await page.locator('[data-role="form-error"]').count()) === 0, 'the editor reloads');
+  await page.getByTestId('variant-price-input').first().fill('1234.50');
+  await page.getByTestId('save-product').click();
+  await expectText(page.getByTestId('save-status'), /Saved/, 'saving the reloaded watch works');
+
+  const fresh = await getProduct(p.id);
+  assert(fresh.variants.every((v) => v.price.amount_minor === 123450), 'the API has the new price');
+  await page.goto(`/?q=${encodeURIComponent(p.model)}`);
+  const card = page.locator(`[data-testid="product-card"][data-product-id="${p.id}"]`);
+  await expectText(card.getByTestId('product-price'), '$1,234.50', 'the catalog shows the new price');
+  await page.goto(`/product.html?id=${p.id}`);
+  await expectText(page.getByTestId('variant-price'), '$1,234.50', 'the product page shows the new price');
+});
+
+test('screenshots of the main pages at 390 px and 1280 px; no sideways scrolling on a phone', async ({ page, browser }) => {
+  const p = await takeProduct(3, { showcase: true });
+  const v = p.variants[0];
+  // ready: waits for the page's content; with it the page is reloaded at each width (as a phone would load it).
+  const snap = async (name, ready) => {
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: width < 600 ? 844 : 900 });
+      if (ready) {
+        await page.reload();
+        await ready();
+      }
+      await page.waitForTimeout(150);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `${name} at ${width} px scrolls sideways by ${overflow} px`);
+      const a11y = await basicA11y(page);
+      assert(!a11y.length, `${name} at ${width} px: ${a11y.join('; ')}`);
+      await shot(page, `${name}-${width}`);
+    }
+  };
+  await page.goto('/');
+  await page.getByTestId('product-card').first().waitFor();
+  await snap('catalog', () => page.getByTestId('product-card').first().waitFor());
+  await page.goto(`/product.html?id=${p.id}&variant=${v.id}`);
+  await page.getByTestId('add-to-cart').waitFor();
+  await snap('product', () => page.getByTestId('add-to-cart').waitFor());
+  await registerViaUi(page, `shots-${RUN}@example.com`);
+  await addToCart(page, p, v, 1);
+  await page.goto('/cart.html');
+  await page.getByTestId('cart-line').first().waitFor();
+  await snap('cart', () => page.getByTestId('cart-line').first().waitFor());
+  await page.goto('/checkout.html');
+  await page.getByTestId('place-order').waitFor();
+  await fillShipping(page);
+  await snap('checkout');
+  await page.getByTestId('place-order').click();
+  await page.waitForURL(/order\.html/);
+  await page.getByTestId('order-confirmation').waitFor();
+  await snap('order-confirmation');
+  await page.goto('/orders.html');
+  await page.getByTestId('order-row').first().waitFor();
+  await snap('orders', () => page.getByTestId('order-row').first().waitFor());
+  await page.goto('/login.html');
+  await snap('login');
+
+  const adminContext = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 } });
+  try {
+    await guard(adminContext);
+    const ap = await adminContext.newPage();
+    await loginViaUi(ap, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin.html');
+    await ap.getByTestId('admin-row').first().waitFor();
+    for (const width of WIDTHS) {
+      await ap.setViewportSize({ width, height: 900 });
+      await shot(ap, `admin-${width}`);
+    }
+    await ap.goto(`/admin.html?id=${p.id}`);
+    await ap.getByTestId('save-product').waitFor();
+    for (const width of WIDTHS) {
+      await ap.setViewportSize({ width, height: 900 });
+      const overflow = await ap.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `admin editor at ${width} px scrolls sideways by ${overflow} px`);
+      await shot(ap, `admin-edit-${width}`);
+    }
+  } finally {
+    await adminContext.close();
+  }
+});
+
+// ---------------------------------------------------------------- runner
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const pageProblems = new WeakMap();
+
+/** Loopback only; collects CSP violations and uncaught page errors. */
+async function guard(context) {
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (['http:', 'https:'].includes(u.protocol) && !LOOPBACK.has(u.hostname)) return route.abort('blockedbyclient');
+    return route.continue();
+  });
+  const problems = [];
+  pageProblems.set(context, problems);
+  const wire = (page) => {
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    page.setDefaultNavigationTimeout(20_000);
+    page.on('pageerror', (err) => problems.push(`uncaught error on ${page.url()}: ${err.message}`));
+    page.on('console', (msg) => {
+      const text = msg.text();
+      if (msg.type() === 'error' && /Content Security Policy|Refused to (load|execute|apply)/i.test(text)) {
+        problems.push(`CSP violation on ${page.url()}: ${text}`);
+      } else if (msg.type() === 'error' && /SyntaxError|does not provide an export|Failed to (load|fetch dynamically imported) module/i.test(text)) {
+        problems.push(`script error on ${page.url()}: ${text}`);
+      }
+    });
+  };
+  context.on('page', wire);
+  return problems;
+}
+
+async function main() {
+  if (!BASE) {
+    console.error('WATCHSTORE_BASE_URL is not set (e.g. http://127.0.0.1:18080)');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 30_000,
+  });
+  let passed = 0;
+  let failed = 0;
+  const selected = tests.filter((t) => !GREP || GREP.test(t.name));
+  try {
+    for (const t of selected) {
+      const started = Date.now();
+      const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 } });
+      const problems = await guard(context);
+      const page = await context.newPage();
+      try {
+        await withTimeout(t.fn({ page, context, browser }), t.timeout, `test "${t.name}"`);
+        assert(!problems.length, problems.join('\n'));
+        passed += 1;
+        console.log(`ok - ${t.name} (${Date.now() - started} ms)`);
+      } catch (err) {
+        failed += 1;
+        console.log(`not ok - ${t.name} (${Date.now() - started} ms)`);
+        console.log(`  ${String(err && err.stack ? err.stack : err).split('\n').slice(0, 8).join('\n  ')}`);
+        if (problems.length) console.log(`  page problems:\n  ${problems.join('\n  ')}`);
+        try {
+          mkdirSync(join(ARTIFACTS, 'failures'), { recursive: true });
+          const slug = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+          await page.screenshot({ path: join(ARTIFACTS, 'failures', `${slug}.png`), fullPage: true, timeout: 5000 });
+          writeFileSync(join(ARTIFACTS, 'failures', `${slug}.txt`), `${page.url()}\n\n${err && err.stack}\n`);
+        } catch {
+          // the page may be gone
+        }
+      } finally {
+        await context.close().catch(() => {});
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+});
