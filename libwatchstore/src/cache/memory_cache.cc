@@ -25,14 +25,6 @@ struct HashedKey {
   absl::string_view key;
   size_t hash;
 };
-struct HashedKeyHash {
-  using is_transparent = void;
-  size_t operator()(const HashedKey& k) const { return k.hash; }
-};
-struct HashedKeyEq {
-  using is_transparent = void;
-  bool operator()(const HashedKey& a, const HashedKey& b) const { return a.key == b.key; }
-};
 HashedKey Hashed(absl::string_view key) { return HashedKey{key, absl::HashOf(key)}; }
 
 class MemoryCache final : public Cache {
@@ -54,18 +46,18 @@ class MemoryCache final : public Cache {
       ++s.misses;
       return nullptr;
     }
-    auto node = it->second;
-    if (node->expires_at_nanos <= now) {
+    Entry& e = it->second;
+    if (e.expires_at_nanos <= now) {
       s.RemoveLocked(it);
       ++s.misses;
       return nullptr;
     }
-    // CLOCK (second chance): a hit only marks the entry; eviction moves
-    // marked entries to the front instead of evicting them. Touching the
-    // list here would cost a hit three extra cache lines.
-    node->referenced = true;
+    // CLOCK (second chance): a hit only marks the entry, in the slot it was
+    // found in; eviction gives marked entries another round. A hit touches
+    // no list node.
+    e.referenced = true;
     ++s.hits;
-    return node->value;
+    return e.value;
   }
 
   std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
@@ -80,25 +72,25 @@ class MemoryCache final : public Cache {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
     const HashedKey key = Hashed(raw_key);
     const int64_t charge =
-        static_cast<int64_t>(raw_key.size() + value->bytes.size()) + kEntryOverhead;
+        static_cast<int64_t>(2 * raw_key.size() + value->bytes.size()) + kEntryOverhead;
     Shard& s = ShardFor(key);
     if (charge > s.capacity) return;  // would evict everything; not worth it
-    const int64_t expires =
-        clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
+    const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.index.find(key);
     if (it != s.index.end()) s.RemoveLocked(it);
-    s.lru.push_front(Node{std::string(raw_key), std::move(value), expires, charge});
-    s.index.emplace(HashedKey{s.lru.front().key, key.hash}, s.lru.begin());
+    s.lru.emplace_front(raw_key);
+    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, charge, false, s.lru.begin()});
     s.used += charge;
     while (s.used > s.capacity && !s.lru.empty()) {
       auto last = std::prev(s.lru.end());
-      if (last->referenced) {  // used since it last reached the tail: keep it
-        last->referenced = false;
+      auto victim = s.index.find(Hashed(*last));
+      if (victim->second.referenced) {  // used since it last reached the tail: keep it
+        victim->second.referenced = false;
         s.lru.splice(s.lru.begin(), s.lru, last);
         continue;
       }
-      s.RemoveLocked(s.index.find(Hashed(last->key)));
+      s.RemoveLocked(victim);
     }
   }
 
@@ -127,34 +119,49 @@ class MemoryCache final : public Cache {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
-  struct Node {
-    std::string key;
+  using KeyList = std::list<std::string>;  // eviction order, most recent first
+  struct Entry {
     CacheValuePtr value;
     int64_t expires_at_nanos;
     int64_t charge;
-    bool referenced = false;
+    bool referenced;
+    KeyList::iterator lru_pos;
   };
-  using List = std::list<Node>;
+  // Hashes std::string keys and HashedKey probes alike (absl::Hash of a
+  // string and of its string_view agree).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const std::string& k) const { return absl::HashOf(absl::string_view(k)); }
+    size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static absl::string_view View(const std::string& k) { return k; }
+    static absl::string_view View(const HashedKey& k) { return k.key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const { return View(a) == View(b); }
+  };
+  using Index = absl::flat_hash_map<std::string, Entry, KeyHash, KeyEq>;
+
   struct alignas(64) Shard {  // one cache line each: no false sharing
     // std::mutex, not absl::Mutex: Debian builds Abseil without NDEBUG, so
     // every absl::Mutex acquisition pays for deadlock-cycle detection
     // (~50 ns), which would dominate a cache hit. Everything below is
     // guarded by mu except capacity (immutable).
     mutable std::mutex mu;
-    List lru;
-    // Keys are views of Node::key, which lives as long as its index entry.
-    absl::flat_hash_map<HashedKey, List::iterator, HashedKeyHash, HashedKeyEq> index;
+    KeyList lru;
+    // Keys and entries live in the index's slots, so a hit reads one slot.
+    Index index;
     int64_t used = 0;
     int64_t hits = 0;
     int64_t misses = 0;
     int64_t capacity = 0;
 
     // REQUIRES: mu held.
-    void RemoveLocked(absl::flat_hash_map<HashedKey, List::iterator, HashedKeyHash, HashedKeyEq>::iterator it) {
-      auto node = it->second;
-      used -= node->charge;
+    void RemoveLocked(Index::iterator it) {
+      used -= it->second.charge;
+      lru.erase(it->second.lru_pos);
       index.erase(it);
-      lru.erase(node);
     }
   };
 
