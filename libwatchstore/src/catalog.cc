@@ -136,7 +136,9 @@ struct CachedListing {
   ProductListing listing;
 };
 
-CacheValuePtr MakeListingValue(const ProductPage& page, ProductSort sort) {
+// `bytes`: the page's encoding when the caller already has it (a remote hit).
+CacheValuePtr MakeListingValue(const ProductPage& page, ProductSort sort,
+                               std::string bytes = {}) {
   auto obj = std::make_shared<CachedListing>();
   for (const Product& p : page.items) {
     obj->listing.items.push_back(std::make_shared<const Product>(p));
@@ -144,7 +146,7 @@ CacheValuePtr MakeListingValue(const ProductPage& page, ProductSort sort) {
   if (page.has_more && !page.items.empty()) {
     obj->listing.next_cursor = EncodeCursor(sort, CursorAfter(page.items.back()));
   }
-  std::string bytes = EncodeProductPage(page);
+  if (bytes.empty()) bytes = EncodeProductPage(page);
   return std::make_shared<const CacheValue>(CacheValue{std::move(bytes), std::move(obj)});
 }
 
@@ -291,7 +293,7 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   CacheDecoder decode = [sort](absl::string_view bytes) -> CacheValuePtr {
     auto page = DecodeProductPage(bytes);
     if (!page) return nullptr;
-    return MakeListingValue(*page, sort);
+    return MakeListingValue(*page, sort, std::string(bytes));
   };
   CacheValuePtr v = ctx_.cache->Get(key, decode);
   if (v == nullptr || v->object == nullptr) {
