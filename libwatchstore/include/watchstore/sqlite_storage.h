@@ -18,6 +18,10 @@
 // Read after write: a write returns only after its transaction committed,
 // and every read starts a new WAL snapshot, so any read that starts after a
 // write returned (from any thread or process) sees that write.
+//
+// Files: `path` plus `path`-wal and `path`-shm while open. Back up a live
+// store with `sqlite3 path ".backup copy.db"` or `VACUUM INTO`, never by
+// copying `path` alone (recent commits may still be in the WAL).
 #ifndef WATCHSTORE_SQLITE_STORAGE_H_
 #define WATCHSTORE_SQLITE_STORAGE_H_
 

@@ -1,0 +1,542 @@
+// What the SQLite adapter promises beyond the conformance suite: options,
+// durability across reopen, migrations, schema constraints that hold when
+// the adapter is bypassed, denormalized listing columns, index use, locking.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "sqlite/sqlite_test_util.h"
+#include "storage/listing.h"
+#include "storage/sqlite/sqlite_listing.h"
+#include "test_util.h"
+
+namespace watchstore::testing {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+class SqliteStorageTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Storage> Open(SqliteOptions options) {
+    auto s = NewSqliteStorage(options);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+  std::unique_ptr<Storage> Open() { return Open(OptionsFor(path_)); }
+
+  NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line> lines) {
+    NewOrder o;
+    o.user_id = user;
+    o.idempotency_key = key;
+    o.request_fingerprint = "fp-" + key;
+    o.lines = std::move(lines);
+    o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
+    o.now = kT0 + absl::Seconds(10);
+    return o;
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.NewFile();
+};
+
+// --- Options --------------------------------------------------------------------
+
+TEST_F(SqliteStorageTest, RejectsBadOptions) {
+  auto code = [](SqliteOptions o) { return NewSqliteStorage(o).status().code(); };
+  const auto kBad = absl::StatusCode::kInvalidArgument;
+  EXPECT_EQ(code(OptionsFor("")), kBad);
+  EXPECT_EQ(code(OptionsFor(":memory:")), kBad);
+  EXPECT_EQ(code(OptionsFor("file::memory:?cache=shared")), kBad);
+  EXPECT_EQ(code(OptionsFor(std::string("a\0b", 3))), kBad);
+  SqliteOptions o = OptionsFor(path_);
+  o.busy_timeout = -absl::Seconds(1);
+  EXPECT_EQ(code(o), kBad);
+  o = OptionsFor(path_);
+  o.busy_timeout = absl::InfiniteDuration();
+  EXPECT_EQ(code(o), kBad);
+  o = OptionsFor(path_);
+  o.read_connections = 0;
+  EXPECT_EQ(code(o), kBad);
+  o.read_connections = 65;
+  EXPECT_EQ(code(o), kBad);
+  o = OptionsFor(path_);
+  o.synchronous = static_cast<SqliteOptions::Synchronous>(7);
+  EXPECT_EQ(code(o), kBad);
+  EXPECT_EQ(MigrateSqlite(OptionsFor("")).code(), kBad);
+  // Nothing was created by a refused open.
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(SqliteStorageTest, UnopenableFileIsUnavailable) {
+  auto s = NewSqliteStorage(OptionsFor(dir_.path() + "/no/such/dir/store.db"));
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable) << s.status();
+}
+
+TEST_F(SqliteStorageTest, NotADatabaseIsRefused) {
+  {
+    std::FILE* f = std::fopen(path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("this is not an SQLite database, just text long enough to be read", f);
+    std::fclose(f);
+  }
+  auto s = NewSqliteStorage(OptionsFor(path_));
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(SqliteStorageTest, OpensInWalModeWithNormalSyncOptIn) {
+  SqliteOptions o = OptionsFor(path_);
+  o.synchronous = SqliteOptions::Synchronous::kNormal;
+  o.read_connections = 1;
+  auto storage = Open(o);
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(storage->Kind(), "sqlite");
+  WS_EXPECT_OK(storage->Ping());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  WS_EXPECT_OK(storage->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+}
+
+// --- Durability -----------------------------------------------------------------
+
+TEST_F(SqliteStorageTest, DataSurvivesReopen) {
+  UserId user_id = 0;
+  ProductId product_id = 0;
+  VariantId variant_id = 0;
+  OrderId order_id = 0;
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "hash", Role::kAdmin, kT0}));
+    user_id = u.id;
+    WS_ASSERT_OK(s->CreateSession({std::string(64, 's'), u.id, kT0, kT0 + absl::Minutes(1)}));
+    ProductDraft d = WatchDraft("AB", 123'45, 9, 2);
+    d.collections = {"Dive", "Tool"};
+    WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(d, kT0));
+    product_id = p.id;
+    variant_id = p.variants[1].id;
+    WS_ASSERT_OK(s->SetCartItem(CartOwner::ForGuest("g1"), p.variants[0].id, 2, kT0));
+    WS_ASSERT_OK_AND_ASSIGN(auto r, s->PlaceOrder(AnOrder(u.id, "k1", {{variant_id, 4}})));
+    order_id = r.order.id;
+  }  // closed
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(User u, s->GetUserByEmail("a@example.com"));
+  EXPECT_EQ(u.id, user_id);
+  EXPECT_EQ(u.role, Role::kAdmin);
+  EXPECT_EQ(u.created_at, kT0);
+  WS_ASSERT_OK_AND_ASSIGN(SessionRecord session, s->GetSession(std::string(64, 's')));
+  EXPECT_EQ(session.last_seen_at, kT0 + absl::Minutes(1));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, s->GetProduct(product_id));
+  EXPECT_EQ(p.collections, (std::vector<std::string>{"Dive", "Tool"}));
+  ASSERT_EQ(p.variants.size(), 2u);
+  EXPECT_EQ(p.variants[1].stock, 5);
+  EXPECT_EQ(p.version, 2);
+  WS_ASSERT_OK_AND_ASSIGN(auto cart, s->GetCart(CartOwner::ForGuest("g1")));
+  ASSERT_EQ(cart.size(), 1u);
+  EXPECT_EQ(cart[0].quantity, 2);
+  EXPECT_EQ(cart[0].product_id, product_id);
+  WS_ASSERT_OK_AND_ASSIGN(Order o, s->GetOrder(order_id));
+  EXPECT_EQ(o.user_id, user_id);
+  ASSERT_EQ(o.lines.size(), 1u);
+  EXPECT_EQ(o.lines[0].unit_price, Usd(133'45));
+  EXPECT_EQ(o.total, Usd(4 * 133'45));
+  EXPECT_EQ(o.created_at, kT0 + absl::Seconds(10));
+  // The same key still replays after a restart.
+  WS_ASSERT_OK_AND_ASSIGN(auto again, s->PlaceOrder(AnOrder(user_id, "k1", {{variant_id, 4}})));
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.order.id, order_id);
+  // Ids keep growing after a restart.
+  WS_ASSERT_OK_AND_ASSIGN(Product q, s->CreateProduct(WatchDraft("CD"), kT0));
+  EXPECT_GT(q.id, product_id);
+}
+
+TEST_F(SqliteStorageTest, TimesKeepNanoseconds) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  const absl::Time t = kT0 + absl::Nanoseconds(123456789);
+  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, t}));
+  EXPECT_EQ(u.created_at, t);
+  WS_ASSERT_OK_AND_ASSIGN(User again, s->GetUserById(u.id));
+  EXPECT_EQ(again.created_at, t);
+}
+
+// --- Migrations -----------------------------------------------------------------
+
+TEST_F(SqliteStorageTest, MigrationTwiceIsANoOp) {
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  RawDb raw(path_);
+  const int64_t rows = raw.Scalar("SELECT count(*) FROM schema_migrations");
+  const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
+  const int64_t applied_at = raw.Scalar("SELECT max(applied_at) FROM schema_migrations");
+  const int64_t objects = raw.Scalar("SELECT count(*) FROM sqlite_schema");
+  EXPECT_GE(rows, 1);
+  EXPECT_EQ(latest, rows);  // 1, 2, ... without gaps
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  { auto s = Open(); ASSERT_NE(s, nullptr); }  // opening migrates too
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM schema_migrations"), rows);
+  EXPECT_EQ(raw.Scalar("SELECT max(applied_at) FROM schema_migrations"), applied_at);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM sqlite_schema"), objects);
+}
+
+TEST_F(SqliteStorageTest, RefusesASchemaNewerThanTheBuild) {
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)"), SQLITE_OK);
+  }
+  auto s = NewSqliteStorage(OptionsFor(path_));
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_EQ(MigrateSqlite(OptionsFor(path_)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// --- Constraints hold without the adapter -----------------------------------------
+
+TEST_F(SqliteStorageTest, SchemaRejectsInvariantBreakingWrites) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(WatchDraft("AB", 100, 3), kT0));
+  WS_ASSERT_OK(s->PlaceOrder(AnOrder(u.id, "k", {{p.variants[0].id, 1}})));
+  RawDb raw(path_);
+  const std::string v = absl::StrCat(p.variants[0].id);
+  auto expect_constraint = [&](const std::string& sql) {
+    const int rc = raw.Exec(sql);
+    EXPECT_EQ(rc & 0xff, SQLITE_CONSTRAINT) << sql << ": " << raw.last_message();
+  };
+  expect_constraint("UPDATE variants SET stock = -1 WHERE id = " + v);
+  expect_constraint("UPDATE variants SET stock = stock - 3 WHERE id = " + v);
+  expect_constraint("UPDATE variants SET price_minor = -5 WHERE id = " + v);
+  expect_constraint(
+      "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
+      "stock) VALUES (" + absl::StrCat(p.id) + ", 'AB-0', '', '', '', 1, 'USD', 1)");
+  expect_constraint(
+      "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
+      "stock) VALUES (424242, 'ZZ-1', '', '', '', 1, 'USD', 1)");
+  expect_constraint(
+      "INSERT INTO users (email, password_hash, role, created_at) VALUES ('a@example.com', 'x', 0, 0)");
+  expect_constraint(
+      "INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1, "
+      "ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key, "
+      "request_fingerprint, created_at, updated_at) VALUES (" + absl::StrCat(u.id) +
+      ", 0, 0, 'USD', '', '', '', '', '', '', 'k', 'fp', 0, 0)");
+  expect_constraint("INSERT INTO cart_items VALUES ('u:1', 987654, 1, 0)");
+  expect_constraint("INSERT INTO cart_items VALUES ('u:1', " + v + ", 0, 0)");
+  expect_constraint("UPDATE products SET total_stock = -1 WHERE id = " + absl::StrCat(p.id));
+  expect_constraint("UPDATE orders SET status = 9");
+  expect_constraint("UPDATE variants SET product_id = 424242 WHERE id = " + v);
+  // STRICT tables refuse a value of the wrong type.
+  expect_constraint("UPDATE variants SET stock = 'lots' WHERE id = " + v);
+  // Nothing changed.
+  WS_ASSERT_OK_AND_ASSIGN(Product after, s->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 2);
+  EXPECT_EQ(after.variants[0].price, Usd(100));
+}
+
+// --- Denormalized listing columns -------------------------------------------------
+
+TEST_F(SqliteStorageTest, ListingColumnsFollowEveryVariantChange) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  RawDb raw(path_);
+  auto check = [&](ProductId id) {
+    WS_ASSERT_OK_AND_ASSIGN(Product p, s->GetProduct(id));
+    const std::string where = absl::StrCat(" FROM products WHERE id = ", id);
+    EXPECT_EQ(raw.Scalar("SELECT min_price" + where), p.MinPrice().minor_units);
+    EXPECT_EQ(raw.Scalar("SELECT total_stock" + where), p.TotalStock());
+    EXPECT_EQ(raw.Text("SELECT name_key" + where), ProductNameKey(p.brand, p.model));
+  };
+  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(WatchDraft("AB", 500'00, 4, 3), kT0));
+  check(p.id);
+  ProductDraft d = WatchDraft("AB", 700'00, 0, 3);
+  d.brand = "ÅLDENMARK Ünited";  // only ASCII is folded, as in C++
+  for (size_t i = 0; i < d.variants.size(); ++i) d.variants[i].id = p.variants[i].id;
+  d.variants[2].price = Usd(10'00);
+  VariantDraft extra;
+  extra.sku = "AB-X";
+  extra.price = Usd(5'00);
+  extra.stock = 7;
+  d.variants.push_back(extra);
+  WS_ASSERT_OK_AND_ASSIGN(p, s->UpdateProduct(p.id, 1, d, kT0));
+  check(p.id);
+  WS_ASSERT_OK(s->AdjustStock(p.variants[0].id, 10, kT0));
+  check(p.id);
+  WS_ASSERT_OK_AND_ASSIGN(auto r, s->PlaceOrder(AnOrder(u.id, "k", {{p.variants[0].id, 3},
+                                                                   {p.variants[3].id, 7}})));
+  check(p.id);
+  WS_ASSERT_OK(s->TransitionOrder(r.order.id, OrderStatus::kPending, OrderStatus::kCancelled, kT0));
+  check(p.id);
+}
+
+TEST_F(SqliteStorageTest, TextSearchTakesWildcardsLiterally) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  const char* models[] = {"100% Steel", "Under_Score", "Back\\Slash", "Plain"};
+  for (int i = 0; i < 4; ++i) {
+    ProductDraft d = WatchDraft(absl::StrCat("T", i));
+    d.model = models[i];
+    WS_ASSERT_OK(s->CreateProduct(d, kT0));
+  }
+  auto count = [&](const std::string& text) -> size_t {
+    ProductQuery q;
+    q.text = text;
+    auto page = s->ListProducts(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->items.size() : 0;
+  };
+  EXPECT_EQ(count("%"), 1u);
+  EXPECT_EQ(count("_"), 1u);
+  EXPECT_EQ(count("\\"), 1u);
+  EXPECT_EQ(count("r_s"), 1u);
+  EXPECT_EQ(count("UNDER_"), 1u);
+  EXPECT_EQ(count("e%"), 0u);
+  EXPECT_EQ(count("aldenMARK"), 4u);  // brand
+  EXPECT_EQ(count("'; DROP TABLE products; --"), 0u);
+  EXPECT_EQ(count("plain"), 1u);
+}
+
+// --- Listing at 10k products: index use and keyset pages --------------------------
+
+// 10,000 products written straight into the file in one transaction (the
+// triggers keep min_price and total_stock), every tenth archived.
+void BuildCatalog(const std::string& path, int n) {
+  RawDb raw(path);
+  ASSERT_EQ(raw.Exec("BEGIN"), SQLITE_OK);
+  const std::string rows = absl::StrCat(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ", n, ") ");
+  ASSERT_EQ(raw.Exec(rows +
+                     "INSERT INTO products (id, brand, model, description, movement, "
+                     "case_diameter_mm, case_material, water_resistance_m, strap, image_url, "
+                     "active, version, created_at, updated_at, name_key) "
+                     "SELECT i, 'Brand' || (i % 37), 'Model ' || (i % 101), '', i % 6, 30 + i % 20, "
+                     "'steel', 100, '', '', i % 10 != 0, 1, i, i, "
+                     "lower('Brand' || (i % 37) || ' Model ' || (i % 101)) FROM n"),
+            SQLITE_OK)
+      << raw.last_message();
+  ASSERT_EQ(raw.Exec(rows +
+                     "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, "
+                     "currency, stock) SELECT i, 'SKU-' || i, 'black', '', '', "
+                     "1000 + (i * 7919) % 5000, 'USD', i % 4 FROM n"),
+            SQLITE_OK)
+      << raw.last_message();
+  ASSERT_EQ(raw.Exec(rows +
+                     "INSERT INTO product_collections SELECT i, 0, "
+                     "CASE i % 3 WHEN 0 THEN 'Dive' WHEN 1 THEN 'Dress' ELSE 'Field' END, "
+                     "CASE i % 3 WHEN 0 THEN 'dive' WHEN 1 THEN 'dress' ELSE 'field' END FROM n"),
+            SQLITE_OK)
+      << raw.last_message();
+  ASSERT_EQ(raw.Exec("COMMIT"), SQLITE_OK);
+}
+
+std::vector<std::string> QueryPlan(sqlite3* db, const std::string& sql) {
+  std::vector<std::string> details;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sqlite3_errmsg(db) << " in " << sql;
+    return details;
+  }
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    details.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
+  }
+  sqlite3_finalize(s);
+  return details;
+}
+
+TEST_F(SqliteStorageTest, ListQueriesUseTheirIndexes) {
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  BuildCatalog(path_, 10'000);
+  RawDb raw(path_);
+  for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
+                           ProductSort::kNameAsc}) {
+    for (bool deep : {false, true}) {
+      for (int filters = 0; filters < 3; ++filters) {
+        ProductQuery q;
+        q.sort = sort;
+        if (deep) q.after = ProductCursor{5000, 3000, "brand1 model 5"};
+        if (filters >= 1) q.in_stock_only = true;
+        if (filters >= 2) {  // a price range must not pull another sort onto the price index
+          q.movement = Movement::kQuartz;
+          q.text = "model";
+          q.max_case_mm = 45;
+          q.min_price_minor = 2000;
+          q.max_price_minor = 4000;
+          q.brand = "brand7";
+        }
+        const sqlite::ListingSql listing = sqlite::BuildListingSql(q);
+        ASSERT_EQ(listing.parts.size(), deep && sort != ProductSort::kNewest ? 2u : 1u);
+        for (size_t i = 0; i < listing.parts.size(); ++i) {
+          const std::vector<std::string> plan = QueryPlan(raw.get(), listing.parts[i].sql);
+          const std::string shown = absl::StrJoin(plan, " | ");
+          SCOPED_TRACE(absl::StrCat(ProductSortName(sort), deep ? " deep" : " first",
+                                    " filters ", filters, " part ", i, ": ", shown));
+          ASSERT_FALSE(plan.empty());
+          EXPECT_TRUE(absl::StrContains(plan[0], "SEARCH p USING INDEX products_active_"))
+              << plan[0];
+          EXPECT_FALSE(absl::StrContains(shown, "TEMP B-TREE"));
+          EXPECT_FALSE(absl::StrContains(shown, "SCAN p"));
+          if (deep && i == 0) {
+            // An exact seek: the position ranges on id (after pinning the
+            // sort key, for the tie part of price and name sorts).
+            EXPECT_TRUE(absl::StrContains(plan[0], "id<?") ||
+                        absl::StrContains(plan[0], "id>?"))
+                << plan[0];
+          }
+        }
+      }
+    }
+  }
+  // Admins' newest-first listing with archived products walks the rowid.
+  ProductQuery archived;
+  archived.include_archived = true;
+  archived.after = ProductCursor{5000, 0, ""};
+  const auto admin = QueryPlan(raw.get(), sqlite::BuildListingSql(archived).parts[0].sql);
+  EXPECT_FALSE(absl::StrContains(absl::StrJoin(admin, " | "), "TEMP B-TREE"))
+      << absl::StrJoin(admin, " | ");
+  // A selective collection filter is answered through the product index too.
+  ProductQuery q;
+  q.collection = "dive";
+  const auto plan = QueryPlan(raw.get(), sqlite::BuildListingSql(q).parts[0].sql);
+  EXPECT_FALSE(absl::StrContains(absl::StrJoin(plan, " | "), "TEMP B-TREE"))
+      << absl::StrJoin(plan, " | ");
+  // Order history by user is served by orders_user without sorting.
+  const auto orders = QueryPlan(
+      raw.get(), "SELECT id FROM orders WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT 21");
+  EXPECT_FALSE(absl::StrContains(absl::StrJoin(orders, " | "), "TEMP B-TREE"))
+      << absl::StrJoin(orders, " | ");
+}
+
+TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  BuildCatalog(path_, 10'000);
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  std::vector<Product> all;
+  for (ProductId id = 1; id <= 10'000; ++id) {
+    WS_ASSERT_OK_AND_ASSIGN(Product p, s->GetProduct(id));
+    all.push_back(std::move(p));
+  }
+  for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
+                           ProductSort::kNameAsc}) {
+    for (bool in_stock : {false, true}) {
+      ProductQuery q;
+      q.sort = sort;
+      q.in_stock_only = in_stock;
+      q.limit = 100;
+      std::vector<const Product*> expected;
+      for (const Product& p : all) {
+        if (internal::MatchesFilters(p, q)) expected.push_back(&p);
+      }
+      std::sort(expected.begin(), expected.end(), [&](const Product* a, const Product* b) {
+        return internal::SortsBefore(*a, *b, sort);
+      });
+      // Walk every page; compare each with the reference slice.
+      size_t offset = 0;
+      for (int guard = 0; guard < 200; ++guard) {
+        auto page = s->ListProducts(q);
+        ASSERT_TRUE(page.ok()) << page.status();
+        for (const Product& p : page->items) {
+          ASSERT_LT(offset, expected.size());
+          ASSERT_EQ(p.id, expected[offset]->id)
+              << ProductSortName(sort) << " position " << offset;
+          ++offset;
+        }
+        if (!page->has_more) break;
+        q.after = internal::CursorAfter(page->items.back());
+      }
+      EXPECT_EQ(offset, expected.size()) << ProductSortName(sort);
+    }
+  }
+}
+
+// --- Several handles on one file, as several processes would have ---------------
+
+TEST_F(SqliteStorageTest, AWriteIsVisibleToReadsStartedAfterIt) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product p, a->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  for (int i = 1; i <= 20; ++i) {
+    WS_ASSERT_OK(a->AdjustStock(p.variants[0].id, 1, kT0));
+    // The same handle and another one (another process) read it at once.
+    WS_ASSERT_OK_AND_ASSIGN(Product mine, a->GetProduct(p.id));
+    WS_ASSERT_OK_AND_ASSIGN(Product theirs, b->GetProduct(p.id));
+    EXPECT_EQ(mine.variants[0].stock, 5 + i);
+    EXPECT_EQ(theirs.variants[0].stock, 5 + i);
+  }
+}
+
+TEST_F(SqliteStorageTest, TwoHandlesNeverOversell) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product p, a->CreateProduct(WatchDraft("AB", 100, 30), kT0));
+  std::vector<UserId> users;
+  for (int i = 0; i < 8; ++i) {
+    users.push_back(MakeUser(*a, absl::StrCat("u", i, "@example.com")).id);
+  }
+  std::atomic<int> sold{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Storage& s = t % 2 ? *a : *b;
+      for (int k = 0; k < 10; ++k) {
+        auto r = s.PlaceOrder(AnOrder(users[t], absl::StrCat("k", k), {{p.variants[0].id, 1}}));
+        if (r.ok()) {
+          ++sold;
+        } else {
+          EXPECT_EQ(ReasonOf(r.status()), reason::kOutOfStock) << r.status();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sold.load(), 30);
+  WS_ASSERT_OK_AND_ASSIGN(Product after, b->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 0);
+}
+
+TEST_F(SqliteStorageTest, ALockedFileFailsWithUnavailableAfterBusyTimeout) {
+  SqliteOptions o = OptionsFor(path_);
+  o.busy_timeout = absl::Milliseconds(200);
+  auto s = Open(o);
+  ASSERT_NE(s, nullptr);
+  RawDb raw(path_);
+  ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);  // another process holds the write lock
+  const absl::Time start = absl::Now();
+  auto u = s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0});
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_EQ(u.status().code(), absl::StatusCode::kUnavailable) << u.status();
+  EXPECT_GE(waited, absl::Milliseconds(150));
+  EXPECT_LT(waited, absl::Seconds(3));
+  // Reads go on meanwhile (WAL).
+  WS_EXPECT_OK(s->Ping());
+  WS_EXPECT_CODE(s->GetUserByEmail("a@example.com"), absl::StatusCode::kNotFound);
+  ASSERT_EQ(raw.Exec("COMMIT"), SQLITE_OK);
+  WS_EXPECT_OK(s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+}
+
+TEST_F(SqliteStorageTest, AWriterWaitsForAShortLock) {
+  auto s = Open();  // busy_timeout 5 s
+  ASSERT_NE(s, nullptr);
+  RawDb raw(path_);
+  ASSERT_EQ(raw.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  std::thread release([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_EQ(raw.Exec("COMMIT"), SQLITE_OK);
+  });
+  WS_EXPECT_OK(s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+  release.join();
+}
+
+}  // namespace
+}  // namespace watchstore::testing
