@@ -1,0 +1,77 @@
+// The PostgreSQL Storage adapter (libpq): durable, shared by any number of
+// server processes. Schema and migrations live in sql/postgres/.
+//
+//   watchstore::PostgresOptions o;
+//   o.url = "postgres://watchstore:secret@db.internal:5432/watchstore?sslmode=require";
+//   auto storage = watchstore::NewPostgresStorage(o);  // migrates, then serves
+#ifndef WATCHSTORE_POSTGRES_STORAGE_H_
+#define WATCHSTORE_POSTGRES_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "watchstore/storage.h"
+
+namespace watchstore {
+
+struct PostgresOptions {
+  // --- Where ---
+  // A libpq connection URI or key=value string, e.g.
+  // "postgres://user:pass@host:5432/db?sslmode=require". Parameters it sets
+  // (sslmode, options=-csearch_path=..., application_name, keepalives_*)
+  // are honoured. Required.
+  std::string url;
+
+  // --- Pool ---
+  // Connections kept open at most (opened on first use). >= 1. Each serves
+  // one request at a time; size it like the server's worker threads.
+  int pool_size = 8;
+  // Longest wait for a free connection before failing with Unavailable. > 0.
+  absl::Duration pool_wait_timeout = absl::Seconds(5);
+
+  // --- Timeouts ---
+  // Bound on opening one connection. > 0; libpq counts whole seconds, so it
+  // is rounded up (and libpq treats values below 2 s as 2 s).
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Server-side bound on every statement (statement_timeout, set on each
+  // connection). > 0. A statement past it fails with Unavailable.
+  absl::Duration statement_timeout = absl::Seconds(5);
+
+  // --- Transactions ---
+  // How often a transaction that hit a serialization failure or a deadlock
+  // (SQLSTATE 40001 / 40P01) is run again before failing with Unavailable.
+  // >= 0.
+  int max_transaction_retries = 5;
+};
+
+// Opens a pool against `options.url`, applies pending migrations (under an
+// advisory lock: concurrent openers wait for each other) and returns the
+// storage. InvalidArgument for a bad option; Unavailable if the server
+// cannot be reached; FailedPrecondition if the database's schema is newer
+// than this build knows. Thread-safe; the caller owns the result.
+absl::StatusOr<std::unique_ptr<Storage>> NewPostgresStorage(const PostgresOptions& options);
+
+// Applies pending migrations and returns; for `watchstore-server migrate`.
+// Running it again (or concurrently) is a no-op.
+absl::Status MigratePostgres(const PostgresOptions& options);
+
+// A snapshot of a PostgreSQL storage's connection pool, for /metrics.
+struct PostgresPoolStats {
+  int size = 0;            // PostgresOptions::pool_size
+  int open = 0;            // connections currently open (idle or in use)
+  int in_use = 0;          // checked out right now
+  int64_t reconnects = 0;  // connections opened to replace a broken one
+};
+
+// The pool statistics of `storage` if it is a PostgreSQL storage (as made by
+// NewPostgresStorage), nullopt otherwise. Thread-safe.
+std::optional<PostgresPoolStats> PostgresPoolStatsOf(Storage& storage);
+
+}  // namespace watchstore
+
+#endif  // WATCHSTORE_POSTGRES_STORAGE_H_
