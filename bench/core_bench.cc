@@ -133,10 +133,12 @@ BENCHMARK(BM_ListPage20_ColdCache);
 // Fill a cart with 3 lines and check out (memory storage).
 void BM_Checkout3Lines(benchmark::State& state) {
   Fixture& f = Warm();
-  auto u = f.store->storage().CreateUser(NewUser{"buyer@example.com", "x", Role::kCustomer, absl::Now()});
+  static int run = 0;  // one buyer per run (repetitions re-enter)
+  auto u = f.store->storage().CreateUser(
+      NewUser{absl::StrCat("buyer", run++, "@example.com"), "x", Role::kCustomer, absl::Now()});
   const Principal buyer{u->id, Role::kCustomer, u->email};
   const CartOwner cart = f.store->carts().UserOwner(buyer);
-  int64_t n = 0;
+  static int64_t n = 0;  // idempotency keys unique across repetitions
   for (auto _ : state) {
     for (int i = 0; i < 3; ++i) (void)f.store->carts().AddItem(cart, f.variants[(n + i) % 100], 1);
     CheckoutRequest r;
@@ -151,7 +153,7 @@ BENCHMARK(BM_Checkout3Lines);
 // Argon2id at libsodium's INTERACTIVE limits (what registration costs).
 void BM_PasswordHash(benchmark::State& state) {
   Fixture& f = Warm();
-  int n = 0;
+  static int n = 0;
   for (auto _ : state) {
     auto r = f.store->accounts().Register(absl::StrCat("u", n++, "@example.com"),
                                           "correct horse battery staple");
