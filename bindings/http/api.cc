@@ -1,0 +1,494 @@
+#include "api.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api_internal.h"
+#include "metrics.h"
+#include "problem.h"
+#include "render.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::http {
+namespace {
+
+constexpr absl::string_view kJsonType = "application/json";
+constexpr int64_t kCsrfCookieMaxAge = 30 * 24 * 3600;
+
+struct RouteRow {
+  RouteId id;
+  const char* method;
+  const char* pattern;
+};
+
+constexpr RouteRow kRouteTable[] = {
+    {kRegister, "POST", "/api/v1/auth/register"},
+    {kLogin, "POST", "/api/v1/auth/login"},
+    {kLogout, "POST", "/api/v1/auth/logout"},
+    {kMe, "GET", "/api/v1/auth/me"},
+    {kListProducts, "GET", "/api/v1/products"},
+    {kGetProduct, "GET", "/api/v1/products/{id}"},
+    {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
+    {kCreateProduct, "POST", "/api/v1/products"},
+    {kUpdateProduct, "PUT", "/api/v1/products/{id}"},
+    {kArchiveProduct, "POST", "/api/v1/products/{id}/archive"},
+    {kAdjustStock, "POST", "/api/v1/variants/{id}/stock"},
+    {kGetCart, "GET", "/api/v1/cart"},
+    {kAddCartItem, "POST", "/api/v1/cart/items"},
+    {kSetCartItem, "PUT", "/api/v1/cart/items/{variant_id}"},
+    {kRemoveCartItem, "DELETE", "/api/v1/cart/items/{variant_id}"},
+    {kCheckout, "POST", "/api/v1/orders"},
+    {kListOrders, "GET", "/api/v1/orders"},
+    {kGetOrder, "GET", "/api/v1/orders/{id}"},
+    {kCancelOrder, "POST", "/api/v1/orders/{id}/cancel"},
+    {kAdminListOrders, "GET", "/api/v1/admin/orders"},
+    {kAdminSetOrderStatus, "POST", "/api/v1/admin/orders/{id}/status"},
+    {kHealthz, "GET", "/healthz"},
+    {kReadyz, "GET", "/readyz"},
+    {kMetrics, "GET", "/metrics"},
+    {kBenchHello, "GET", "/bench/hello"},
+};
+
+bool IsUnsafe(absl::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+// "application/json" or "application/json; charset=utf-8" (any case).
+bool IsJsonContentType(absl::string_view value) {
+  const size_t semi = value.find(';');
+  if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(value.substr(0, semi)), kJsonType)) {
+    return false;
+  }
+  if (semi == absl::string_view::npos) return true;
+  absl::string_view params = absl::StripAsciiWhitespace(value.substr(semi + 1));
+  if (params.empty()) return true;
+  std::string p = absl::AsciiStrToLower(params);
+  p.erase(std::remove(p.begin(), p.end(), ' '), p.end());
+  return p == "charset=utf-8" || p == "charset=\"utf-8\"";
+}
+
+}  // namespace
+
+std::vector<Route> ApiRoutes(bool include_bench_hello) {
+  std::vector<Route> routes;
+  for (const RouteRow& r : kRouteTable) {
+    if (r.id == kBenchHello && !include_bench_hello) continue;
+    routes.push_back(Route{r.id, r.method, r.pattern});
+  }
+  return routes;
+}
+
+std::vector<std::pair<std::string, std::string>> RouteLabels() {
+  std::vector<std::pair<std::string, std::string>> labels(kLabelCount);
+  for (const RouteRow& r : kRouteTable) labels[r.id] = {r.method, r.pattern};
+  labels[kLabelStatic] = {"GET", "static"};
+  labels[kLabelUnmatched] = {"", "unmatched"};
+  labels[kLabelRejected] = {"", "rejected"};
+  return labels;
+}
+
+// --- Shared helpers (api_internal.h) ----------------------------------------
+
+absl::StatusOr<int64_t> PathId(absl::string_view segment, absl::string_view field) {
+  int64_t id = 0;
+  const bool digits = !segment.empty() && segment.size() <= 19 &&
+                      std::all_of(segment.begin(), segment.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || !absl::SimpleAtoi(segment, &id) || id <= 0) {
+    return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound,
+                     absl::StrCat("no such ", field == "id" ? "resource" : field), field);
+  }
+  return id;
+}
+
+QueryReader::QueryReader(const HttpRequest& req) : params_(req.query()) {
+  read_.assign(params_.size(), false);
+}
+
+void QueryReader::Fail(const char* name, absl::string_view message) {
+  if (status_.ok()) status_ = InvalidField(name, message);
+}
+
+const absl::string_view* QueryReader::Find(const char* name) {
+  const absl::string_view* found = nullptr;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].first != name) continue;
+    read_[i] = true;
+    if (found != nullptr) {
+      Fail(name, "must be given at most once");
+      return nullptr;
+    }
+    found = &params_[i].second;
+  }
+  return found;
+}
+
+bool QueryReader::String(const char* name, std::optional<std::string>* out, size_t max_bytes) {
+  const absl::string_view* v = Find(name);
+  if (!status_.ok()) return false;
+  if (v == nullptr || v->empty()) return true;  // "?brand=" filters nothing
+  if (v->size() > max_bytes) {
+    Fail(name, absl::StrCat("must be at most ", max_bytes, " bytes"));
+    return false;
+  }
+  *out = std::string(*v);
+  return true;
+}
+
+bool QueryReader::Int64(const char* name, std::optional<int64_t>* out, int64_t min, int64_t max) {
+  const absl::string_view* v = Find(name);
+  if (!status_.ok()) return false;
+  if (v == nullptr || v->empty()) return true;
+  int64_t n = 0;
+  const bool digits = std::all_of(v->begin(), v->end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '-';
+  });
+  if (!digits || !absl::SimpleAtoi(*v, &n) || n < min || n > max) {
+    Fail(name, absl::StrCat("must be an integer from ", min, " to ", max));
+    return false;
+  }
+  *out = n;
+  return true;
+}
+
+bool QueryReader::Bool(const char* name, bool* out) {
+  const absl::string_view* v = Find(name);
+  if (!status_.ok()) return false;
+  if (v == nullptr || v->empty()) return true;
+  if (*v == "true" || *v == "1") {
+    *out = true;
+  } else if (*v == "false" || *v == "0") {
+    *out = false;
+  } else {
+    Fail(name, "must be true or false");
+    return false;
+  }
+  return true;
+}
+
+absl::Status QueryReader::Finish() {
+  if (!status_.ok()) return status_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!read_[i]) {
+      return InvalidField(std::string(params_[i].first), "is not a known query parameter");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Money> ReadMoney(const JsonValue& value, const std::string& path) {
+  ObjectReader r(value, path);
+  int64_t amount = 0;
+  std::string code;
+  r.Int64("amount_minor", &amount, ObjectReader::kRequired);
+  r.String("currency", &code, ObjectReader::kRequired, 3);
+  WS_RETURN_IF_ERROR(r.Finish());
+  auto currency = Currency::FromCode(code);
+  if (!currency.ok()) {
+    return InvalidField(r.PathOf("currency"), "must be an ISO 4217 code such as USD");
+  }
+  return Money{amount, *currency};
+}
+
+std::string NewCsrfToken() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof out, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return out;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+bool SecureEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// --- Api ---------------------------------------------------------------------
+
+Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions options)
+    : store_(store),
+      static_files_(std::move(static_files)),
+      options_(std::move(options)),
+      router_(ApiRoutes(options_.bench_hello)) {
+  if (sodium_init() < 0) std::abort();  // libsodium cannot work at all
+}
+
+int64_t Api::checkouts_in_flight() const {
+  absl::MutexLock lock(&checkouts_mu_);
+  return static_cast<int64_t>(checkouts_.size());
+}
+
+bool Api::BeginCheckout(UserId user, const std::string& key) {
+  absl::MutexLock lock(&checkouts_mu_);
+  return checkouts_.emplace(user, key).second;
+}
+
+void Api::EndCheckout(UserId user, const std::string& key) {
+  absl::MutexLock lock(&checkouts_mu_);
+  checkouts_.erase(std::make_pair(user, key));
+}
+
+int Api::Handle(const HttpRequest& req, HttpResponse* res) {
+  const absl::string_view path = req.path();
+  const bool api_path = absl::StartsWith(path, "/api/");
+  const RouteMatch match = router_.Match(req.method(), path);
+  Call call(req, res, match);
+  call.cookie_headers = req.header_values("Cookie");
+  const CookiePolicy& cookies = options_.cookies;
+  call.session_cookie = FindCookie(call.cookie_headers, cookies.session_name);
+  call.cart_cookie = FindCookie(call.cookie_headers, cookies.cart_name);
+  call.csrf_cookie = FindCookie(call.cookie_headers, cookies.csrf_name);
+  call.authorization = req.header("Authorization");
+
+  int label = kLabelUnmatched;
+  if (match.route != nullptr) {
+    label = match.route->id;
+    absl::Status status = Dispatch(match.route->id, call);
+    if (!status.ok()) {
+      // Nothing a failed handler set survives, but cookies it cleared.
+      res->headers.erase(std::remove_if(res->headers.begin(), res->headers.end(),
+                                        [](const auto& h) {
+                                          return !absl::EqualsIgnoreCase(h.first, "Set-Cookie");
+                                        }),
+                         res->headers.end());
+      res->body.clear();
+      RenderProblem(status, res);
+    }
+  } else if (!match.allow.empty()) {
+    if (req.method() == "OPTIONS") {
+      res->status = 204;
+      res->AddHeader("Allow", absl::StrCat(match.allow, ", OPTIONS"));
+    } else {
+      RenderProblem(405, reason::kMethodNotAllowed,
+                    absl::StrCat(req.method(), " is not allowed here"), res);
+      res->AddHeader("Allow", absl::StrCat(match.allow, ", OPTIONS"));
+    }
+  } else if (api_path || static_files_ == nullptr) {
+    RenderProblem(404, watchstore::reason::kNotFound, "no such resource", res);
+  } else if (req.method() == "GET" || req.is_head()) {
+    label = kLabelStatic;
+    static_files_->Serve(req, res);
+  } else if (req.method() == "OPTIONS") {
+    res->status = 204;
+    res->AddHeader("Allow", "GET, HEAD, OPTIONS");
+  } else {
+    RenderProblem(405, reason::kMethodNotAllowed, absl::StrCat(req.method(), " is not allowed here"),
+                  res);
+    res->AddHeader("Allow", "GET, HEAD, OPTIONS");
+  }
+  if (!res->HasHeader("Cache-Control")) res->AddHeader("Cache-Control", "no-store");
+  if (absl::StartsWith(path, "/api/v1/")) MaybeIssueCsrfCookie(call);
+  return label;
+}
+
+absl::Status Api::Dispatch(int route, Call& call) {
+  if (IsUnsafe(call.req.method())) WS_RETURN_IF_ERROR(CheckCsrf(call));
+  switch (route) {
+    case kRegister: return Register(call);
+    case kLogin: return Login(call);
+    case kLogout: return Logout(call);
+    case kMe: return Me(call);
+    case kListProducts: return ListProducts(call);
+    case kGetProduct: return GetProduct(call);
+    case kGetProductBySku: return GetProductBySku(call);
+    case kCreateProduct: return CreateProduct(call);
+    case kUpdateProduct: return UpdateProduct(call);
+    case kArchiveProduct: return ArchiveProduct(call);
+    case kAdjustStock: return AdjustStock(call);
+    case kGetCart: return GetCart(call);
+    case kAddCartItem: return AddCartItem(call);
+    case kSetCartItem: return SetCartItem(call);
+    case kRemoveCartItem: return RemoveCartItem(call);
+    case kCheckout: return Checkout(call);
+    case kListOrders: return ListOrders(call);
+    case kGetOrder: return GetOrder(call);
+    case kCancelOrder: return CancelOrder(call);
+    case kAdminListOrders: return AdminListOrders(call);
+    case kAdminSetOrderStatus: return AdminSetOrderStatus(call);
+    case kHealthz: return Healthz(call);
+    case kReadyz: return Readyz(call);
+    case kMetrics: return Metrics(call);
+    case kBenchHello: return BenchHello(call);
+    default: return absl::InternalError("unrouted request");
+  }
+}
+
+absl::Status Api::CheckCsrf(Call& call) {
+  // Double submit: a browser sending our cookies must also send the CSRF
+  // cookie's value in a header, which another site cannot read. Requests with
+  // an Authorization header carry no ambient credentials.
+  if (call.authorization.has_value()) return absl::OkStatus();
+  if (!call.session_cookie.has_value() && !call.cart_cookie.has_value()) return absl::OkStatus();
+  const auto header = call.req.header("X-CSRF-Token");
+  if (!header || !call.csrf_cookie || call.csrf_cookie->empty() ||
+      !SecureEquals(*header, *call.csrf_cookie)) {
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kCsrf,
+                     "send the ws_csrf cookie's value in the X-CSRF-Token header");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> Api::RequireUser(Call& call) {
+  if (call.auth_checked) return call.principal;
+  call.auth_checked = true;
+  absl::string_view token;
+  bool from_cookie = false;
+  if (call.authorization.has_value()) {
+    absl::string_view v = absl::StripAsciiWhitespace(*call.authorization);
+    if (v.size() < 7 || !absl::EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {
+      call.principal = MakeError(absl::StatusCode::kUnauthenticated,
+                                 watchstore::reason::kUnauthenticated,
+                                 "use Authorization: Bearer <token>");
+      return call.principal;
+    }
+    token = absl::StripAsciiWhitespace(v.substr(7));
+  } else if (call.session_cookie.has_value()) {
+    token = *call.session_cookie;
+    from_cookie = true;
+  } else {
+    call.principal = MakeError(absl::StatusCode::kUnauthenticated,
+                               watchstore::reason::kUnauthenticated, "log in first");
+    return call.principal;
+  }
+  call.principal = store_->accounts().Authenticate(token);
+  if (!call.principal.ok() && absl::IsUnauthenticated(call.principal.status()) && from_cookie) {
+    ClearCookie(call, options_.cookies.session_name, /*http_only=*/true);
+  }
+  return call.principal;
+}
+
+std::optional<Principal> Api::OptionalUser(Call& call) {
+  if (!call.authorization.has_value() && !call.session_cookie.has_value()) return std::nullopt;
+  auto p = RequireUser(call);
+  if (!p.ok()) return std::nullopt;
+  return *p;
+}
+
+absl::StatusOr<std::unique_ptr<JsonDocument>> Api::JsonBody(Call& call) {
+  const auto type = call.req.header("Content-Type");
+  if (!type || !IsJsonContentType(*type)) {
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kUnsupportedMediaType,
+                     "send the body as application/json");
+  }
+  if (call.req.body().size() > options_.json.max_bytes) {
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kPayloadTooLarge,
+                     absl::StrCat("the body must be at most ", options_.json.max_bytes, " bytes"));
+  }
+  return ParseJson(call.req.body(), options_.json);
+}
+
+absl::Status Api::NoBody(Call& call) {
+  if (call.req.body().empty()) return absl::OkStatus();
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  return r.Finish();
+}
+
+void Api::SetCookie(Call& call, const std::string& name, absl::string_view value, bool http_only,
+                    int64_t max_age_seconds) {
+  call.res->AddHeader("Set-Cookie",
+                      SetCookieValue(name, value,
+                                     CookieAttributes{http_only, options_.cookies.secure,
+                                                      max_age_seconds}));
+}
+
+void Api::ClearCookie(Call& call, const std::string& name, bool http_only) {
+  SetCookie(call, name, "", http_only, 0);
+}
+
+void Api::MaybeIssueCsrfCookie(Call& call) {
+  if (call.csrf_cookie.has_value() && !call.csrf_cookie->empty()) return;
+  SetCookie(call, options_.cookies.csrf_name, NewCsrfToken(), /*http_only=*/false,
+            kCsrfCookieMaxAge);
+}
+
+void Api::RenderJson(Call& call, int status, std::string body) {
+  call.res->status = status;
+  call.res->content_type = std::string(kJsonType);
+  call.res->body = std::move(body);
+}
+
+// --- Operations ----------------------------------------------------------------
+
+absl::Status Api::Healthz(Call& call) {
+  RenderJson(call, 200, R"({"status":"ok"})");
+  return absl::OkStatus();
+}
+
+absl::Status Api::Readyz(Call& call) {
+  const absl::Status storage = store_->storage().Ping();
+  const absl::Status cache = store_->cache().Ping();
+  auto state = [](const absl::Status& s) {
+    // The code only: messages may name hosts.
+    return s.ok() ? std::string("ok") : absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
+  };
+  JsonOut out;
+  out.StartObject();
+  out.Field("storage", state(storage));
+  out.Field("cache", state(cache));
+  out.EndObject();
+  RenderJson(call, storage.ok() && cache.ok() ? 200 : 503, out.Take());
+  return absl::OkStatus();
+}
+
+absl::Status Api::Metrics(Call& call) {
+  std::string text;
+  if (options_.render_http_metrics) options_.render_http_metrics(&text);
+  if (options_.server_stats) {
+    const ServerStats s = options_.server_stats();
+    HttpMetrics::AppendSample(&text, "watchstore_http_worker_threads", "gauge",
+                              "Worker threads (connections served at once).", s.worker_threads);
+    HttpMetrics::AppendSample(&text, "watchstore_http_busy_workers", "gauge",
+                              "Workers serving a connection now.", s.busy_workers);
+    HttpMetrics::AppendSample(&text, "watchstore_http_queued_connections", "gauge",
+                              "Accepted connections waiting for a worker.", s.queued_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_shed_connections_total", "counter",
+                              "Connections answered 503 because the queue was full.",
+                              s.shed_connections);
+  }
+  HttpMetrics::AppendSample(&text, "watchstore_checkouts_in_flight", "gauge",
+                            "Checkouts being processed now.", checkouts_in_flight());
+  const CacheStats cs = store_->cache().Stats();
+  const std::string cache_label = absl::StrCat("cache=\"", store_->cache().Kind(), "\"");
+  HttpMetrics::AppendSample(&text, "watchstore_cache_hits_total", "counter", "Cache hits.", cs.hits,
+                            cache_label);
+  HttpMetrics::AppendSample(&text, "watchstore_cache_misses_total", "counter", "Cache misses.",
+                            cs.misses, cache_label);
+  HttpMetrics::AppendSample(&text, "watchstore_cache_errors_total", "counter",
+                            "Cache backend failures (served as misses).", cs.errors, cache_label);
+  if (cs.entries >= 0) {
+    HttpMetrics::AppendSample(&text, "watchstore_cache_entries", "gauge", "Entries in the cache.",
+                              cs.entries, cache_label);
+  }
+  if (cs.bytes >= 0) {
+    HttpMetrics::AppendSample(&text, "watchstore_cache_bytes", "gauge", "Bytes held by the cache.",
+                              cs.bytes, cache_label);
+  }
+  if (options_.render_backend_metrics) options_.render_backend_metrics(&text);
+  call.res->status = 200;
+  call.res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  call.res->body = std::move(text);
+  return absl::OkStatus();
+}
+
+absl::Status Api::BenchHello(Call& call) {
+  RenderJson(call, 200, R"({"hello":"world"})");
+  return absl::OkStatus();
+}
+
+}  // namespace watchstore::http

@@ -1,0 +1,175 @@
+// The HTTP surface of a store: the JSON API under /api/v1 (the contract in
+// docs/openapi.yaml), the operations endpoints (/healthz, /readyz, /metrics)
+// and the storefront's static files. Handlers parse and validate the request,
+// call the library (watchstore::Store) and render the result; every business
+// rule lives in the library.
+#ifndef WATCHSTORE_BINDINGS_HTTP_API_H_
+#define WATCHSTORE_BINDINGS_HTTP_API_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cookies.h"
+#include "http_types.h"
+#include "json.h"
+#include "render.h"
+#include "router.h"
+#include "static_files.h"
+#include "watchstore/store.h"
+
+namespace watchstore::http {
+
+// Route ids: indexes into ApiRoutes() and into the metrics' route labels.
+enum RouteId : int {
+  kRegister,
+  kLogin,
+  kLogout,
+  kMe,
+  kListProducts,
+  kGetProduct,
+  kGetProductBySku,
+  kCreateProduct,
+  kUpdateProduct,
+  kArchiveProduct,
+  kAdjustStock,
+  kGetCart,
+  kAddCartItem,
+  kSetCartItem,
+  kRemoveCartItem,
+  kCheckout,
+  kListOrders,
+  kGetOrder,
+  kCancelOrder,
+  kAdminListOrders,
+  kAdminSetOrderStatus,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kBenchHello,  // only with ApiOptions::bench_hello
+  kRouteCount,
+  // Labels for requests that matched no route.
+  kLabelStatic = kRouteCount,
+  kLabelUnmatched,
+  kLabelRejected,  // refused by the server before routing (framing, limits)
+  kLabelCount,
+};
+
+// The API's routes: what the OpenAPI test compares with docs/openapi.yaml.
+// The benchmark's hello-world route is listed only when asked for.
+std::vector<Route> ApiRoutes(bool include_bench_hello);
+// "GET /api/v1/products/{id}"-style names for metrics and logs, by label.
+std::vector<std::pair<std::string, std::string>> RouteLabels();
+
+// Server-side numbers /metrics shows beside the API's own.
+struct ServerStats {
+  int worker_threads = 0;
+  int busy_workers = 0;
+  int queued_connections = 0;
+  int64_t shed_connections = 0;
+};
+
+struct ApiOptions {
+  CookiePolicy cookies = CookiePolicy::Production();
+  JsonLimits json;
+  // Serve GET /bench/hello (a fixed small JSON reply) for load tests.
+  bool bench_hello = false;
+  // Where /metrics gets the HTTP counters and server numbers; may be unset.
+  std::function<void(std::string*)> render_http_metrics;
+  std::function<ServerStats()> server_stats;
+  // Extra metrics (storage pool usage...), appended as-is; may be unset.
+  std::function<void(std::string*)> render_backend_metrics;
+};
+
+// Thread-safe.
+class Api {
+ public:
+  // `store` must outlive the Api; `static_files` may be null (no storefront).
+  Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions options);
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Answers a request whose framing the server has checked and whose body it
+  // has read. Returns the label (RouteId or kLabel*) for metrics and logs.
+  int Handle(const HttpRequest& req, HttpResponse* res);
+
+  const Router& router() const { return router_; }
+  const ApiOptions& options() const { return options_; }
+  // Checkouts being processed now (for tests and metrics).
+  int64_t checkouts_in_flight() const;
+
+ private:
+  struct Call;  // one request being handled; defined in api_internal.h
+
+  absl::Status Dispatch(int route, Call& call);
+  // --- api_auth.cc ---
+  absl::Status Register(Call& call);
+  absl::Status Login(Call& call);
+  absl::Status Logout(Call& call);
+  absl::Status Me(Call& call);
+  // --- api_catalog.cc ---
+  absl::Status ListProducts(Call& call);
+  absl::Status GetProduct(Call& call);
+  absl::Status GetProductBySku(Call& call);
+  absl::Status CreateProduct(Call& call);
+  absl::Status UpdateProduct(Call& call);
+  absl::Status ArchiveProduct(Call& call);
+  absl::Status AdjustStock(Call& call);
+  // --- api_cart.cc ---
+  absl::Status GetCart(Call& call);
+  absl::Status AddCartItem(Call& call);
+  absl::Status SetCartItem(Call& call);
+  absl::Status RemoveCartItem(Call& call);
+  // --- api_orders.cc ---
+  absl::Status Checkout(Call& call);
+  absl::Status ListOrders(Call& call);
+  absl::Status GetOrder(Call& call);
+  absl::Status CancelOrder(Call& call);
+  absl::Status AdminListOrders(Call& call);
+  absl::Status AdminSetOrderStatus(Call& call);
+  // --- api.cc ---
+  absl::Status Healthz(Call& call);
+  absl::Status Readyz(Call& call);
+  absl::Status Metrics(Call& call);
+  absl::Status BenchHello(Call& call);
+
+  // Common plumbing (api.cc).
+  absl::Status CheckCsrf(Call& call);
+  // The caller, or Unauthenticated.
+  absl::StatusOr<Principal> RequireUser(Call& call);
+  // The caller if there is a valid session, else nullopt (anonymous).
+  std::optional<Principal> OptionalUser(Call& call);
+  // The JSON body (Content-Type must be JSON: 415 otherwise).
+  absl::StatusOr<std::unique_ptr<JsonDocument>> JsonBody(Call& call);
+  // For routes without a body: empty, or an empty JSON object.
+  absl::Status NoBody(Call& call);
+  // Sets Set-Cookie for a new CSRF token if the request had none.
+  void MaybeIssueCsrfCookie(Call& call);
+  void SetCookie(Call& call, const std::string& name, absl::string_view value, bool http_only,
+                 int64_t max_age_seconds);
+  void ClearCookie(Call& call, const std::string& name, bool http_only);
+  void RenderJson(Call& call, int status, std::string body);
+
+  // Idempotency keys of checkouts in progress, per user.
+  bool BeginCheckout(UserId user, const std::string& key);
+  void EndCheckout(UserId user, const std::string& key);
+
+  Store* const store_;
+  const std::unique_ptr<StaticFiles> static_files_;
+  const ApiOptions options_;
+  const Router router_;
+  ProductJsonCache product_json_;
+  mutable absl::Mutex checkouts_mu_;
+  absl::flat_hash_set<std::pair<UserId, std::string>> checkouts_ ABSL_GUARDED_BY(checkouts_mu_);
+};
+
+}  // namespace watchstore::http
+
+#endif  // WATCHSTORE_BINDINGS_HTTP_API_H_

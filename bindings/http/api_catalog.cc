@@ -1,0 +1,254 @@
+// /api/v1/products and /api/v1/variants: the catalog, and its admin edits.
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "api.h"
+#include "api_internal.h"
+#include "render.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::http {
+namespace {
+
+// Generous bounds; the library enforces the real ones with precise messages.
+constexpr size_t kMaxText = 1000;
+constexpr size_t kMaxDescription = 16000;
+constexpr size_t kMaxVariants = 100;
+constexpr size_t kMaxCollections = 20;
+
+absl::Status Forbidden() {
+  return MakeError(absl::StatusCode::kPermissionDenied, watchstore::reason::kForbidden,
+                   "only staff can do this");
+}
+
+// `"<id>-<version>"`: changes whenever the product does.
+std::string ETagOf(const Product& p) { return absl::StrCat("\"", p.id, "-", p.version, "\""); }
+
+bool IfNoneMatchHits(const HttpRequest& req, absl::string_view etag) {
+  const auto inm = req.header("If-None-Match");
+  if (!inm) return false;
+  for (absl::string_view tag : absl::StrSplit(*inm, ',')) {
+    tag = absl::StripAsciiWhitespace(tag);
+    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);
+    if (tag == etag || tag == "*") return true;
+  }
+  return false;
+}
+
+absl::Status ReadVariant(const JsonValue& value, const std::string& path, VariantDraft* v) {
+  ObjectReader r(value, path);
+  r.Int64("id", &v->id, ObjectReader::kOptional, 1, std::numeric_limits<int64_t>::max());
+  r.String("sku", &v->sku, ObjectReader::kRequired, kMaxText);
+  r.String("dial_color", &v->dial_color, ObjectReader::kOptional, kMaxText);
+  r.String("strap", &v->strap, ObjectReader::kOptional, kMaxText);
+  r.String("size", &v->size, ObjectReader::kOptional, kMaxText);
+  if (const JsonValue* price = r.Object("price", ObjectReader::kRequired)) {
+    auto money = ReadMoney(*price, r.PathOf("price"));
+    if (!money.ok()) return money.status();
+    v->price = *money;
+  }
+  if (v->id != 0 && value.IsObject() && value.HasMember("stock")) {
+    r.Fail("stock", "an existing variant's stock changes through POST /api/v1/variants/{id}/stock");
+  }
+  r.Int64("stock", &v->stock, ObjectReader::kOptional, 0, 1'000'000'000);
+  return r.Finish();
+}
+
+// A ProductDraft from a request body; `version` is read too when asked.
+absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* version) {
+  ObjectReader r(doc, "");
+  r.String("brand", &d->brand, ObjectReader::kRequired, kMaxText);
+  r.String("model", &d->model, ObjectReader::kRequired, kMaxText);
+  r.String("description", &d->description, ObjectReader::kOptional, kMaxDescription);
+  std::string movement;
+  if (r.String("movement", &movement, ObjectReader::kRequired, 40) && r.ok()) {
+    auto m = ParseMovement(movement);
+    if (!m.ok()) {
+      r.Fail("movement", "must be one of automatic, manual, quartz, solar, kinetic, spring_drive");
+    } else {
+      d->attributes.movement = *m;
+    }
+  }
+  r.Int32("case_diameter_mm", &d->attributes.case_diameter_mm, ObjectReader::kRequired, 0, 1000);
+  r.String("case_material", &d->attributes.case_material, ObjectReader::kOptional, kMaxText);
+  r.Int32("water_resistance_m", &d->attributes.water_resistance_m, ObjectReader::kOptional, 0,
+          1'000'000);
+  r.String("strap", &d->attributes.strap, ObjectReader::kOptional, kMaxText);
+  if (const JsonValue* cols = r.Array("collections", ObjectReader::kOptional, kMaxCollections)) {
+    for (rapidjson::SizeType i = 0; i < cols->Size(); ++i) {
+      const JsonValue& c = (*cols)[i];
+      if (!c.IsString() || c.GetStringLength() > kMaxText) {
+        return InvalidField(ElementPath("collections", i), "must be a string of at most 1000 bytes");
+      }
+      d->collections.emplace_back(c.GetString(), c.GetStringLength());
+    }
+  }
+  r.String("image_url", &d->image_url, ObjectReader::kOptional, kMaxText);
+  r.Bool("active", &d->active, ObjectReader::kOptional);
+  if (version != nullptr) {
+    r.Int64("version", version, ObjectReader::kRequired, 1, std::numeric_limits<int64_t>::max());
+  }
+  if (const JsonValue* variants = r.Array("variants", ObjectReader::kRequired, kMaxVariants)) {
+    for (rapidjson::SizeType i = 0; i < variants->Size(); ++i) {
+      VariantDraft v;
+      WS_RETURN_IF_ERROR(ReadVariant((*variants)[i], ElementPath("variants", i), &v));
+      d->variants.push_back(std::move(v));
+    }
+  }
+  return r.Finish();
+}
+
+}  // namespace
+
+absl::Status Api::ListProducts(Call& call) {
+  QueryReader q(call.req);
+  ProductQuery query;
+  std::optional<std::string> movement, sort, cursor, text;
+  std::optional<int64_t> min_case, max_case, limit;
+  q.String("brand", &query.brand, 200);
+  q.String("movement", &movement, 40);
+  q.String("collection", &query.collection, 200);
+  q.Int64("min_price", &query.min_price_minor, 0, std::numeric_limits<int64_t>::max());
+  q.Int64("max_price", &query.max_price_minor, 0, std::numeric_limits<int64_t>::max());
+  q.Int64("min_case", &min_case, 0, 1000);
+  q.Int64("max_case", &max_case, 0, 1000);
+  q.Bool("in_stock", &query.in_stock_only);
+  q.String("q", &text, 200);
+  q.String("sort", &sort, 40);
+  q.Int64("limit", &limit, 1, 100);
+  q.String("cursor", &cursor, 1024);
+  q.Bool("include_archived", &query.include_archived);
+  WS_RETURN_IF_ERROR(q.Finish());
+  if (movement) {
+    auto m = ParseMovement(*movement);
+    if (!m.ok()) {
+      return InvalidField("movement",
+                          "must be one of automatic, manual, quartz, solar, kinetic, spring_drive");
+    }
+    query.movement = *m;
+  }
+  if (sort) {
+    auto s = ParseProductSort(*sort);
+    if (!s.ok()) return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
+    query.sort = *s;
+  }
+  if (min_case) query.min_case_mm = static_cast<int32_t>(*min_case);
+  if (max_case) query.max_case_mm = static_cast<int32_t>(*max_case);
+  if (text) query.text = *text;
+  if (limit) query.limit = static_cast<int>(*limit);
+
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(ProductListing listing,
+                      store_->catalog().ListProducts(query, cursor.value_or(""),
+                                                     viewer ? &*viewer : nullptr));
+  JsonOut out;
+  out.StartObject();
+  out.Key("items");
+  out.StartArray();
+  for (const auto& p : listing.items) out.Raw(*product_json_.Get(p));
+  out.EndArray();
+  out.Key("next_cursor");
+  if (listing.next_cursor.empty()) {
+    out.Null();
+  } else {
+    out.String(listing.next_cursor);
+  }
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetProduct(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(auto product,
+                      store_->catalog().GetProduct(id, viewer ? &*viewer : nullptr));
+  const std::string etag = ETagOf(*product);
+  call.res->AddHeader("ETag", etag);
+  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  if (IfNoneMatchHits(call.req, etag)) {
+    call.res->status = 304;
+    return absl::OkStatus();
+  }
+  RenderJson(call, 200, *product_json_.Get(product));
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetProductBySku(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(
+                                        call.match.params[0], viewer ? &*viewer : nullptr));
+  const std::string etag = ETagOf(*product);
+  call.res->AddHeader("ETag", etag);
+  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  if (IfNoneMatchHits(call.req, etag)) {
+    call.res->status = 304;
+    return absl::OkStatus();
+  }
+  RenderJson(call, 200, *product_json_.Get(product));
+  return absl::OkStatus();
+}
+
+absl::Status Api::CreateProduct(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  if (!actor.is_admin()) return Forbidden();
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ProductDraft draft;
+  WS_RETURN_IF_ERROR(ReadDraft(*doc, &draft, nullptr));
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().CreateProduct(actor, draft));
+  RenderJson(call, 201, ProductJson(*product));
+  call.res->AddHeader("Location", absl::StrCat("/api/v1/products/", product->id));
+  call.res->AddHeader("ETag", ETagOf(*product));
+  return absl::OkStatus();
+}
+
+absl::Status Api::UpdateProduct(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  if (!actor.is_admin()) return Forbidden();
+  WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ProductDraft draft;
+  int64_t version = 0;
+  WS_RETURN_IF_ERROR(ReadDraft(*doc, &draft, &version));
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().UpdateProduct(actor, id, version, draft));
+  RenderJson(call, 200, ProductJson(*product));
+  call.res->AddHeader("ETag", ETagOf(*product));
+  return absl::OkStatus();
+}
+
+absl::Status Api::ArchiveProduct(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  if (!actor.is_admin()) return Forbidden();
+  WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  int64_t version = 0;
+  r.Int64("version", &version, ObjectReader::kRequired, 1, std::numeric_limits<int64_t>::max());
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().ArchiveProduct(actor, id, version));
+  RenderJson(call, 200, ProductJson(*product));
+  call.res->AddHeader("ETag", ETagOf(*product));
+  return absl::OkStatus();
+}
+
+absl::Status Api::AdjustStock(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  if (!actor.is_admin()) return Forbidden();
+  WS_ASSIGN_OR_RETURN(int64_t variant_id, PathId(call.match.params[0], "variant_id"));
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  int64_t delta = 0;
+  r.Int64("delta", &delta, ObjectReader::kRequired);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().AdjustStock(actor, variant_id, delta));
+  RenderJson(call, 200, ProductJson(*product));
+  call.res->AddHeader("ETag", ETagOf(*product));
+  return absl::OkStatus();
+}
+
+}  // namespace watchstore::http

@@ -1,0 +1,187 @@
+#include "backends.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "metrics.h"
+#include "watchstore/cache.h"
+#include "watchstore/status_macros.h"
+
+#if WATCHSTORE_HTTP_WITH_SQLITE
+#include "watchstore/sqlite_storage.h"
+#endif
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+#include "watchstore/postgres_storage.h"
+#endif
+#if WATCHSTORE_HTTP_WITH_REDIS
+#include "watchstore/redis_cache.h"
+#include "watchstore/tiered_cache.h"
+#endif
+
+namespace watchstore::http {
+namespace {
+
+[[maybe_unused]] absl::Status NotBuiltIn(absl::string_view what, absl::string_view option) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, " support is not built into this server (configure with -D", option, "=ON)"));
+}
+
+#if WATCHSTORE_HTTP_WITH_SQLITE
+SqliteOptions SqliteOptionsFor(const ServerConfig& config) {
+  SqliteOptions o;
+  o.path = absl::StartsWith(config.database_url, "sqlite:")
+               ? config.database_url.substr(7)
+               : config.database_url;
+  return o;
+}
+
+// The default database lives in ./var: create that directory (one level,
+// never a whole path) so a fresh checkout runs.
+absl::Status EnsureParentDirectory(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  const std::string dir = path.substr(0, slash);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return absl::OkStatus();
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the database directory ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+#endif
+
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+PostgresOptions PostgresOptionsFor(const ServerConfig& config) {
+  PostgresOptions o;
+  o.url = config.database_url;
+  o.pool_size = config.db_pool_size;
+  return o;
+}
+#endif
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config) {
+  switch (DatabaseKindOf(config.database_url)) {
+    case DatabaseKind::kMemory:
+      return NewMemoryStorage();
+    case DatabaseKind::kPostgres:
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+      return NewPostgresStorage(PostgresOptionsFor(config));
+#else
+      return NotBuiltIn("PostgreSQL", "WATCHSTORE_WITH_POSTGRES");
+#endif
+    case DatabaseKind::kSqlite:
+#if WATCHSTORE_HTTP_WITH_SQLITE
+    {
+      const SqliteOptions o = SqliteOptionsFor(config);
+      WS_RETURN_IF_ERROR(EnsureParentDirectory(o.path));
+      return NewSqliteStorage(o);
+    }
+#else
+      return NotBuiltIn("SQLite", "WATCHSTORE_WITH_SQLITE");
+#endif
+  }
+  return absl::InternalError("unknown database kind");
+}
+
+absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config,
+                                                 const Clock* clock) {
+  MemoryCacheOptions l1;
+  l1.clock = clock;
+  if (config.redis_url.empty()) return NewMemoryCache(l1);
+#if WATCHSTORE_HTTP_WITH_REDIS
+  RedisOptions redis;
+  redis.url = config.redis_url;
+  TieredCacheOptions tiered;
+  tiered.clock = clock;
+  return NewTieredRedisCache(redis, l1, tiered);
+#else
+  (void)clock;
+  return NotBuiltIn("Redis", "WATCHSTORE_WITH_REDIS");
+#endif
+}
+
+}  // namespace
+
+DatabaseKind DatabaseKindOf(const std::string& url) {
+  if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
+    return DatabaseKind::kPostgres;
+  }
+  if (url == "memory:") return DatabaseKind::kMemory;
+  return DatabaseKind::kSqlite;
+}
+
+std::string DescribeDatabase(const std::string& url) {
+  switch (DatabaseKindOf(url)) {
+    case DatabaseKind::kMemory:
+      return "memory (nothing is kept after exit)";
+    case DatabaseKind::kSqlite:
+      return absl::StrCat("sqlite ", url);
+    case DatabaseKind::kPostgres: {
+      // postgres://user:pass@host:port/db?params -> postgres host:port/db
+      std::string rest = url.substr(url.find("://") + 3);
+      if (const size_t at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+      if (const size_t q = rest.find('?'); q != std::string::npos) rest.resize(q);
+      return absl::StrCat("postgres ", rest);
+    }
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, const Clock* clock) {
+  WS_ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage, OpenStorage(config));
+  WS_ASSIGN_OR_RETURN(std::unique_ptr<Cache> cache, OpenCache(config, clock));
+  StoreOptions options;
+  options.clock = clock;
+  return Store::Open(options, std::move(storage), std::move(cache));
+}
+
+absl::Status MigrateDatabase(const ServerConfig& config) {
+  switch (DatabaseKindOf(config.database_url)) {
+    case DatabaseKind::kMemory:
+      return absl::OkStatus();
+    case DatabaseKind::kPostgres:
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+      return MigratePostgres(PostgresOptionsFor(config));
+#else
+      return NotBuiltIn("PostgreSQL", "WATCHSTORE_WITH_POSTGRES");
+#endif
+    case DatabaseKind::kSqlite:
+#if WATCHSTORE_HTTP_WITH_SQLITE
+    {
+      const SqliteOptions o = SqliteOptionsFor(config);
+      WS_RETURN_IF_ERROR(EnsureParentDirectory(o.path));
+      return MigrateSqlite(o);
+    }
+#else
+      return NotBuiltIn("SQLite", "WATCHSTORE_WITH_SQLITE");
+#endif
+  }
+  return absl::InternalError("unknown database kind");
+}
+
+void RenderStorageMetrics(Storage& storage, std::string* out) {
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+  if (auto stats = PostgresPoolStatsOf(storage)) {
+    HttpMetrics::AppendSample(out, "watchstore_db_pool_size", "gauge",
+                              "PostgreSQL connections the pool may open.", stats->size);
+    HttpMetrics::AppendSample(out, "watchstore_db_pool_open", "gauge",
+                              "PostgreSQL connections open.", stats->open);
+    HttpMetrics::AppendSample(out, "watchstore_db_pool_in_use", "gauge",
+                              "PostgreSQL connections in use.", stats->in_use);
+    HttpMetrics::AppendSample(out, "watchstore_db_pool_reconnects_total", "counter",
+                              "PostgreSQL connections reopened after a failure.",
+                              stats->reconnects);
+  }
+#endif
+  HttpMetrics::AppendSample(out, "watchstore_storage_info", "gauge", "The storage backend.", 1,
+                            absl::StrCat("kind=\"", storage.Kind(), "\""));
+}
+
+}  // namespace watchstore::http

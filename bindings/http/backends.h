@@ -1,0 +1,37 @@
+// Which storage and cache a configuration names, opened and wired into a
+// Store: SQLite (a file path, the default), PostgreSQL (postgres://...) or
+// memory (memory:); an in-process cache, or memory L1 + Redis L2 when a Redis
+// URL is set.
+#ifndef WATCHSTORE_BINDINGS_HTTP_BACKENDS_H_
+#define WATCHSTORE_BINDINGS_HTTP_BACKENDS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "config.h"
+#include "watchstore/clock.h"
+#include "watchstore/storage.h"
+#include "watchstore/store.h"
+
+namespace watchstore::http {
+
+enum class DatabaseKind { kSqlite, kPostgres, kMemory };
+DatabaseKind DatabaseKindOf(const std::string& url);
+
+// Opens storage and cache (migrating the database first) and the store over
+// them. `clock` may be null (the real clock).
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config,
+                                                 const Clock* clock = nullptr);
+// Applies pending migrations to the configured database.
+absl::Status MigrateDatabase(const ServerConfig& config);
+// Prometheus samples about the storage's resources (PostgreSQL pool usage).
+void RenderStorageMetrics(Storage& storage, std::string* out);
+// "sqlite ./var/watchstore.db", "postgres db.internal:5432/watchstore": no
+// credentials, for logs.
+std::string DescribeDatabase(const std::string& url);
+
+}  // namespace watchstore::http
+
+#endif  // WATCHSTORE_BINDINGS_HTTP_BACKENDS_H_

@@ -1,0 +1,338 @@
+#include "config.h"
+
+#include <cstdlib>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace watchstore::http {
+namespace {
+
+enum class Kind { kString, kInt, kBytes, kDuration, kBool, kListen };
+
+struct OptionSpec {
+  const char* flag;  // without "--"
+  const char* env;   // nullptr: flag only
+  Kind kind;
+  int64_t min;
+  int64_t max;
+  const char* help;
+};
+
+constexpr int64_t kMaxI = std::numeric_limits<int32_t>::max();
+
+constexpr OptionSpec kOptions[] = {
+    {"listen", "WATCHSTORE_LISTEN", Kind::kListen, 0, 0,
+     "host:port to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)"},
+    {"database", "WATCHSTORE_DATABASE_URL", Kind::kString, 0, 0,
+     "SQLite file (default ./var/watchstore.db), postgres://user:pass@host:port/db, or memory:"},
+    {"redis", "WATCHSTORE_REDIS_URL", Kind::kString, 0, 0,
+     "redis://host:port/db: a shared cache behind the in-process one (default: none)"},
+    {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
+     "the storefront's files, served at / (default ./frontend)"},
+    {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
+     "worker threads = connections served at once (default 256)"},
+    {"max-queued", "WATCHSTORE_MAX_QUEUED", Kind::kInt, 0, 1 << 20,
+     "connections waiting for a worker before new ones get 503 (default 1024)"},
+    {"db-pool-size", "WATCHSTORE_DB_POOL_SIZE", Kind::kInt, 1, 1024,
+     "PostgreSQL connections (default 16)"},
+    {"max-body-bytes", "WATCHSTORE_MAX_BODY_BYTES", Kind::kBytes, 1024, 64 << 20,
+     "largest request body, else 413 (default 65536)"},
+    {"max-header-bytes", "WATCHSTORE_MAX_HEADER_BYTES", Kind::kBytes, 4096, 1 << 20,
+     "largest request line + headers, else 431 (default 32768)"},
+    {"max-headers", "WATCHSTORE_MAX_HEADERS", Kind::kInt, 10, 10000,
+     "most header fields in a request, else 431 (default 100)"},
+    {"read-timeout", "WATCHSTORE_READ_TIMEOUT", Kind::kDuration, 1, 3600,
+     "longest wait for the client to send (default 5s)"},
+    {"write-timeout", "WATCHSTORE_WRITE_TIMEOUT", Kind::kDuration, 1, 3600,
+     "longest wait for the client to receive (default 5s)"},
+    {"keep-alive-timeout", "WATCHSTORE_KEEP_ALIVE_TIMEOUT", Kind::kDuration, 1, 3600,
+     "idle time before a keep-alive connection closes (default 5s)"},
+    {"header-timeout", "WATCHSTORE_HEADER_TIMEOUT", Kind::kDuration, 1, 3600,
+     "time allowed for a request's headers (default 10s)"},
+    {"request-timeout", "WATCHSTORE_REQUEST_TIMEOUT", Kind::kDuration, 1, 3600,
+     "time allowed for a request's headers and body (default 30s)"},
+    {"keep-alive-max-requests", "WATCHSTORE_KEEP_ALIVE_MAX_REQUESTS", Kind::kInt, 1, kMaxI,
+     "requests per connection (default 100000)"},
+    {"insecure-cookies", "WATCHSTORE_INSECURE_COOKIES", Kind::kBool, 0, 0,
+     "development over plain http: cookies without __Host- and Secure"},
+    {"trust-tls-proxy", "WATCHSTORE_TRUST_TLS_PROXY", Kind::kBool, 0, 0,
+     "clients reach the server over TLS through a proxy: send Strict-Transport-Security"},
+    {"access-log", "WATCHSTORE_ACCESS_LOG", Kind::kString, 0, 0,
+     "stderr (default), stdout, off, or a file to append JSON lines to"},
+    {"bench-hello", nullptr, Kind::kBool, 0, 0,
+     "also serve GET /bench/hello (a fixed reply, for load tests)"},
+    {"email", nullptr, Kind::kString, 0, 0, "create-admin: the account's email"},
+    {"force", nullptr, Kind::kBool, 0, 0, "seed-demo: add the demo catalog even if not empty"},
+    {"if-empty", nullptr, Kind::kBool, 0, 0, "seed-demo: only into an empty catalog (default)"},
+};
+
+const OptionSpec* FindFlag(absl::string_view name) {
+  for (const OptionSpec& o : kOptions) {
+    if (name == o.flag) return &o;
+  }
+  return nullptr;
+}
+
+absl::Status Bad(absl::string_view source, absl::string_view value, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": ", what, " (got \"", value.substr(0, 200), "\")"));
+}
+
+absl::Status ParseListen(absl::string_view source, absl::string_view v, ServerConfig* c) {
+  std::string host;
+  absl::string_view port_text;
+  if (absl::StartsWith(v, "[")) {
+    const size_t close = v.find("]:");
+    if (close == absl::string_view::npos) return Bad(source, v, "expected [ipv6]:port");
+    host = std::string(v.substr(1, close - 1));
+    port_text = v.substr(close + 2);
+  } else {
+    const size_t colon = v.rfind(':');
+    if (colon == absl::string_view::npos) return Bad(source, v, "expected host:port");
+    host = std::string(v.substr(0, colon));
+    port_text = v.substr(colon + 1);
+    if (host.find(':') != std::string::npos) {
+      return Bad(source, v, "write IPv6 addresses as [addr]:port");
+    }
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
+    return Bad(source, v, "the port must be a number from 0 to 65535");
+  }
+  if (host.empty()) host = "0.0.0.0";
+  for (char ch : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' &&
+        ch != ':') {
+      return Bad(source, v, "the host must be an IP address or a host name");
+    }
+  }
+  c->listen_host = host;
+  c->listen_port = port;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view source, absl::string_view v) {
+  const std::string l = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v));
+  if (l == "1" || l == "true" || l == "yes" || l == "on") return true;
+  if (l == "0" || l == "false" || l == "no" || l == "off" || l.empty()) return false;
+  return Bad(source, v, "expected true/false (1/0, yes/no, on/off)");
+}
+
+absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_view v,
+                   ServerConfig* c) {
+  int64_t n = 0;
+  absl::Duration d;
+  bool b = false;
+  switch (o.kind) {
+    case Kind::kListen:
+      return ParseListen(source, v, c);
+    case Kind::kInt:
+    case Kind::kBytes:
+      if (!absl::SimpleAtoi(v, &n) || n < o.min || n > o.max) {
+        return Bad(source, v, absl::StrCat("must be an integer from ", o.min, " to ", o.max));
+      }
+      break;
+    case Kind::kDuration:
+      if (!absl::ParseDuration(v, &d)) {
+        int64_t secs = 0;
+        if (!absl::SimpleAtoi(v, &secs)) {
+          return Bad(source, v, "must be a duration such as 5s, 500ms or 2m");
+        }
+        d = absl::Seconds(secs);
+      }
+      if (d < absl::Seconds(o.min) || d > absl::Seconds(o.max)) {
+        return Bad(source, v, absl::StrCat("must be from ", o.min, "s to ", o.max, "s"));
+      }
+      break;
+    case Kind::kBool: {
+      auto parsed = ParseBool(source, v);
+      if (!parsed.ok()) return parsed.status();
+      b = *parsed;
+      break;
+    }
+    case Kind::kString:
+      if (v.size() > 4096) return Bad(source, v.substr(0, 40), "is too long");
+      break;
+  }
+  const absl::string_view f = o.flag;
+  if (f == "database") {
+    if (v.empty()) return Bad(source, v, "must not be empty");
+    c->database_url = std::string(v);
+  } else if (f == "redis") {
+    if (!v.empty() && !absl::StartsWith(v, "redis://")) {
+      return Bad(source, "(hidden)", "must be a redis://host:port/db URL");
+    }
+    c->redis_url = std::string(v);
+  } else if (f == "static-dir") {
+    if (v.empty()) return Bad(source, v, "must not be empty");
+    c->static_dir = std::string(v);
+    c->static_dir_explicit = true;
+  } else if (f == "threads") {
+    c->threads = static_cast<int>(n);
+  } else if (f == "max-queued") {
+    c->max_queued = static_cast<int>(n);
+  } else if (f == "db-pool-size") {
+    c->db_pool_size = static_cast<int>(n);
+  } else if (f == "max-body-bytes") {
+    c->max_body_bytes = static_cast<size_t>(n);
+  } else if (f == "max-header-bytes") {
+    c->max_header_bytes = static_cast<size_t>(n);
+  } else if (f == "max-headers") {
+    c->max_headers = static_cast<int>(n);
+  } else if (f == "read-timeout") {
+    c->read_timeout = d;
+  } else if (f == "write-timeout") {
+    c->write_timeout = d;
+  } else if (f == "keep-alive-timeout") {
+    c->keep_alive_timeout = d;
+  } else if (f == "header-timeout") {
+    c->header_timeout = d;
+  } else if (f == "request-timeout") {
+    c->request_timeout = d;
+  } else if (f == "keep-alive-max-requests") {
+    c->keep_alive_max_requests = static_cast<int>(n);
+  } else if (f == "insecure-cookies") {
+    c->insecure_cookies = b;
+  } else if (f == "trust-tls-proxy") {
+    c->trust_tls_proxy = b;
+  } else if (f == "access-log") {
+    if (v.empty()) return Bad(source, v, "must be stderr, stdout, off or a file path");
+    c->access_log = std::string(v);
+  } else if (f == "bench-hello") {
+    c->bench_hello = b;
+  } else if (f == "email") {
+    c->admin_email = std::string(v);
+  } else if (f == "force") {
+    c->seed_force = b;
+  } else if (f == "if-empty") {
+    c->seed_force = !b;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const EnvLookup& env) {
+  ServerConfig c;
+  // Environment first, flags after: a flag wins.
+  for (const OptionSpec& o : kOptions) {
+    if (o.env == nullptr) continue;
+    std::optional<std::string> v = env(o.env);
+    if (!v.has_value()) continue;
+    if (v->empty() && o.kind != Kind::kBool && absl::string_view(o.flag) != "redis") continue;
+    if (absl::Status st = Apply(o, o.env, *v, &c); !st.ok()) return st;
+  }
+  bool have_command = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help" || a == "help") {
+      c.command = Command::kHelp;
+      return c;
+    }
+    if (a == "--version" || a == "version") {
+      c.command = Command::kVersion;
+      return c;
+    }
+    if (!absl::StartsWith(a, "--")) {
+      if (have_command) {
+        return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", a, "\""));
+      }
+      have_command = true;
+      if (a == "serve") {
+        c.command = Command::kServe;
+      } else if (a == "migrate") {
+        c.command = Command::kMigrate;
+      } else if (a == "seed-demo") {
+        c.command = Command::kSeedDemo;
+      } else if (a == "create-admin") {
+        c.command = Command::kCreateAdmin;
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown command \"", a, "\" (serve, migrate, seed-demo, create-admin, help)"));
+      }
+      continue;
+    }
+    absl::string_view body = absl::string_view(a).substr(2);
+    std::string name, value;
+    bool has_value = false;
+    if (const size_t eq = body.find('='); eq != absl::string_view::npos) {
+      name = std::string(body.substr(0, eq));
+      value = std::string(body.substr(eq + 1));
+      has_value = true;
+    } else {
+      name = std::string(body);
+    }
+    if (name == "password") {
+      return absl::InvalidArgumentError(
+          "--password: passwords are never taken from the command line (other users can see "
+          "it); pipe it to stdin or set WATCHSTORE_ADMIN_PASSWORD");
+    }
+    const OptionSpec* o = FindFlag(name);
+    if (o == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    if (!has_value) {
+      if (o->kind == Kind::kBool) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+    }
+    if (absl::Status st = Apply(*o, absl::StrCat("--", name), value, &c); !st.ok()) return st;
+  }
+  if (c.command == Command::kCreateAdmin && c.admin_email.empty()) {
+    return absl::InvalidArgumentError("create-admin needs --email");
+  }
+  if (c.header_timeout > c.request_timeout) {
+    return absl::InvalidArgumentError("--header-timeout must not exceed --request-timeout");
+  }
+  return c;
+}
+
+std::string UsageText() {
+  std::string s =
+      "Usage: watchstore-server [COMMAND] [FLAGS]\n"
+      "\n"
+      "The watch store's HTTP server: the JSON API under /api/v1, the storefront\n"
+      "at /, and /healthz, /readyz, /metrics.\n"
+      "\n"
+      "Commands:\n"
+      "  serve                      run the server (default)\n"
+      "  migrate                    apply the database migrations, then exit\n"
+      "  seed-demo                  load the demo catalog if the catalog is empty\n"
+      "  create-admin --email X     make X an admin (creating the account if needed;\n"
+      "                             the password is read from stdin or\n"
+      "                             WATCHSTORE_ADMIN_PASSWORD, never from the command line)\n"
+      "  help                       this text\n"
+      "\n"
+      "Flags (each also read from the environment variable shown; a flag wins):\n";
+  for (const OptionSpec& o : kOptions) {
+    std::string left = absl::StrCat("  --", o.flag, o.kind == Kind::kBool ? "" : "=V");
+    if (left.size() < 29) left.resize(29, ' ');
+    absl::StrAppend(&s, left, o.help, "\n");
+    if (o.env != nullptr) absl::StrAppend(&s, std::string(29, ' '), "[", o.env, "]\n");
+  }
+  absl::StrAppend(&s,
+                  "\n"
+                  "Durations: 5s, 500ms, 2m. Booleans in the environment: 1/0, true/false.\n"
+                  "SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.\n");
+  return s;
+}
+
+}  // namespace watchstore::http

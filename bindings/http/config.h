@@ -1,0 +1,72 @@
+// watchstore-server's configuration: subcommand, flags and environment
+// variables (a flag wins over its variable, which wins over the default).
+// Every value is validated at start; a bad one is an error naming it.
+#ifndef WATCHSTORE_BINDINGS_HTTP_CONFIG_H_
+#define WATCHSTORE_BINDINGS_HTTP_CONFIG_H_
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace watchstore::http {
+
+enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kHelp, kVersion };
+
+struct ServerConfig {
+  Command command = Command::kServe;
+
+  // --- Where ---
+  std::string listen_host = "127.0.0.1";  // WATCHSTORE_LISTEN / --listen host:port
+  int listen_port = 8080;
+  // An SQLite file path (default), "postgres://..." / "postgresql://...", or
+  // "memory:" (nothing durable; for trials and tests).
+  std::string database_url = "./var/watchstore.db";
+  std::string redis_url;                  // empty: in-process cache only
+  std::string static_dir = "./frontend";  // the storefront
+  bool static_dir_explicit = false;       // set by flag or variable (must exist then)
+
+  // --- Capacity and limits ---
+  int threads = 256;      // workers = connections served at once
+  int max_queued = 1024;  // accepted connections waiting for a worker
+  int db_pool_size = 16;  // PostgreSQL connections
+  size_t max_body_bytes = 64 << 10;
+  size_t max_header_bytes = 32 << 10;
+  int max_headers = 100;
+  absl::Duration read_timeout = absl::Seconds(5);
+  absl::Duration write_timeout = absl::Seconds(5);
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration request_timeout = absl::Seconds(30);
+  int keep_alive_max_requests = 100000;
+
+  // --- Behaviour ---
+  bool insecure_cookies = false;  // cookies without __Host- and Secure (plain http dev)
+  bool trust_tls_proxy = false;   // reached over TLS via a proxy: send HSTS
+  std::string access_log = "stderr";
+  bool bench_hello = false;       // serve GET /bench/hello for load tests
+
+  // --- create-admin ---
+  std::string admin_email;
+  // --- seed-demo ---
+  bool seed_force = false;  // seed even when the catalog has products
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// `args` excludes the program name. InvalidArgument naming the bad flag or
+// variable and what it accepts.
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& args,
+                                               const EnvLookup& env);
+EnvLookup ProcessEnv();
+
+std::string UsageText();
+
+}  // namespace watchstore::http
+
+#endif  // WATCHSTORE_BINDINGS_HTTP_CONFIG_H_

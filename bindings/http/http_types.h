@@ -1,0 +1,59 @@
+// What the API layer sees of HTTP: a read-only request and a response to fill.
+// http_server.cc adapts cpp-httplib to these, so no other file of the server
+// includes httplib.h.
+#ifndef WATCHSTORE_BINDINGS_HTTP_HTTP_TYPES_H_
+#define WATCHSTORE_BINDINGS_HTTP_HTTP_TYPES_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+
+namespace watchstore::http {
+
+// A parsed request. Views stay valid while the request is being handled.
+class HttpRequest {
+ public:
+  virtual ~HttpRequest() = default;
+  // "GET", "POST", ... (HEAD requests are handled as GET; see is_head()).
+  virtual absl::string_view method() const = 0;
+  virtual bool is_head() const = 0;
+  // The decoded path, without the query string.
+  virtual absl::string_view path() const = 0;
+  virtual absl::string_view body() const = 0;
+  // The peer's address, from the socket (never from a header).
+  virtual absl::string_view peer() const = 0;
+  // The first value of a header (names are case-insensitive), if present.
+  virtual std::optional<absl::string_view> header(const std::string& name) const = 0;
+  virtual size_t header_count(const std::string& name) const = 0;
+  // Every value of a header, in order.
+  virtual std::vector<absl::string_view> header_values(const std::string& name) const = 0;
+  // The decoded query parameters, in order, repeats included.
+  virtual std::vector<std::pair<absl::string_view, absl::string_view>> query() const = 0;
+};
+
+// A response. Content-Length, Connection and the security headers every
+// response carries are added by the server.
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;  // empty: no body
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void AddHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+  bool HasHeader(absl::string_view name) const {
+    for (const auto& [n, v] : headers) {
+      if (absl::EqualsIgnoreCase(n, name)) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace watchstore::http
+
+#endif  // WATCHSTORE_BINDINGS_HTTP_HTTP_TYPES_H_

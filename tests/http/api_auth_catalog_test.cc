@@ -1,0 +1,550 @@
+// The API over real HTTP: accounts and catalog routes, success and failure.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api_test_util.h"
+#include "gtest/gtest.h"
+
+namespace watchstore::http::testing {
+namespace {
+
+class AuthTest : public ::testing::Test {
+ protected:
+  TestServer server_;
+  std::unique_ptr<httplib::Client> client_ = server_.Client();
+};
+
+TEST_F(AuthTest, RegisterAnswers202WhetherOrNotTheEmailIsTaken) {
+  const std::string body = R"({"email":"Grace@Example.com","password":"correct horse battery"})";
+  auto first = client_->Post("/api/v1/auth/register", body, kJson);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 202);
+  EXPECT_EQ(first->body, R"({"status":"accepted"})");
+  auto second = client_->Post("/api/v1/auth/register", body, kJson);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 202);
+  EXPECT_EQ(second->body, first->body);
+  EXPECT_EQ(second->get_header_value("Cache-Control"), "no-store");
+  auto user = server_.store().storage().GetUserByEmail("grace@example.com");
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->role, Role::kCustomer);
+}
+
+TEST_F(AuthTest, RegisterRejectsBadInputNamingTheField) {
+  struct Case {
+    std::string body;
+    std::string field;
+  } cases[] = {
+      {R"({"email":"a@example.com","password":"short"})", "password"},
+      {R"({"email":"not-an-email","password":"long enough password"})", "email"},
+      {R"({"email":"a@example.com"})", "password"},
+      {R"({"email":"a@example.com","password":12345678901234})", "password"},
+      {R"({"email":"a@example.com","password":"long enough password","role":"admin"})", "role"},
+      {R"(["a@example.com"])", "body"},
+      {R"({"email":"a@example.com","password":"long enough password")", "body"},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Post("/api/v1/auth/register", c.body, kJson);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << c.body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json");
+    EXPECT_EQ(ReasonOfBody(r->body), "validation") << r->body;
+    EXPECT_EQ(FieldOfBody(r->body), c.field) << r->body;
+  }
+  EXPECT_TRUE(absl::IsNotFound(
+      server_.store().storage().GetUserByEmail("a@example.com").status()));
+}
+
+TEST_F(AuthTest, LoginSetsTheSessionCookieAndMergesTheGuestCart) {
+  auto product = server_.MakeProduct("LOGIN", 250'00, 5);
+  ASSERT_TRUE(server_.store().accounts().CreateUser("ada@example.com", "analytical engine",
+                                                    Role::kCustomer).ok());
+  Browser browser(server_);
+  ASSERT_EQ(browser.Get("/api/v1/cart")->status, 200);  // picks up the CSRF cookie
+  auto added = browser.Send("POST", "/api/v1/cart/items",
+                            absl::StrCat(R"({"variant_id":)", product->variants[0].id,
+                                         R"(,"quantity":2})"));
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 200) << added->body;
+  ASSERT_TRUE(browser.cookie("ws_cart").has_value());
+  EXPECT_EQ(added->get_header_value("X-Cart-Token"), *browser.cookie("ws_cart"));
+
+  auto login = browser.Send("POST", "/api/v1/auth/login",
+                            R"({"email":"ADA@example.com ","password":"analytical engine"})");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  rapidjson::Document d = Json(login->body);
+  EXPECT_EQ(std::string(d["user"]["email"].GetString()), "ada@example.com");
+  EXPECT_EQ(std::string(d["user"]["role"].GetString()), "customer");
+  EXPECT_TRUE(d["user"]["created_at"].IsString());
+  EXPECT_EQ(d["token"].GetStringLength(), 43u);
+  EXPECT_TRUE(d["expires_at"].IsString());
+  ASSERT_EQ(d["cart_merge"]["changes"].Size(), 1u);
+  EXPECT_EQ(std::string(d["cart_merge"]["changes"][0]["kind"].GetString()), "added");
+  EXPECT_EQ(d["cart_merge"]["changes"][0]["final_quantity"].GetInt64(), 2);
+
+  auto session = SetCookieFor(*login, "ws_session");
+  ASSERT_TRUE(session.has_value());
+  EXPECT_EQ(CookieValueOf(*session), d["token"].GetString());
+  EXPECT_TRUE(absl::StrContains(*session, "HttpOnly"));
+  EXPECT_TRUE(absl::StrContains(*session, "SameSite=Lax"));
+  EXPECT_TRUE(absl::StrContains(*session, "Path=/"));
+  EXPECT_FALSE(absl::StrContains(*session, "Secure"));  // the development setting
+  auto cleared = SetCookieFor(*login, "ws_cart");
+  ASSERT_TRUE(cleared.has_value());
+  EXPECT_TRUE(absl::StrContains(*cleared, "Max-Age=0"));
+  EXPECT_EQ(login->get_header_value("Cache-Control"), "no-store");
+
+  auto cart = browser.Get("/api/v1/cart");
+  ASSERT_TRUE(cart);
+  rapidjson::Document c = Json(cart->body);
+  ASSERT_EQ(c["lines"].Size(), 1u);
+  EXPECT_EQ(c["lines"][0]["quantity"].GetInt64(), 2);
+  EXPECT_EQ(c["subtotal"]["amount_minor"].GetInt64(), 500'00);
+
+  auto me = browser.Get("/api/v1/auth/me");
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200);
+  EXPECT_EQ(std::string(Json(me->body)["email"].GetString()), "ada@example.com");
+}
+
+TEST_F(AuthTest, ProductionCookiesUseTheHostPrefixAndSecure) {
+  TestServerOptions o;
+  o.insecure_cookies = false;
+  TestServer prod(o);
+  ASSERT_TRUE(prod.store().accounts().CreateUser("bob@example.com", "a long password", Role::kCustomer).ok());
+  auto c = prod.Client();
+  auto login = c->Post("/api/v1/auth/login", R"({"email":"bob@example.com","password":"a long password"})", kJson);
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200);
+  auto session = SetCookieFor(*login, "__Host-ws_session");
+  ASSERT_TRUE(session.has_value());
+  for (const char* attr : {"; Secure", "; HttpOnly", "; SameSite=Lax", "; Path=/"}) {
+    EXPECT_TRUE(absl::StrContains(*session, attr)) << *session;
+  }
+  EXPECT_FALSE(absl::StrContains(*session, "Domain"));
+  auto csrf = SetCookieFor(*login, "__Host-ws_csrf");
+  ASSERT_TRUE(csrf.has_value());
+  EXPECT_TRUE(absl::StrContains(*csrf, "; Secure"));
+  EXPECT_FALSE(absl::StrContains(*csrf, "HttpOnly"));  // the storefront reads it
+  EXPECT_FALSE(SetCookieFor(*login, "ws_session").has_value());
+}
+
+TEST_F(AuthTest, UnknownEmailAndWrongPasswordLookTheSame) {
+  ASSERT_TRUE(server_.store().accounts().CreateUser("carol@example.com", "the right password",
+                                                    Role::kCustomer).ok());
+  auto wrong = client_->Post("/api/v1/auth/login",
+                             R"({"email":"carol@example.com","password":"the wrong password"})", kJson);
+  auto unknown = client_->Post("/api/v1/auth/login",
+                               R"({"email":"nobody@example.com","password":"the wrong password"})", kJson);
+  ASSERT_TRUE(wrong && unknown);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(ReasonOfBody(wrong->body), "invalid_credentials");
+  EXPECT_EQ(wrong->body, unknown->body);
+  EXPECT_FALSE(SetCookieFor(*wrong, "ws_session").has_value());
+}
+
+TEST_F(AuthTest, LoginIsThrottledBySocketAddressWhateverTheHeadersSay) {
+  // Different emails each time (so the per-account limit never trips) and a
+  // different spoofed address each time: only the socket's address counts.
+  int throttled_at = 0;
+  for (int i = 0; i < 8 && throttled_at == 0; ++i) {
+    httplib::Headers spoof = {{"REMOTE_ADDR", absl::StrCat("10.0.0.", i)},
+                              {"X-Forwarded-For", absl::StrCat("10.1.0.", i)},
+                              {"X-Real-IP", absl::StrCat("10.2.0.", i)}};
+    auto r = client_->Post("/api/v1/auth/login", spoof,
+                           absl::StrCat(R"({"email":"user)", i, R"(@example.com","password":"nope nope nope"})"),
+                           kJson);
+    ASSERT_TRUE(r);
+    if (r->status == 429) {
+      throttled_at = i;
+      EXPECT_EQ(ReasonOfBody(r->body), "throttled");
+      int retry_after = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(r->get_header_value("Retry-After"), &retry_after));
+      EXPECT_GE(retry_after, 1);
+    } else {
+      EXPECT_EQ(r->status, 401);
+    }
+  }
+  // Five free failures; the sixth starts the back-off, so the seventh waits.
+  EXPECT_EQ(throttled_at, 6);
+}
+
+TEST_F(AuthTest, LogoutRevokesTheSessionAndClearsTheCookie) {
+  auto a = server_.MakeAccount("dan@example.com");
+  Browser browser(server_);
+  browser.set_cookie("ws_session", a.token);
+  browser.set_cookie("ws_csrf", "csrf-token-for-test");
+  ASSERT_EQ(browser.Get("/api/v1/auth/me")->status, 200);
+  auto out = browser.Send("POST", "/api/v1/auth/logout", "");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_TRUE(out->body.empty());
+  EXPECT_FALSE(out->has_header("Content-Length"));
+  auto cleared = SetCookieFor(*out, "ws_session");
+  ASSERT_TRUE(cleared.has_value());
+  EXPECT_TRUE(absl::StrContains(*cleared, "Max-Age=0"));
+  // The token itself is dead, not just the cookie.
+  auto me = client_->Get("/api/v1/auth/me", Bearer(a.token));
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 401);
+}
+
+TEST_F(AuthTest, MeNeedsAValidSession) {
+  auto anon = client_->Get("/api/v1/auth/me");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
+  EXPECT_EQ(ReasonOfBody(anon->body), "unauthenticated");
+  auto garbage = client_->Get("/api/v1/auth/me", Bearer("garbage"));
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 401);
+  auto basic = client_->Get("/api/v1/auth/me", {{"Authorization", "Basic YTpi"}});
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 401);
+
+  auto a = server_.MakeAccount("erin@example.com");
+  auto me = client_->Get("/api/v1/auth/me", Bearer(a.token));
+  ASSERT_TRUE(me);
+  ASSERT_EQ(me->status, 200);
+  rapidjson::Document d = Json(me->body);
+  EXPECT_EQ(d["id"].GetInt64(), a.user.id);
+  EXPECT_EQ(std::string(d["role"].GetString()), "customer");
+}
+
+TEST_F(AuthTest, ExpiredSessionsAreRefusedAndTheCookieCleared) {
+  auto a = server_.MakeAccount("frank@example.com");
+  server_.clock().Advance(absl::Minutes(31));  // past the 30-minute idle timeout
+  auto me = client_->Get("/api/v1/auth/me", {{"Cookie", absl::StrCat("ws_session=", a.token)}});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 401);
+  auto cleared = SetCookieFor(*me, "ws_session");
+  ASSERT_TRUE(cleared.has_value());
+  EXPECT_TRUE(absl::StrContains(*cleared, "Max-Age=0"));
+  auto orders = client_->Get("/api/v1/orders", Bearer(a.token));
+  ASSERT_TRUE(orders);
+  EXPECT_EQ(orders->status, 401);
+  // Public pages still work with the dead cookie.
+  auto list = client_->Get("/api/v1/products", {{"Cookie", absl::StrCat("ws_session=", a.token)}});
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+}
+
+TEST_F(AuthTest, CsrfIsRequiredWhenCookiesCarryTheCredentials) {
+  auto a = server_.MakeAccount("gina@example.com");
+  auto product = server_.MakeProduct("CSRF", 100'00, 5);
+  const std::string body = absl::StrCat(R"({"variant_id":)", product->variants[0].id, R"(,"quantity":1})");
+  const std::string cookies = absl::StrCat("ws_session=", a.token, "; ws_csrf=tok123");
+  auto missing = client_->Post("/api/v1/cart/items", {{"Cookie", cookies}}, body, kJson);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 403);
+  EXPECT_EQ(ReasonOfBody(missing->body), "csrf");
+  auto wrong = client_->Post("/api/v1/cart/items", {{"Cookie", cookies}, {"X-CSRF-Token", "tok124"}},
+                             body, kJson);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403);
+  auto no_cookie = client_->Post("/api/v1/cart/items",
+                                 {{"Cookie", absl::StrCat("ws_session=", a.token)}, {"X-CSRF-Token", ""}},
+                                 body, kJson);
+  ASSERT_TRUE(no_cookie);
+  EXPECT_EQ(no_cookie->status, 403);
+  auto cart = server_.store().carts().GetCart(CartOwner::ForUser(a.user.id));
+  ASSERT_TRUE(cart.ok());
+  EXPECT_TRUE(cart->lines.empty());  // nothing changed
+
+  auto ok = client_->Post("/api/v1/cart/items", {{"Cookie", cookies}, {"X-CSRF-Token", "tok123"}},
+                          body, kJson);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // A bearer token carries no ambient authority: no CSRF check.
+  auto bearer = client_->Post("/api/v1/cart/items", Bearer(a.token), body, kJson);
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->status, 200) << bearer->body;
+}
+
+TEST_F(AuthTest, TheCsrfCookieIsIssuedOnceOnApiResponses) {
+  auto first = client_->Get("/api/v1/products");
+  ASSERT_TRUE(first);
+  auto csrf = SetCookieFor(*first, "ws_csrf");
+  ASSERT_TRUE(csrf.has_value());
+  EXPECT_EQ(CookieValueOf(*csrf).size(), 43u);
+  EXPECT_FALSE(absl::StrContains(*csrf, "HttpOnly"));
+  auto again = client_->Get("/api/v1/products", {{"Cookie", absl::StrCat("ws_csrf=", CookieValueOf(*csrf))}});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(SetCookieFor(*again, "ws_csrf").has_value());
+  auto error = client_->Get("/api/v1/nope");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->status, 404);
+  EXPECT_TRUE(SetCookieFor(*error, "ws_csrf").has_value());
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_FALSE(SetCookieFor(*health, "ws_csrf").has_value());
+}
+
+// --- Catalog -----------------------------------------------------------------
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_ = server_.MakeAccount("admin@example.com", Role::kAdmin);
+    customer_ = server_.MakeAccount("customer@example.com");
+  }
+  std::string DraftJson(const std::string& sku, int64_t price = 450'00) {
+    return absl::StrCat(
+        R"({"brand":"Halvard","model":"Meridian 40","description":"A test watch.","movement":"automatic",)",
+        R"("case_diameter_mm":40,"case_material":"steel","water_resistance_m":100,"strap":"leather",)",
+        R"("collections":["Dress"],"image_url":"/img/watches/w03.svg","active":true,)",
+        R"("variants":[{"sku":")", sku, R"(","dial_color":"white","strap":"leather","size":"40 mm",)",
+        R"("price":{"amount_minor":)", price, R"(,"currency":"USD"},"stock":4}]})");
+  }
+
+  TestServer server_;
+  std::unique_ptr<httplib::Client> client_ = server_.Client();
+  TestServer::Account admin_;
+  TestServer::Account customer_;
+};
+
+TEST_F(CatalogTest, ListFiltersSortsAndPages) {
+  for (int i = 0; i < 5; ++i) server_.MakeProduct(absl::StrCat("LIST", i), (i + 1) * 100'00, i);
+  auto r = client_->Get("/api/v1/products?limit=2&sort=price_asc");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-cache");
+  rapidjson::Document d = Json(r->body);
+  ASSERT_EQ(d["items"].Size(), 2u);
+  EXPECT_EQ(d["items"][0]["price_from"]["amount_minor"].GetInt64(), 100'00);
+  ASSERT_TRUE(d["next_cursor"].IsString());
+  auto next = client_->Get(absl::StrCat("/api/v1/products?limit=2&sort=price_asc&cursor=",
+                                        d["next_cursor"].GetString()).c_str());
+  ASSERT_TRUE(next);
+  rapidjson::Document n = Json(next->body);
+  ASSERT_EQ(n["items"].Size(), 2u);
+  EXPECT_EQ(n["items"][0]["price_from"]["amount_minor"].GetInt64(), 300'00);
+
+  auto in_stock = client_->Get("/api/v1/products?in_stock=true&min_price=200&max_price=40000");
+  ASSERT_TRUE(in_stock);
+  rapidjson::Document s = Json(in_stock->body);
+  EXPECT_EQ(s["items"].Size(), 3u);  // 200, 300, 400 dollars; stock 1, 2, 3
+  EXPECT_TRUE(s["next_cursor"].IsNull());
+  auto by_movement = client_->Get("/api/v1/products?movement=quartz");
+  ASSERT_TRUE(by_movement);
+  EXPECT_EQ(Json(by_movement->body)["items"].Size(), 0u);
+}
+
+TEST_F(CatalogTest, ListRejectsBadParameters) {
+  struct Case {
+    std::string query;
+    int status;
+    std::string field;
+  } cases[] = {
+      {"movement=steam", 400, "movement"},
+      {"sort=random", 400, "sort"},
+      {"limit=0", 400, "limit"},
+      {"limit=101", 400, "limit"},
+      {"limit=ten", 400, "limit"},
+      {"min_price=-1", 400, "min_price"},
+      {"min_price=99999999999999999999", 400, "min_price"},
+      {"min_price=500&max_price=100", 400, "min_price"},
+      {"in_stock=maybe", 400, "in_stock"},
+      {"cursor=!!!", 400, "cursor"},
+      {"colour=red", 400, "colour"},
+      {"brand=a&brand=b", 400, "brand"},
+      {"include_archived=true", 403, ""},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products?", c.query).c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, c.status) << c.query << " " << r->body;
+    EXPECT_EQ(FieldOfBody(r->body), c.field) << c.query;
+  }
+}
+
+TEST_F(CatalogTest, ProductDetailHasAnETagAndAnswers304) {
+  auto p = server_.MakeProduct("ETAG", 120'00, 3);
+  const std::string path = absl::StrCat("/api/v1/products/", p->id);
+  auto r = client_->Get(path.c_str());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const std::string etag = r->get_header_value("ETag");
+  EXPECT_EQ(etag, absl::StrCat("\"", p->id, "-", p->version, "\""));
+  rapidjson::Document d = Json(r->body);
+  EXPECT_EQ(d["id"].GetInt64(), p->id);
+  EXPECT_EQ(std::string(d["movement"].GetString()), "automatic");
+  EXPECT_EQ(d["variants"][0]["stock"].GetInt64(), 3);
+  EXPECT_TRUE(d["in_stock"].GetBool());
+
+  auto cached = client_->Get(path.c_str(), {{"If-None-Match", etag}});
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->status, 304);
+  EXPECT_TRUE(cached->body.empty());
+  EXPECT_EQ(cached->get_header_value("ETag"), etag);
+  auto other = client_->Get(path.c_str(), {{"If-None-Match", "\"1-999\""}});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+
+  auto by_sku = client_->Get("/api/v1/products/by-sku/ETAG-0");
+  ASSERT_TRUE(by_sku);
+  EXPECT_EQ(by_sku->status, 200);
+  EXPECT_EQ(Json(by_sku->body)["id"].GetInt64(), p->id);
+  EXPECT_EQ(client_->Get("/api/v1/products/by-sku/NOPE-0")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/products/999999")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/products/abc")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/products/-1")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/products/99999999999999999999999")->status, 404);
+}
+
+TEST_F(CatalogTest, CustomersCannotEditProductsAndAnonymousMustLogIn) {
+  auto anon = client_->Post("/api/v1/products", DraftJson("NEW-1"), kJson);
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
+  auto customer = client_->Post("/api/v1/products", Bearer(customer_.token), DraftJson("NEW-1"), kJson);
+  ASSERT_TRUE(customer);
+  EXPECT_EQ(customer->status, 403);
+  EXPECT_EQ(ReasonOfBody(customer->body), "forbidden");
+  // Forbidden before the body is even looked at.
+  auto bad_body = client_->Post("/api/v1/products", Bearer(customer_.token), "{", kJson);
+  ASSERT_TRUE(bad_body);
+  EXPECT_EQ(bad_body->status, 403);
+  auto p = server_.MakeProduct("OWNED", 100'00, 5);
+  auto stock = client_->Post(absl::StrCat("/api/v1/variants/", p->variants[0].id, "/stock").c_str(),
+                             Bearer(customer_.token), R"({"delta":100})", kJson);
+  ASSERT_TRUE(stock);
+  EXPECT_EQ(stock->status, 403);
+  auto archive = client_->Post(absl::StrCat("/api/v1/products/", p->id, "/archive").c_str(),
+                               Bearer(customer_.token), R"({"version":1})", kJson);
+  ASSERT_TRUE(archive);
+  EXPECT_EQ(archive->status, 403);
+  EXPECT_TRUE(absl::IsNotFound(server_.store().storage().FindProductIdBySku("NEW-1").status()));
+  auto unchanged = server_.store().storage().GetProduct(p->id);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->variants[0].stock, 5);
+  EXPECT_TRUE(unchanged->active);
+}
+
+TEST_F(CatalogTest, AdminsCreateUpdateArchiveAndRestock) {
+  auto created = client_->Post("/api/v1/products", Bearer(admin_.token), DraftJson("ADM-1"), kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  rapidjson::Document d = Json(created->body);
+  const int64_t id = d["id"].GetInt64();
+  const int64_t variant = d["variants"][0]["id"].GetInt64();
+  EXPECT_EQ(created->get_header_value("Location"), absl::StrCat("/api/v1/products/", id));
+  EXPECT_EQ(d["version"].GetInt64(), 1);
+
+  auto dup = client_->Post("/api/v1/products", Bearer(admin_.token), DraftJson("ADM-1"), kJson);
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->status, 409);
+  EXPECT_EQ(ReasonOfBody(dup->body), "sku_taken");
+
+  // Update: price change, with the version; a stale version conflicts.
+  std::string update = DraftJson("ADM-1", 500'00);
+  update.insert(1, absl::StrCat(R"("version":1,)"));
+  update.replace(update.find(R"("sku":"ADM-1")"), 13,
+                 absl::StrCat(R"("id":)", variant, R"(,"sku":"ADM-1")"));
+  update.erase(update.find(R"(,"stock":4)"), 10);
+  auto updated = client_->Put(absl::StrCat("/api/v1/products/", id).c_str(), Bearer(admin_.token),
+                              update, kJson);
+  ASSERT_TRUE(updated);
+  ASSERT_EQ(updated->status, 200) << updated->body;
+  EXPECT_EQ(Json(updated->body)["version"].GetInt64(), 2);
+  EXPECT_EQ(Json(updated->body)["variants"][0]["price"]["amount_minor"].GetInt64(), 500'00);
+  auto stale = client_->Put(absl::StrCat("/api/v1/products/", id).c_str(), Bearer(admin_.token),
+                            update, kJson);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_EQ(ReasonOfBody(stale->body), "version_conflict");
+
+  // An existing variant's stock does not change through PUT.
+  std::string with_stock = update;
+  with_stock.replace(with_stock.find(R"("version":1)"), 11, R"("version":2)");
+  with_stock.insert(with_stock.find(R"("sku":"ADM-1")"), R"("stock":99,)");
+  auto refused = client_->Put(absl::StrCat("/api/v1/products/", id).c_str(), Bearer(admin_.token),
+                              with_stock, kJson);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(FieldOfBody(refused->body), "variants[0].stock");
+
+  auto restock = client_->Post(absl::StrCat("/api/v1/variants/", variant, "/stock").c_str(),
+                               Bearer(admin_.token), R"({"delta":6})", kJson);
+  ASSERT_TRUE(restock);
+  ASSERT_EQ(restock->status, 200) << restock->body;
+  EXPECT_EQ(Json(restock->body)["variants"][0]["stock"].GetInt64(), 10);
+  auto negative = client_->Post(absl::StrCat("/api/v1/variants/", variant, "/stock").c_str(),
+                                Bearer(admin_.token), R"({"delta":-11})", kJson);
+  ASSERT_TRUE(negative);
+  EXPECT_EQ(negative->status, 409);
+  auto overflow = client_->Post(absl::StrCat("/api/v1/variants/", variant, "/stock").c_str(),
+                                Bearer(admin_.token), R"({"delta":9223372036854775808})", kJson);
+  ASSERT_TRUE(overflow);
+  EXPECT_EQ(overflow->status, 400);
+  EXPECT_EQ(FieldOfBody(overflow->body), "delta");
+  auto unknown = client_->Post("/api/v1/variants/987654/stock", Bearer(admin_.token),
+                               R"({"delta":1})", kJson);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(server_.store().storage().GetProduct(id)->variants[0].stock, 10);
+
+  const int64_t version = Json(restock->body)["version"].GetInt64();
+  auto stale_archive = client_->Post(absl::StrCat("/api/v1/products/", id, "/archive").c_str(),
+                                     Bearer(admin_.token), R"({"version":1})", kJson);
+  ASSERT_TRUE(stale_archive);
+  EXPECT_EQ(stale_archive->status, 409);
+  EXPECT_EQ(ReasonOfBody(stale_archive->body), "version_conflict");
+  auto missing_archive = client_->Post("/api/v1/products/987654/archive", Bearer(admin_.token),
+                                       R"({"version":1})", kJson);
+  ASSERT_TRUE(missing_archive);
+  EXPECT_EQ(missing_archive->status, 404);
+  auto archived = client_->Post(absl::StrCat("/api/v1/products/", id, "/archive").c_str(),
+                                Bearer(admin_.token), absl::StrCat(R"({"version":)", version, "}"),
+                                kJson);
+  ASSERT_TRUE(archived);
+  ASSERT_EQ(archived->status, 200) << archived->body;
+  EXPECT_FALSE(Json(archived->body)["active"].GetBool());
+  EXPECT_EQ(client_->Get(absl::StrCat("/api/v1/products/", id).c_str())->status, 404);
+  auto as_admin = client_->Get(absl::StrCat("/api/v1/products/", id).c_str(), Bearer(admin_.token));
+  ASSERT_TRUE(as_admin);
+  EXPECT_EQ(as_admin->status, 200);
+  EXPECT_EQ(as_admin->get_header_value("Cache-Control"), "private, no-cache");
+  auto admin_list = client_->Get("/api/v1/products?include_archived=true", Bearer(admin_.token));
+  ASSERT_TRUE(admin_list);
+  EXPECT_EQ(Json(admin_list->body)["items"].Size(), 1u);
+}
+
+TEST_F(CatalogTest, DraftValidationNamesTheField) {
+  struct Case {
+    std::string body;
+    std::string field;
+  } cases[] = {
+      {R"({"model":"x","movement":"automatic","case_diameter_mm":40,"variants":[]})", "brand"},
+      {R"({"brand":"b","model":"m","movement":"steam","case_diameter_mm":40,"variants":[]})",
+       "movement"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":"40","variants":[]})",
+       "case_diameter_mm"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"variants":[{"sku":"OK-1","price":{"amount_minor":1.5,"currency":"USD"}}]})",
+       "variants[0].price.amount_minor"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"usd"}}]})",
+       "variants[0].price.currency"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"USD"},"colour":"red"}]})",
+       "variants[0].colour"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"EUR"}}]})",
+       "price"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":70,"variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"USD"}}]})",
+       "case_diameter_mm"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"variants":[]})",
+       "variants"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"collections":[1],"variants":[]})",
+       "collections[0]"},
+  };
+  for (const Case& c : cases) {
+    auto r = client_->Post("/api/v1/products", Bearer(admin_.token), c.body, kJson);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << c.body << " -> " << r->body;
+    EXPECT_EQ(FieldOfBody(r->body), c.field) << r->body;
+  }
+  auto list = server_.store().storage().ListProducts(ProductQuery{});
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->items.empty());
+}
+
+}  // namespace
+}  // namespace watchstore::http::testing

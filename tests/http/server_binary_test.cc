@@ -1,0 +1,291 @@
+// The watchstore-server program itself: commands, exit codes, a busy port,
+// graceful shutdown on SIGTERM, the access log.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+struct Process {
+  pid_t pid = -1;
+  int out = -1;  // stdout + stderr
+};
+
+// Starts the server binary with `args`; extra "NAME=value" environment.
+Process Start(const std::vector<std::string>& args, const std::vector<std::string>& env_extra = {},
+              const std::string& stdin_data = "") {
+  int out_pipe[2], in_pipe[2];
+  EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
+  EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 2);
+  std::vector<std::string> argv_s = {WATCHSTORE_SERVER_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (absl::StartsWith(*e, "WATCHSTORE_")) continue;  // only what the test sets
+    env_s.emplace_back(*e);
+  }
+  env_s.insert(env_s.end(), env_extra.begin(), env_extra.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  Process p;
+  EXPECT_EQ(posix_spawn(&p.pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(in_pipe[0]);
+  if (!stdin_data.empty()) {
+    EXPECT_EQ(::write(in_pipe[1], stdin_data.data(), stdin_data.size()),
+              static_cast<ssize_t>(stdin_data.size()));
+  }
+  ::close(in_pipe[1]);
+  p.out = out_pipe[0];
+  return p;
+}
+
+// Waits up to `timeout` for exit; returns the exit code (-1 on timeout: killed).
+int Wait(Process& p, milliseconds timeout, std::string* output = nullptr) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  int code = -1;
+  for (;;) {
+    const pid_t r = ::waitpid(p.pid, &status, WNOHANG);
+    if (r == p.pid) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(p.pid, SIGKILL);
+      ::waitpid(p.pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(p.out, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(p.out);
+  if (output != nullptr) *output = out;
+  return code;
+}
+
+int RunServer(const std::vector<std::string>& args, std::string* output,
+        const std::vector<std::string>& env = {}, const std::string& stdin_data = "") {
+  Process p = Start(args, env, stdin_data);
+  return Wait(p, milliseconds(30000), output);
+}
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool WaitHealthy(int port, milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(1);
+    if (auto r = c.Get("/healthz"); r && r->status == 200) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+class ServerBinaryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / absl::StrCat("ws-bin-", ::getpid(), "-",
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(ServerBinaryTest, HelpAndBadValues) {
+  std::string out;
+  EXPECT_EQ(RunServer({"--help"}, &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "Usage: watchstore-server")) << out;
+  EXPECT_EQ(RunServer({"--threads=many"}, &out), 2);
+  EXPECT_TRUE(absl::StrContains(out, "--threads: must be an integer")) << out;
+  EXPECT_EQ(RunServer({}, &out, {"WATCHSTORE_LISTEN=here"}), 2);
+  EXPECT_TRUE(absl::StrContains(out, "WATCHSTORE_LISTEN")) << out;
+  EXPECT_EQ(RunServer({"--static-dir", (dir_ / "missing").string(), "--database=memory:"}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "--static-dir")) << out;
+}
+
+#if WATCHSTORE_HTTP_WITH_SQLITE
+TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
+  const std::string db = (dir_ / "store.db").string();
+  std::string out;
+  EXPECT_EQ(RunServer({"migrate", "--database", db}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "migrated sqlite")) << out;
+  EXPECT_EQ(RunServer({"seed-demo", "--database", db}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "added 66 demo watches")) << out;
+  EXPECT_EQ(RunServer({"seed-demo", "--database", db}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "already has products")) << out;
+
+  EXPECT_EQ(RunServer({"create-admin", "--email", "root@example.com", "--database", db}, &out, {},
+                "a strong admin password\n"),
+            0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "created as an admin")) << out;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "Root@Example.com", "--database", db}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "is now an admin")) << out;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "ops@example.com", "--database", db}, &out,
+                {"WATCHSTORE_ADMIN_PASSWORD=another strong password"}),
+            0)
+      << out;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "weak@example.com", "--database", db}, &out, {}, "short\n"), 1);
+  EXPECT_TRUE(absl::StrContains(out, "password")) << out;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "x@example.com", "--password", "hunter2hunter2"}, &out), 2);
+
+  // The admin can log in to a server over that database.
+  const int port = FreePort();
+  Process server = Start({"serve", "--database", db, "--listen", absl::StrCat("127.0.0.1:", port),
+                          "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend", "--access-log", "off"});
+  ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
+  httplib::Client c("127.0.0.1", port);
+  auto login = c.Post("/api/v1/auth/login", R"({"email":"root@example.com","password":"a strong admin password"})",
+                      "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 200) << login->body;
+  EXPECT_TRUE(absl::StrContains(login->body, R"("role":"admin")"));
+  auto list = c.Get("/api/v1/products?limit=100");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  auto index = c.Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  ::kill(server.pid, SIGTERM);
+  EXPECT_EQ(Wait(server, milliseconds(10000), &out), 0) << out;
+}
+#endif
+
+TEST_F(ServerBinaryTest, BusyPortGracefulStopAndAccessLog) {
+  const int port = FreePort();
+  const std::string log = (dir_ / "access.log").string();
+  Process a = Start({"serve", "--database=memory:", "--listen", absl::StrCat("127.0.0.1:", port),
+                     "--access-log", log, "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend"});
+  ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
+
+  std::string out;
+  Process b = Start({"serve", "--database=memory:", "--listen", absl::StrCat("127.0.0.1:", port),
+                     "--access-log", "off"});
+  EXPECT_EQ(Wait(b, milliseconds(10000), &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "already in use")) << out;
+
+  httplib::Client c("127.0.0.1", port);
+  const std::string secret = "zz-secret-token-value-that-must-not-be-logged-000000000";
+  auto r = c.Get("/api/v1/auth/me?token=zz-query-secret",
+                 {{"Authorization", absl::StrCat("Bearer ", secret)}, {"Cookie", "ws_session=zz-cookie-secret"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  ASSERT_EQ(c.Post("/api/v1/auth/register", R"({"email":"zz-body-secret@example.com","password":"x"})",
+                   "application/json")->status, 400);
+
+  const auto start = std::chrono::steady_clock::now();
+  ::kill(a.pid, SIGTERM);
+  EXPECT_EQ(Wait(a, milliseconds(10000), &out), 0) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(5000));
+  EXPECT_TRUE(absl::StrContains(out, R"("event":"listening")")) << out;
+  EXPECT_TRUE(absl::StrContains(out, R"("event":"stopped")")) << out;
+
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  EXPECT_FALSE(absl::StrContains(text, "zz-")) << text;
+  EXPECT_TRUE(absl::StrContains(text, R"("route":"/api/v1/auth/me","status":401)")) << text;
+  EXPECT_TRUE(absl::StrContains(text, R"("route":"/api/v1/auth/register","status":400)")) << text;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::StartsWith(line, R"({"time":")")) << line;
+    EXPECT_TRUE(absl::StrContains(line, R"("peer":"127.0.0.1")")) << line;
+    EXPECT_TRUE(absl::StrContains(line, R"("duration_ms":)")) << line;
+  }
+}
+
+// Against the suite's PostgreSQL and Redis (scripts/test.sh starts them and
+// exports their URLs): migrate, seed-demo, serve, ready, metrics.
+TEST_F(ServerBinaryTest, PostgresAndRedis) {
+  const char* pg = std::getenv("WATCHSTORE_TEST_POSTGRES_URL");
+  const char* redis = std::getenv("WATCHSTORE_TEST_REDIS_URL");
+  if (pg == nullptr || redis == nullptr || !*pg || !*redis) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") {
+      FAIL() << "WATCHSTORE_TEST_POSTGRES_URL and WATCHSTORE_TEST_REDIS_URL must be set under CI";
+    }
+    GTEST_SKIP() << "WATCHSTORE_TEST_POSTGRES_URL / WATCHSTORE_TEST_REDIS_URL not set";
+  }
+  std::string out;
+  ASSERT_EQ(RunServer({"migrate", "--database", pg}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "migrated postgres")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << "the password must not be printed: " << out;
+  ASSERT_EQ(RunServer({"seed-demo", "--database", pg}, &out), 0) << out;
+  const int port = FreePort();
+  Process server = Start({"serve", "--database", pg, "--redis", redis, "--listen",
+                          absl::StrCat("127.0.0.1:", port), "--access-log", "off", "--static-dir",
+                          WATCHSTORE_SOURCE_DIR "/frontend"});
+  ASSERT_TRUE(WaitHealthy(port, milliseconds(15000)));
+  httplib::Client c("127.0.0.1", port);
+  auto ready = c.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, R"({"storage":"ok","cache":"ok"})");
+  auto list = c.Get("/api/v1/products?limit=5");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  EXPECT_TRUE(absl::StrContains(list->body, R"("items":[{)")) << list->body;
+  auto metrics = c.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(metrics->body, "watchstore_db_pool_size")) << metrics->body;
+  EXPECT_TRUE(absl::StrContains(metrics->body, R"(watchstore_cache_hits_total{cache="tiered"})"));
+  EXPECT_TRUE(absl::StrContains(metrics->body, R"(watchstore_storage_info{kind="postgres"} 1)"));
+  ::kill(server.pid, SIGTERM);
+  EXPECT_EQ(Wait(server, milliseconds(10000), &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "database=postgres 127.0.0.1:")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << out;
+}
+
+}  // namespace
