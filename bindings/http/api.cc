@@ -442,7 +442,10 @@ absl::Status Api::Readyz(Call& call) {
   out.Field("storage", state(storage));
   out.Field("cache", state(cache));
   out.EndObject();
-  RenderJson(call, storage.ok() && cache.ok() ? 200 : 503, out.Take());
+  // A cache outage slows reads but fails none (reads fall through to
+  // storage), so it does not take the instance out of the load balancer:
+  // 200 with "cache" naming the problem. Storage down is not ready.
+  RenderJson(call, storage.ok() ? 200 : 503, out.Take());
   return absl::OkStatus();
 }
 
