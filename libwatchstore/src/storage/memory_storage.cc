@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "sync.h"
 #include "storage/listing.h"
+#include "storage/order_lines.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 #include "absl/strings/str_join.h"
@@ -284,17 +285,7 @@ class MemoryStorage final : public Storage {
       return PlaceOrderResult{first, true, {}};
     }
     if (!users_.contains(o.user_id)) return absl::NotFoundError("no such user");
-    if (o.lines.empty()) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kCartEmpty,
-                       "the order has no lines");
-    }
-    // Sum per variant so two lines of one variant cannot oversell it.
-    std::map<VariantId, int64_t> wanted;
-    for (const auto& l : o.lines) {
-      if (l.quantity <= 0) return InvalidField("quantity", "must be positive");
-      int64_t& q = wanted[l.variant_id];
-      if (__builtin_add_overflow(q, l.quantity, &q)) return InvalidField("quantity", "too large");
-    }
+    WS_ASSIGN_OR_RETURN(const auto wanted, internal::SumOrderLines(o));
     Order order;
     Money total{0, o.currency};
     for (const auto& [variant_id, qty] : wanted) {

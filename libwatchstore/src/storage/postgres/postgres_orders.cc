@@ -22,6 +22,7 @@
 #include "storage/postgres/pg_errors.h"
 #include "storage/postgres/pg_listing.h"
 #include "storage/postgres/postgres_storage_impl.h"
+#include "storage/order_lines.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
@@ -257,17 +258,7 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
     WS_ASSIGN_OR_RETURN(bool user_exists, r.Bool(0, 0));
     if (!user_exists) return absl::NotFoundError("no such user");
   }
-  if (o.lines.empty()) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kCartEmpty,
-                     "the order has no lines");
-  }
-  // Sum per variant so two lines of one variant cannot oversell it.
-  std::map<VariantId, int64_t> wanted;
-  for (const NewOrder::Line& l : o.lines) {
-    if (l.quantity <= 0) return InvalidField("quantity", "must be positive");
-    int64_t& q = wanted[l.variant_id];
-    if (__builtin_add_overflow(q, l.quantity, &q)) return InvalidField("quantity", "too large");
-  }
+  WS_ASSIGN_OR_RETURN(auto wanted, SumOrderLines(o));
   std::vector<int64_t> variant_ids, quantities;
   for (const auto& [id, qty] : wanted) {
     variant_ids.push_back(id);

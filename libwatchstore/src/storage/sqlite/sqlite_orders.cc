@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "storage/sqlite/sqlite_products.h"
 #include "storage/sqlite/sqlite_rows.h"
+#include "storage/order_lines.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
@@ -291,17 +292,8 @@ absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) 
     s.Bind(1, o.user_id);
     WS_RETURN_IF_ERROR(ExpectRow(s, "user"));
   }
-  if (o.lines.empty()) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kCartEmpty,
-                     "the order has no lines");
-  }
   // 2. Quantities summed per variant, so two lines cannot oversell one.
-  std::map<VariantId, int64_t> wanted;
-  for (const NewOrder::Line& l : o.lines) {
-    if (l.quantity <= 0) return InvalidField("quantity", "must be positive");
-    int64_t& q = wanted[l.variant_id];
-    if (__builtin_add_overflow(q, l.quantity, &q)) return InvalidField("quantity", "too large");
-  }
+  WS_ASSIGN_OR_RETURN(const auto wanted, internal::SumOrderLines(o));
   // 3. Every line checked and priced, from the database, before anything
   // changes.
   Order order;
