@@ -122,11 +122,19 @@ class Api {
   absl::Status UpdateProduct(Call& call);
   absl::Status ArchiveProduct(Call& call);
   absl::Status AdjustStock(Call& call);
+  // A product detail with its ETag; 304 when If-None-Match matches.
+  // `logged_in`: the response varies by viewer (admins see archived ones).
+  absl::Status RenderProduct(Call& call, const std::shared_ptr<const Product>& product,
+                             bool logged_in);
   // --- api_cart.cc ---
   absl::Status GetCart(Call& call);
   absl::Status AddCartItem(Call& call);
   absl::Status SetCartItem(Call& call);
   absl::Status RemoveCartItem(Call& call);
+  // Renders the cart; a non-empty `new_guest_token` is handed to the client
+  // (cookie for browsers, X-Cart-Token for API clients).
+  absl::Status RenderCart(Call& call, const CartView& view, absl::string_view new_guest_token);
+  CartView EmptyCart() const;
   // --- api_orders.cc ---
   absl::Status Checkout(Call& call);
   absl::Status ListOrders(Call& call);

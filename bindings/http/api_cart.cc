@@ -62,22 +62,39 @@ absl::StatusOr<LineInput> ReadLine(const JsonDocument& doc, bool with_variant) {
 
 }  // namespace
 
+CartView Api::EmptyCart() const {
+  CartView view;
+  view.subtotal = Money{0, store_->options().currency};
+  view.purchasable = false;
+  return view;
+}
+
+absl::Status Api::RenderCart(Call& call, const CartView& view,
+                             absl::string_view new_guest_token) {
+  if (!new_guest_token.empty()) {
+    // A new guest cart: the browser keeps it in a cookie, API clients read
+    // the token from X-Cart-Token.
+    SetCookie(call, options_.cookies.cart_name, new_guest_token, /*http_only=*/true,
+              kGuestCartMaxAge);
+    call.res->AddHeader("X-Cart-Token", std::string(new_guest_token));
+  }
+  JsonOut out;
+  WriteCart(out, view);
+  RenderJson(call, 200, out.Take());
+  return absl::OkStatus();
+}
+
 absl::Status Api::GetCart(Call& call) {
   WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
   std::string minted;
   WS_ASSIGN_OR_RETURN(CartTarget target,
                       ResolveCart(store_, OptionalUser(call), call.req.header("X-Cart-Token"),
                                   call.cart_cookie, /*create=*/false, &minted));
-  CartView view;
-  view.subtotal = Money{0, store_->options().currency};
-  view.purchasable = false;
+  CartView view = EmptyCart();
   if (target.owner.has_value()) {
     WS_ASSIGN_OR_RETURN(view, store_->carts().GetCart(*target.owner));
   }
-  JsonOut out;
-  WriteCart(out, view);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderCart(call, view, /*new_guest_token=*/"");
 }
 
 absl::Status Api::AddCartItem(Call& call) {
@@ -89,16 +106,7 @@ absl::Status Api::AddCartItem(Call& call) {
                                   call.cart_cookie, /*create=*/true, &minted));
   WS_ASSIGN_OR_RETURN(CartView view,
                       store_->carts().AddItem(*target.owner, in.variant_id, in.quantity));
-  if (!minted.empty()) {
-    // A new guest cart: the browser keeps it in a cookie, API clients read
-    // the token from X-Cart-Token.
-    SetCookie(call, options_.cookies.cart_name, minted, /*http_only=*/true, kGuestCartMaxAge);
-    call.res->AddHeader("X-Cart-Token", minted);
-  }
-  JsonOut out;
-  WriteCart(out, view);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderCart(call, view, minted);
 }
 
 absl::Status Api::SetCartItem(Call& call) {
@@ -111,14 +119,8 @@ absl::Status Api::SetCartItem(Call& call) {
                                   call.cart_cookie, /*create=*/true, &minted));
   WS_ASSIGN_OR_RETURN(CartView view,
                       store_->carts().SetQuantity(*target.owner, variant_id, in.quantity));
-  if (!minted.empty() && !view.lines.empty()) {
-    SetCookie(call, options_.cookies.cart_name, minted, /*http_only=*/true, kGuestCartMaxAge);
-    call.res->AddHeader("X-Cart-Token", minted);
-  }
-  JsonOut out;
-  WriteCart(out, view);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  // Setting a quantity of 0 in a cart that did not exist keeps no cart.
+  return RenderCart(call, view, view.lines.empty() ? "" : minted);
 }
 
 absl::Status Api::RemoveCartItem(Call& call) {
@@ -128,16 +130,11 @@ absl::Status Api::RemoveCartItem(Call& call) {
   WS_ASSIGN_OR_RETURN(CartTarget target,
                       ResolveCart(store_, OptionalUser(call), call.req.header("X-Cart-Token"),
                                   call.cart_cookie, /*create=*/false, &minted));
-  CartView view;
-  view.subtotal = Money{0, store_->options().currency};
-  view.purchasable = false;
+  CartView view = EmptyCart();
   if (target.owner.has_value()) {
     WS_ASSIGN_OR_RETURN(view, store_->carts().RemoveItem(*target.owner, variant_id));
   }
-  JsonOut out;
-  WriteCart(out, view);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderCart(call, view, /*new_guest_token=*/"");
 }
 
 }  // namespace watchstore::http

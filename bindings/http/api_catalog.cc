@@ -26,17 +26,6 @@ absl::Status Forbidden() {
 // `"<id>-<version>"`: changes whenever the product does.
 std::string ETagOf(const Product& p) { return absl::StrCat("\"", p.id, "-", p.version, "\""); }
 
-bool IfNoneMatchHits(const HttpRequest& req, absl::string_view etag) {
-  const auto inm = req.header("If-None-Match");
-  if (!inm) return false;
-  for (absl::string_view tag : absl::StrSplit(*inm, ',')) {
-    tag = absl::StripAsciiWhitespace(tag);
-    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);
-    if (tag == etag || tag == "*") return true;
-  }
-  return false;
-}
-
 absl::Status ReadVariant(const JsonValue& value, const std::string& path, VariantDraft* v) {
   ObjectReader r(value, path);
   r.Int64("id", &v->id, ObjectReader::kOptional, 1, std::numeric_limits<int64_t>::max());
@@ -167,15 +156,7 @@ absl::Status Api::GetProduct(Call& call) {
   const std::optional<Principal> viewer = OptionalUser(call);
   WS_ASSIGN_OR_RETURN(auto product,
                       store_->catalog().GetProduct(id, viewer ? &*viewer : nullptr));
-  const std::string etag = ETagOf(*product);
-  call.res->AddHeader("ETag", etag);
-  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
-  if (IfNoneMatchHits(call.req, etag)) {
-    call.res->status = 304;
-    return absl::OkStatus();
-  }
-  RenderJson(call, 200, *product_json_.Get(product));
-  return absl::OkStatus();
+  return RenderProduct(call, product, viewer.has_value());
 }
 
 absl::Status Api::GetProductBySku(Call& call) {
@@ -183,9 +164,14 @@ absl::Status Api::GetProductBySku(Call& call) {
   const std::optional<Principal> viewer = OptionalUser(call);
   WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(
                                         call.match.params[0], viewer ? &*viewer : nullptr));
+  return RenderProduct(call, product, viewer.has_value());
+}
+
+absl::Status Api::RenderProduct(Call& call, const std::shared_ptr<const Product>& product,
+                                bool logged_in) {
   const std::string etag = ETagOf(*product);
   call.res->AddHeader("ETag", etag);
-  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  call.res->AddHeader("Cache-Control", logged_in ? "private, no-cache" : "no-cache");
   if (IfNoneMatchHits(call.req, etag)) {
     call.res->status = 304;
     return absl::OkStatus();

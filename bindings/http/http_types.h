@@ -9,7 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 namespace watchstore::http {
@@ -53,6 +55,19 @@ struct HttpResponse {
     return false;
   }
 };
+
+// True if the request's If-None-Match names `etag` (weak or strong) or is
+// "*": the client's copy is current and a 304 may be sent.
+inline bool IfNoneMatchHits(const HttpRequest& req, absl::string_view etag) {
+  const auto inm = req.header("If-None-Match");
+  if (!inm) return false;
+  for (absl::string_view tag : absl::StrSplit(*inm, ',')) {
+    tag = absl::StripAsciiWhitespace(tag);
+    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);
+    if (tag == etag || tag == "*") return true;
+  }
+  return false;
+}
 
 }  // namespace watchstore::http
 

@@ -57,17 +57,6 @@ void NotFound(HttpResponse* res) {
   RenderProblem(404, watchstore::reason::kNotFound, "no such page", res);
 }
 
-bool IfNoneMatchHits(const HttpRequest& req, absl::string_view etag) {
-  const auto inm = req.header("If-None-Match");
-  if (!inm) return false;
-  for (absl::string_view tag : absl::StrSplit(*inm, ',')) {
-    tag = absl::StripAsciiWhitespace(tag);
-    if (absl::StartsWith(tag, "W/")) tag.remove_prefix(2);
-    if (tag == etag || tag == "*") return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::string_view StaticFiles::ContentTypeFor(absl::string_view name) {
