@@ -20,10 +20,15 @@ constexpr int kProducts = 1000;
 // A cache that never holds anything: every read goes to Storage.
 class NullCache final : public Cache {
  public:
-  CacheValuePtr Get(absl::string_view, const CacheDecoder&) override { return nullptr; }
-  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                     const CacheDecoder&) override {
+  CacheValuePtr Lookup(absl::string_view, const CacheDecoder&, FillTicket*) override {
+    return nullptr;
+  }
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                        const CacheDecoder&, std::vector<FillTicket>*) override {
     return std::vector<CacheValuePtr>(keys.size());
+  }
+  bool Fill(absl::string_view, CacheValuePtr, absl::Duration, const FillTicket&) override {
+    return true;
   }
   void Put(absl::string_view, CacheValuePtr, absl::Duration) override {}
   void Erase(absl::string_view) override {}

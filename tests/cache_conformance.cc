@@ -1,7 +1,10 @@
 // The cases every Cache adapter must pass. See cache_conformance.h.
 #include "cache_conformance.h"
 
+#include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "test_util.h"
@@ -122,6 +125,108 @@ TEST_P(CacheConformanceTest, ConcurrentReadersAndWriters) {
     });
   }
   for (auto& t : threads) t.join();
+}
+
+// --- The fill protocol (cache.h) -------------------------------------------
+
+TEST_P(CacheConformanceTest, AFillAfterAMissLands) {
+  FillTicket t;
+  EXPECT_EQ(cache_->Lookup(Key("a"), kDecode, &t), nullptr);
+  EXPECT_TRUE(cache_->Fill(Key("a"), Value("alpha"), absl::Minutes(1), t));
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "alpha");
+}
+
+TEST_P(CacheConformanceTest, AFillAfterAnEraseDoesNotLand) {
+  cache_->Put(Key("a"), Value("old"), absl::Minutes(1));
+  cache_->Erase(Key("a"));
+  FillTicket t;
+  EXPECT_EQ(cache_->Lookup(Key("a"), kDecode, &t), nullptr);
+  // A writer changes the source of truth and erases the key while the
+  // reader is away reading the old value.
+  cache_->Erase(Key("a"));
+  EXPECT_FALSE(cache_->Fill(Key("a"), Value("read-before-the-write"), absl::Minutes(1), t));
+  EXPECT_EQ(cache_->Get(Key("a"), kDecode), nullptr);
+  // The same with a key that was never cached.
+  EXPECT_EQ(cache_->Lookup(Key("b"), kDecode, &t), nullptr);
+  cache_->Erase(Key("b"));
+  EXPECT_FALSE(cache_->Fill(Key("b"), Value("stale"), absl::Minutes(1), t));
+  EXPECT_EQ(cache_->Get(Key("b"), kDecode), nullptr);
+}
+
+TEST_P(CacheConformanceTest, AFillAfterAWriteDoesNotOverwriteIt) {
+  FillTicket t;
+  EXPECT_EQ(cache_->Lookup(Key("a"), kDecode, &t), nullptr);
+  cache_->Put(Key("a"), Value("written"), absl::Minutes(1));
+  EXPECT_FALSE(cache_->Fill(Key("a"), Value("stale"), absl::Minutes(1), t));
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "written");
+}
+
+TEST_P(CacheConformanceTest, AFillAfterANewerFillDoesNotOverwriteIt) {
+  FillTicket older, newer;
+  EXPECT_EQ(cache_->Lookup(Key("a"), kDecode, &older), nullptr);
+  EXPECT_EQ(cache_->Lookup(Key("a"), kDecode, &newer), nullptr);
+  EXPECT_TRUE(cache_->Fill(Key("a"), Value("newer"), absl::Minutes(1), newer));
+  EXPECT_FALSE(cache_->Fill(Key("a"), Value("older"), absl::Minutes(1), older));
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "newer");
+}
+
+TEST_P(CacheConformanceTest, AHitsTicketReplacesWhatItSaw) {
+  cache_->Put(Key("a"), Value("seen"), absl::Minutes(1));
+  FillTicket t;
+  EXPECT_EQ(ObjectOf(cache_->Lookup(Key("a"), kDecode, &t)), "seen");
+  EXPECT_TRUE(cache_->Fill(Key("a"), Value("replaced"), absl::Minutes(1), t));
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "replaced");
+}
+
+TEST_P(CacheConformanceTest, AnUnissuedTicketIsNeverHonoured) {
+  EXPECT_FALSE(cache_->Fill(Key("a"), Value("x"), absl::Minutes(1), FillTicket{}));
+  EXPECT_EQ(cache_->Get(Key("a"), kDecode), nullptr);
+}
+
+TEST_P(CacheConformanceTest, LookupManyIssuesATicketPerKey) {
+  cache_->Put(Key("a"), Value("alpha"), absl::Minutes(1));
+  const std::vector<std::string> keys = {Key("a"), Key("b")};
+  std::vector<FillTicket> tickets;
+  std::vector<CacheValuePtr> got = cache_->LookupMany(keys, kDecode, &tickets);
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_EQ(tickets.size(), 2u);
+  EXPECT_EQ(ObjectOf(got[0]), "alpha");
+  EXPECT_EQ(got[1], nullptr);
+  cache_->Erase(Key("a"));
+  EXPECT_FALSE(cache_->Fill(Key("a"), Value("stale"), absl::Minutes(1), tickets[0]));
+  EXPECT_TRUE(cache_->Fill(Key("b"), Value("beta"), absl::Minutes(1), tickets[1]));
+  EXPECT_EQ(cache_->Get(Key("a"), kDecode), nullptr);
+  EXPECT_EQ(ObjectOf(cache_->Get(Key("b"), kDecode)), "beta");
+}
+
+// Readers fill what they read from a "source of truth" while a writer
+// updates it and erases the key: once the writer is done, no reader's late
+// fill may leave a value older than the last write in the cache.
+TEST_P(CacheConformanceTest, RacingFillsNeverHideTheLastWrite) {
+  std::atomic<int> truth{0};
+  std::atomic<bool> stop{false};
+  const std::string key = Key("raced");
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        FillTicket t;
+        if (cache_->Lookup(key, kDecode, &t) != nullptr) continue;
+        const int seen = truth.load();
+        std::this_thread::yield();
+        cache_->Fill(key, Value(std::to_string(seen)), absl::Minutes(1), t);
+      }
+    });
+  }
+  for (int w = 1; w <= 300; ++w) {
+    truth.store(w);
+    cache_->Erase(key);
+    if (w % 3 == 0) std::this_thread::yield();
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  CacheValuePtr v = cache_->Get(key, kDecode);
+  if (v != nullptr) EXPECT_EQ(ObjectOf(v), "300");
 }
 
 TEST_P(CacheConformanceTest, Pings) {

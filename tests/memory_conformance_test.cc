@@ -1,9 +1,16 @@
 // The conformance suites on the in-memory adapters.
 #include "cache_conformance.h"
 #include "storage_conformance.h"
+#include "watchstore/tiered_cache.h"
 
 namespace watchstore::testing {
 namespace {
+
+std::unique_ptr<Cache> MakeMemory(FakeClock* clock) {
+  MemoryCacheOptions o;
+  o.clock = clock;
+  return *NewMemoryCache(o);
+}
 
 INSTANTIATE_TEST_SUITE_P(Memory, StorageConformanceTest,
                          ::testing::Values(StorageFactory{"memory", [] { return NewMemoryStorage(); }}),
@@ -11,11 +18,14 @@ INSTANTIATE_TEST_SUITE_P(Memory, StorageConformanceTest,
 
 INSTANTIATE_TEST_SUITE_P(
     Memory, CacheConformanceTest,
-    ::testing::Values(CacheFactory{"memory",
+    ::testing::Values(CacheFactory{"memory", MakeMemory, true},
+                      // The near cache's own logic, over two memory tiers
+                      // (over Redis in tests/redis/).
+                      CacheFactory{"tiered_over_memory",
                                    [](FakeClock* clock) {
-                                     MemoryCacheOptions o;
-                                     o.clock = clock;
-                                     return *NewMemoryCache(o);
+                                     TieredCacheOptions t;
+                                     t.clock = clock;
+                                     return *NewTieredCache(MakeMemory(clock), MakeMemory(clock), t);
                                    },
                                    true}),
     CacheFactoryName);

@@ -68,80 +68,25 @@ StoreOptions TestStoreOptions(const Clock* clock);
 
 // Storage that forwards every call to another and counts product reads,
 // for cache tests ("a warm read does zero storage queries").
-class CountingStorage : public Storage {
+class CountingStorage : public StorageWrapper {
  public:
-  explicit CountingStorage(Storage* base) : base_(base) {}
+  explicit CountingStorage(Storage* base) : StorageWrapper(base) {}
   std::atomic<int64_t> product_reads{0};
   std::atomic<int64_t> list_reads{0};
   std::atomic<int64_t> session_reads{0};
 
-  absl::StatusOr<User> CreateUser(const NewUser& u) override { return base_->CreateUser(u); }
-  absl::StatusOr<User> GetUserById(UserId id) override { return base_->GetUserById(id); }
-  absl::StatusOr<User> GetUserByEmail(absl::string_view e) override { return base_->GetUserByEmail(e); }
-  absl::Status UpdatePasswordHash(UserId id, absl::string_view h) override {
-    return base_->UpdatePasswordHash(id, h);
-  }
-  absl::Status SetUserRole(UserId id, Role r) override { return base_->SetUserRole(id, r); }
-  absl::Status CreateSession(const SessionRecord& s) override { return base_->CreateSession(s); }
   absl::StatusOr<SessionRecord> GetSession(absl::string_view h) override {
     ++session_reads;
-    return base_->GetSession(h);
-  }
-  absl::Status TouchSession(absl::string_view h, absl::Time t) override {
-    return base_->TouchSession(h, t);
-  }
-  absl::Status DeleteSession(absl::string_view h) override { return base_->DeleteSession(h); }
-  absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time a, absl::Time b) override {
-    return base_->DeleteExpiredSessions(a, b);
-  }
-  absl::StatusOr<Product> CreateProduct(const ProductDraft& d, absl::Time now) override {
-    return base_->CreateProduct(d, now);
-  }
-  absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t v, const ProductDraft& d,
-                                        absl::Time now) override {
-    return base_->UpdateProduct(id, v, d, now);
-  }
-  absl::StatusOr<Product> AdjustStock(VariantId id, int64_t delta, absl::Time now) override {
-    return base_->AdjustStock(id, delta, now);
+    return StorageWrapper::GetSession(h);
   }
   absl::StatusOr<Product> GetProduct(ProductId id) override {
     ++product_reads;
-    return base_->GetProduct(id);
-  }
-  absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override {
-    return base_->FindProductIdBySku(sku);
-  }
-  absl::StatusOr<ProductId> FindProductIdByVariant(VariantId id) override {
-    return base_->FindProductIdByVariant(id);
+    return StorageWrapper::GetProduct(id);
   }
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     ++list_reads;
-    return base_->ListProducts(q);
+    return StorageWrapper::ListProducts(q);
   }
-  absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& o) override {
-    return base_->GetCart(o);
-  }
-  absl::Status SetCartItem(const CartOwner& o, VariantId v, int64_t q, absl::Time now) override {
-    return base_->SetCartItem(o, v, q, now);
-  }
-  absl::Status ReplaceCart(const CartOwner& o, const std::vector<CartItem>& items) override {
-    return base_->ReplaceCart(o, items);
-  }
-  absl::Status DeleteCart(const CartOwner& o) override { return base_->DeleteCart(o); }
-  absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
-    return base_->PlaceOrder(o);
-  }
-  absl::StatusOr<Order> GetOrder(OrderId id) override { return base_->GetOrder(id); }
-  absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override { return base_->ListOrders(q); }
-  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
-                                                   absl::Time now) override {
-    return base_->TransitionOrder(id, from, to, now);
-  }
-  absl::Status Ping() override { return base_->Ping(); }
-  absl::string_view Kind() const override { return base_->Kind(); }
-
- private:
-  Storage* base_;
 };
 
 // Like CountingStorage but owning its base.

@@ -84,11 +84,6 @@ absl::Status NoSession() {
 
 std::string SessionKey(absl::string_view token_hash) { return absl::StrCat("s:", token_hash); }
 
-CacheValuePtr SessionValue(const CachedSession& s) {
-  return std::make_shared<const CacheValue>(
-      CacheValue{EncodeSession(s), std::make_shared<const CachedSession>(s)});
-}
-
 }  // namespace
 
 AccountsImpl::AccountsImpl(const Context& ctx)
@@ -98,14 +93,8 @@ AccountsImpl::AccountsImpl(const Context& ctx)
       throttle_(ThrottlePolicy{ctx.options->accounts.throttle_free_failures,
                                ctx.options->accounts.throttle_base_delay,
                                ctx.options->accounts.throttle_max_delay,
-                               ctx.options->accounts.throttle_forget_after}) {
-  session_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
-    auto s = DecodeSession(bytes);
-    if (!s) return nullptr;
-    return std::make_shared<const CacheValue>(
-        CacheValue{std::string(bytes), std::make_shared<const CachedSession>(std::move(*s))});
-  };
-}
+                               ctx.options->accounts.throttle_forget_after}),
+      sessions_(ctx.cache, SessionCodec{}) {}
 
 absl::StatusOr<User> AccountsImpl::CreateValidated(absl::string_view email,
                                                    absl::string_view password, Role role) {
@@ -181,8 +170,8 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
   SessionRecord record{Sha256Hex(result.token), user->id, now, now};
   WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
   result.principal = Principal{user->id, user->role, user->email};
-  ctx_.cache->Put(SessionKey(record.token_hash), SessionValue({record, result.principal}),
-                  ctx_.options->accounts.session_cache_ttl);
+  sessions_.Put(SessionKey(record.token_hash), CachedSession{record, result.principal},
+                ctx_.options->accounts.session_cache_ttl);
   result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
   result.absolute_expires_at = now + ctx_.options->accounts.session_absolute_timeout;
   return result;
@@ -192,7 +181,7 @@ absl::Status AccountsImpl::Logout(absl::string_view token) {
   if (!IsWellFormedToken(token)) return absl::OkStatus();
   const std::string hash = Sha256Hex(token);
   WS_RETURN_IF_ERROR(ctx_.storage->DeleteSession(hash));
-  ctx_.cache->Erase(SessionKey(hash));
+  sessions_.Erase(SessionKey(hash));
   return absl::OkStatus();
 }
 
@@ -203,21 +192,16 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
   const AccountsOptions& o = ctx_.options->accounts;
   const absl::Time now = ctx_.clock->Now();
 
-  std::shared_ptr<const CachedSession> session;
-  bool from_cache = false;
-  if (CacheValuePtr v = ctx_.cache->Get(key, session_decoder_); v != nullptr && v->object) {
-    session = std::shared_ptr<const CachedSession>(
-        v, static_cast<const CachedSession*>(v->object.get()));
-    from_cache = true;
-  }
+  auto found = sessions_.Lookup(key);
+  std::shared_ptr<const CachedSession> session = found.value;
+  bool from_cache = session != nullptr;
+  // A token with no session costs a read: nothing is written or announced.
   auto load = [&]() -> absl::Status {
     auto record = ctx_.storage->GetSession(hash);
     if (!record.ok()) {
-      if (absl::IsNotFound(record.status())) {
-        ctx_.cache->Erase(key);
-        return NoSession();
-      }
-      return record.status();
+      if (!absl::IsNotFound(record.status())) return record.status();
+      if (from_cache) sessions_.Erase(key);  // a copy storage no longer backs
+      return NoSession();
     }
     auto user = ctx_.storage->GetUserById(record->user_id);
     if (!user.ok()) return absl::IsNotFound(user.status()) ? NoSession() : user.status();
@@ -230,7 +214,7 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
 
   auto expire = [&]() {
     (void)ctx_.storage->DeleteSession(hash);
-    ctx_.cache->Erase(key);
+    sessions_.Erase(key);
     return NoSession();
   };
   if (now >= session->record.created_at + o.session_absolute_timeout) return expire();
@@ -244,13 +228,13 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
     touched.record.last_seen_at = now;
     auto st = ctx_.storage->TouchSession(hash, now);
     if (absl::IsNotFound(st)) {  // revoked meanwhile
-      ctx_.cache->Erase(key);
+      sessions_.Erase(key);
       return NoSession();
     }
     WS_RETURN_IF_ERROR(st);
-    ctx_.cache->Put(key, SessionValue(touched), o.session_cache_ttl);
+    sessions_.Put(key, std::move(touched), o.session_cache_ttl);
   } else if (!from_cache) {
-    ctx_.cache->Put(key, SessionValue(*session), o.session_cache_ttl);
+    sessions_.Fill(key, *session, o.session_cache_ttl, found.ticket);
   }
   return session->principal;
 }

@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "services.h"
 #include "storage/listing.h"
+#include "typed_cache.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
@@ -131,77 +132,66 @@ absl::StatusOr<ProductCursor> DecodeCursor(absl::string_view cursor, ProductSort
   return c;
 }
 
-// A page cached with its items already shared as snapshots.
-struct CachedListing {
-  ProductListing listing;
+// A listing page as the cache holds it: its items already shared as
+// snapshots; encoded as the storage page it came from.
+class ListingCodec {
+ public:
+  explicit ListingCodec(ProductSort sort) : sort_(sort) {}
+
+  std::string Encode(const ProductListing& l) const {
+    ProductPage page;
+    page.items.reserve(l.items.size());
+    for (const auto& p : l.items) page.items.push_back(*p);
+    page.has_more = !l.next_cursor.empty();
+    return EncodeProductPage(page);
+  }
+  std::optional<ProductListing> Decode(absl::string_view bytes) const {
+    std::optional<ProductPage> page = DecodeProductPage(bytes);
+    if (!page) return std::nullopt;
+    return Listing(std::move(*page));
+  }
+
+  ProductListing Listing(ProductPage page) const {
+    ProductListing l;
+    if (page.has_more && !page.items.empty()) {
+      l.next_cursor = EncodeCursor(sort_, CursorAfter(page.items.back()));
+    }
+    l.items.reserve(page.items.size());
+    for (Product& p : page.items) l.items.push_back(std::make_shared<const Product>(std::move(p)));
+    return l;
+  }
+
+ private:
+  ProductSort sort_;
 };
 
-// `bytes`: the page's encoding when the caller already has it (a remote hit).
-CacheValuePtr MakeListingValue(const ProductPage& page, ProductSort sort,
-                               std::string bytes = {}) {
-  auto obj = std::make_shared<CachedListing>();
-  for (const Product& p : page.items) {
-    obj->listing.items.push_back(std::make_shared<const Product>(p));
-  }
-  if (page.has_more && !page.items.empty()) {
-    obj->listing.next_cursor = EncodeCursor(sort, CursorAfter(page.items.back()));
-  }
-  if (bytes.empty()) bytes = EncodeProductPage(page);
-  return std::make_shared<const CacheValue>(CacheValue{std::move(bytes), std::move(obj)});
+absl::Status NoSuchProduct() {
+  return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
 }
 
 }  // namespace
 
-CatalogImpl::CatalogImpl(const Context& ctx) : ctx_(ctx) {
-  product_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
-    auto p = DecodeProduct(bytes);
-    if (!p) return nullptr;
-    return std::make_shared<const CacheValue>(
-        CacheValue{std::string(bytes), std::make_shared<const Product>(std::move(*p))});
-  };
-  generation_decoder_ = [](absl::string_view bytes) -> CacheValuePtr {
-    return std::make_shared<const CacheValue>(CacheValue{std::string(bytes), nullptr});
-  };
-}
+CatalogImpl::CatalogImpl(const Context& ctx)
+    : ctx_(ctx), products_(ctx.cache, ProductCodec{}), generations_(ctx.cache, TextCodec{}) {}
 
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
   const ProductKey key(id);
-  CacheValuePtr v = ctx_.cache->Get(key.view(), product_decoder_);
-  if (v == nullptr || v->object == nullptr) {
-    const uint64_t epoch = write_epoch_.load(std::memory_order_acquire);
-    absl::Status status;
-    // Keyed by the write epoch too: a read that starts after a write must
-    // not join a flight whose storage read may predate the write.
-    v = flights_.Do(
-        absl::StrCat(key.view(), "#", epoch),
-        [&]() -> absl::StatusOr<CacheValuePtr> {
-          WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->GetProduct(id));
-          auto value = std::make_shared<const CacheValue>(
-              CacheValue{EncodeProduct(p), std::make_shared<const Product>(std::move(p))});
-          // A write that raced with this read must not be hidden by it.
-          if (write_epoch_.load(std::memory_order_acquire) == epoch) {
-            ctx_.cache->Put(key.view(), value, ctx_.options->catalog.product_ttl);
-          }
-          return value;
-        },
-        &status);
-    if (!status.ok()) {
-      if (absl::IsNotFound(status)) return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
-      return status;
-    }
-  }
-  const Product* product = static_cast<const Product*>(v->object.get());
-  // Alias the cache value: the snapshot lives as long as the caller holds it.
-  return std::shared_ptr<const Product>(std::move(v), product);
+  auto found = products_.Lookup(key.view());
+  if (found.value != nullptr) return std::move(found.value);
+  auto loaded = product_flights_.Do(key.view(), [&]() -> absl::StatusOr<ProductPtr> {
+    WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->GetProduct(id));
+    return products_.Fill(key.view(), std::move(p), ctx_.options->catalog.product_ttl,
+                          found.ticket);
+  });
+  if (!loaded.ok() && absl::IsNotFound(loaded.status())) return NoSuchProduct();
+  return loaded;
 }
 
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProduct(
     ProductId id, const Principal* viewer) {
-  if (id <= 0) return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
+  if (id <= 0) return NoSuchProduct();
   WS_ASSIGN_OR_RETURN(auto p, Load(id));
-  if (!Visible(*p, viewer)) {
-    return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such product", "id");
-  }
+  if (!Visible(*p, viewer)) return NoSuchProduct();
   return p;
 }
 
@@ -234,16 +224,14 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::LoadByVariant(Varian
 }
 
 std::string CatalogImpl::ListingKey(const ProductQuery& q) {
-  CacheValuePtr gen = ctx_.cache->Get(kGenerationKey, generation_decoder_);
-  std::string generation;
-  if (gen != nullptr) {
-    generation = gen->bytes;
-  } else {
-    generation = absl::StrCat(RandomU64());
-    ctx_.cache->Put(kGenerationKey,
-                    std::make_shared<const CacheValue>(CacheValue{generation, nullptr}),
-                    kGenerationTtl);
+  auto gen = generations_.Lookup(kGenerationKey);
+  if (gen.value == nullptr) {
+    // None yet (or it expired): start one, unless an invalidation got there
+    // first (then this page is cached under a generation nobody reads).
+    gen.value = generations_.Fill(kGenerationKey, absl::StrCat(RandomU64()), kGenerationTtl,
+                                  gen.ticket);
   }
+  const std::string& generation = *gen.value;
   // Every field that changes the result, in a fixed order. User text is
   // length-prefixed so no value can forge another field.
   auto opt = [](const auto& o) { return o ? absl::StrCat(*o) : std::string("-"); };
@@ -289,40 +277,29 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   }
 
   const std::string key = ListingKey(q);
-  const ProductSort sort = q.sort;
-  CacheDecoder decode = [sort](absl::string_view bytes) -> CacheValuePtr {
-    auto page = DecodeProductPage(bytes);
-    if (!page) return nullptr;
-    return MakeListingValue(*page, sort, std::string(bytes));
-  };
-  CacheValuePtr v = ctx_.cache->Get(key, decode);
-  if (v == nullptr || v->object == nullptr) {
-    const uint64_t epoch = write_epoch_.load(std::memory_order_acquire);
-    absl::Status status;
-    v = flights_.Do(
-        absl::StrCat(key, "#", epoch),
-        [&]() -> absl::StatusOr<CacheValuePtr> {
-          WS_ASSIGN_OR_RETURN(ProductPage page, ctx_.storage->ListProducts(q));
-          CacheValuePtr value = MakeListingValue(page, sort);
-          if (write_epoch_.load(std::memory_order_acquire) == epoch) {
-            ctx_.cache->Put(key, value, ctx_.options->catalog.listing_ttl);
-          }
-          return value;
-        },
-        &status);
-    WS_RETURN_IF_ERROR(status);
-  }
-  return static_cast<const CachedListing*>(v->object.get())->listing;
+  const TypedCache<ProductListing, ListingCodec> listings(ctx_.cache, ListingCodec(q.sort));
+  auto found = listings.Lookup(key);
+  if (found.value != nullptr) return *found.value;
+  WS_ASSIGN_OR_RETURN(auto listing, listing_flights_.Do(key, [&]() -> absl::StatusOr<ListingPtr> {
+    WS_ASSIGN_OR_RETURN(ProductPage page, ctx_.storage->ListProducts(q));
+    return listings.Fill(key, ListingCodec(q.sort).Listing(std::move(page)),
+                         ctx_.options->catalog.listing_ttl, found.ticket);
+  }));
+  return *listing;
 }
 
 void CatalogImpl::InvalidateListings() {
-  ctx_.cache->Put(kGenerationKey,
-                  std::make_shared<const CacheValue>(CacheValue{absl::StrCat(RandomU64()), nullptr}),
-                  kGenerationTtl);
+  generations_.Put(kGenerationKey, absl::StrCat(RandomU64()), kGenerationTtl);
+}
+
+void CatalogImpl::ForgetProduct(ProductId id) {
+  const ProductKey key(id);
+  products_.Erase(key.view());
+  product_flights_.Forget(key.view());
 }
 
 std::shared_ptr<const Product> CatalogImpl::Publish(Product p) {
-  ctx_.cache->Erase(ProductKey(p.id).view());
+  ForgetProduct(p.id);
   InvalidateListings();
   return std::make_shared<const Product>(std::move(p));
 }
@@ -334,7 +311,6 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::CreateProduct(
   for (const VariantDraft& v : draft.variants) {
     if (v.id != 0) return InvalidField("id", "a new product's variants have no id");
   }
-  WriteGuard guard(this);
   WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->CreateProduct(draft, ctx_.clock->Now()));
   return Publish(std::move(p));
 }
@@ -343,7 +319,6 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::UpdateProduct(
     const Principal& actor, ProductId id, int64_t expected_version, const ProductDraft& draft) {
   WS_RETURN_IF_ERROR(RequireAdmin(actor));
   WS_RETURN_IF_ERROR(ValidateDraft(draft, ctx_.options->currency));
-  WriteGuard guard(this);
   auto p = ctx_.storage->UpdateProduct(id, expected_version, draft, ctx_.clock->Now());
   if (!p.ok()) {
     if (absl::IsNotFound(p.status())) {
@@ -372,7 +347,6 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::ArchiveProduct(
   d.collections = current->collections;
   d.image_url = current->image_url;
   d.active = false;
-  WriteGuard guard(this);
   WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->UpdateProduct(id, expected_version, d,
                                                              ctx_.clock->Now()));
   return Publish(std::move(p));
@@ -385,7 +359,6 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::AdjustStock(const Pr
   if (delta < -1'000'000 || delta > 1'000'000) {
     return InvalidField("delta", "must be between -1000000 and 1000000");
   }
-  WriteGuard guard(this);
   auto p = ctx_.storage->AdjustStock(variant_id, delta, ctx_.clock->Now());
   if (!p.ok()) {
     if (absl::IsNotFound(p.status())) {
@@ -399,10 +372,9 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::AdjustStock(const Pr
 
 void CatalogImpl::AfterStockChanges(const std::vector<StockChange>& changes) {
   if (changes.empty()) return;
-  WriteGuard guard(this);
   bool availability_changed = false;
   for (const StockChange& c : changes) {
-    ctx_.cache->Erase(ProductKey(c.product_id).view());
+    ForgetProduct(c.product_id);
     availability_changed = availability_changed || (c.stock_before > 0) != (c.stock_after > 0);
   }
   if (availability_changed) InvalidateListings();

@@ -6,9 +6,9 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "watchstore/product.h"
 #include "watchstore/storage.h"
 #include "watchstore/user.h"
@@ -29,6 +29,21 @@ std::optional<ProductPage> DecodeProductPage(absl::string_view bytes);
 
 std::string EncodeSession(const CachedSession& s);
 std::optional<CachedSession> DecodeSession(absl::string_view bytes);
+
+// Codecs for TypedCache (typed_cache.h).
+struct ProductCodec {
+  std::string Encode(const Product& p) const { return EncodeProduct(p); }
+  std::optional<Product> Decode(absl::string_view b) const { return DecodeProduct(b); }
+};
+struct SessionCodec {
+  std::string Encode(const CachedSession& s) const { return EncodeSession(s); }
+  std::optional<CachedSession> Decode(absl::string_view b) const { return DecodeSession(b); }
+};
+// Plain text, stored as it is.
+struct TextCodec {
+  std::string Encode(const std::string& s) const { return s; }
+  std::optional<std::string> Decode(absl::string_view b) const { return std::string(b); }
+};
 
 }  // namespace watchstore::internal
 

@@ -7,12 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include <condition_variable>
-
-#include "sync.h"
+#include "codec.h"
 #include "login_throttle.h"
 #include "password_hasher.h"
+#include "single_flight.h"
+#include "typed_cache.h"
 #include "watchstore/accounts.h"
 #include "watchstore/cache.h"
 #include "watchstore/carts.h"
@@ -29,27 +28,6 @@ struct Context {
   Cache* cache;
   const Clock* clock;
   const StoreOptions* options;
-};
-
-// Runs `load` at most once at a time per key in this process; concurrent
-// callers for the same key wait and share its result (single-flight), so a
-// burst of misses on one key costs one storage read.
-class SingleFlight {
- public:
-  CacheValuePtr Do(const std::string& key,
-                   const std::function<absl::StatusOr<CacheValuePtr>()>& load,
-                   absl::Status* status);
-
- private:
-  struct Call {
-    Mutex mu;
-    std::condition_variable finished;
-    bool done ABSL_GUARDED_BY(mu) = false;
-    absl::Status status ABSL_GUARDED_BY(mu);
-    CacheValuePtr value ABSL_GUARDED_BY(mu);
-  };
-  Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Call>> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 class CatalogImpl final : public Catalog {
@@ -82,28 +60,21 @@ class CatalogImpl final : public Catalog {
   void AfterStockChanges(const std::vector<StockChange>& changes);
 
  private:
-  // Marks a catalog write in progress: a cache fill that overlaps it is
-  // not stored, so it cannot hide the write.
-  class WriteGuard {
-   public:
-    explicit WriteGuard(CatalogImpl* c) : c_(c) { c_->write_epoch_.fetch_add(1); }
-    ~WriteGuard() { c_->write_epoch_.fetch_add(1); }
-    WriteGuard(const WriteGuard&) = delete;
-    WriteGuard& operator=(const WriteGuard&) = delete;
-
-   private:
-    CatalogImpl* c_;
-  };
+  using ProductPtr = std::shared_ptr<const Product>;
+  using ListingPtr = std::shared_ptr<const ProductListing>;
 
   std::shared_ptr<const Product> Publish(Product p);
+  // After a write of product `id`: drops its cached copy, and later reads
+  // do not join a load that may have read before the write.
+  void ForgetProduct(ProductId id);
   void InvalidateListings();
   std::string ListingKey(const ProductQuery& q);
 
   Context ctx_;
-  std::atomic<uint64_t> write_epoch_{0};
-  SingleFlight flights_;
-  CacheDecoder product_decoder_;
-  CacheDecoder generation_decoder_;
+  TypedCache<Product, ProductCodec> products_;
+  TypedCache<std::string, TextCodec> generations_;
+  SingleFlight<ProductPtr> product_flights_;
+  SingleFlight<ListingPtr> listing_flights_;
 };
 
 class AccountsImpl final : public Accounts {
@@ -128,7 +99,7 @@ class AccountsImpl final : public Accounts {
   Context ctx_;
   PasswordHasher hasher_;
   LoginThrottle throttle_;
-  CacheDecoder session_decoder_;
+  TypedCache<CachedSession, SessionCodec> sessions_;
 };
 
 class CartsImpl final : public Carts {

@@ -208,8 +208,10 @@ TEST_F(RedisCacheTest, UndecodableValueIsAMiss) {
   const CacheStats before = cache_->Stats();
   EXPECT_EQ(cache_->Get("k", reject), nullptr);
   EXPECT_EQ(cache_->Stats().misses, before.misses + 1);
-  // The next fill replaces the undecodable value (it is no newer).
-  cache_->Put("k", Value("good"), absl::Minutes(1));
+  // A fill after that lookup replaces the undecodable value.
+  FillTicket ticket;
+  EXPECT_EQ(cache_->Lookup("k", reject, &ticket), nullptr);
+  EXPECT_TRUE(cache_->Fill("k", Value("good"), absl::Minutes(1), ticket));
   EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "good");
   // A value of the wrong Redis type is an error turned into a miss.
   raw_->Command({"DEL", RedisKey("h")});
@@ -263,38 +265,46 @@ TEST_F(RedisCacheTest, EraseAndPutAnnounceOnTheChannel) {
   EXPECT_EQ(sub.NextPush(), (Msg{"message", channel, "kp:9"}));
 }
 
-// Cache-aside: Get missed, storage was read, the value is Put (a fill).
+// Cache-aside: the lookup missed, storage was read, the value is filled.
 // Another instance's write in between must win over the fill.
 TEST_F(RedisCacheTest, AFillThatStartedBeforeAnEraseIsRefused) {
   auto other = NewRedisCache(options_);  // another instance, same namespace
   ASSERT_TRUE(other.ok());
   cache_->Put("p:1", Value("v1"), absl::Minutes(1));
   (*other)->Erase("p:1");
-  EXPECT_EQ(cache_->Get("p:1", kDecode), nullptr);  // miss: a fill may follow
+  FillTicket ticket;
+  EXPECT_EQ(cache_->Lookup("p:1", kDecode, &ticket), nullptr);  // miss: a fill may follow
   (*other)->Put("p:1", Value("v2"), absl::Minutes(1));  // a write...
   (*other)->Erase("p:1");                                // ...and its erase
-  cache_->Put("p:1", Value("v1-read-before"), absl::Minutes(1));  // the late fill
+  EXPECT_FALSE(cache_->Fill("p:1", Value("v1-read-before"), absl::Minutes(1), ticket));
   EXPECT_EQ(Stored(raw_->Command({"GET", RedisKey("p:1")})), "tombstone");
   EXPECT_EQ(cache_->Get("p:1", kDecode), nullptr);
   // A fill that started after the erase is stored.
-  cache_->Put("p:1", Value("v2"), absl::Minutes(1));
+  EXPECT_EQ(cache_->Lookup("p:1", kDecode, &ticket), nullptr);
+  EXPECT_TRUE(cache_->Fill("p:1", Value("v2"), absl::Minutes(1), ticket));
   EXPECT_EQ(BytesOf(cache_->Get("p:1", kDecode)), "v2");
 }
 
-TEST_F(RedisCacheTest, AFillLosesToAWriteThatCameAfterItsMiss) {
+TEST_F(RedisCacheTest, AFillLosesToAWriteOrAFillThatCameAfterItsLookup) {
   auto other = NewRedisCache(options_);
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(cache_->Get("catalog:gen", kDecode), nullptr);  // miss
-  (*other)->Put("catalog:gen", Value("bumped"), absl::Minutes(1));  // a write
-  cache_->Put("catalog:gen", Value("filled"), absl::Minutes(1));    // the fill
+  FillTicket mine, theirs;
+  EXPECT_EQ(cache_->Lookup("catalog:gen", kDecode, &mine), nullptr);  // miss
+  (*other)->Put("catalog:gen", Value("bumped"), absl::Minutes(1));    // a write
+  EXPECT_FALSE(cache_->Fill("catalog:gen", Value("filled"), absl::Minutes(1), mine));
   EXPECT_EQ(BytesOf(cache_->Get("catalog:gen", kDecode)), "bumped");
-  // Two fills after the same miss state: the value is the same age; the
-  // later one is stored.
-  EXPECT_EQ(cache_->Get("k", kDecode), nullptr);
-  EXPECT_EQ((*other)->Get("k", kDecode), nullptr);
-  (*other)->Put("k", Value("a"), absl::Minutes(1));
-  cache_->Put("k", Value("b"), absl::Minutes(1));
-  EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "a");  // "b" came after a change
+  // Two fills after the same miss: the first lands, the second is refused.
+  EXPECT_EQ(cache_->Lookup("k", kDecode, &mine), nullptr);
+  EXPECT_EQ((*other)->Lookup("k", kDecode, &theirs), nullptr);
+  EXPECT_TRUE((*other)->Fill("k", Value("a"), absl::Minutes(1), theirs));
+  EXPECT_FALSE(cache_->Fill("k", Value("b"), absl::Minutes(1), mine));
+  EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "a");
+  // A ticket from a hit lets the caller replace what it found.
+  EXPECT_EQ(BytesOf(cache_->Lookup("k", kDecode, &mine)), "a");
+  EXPECT_TRUE(cache_->Fill("k", Value("c"), absl::Minutes(1), mine));
+  EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "c");
+  // A ticket nobody issued is never honoured.
+  EXPECT_FALSE(cache_->Fill("k", Value("d"), absl::Minutes(1), FillTicket{}));
 }
 
 TEST_F(RedisCacheTest, WritesAlwaysLand) {
@@ -302,13 +312,13 @@ TEST_F(RedisCacheTest, WritesAlwaysLand) {
   ASSERT_TRUE(other.ok());
   cache_->Put("s:1", Value("v1"), absl::Minutes(1));
   (*other)->Erase("s:1");
-  cache_->Put("s:1", Value("v2"), absl::Minutes(1));  // no miss before: a write
+  cache_->Put("s:1", Value("v2"), absl::Minutes(1));  // after an erase: lands
   EXPECT_EQ(BytesOf((*other)->Get("s:1", kDecode)), "v2");
-  // A hit does not make the next Put a fill.
-  EXPECT_EQ(BytesOf(cache_->Get("s:1", kDecode)), "v2");
-  (*other)->Put("s:1", Value("v3"), absl::Minutes(1));
-  cache_->Put("s:1", Value("v4"), absl::Minutes(1));
-  EXPECT_EQ(BytesOf((*other)->Get("s:1", kDecode)), "v4");
+  FillTicket ticket;
+  EXPECT_EQ(cache_->Lookup("s:2", kDecode, &ticket), nullptr);
+  (*other)->Put("s:2", Value("v3"), absl::Minutes(1));
+  cache_->Put("s:2", Value("v4"), absl::Minutes(1));  // a write after a miss: lands too
+  EXPECT_EQ(BytesOf((*other)->Get("s:2", kDecode)), "v4");
 }
 
 TEST_F(RedisCacheTest, ManyThreadsShareThePool) {

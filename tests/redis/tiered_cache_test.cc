@@ -36,28 +36,19 @@ class FakeFeed : public InvalidationFeed {
   Listener* listener = nullptr;
 };
 
-// Forwards to another cache; Get can be held after it has read its value.
-class HoldingCache : public Cache {
+// Forwards to another cache; a lookup can be held after it has read its value.
+class HoldingCache : public CacheWrapper {
  public:
-  explicit HoldingCache(std::unique_ptr<Cache> base) : base_(std::move(base)) {}
-  CacheValuePtr Get(absl::string_view key, const CacheDecoder& d) override {
-    CacheValuePtr v = base_->Get(key, d);
+  explicit HoldingCache(std::unique_ptr<Cache> base)
+      : CacheWrapper(base.get()), base_(std::move(base)) {}
+  CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& d, FillTicket* t) override {
+    CacheValuePtr v = CacheWrapper::Lookup(key, d, t);
     if (hold_next_.exchange(false)) {
       reading_.Notify();
       release_.WaitForNotification();
     }
     return v;
   }
-  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                     const CacheDecoder& d) override {
-    return base_->GetMany(keys, d);
-  }
-  void Put(absl::string_view key, CacheValuePtr v, absl::Duration ttl) override {
-    base_->Put(key, std::move(v), ttl);
-  }
-  void Erase(absl::string_view key) override { base_->Erase(key); }
-  absl::Status Ping() override { return base_->Ping(); }
-  CacheStats Stats() const override { return base_->Stats(); }
   absl::string_view Kind() const override { return "holding"; }
 
   void HoldNext() { hold_next_ = true; }
@@ -209,9 +200,10 @@ TEST_F(TieredUnitTest, AFillRacingARemoteWriteIsDropped) {
 }
 
 TEST_F(TieredUnitTest, AFillFromBeforeAClearDoesNotLand) {
-  EXPECT_EQ(cache_->Get("k", kDecode), nullptr);  // miss: a fill may follow
-  feed_->listener->OnInvalidateAll();              // announcements were missed
-  cache_->Put("k", Value("read-before-the-clear"), absl::Minutes(1));
+  FillTicket ticket;
+  EXPECT_EQ(cache_->Lookup("k", kDecode, &ticket), nullptr);  // miss: a fill may follow
+  feed_->listener->OnInvalidateAll();                          // announcements were missed
+  cache_->Fill("k", Value("read-before-the-clear"), absl::Minutes(1), ticket);
   l2_->Erase("k");  // (L2 holds whatever it holds; look at L1 alone)
   EXPECT_EQ(cache_->Get("k", kDecode), nullptr);
   // A write (no miss before it) lands in L1.

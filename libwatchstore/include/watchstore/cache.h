@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -44,8 +44,33 @@ struct CacheStats {
   int64_t bytes = 0;    // -1 when unknown
 };
 
+// What a cache knew of a key when it was looked up, handed back to Fill so
+// that a value read from the source of truth after the lookup cannot land
+// on top of a newer write. Opaque to callers: only the cache that issued it
+// reads its fields. A default-constructed ticket is never honoured.
+struct FillTicket {
+  bool issued = false;
+  // Adapter-private. Memory: the shard's change counter. Redis: the key's
+  // change stamp. Tiered: its L1 ticket's `stamp`, its L2 ticket's `stamp`
+  // (in `far_stamp`) and its L1 generation.
+  int64_t stamp = 0;
+  int64_t far_stamp = 0;
+  uint64_t generation = 0;
+};
+
 // Every method is thread-safe. A cache never fails a read: a backend error is
 // a miss (and counted). Writes are best effort.
+//
+// The fill protocol (cache-aside without stale fills):
+//   FillTicket t;
+//   if (CacheValuePtr v = cache.Lookup(key, decode, &t)) return v;
+//   Value fresh = ReadSourceOfTruth();
+//   cache.Fill(key, Wrap(fresh), ttl, t);
+// A writer changes the source of truth first, then calls Put or Erase. Fill
+// refuses to store when the key was written, erased or filled since the
+// lookup that issued the ticket, so a reader that read the source before a
+// write can never store what it read after that write's Put or Erase, and an
+// older fill never replaces a newer one. Put is a write and always lands.
 class Cache {
  public:
   Cache() = default;
@@ -54,21 +79,77 @@ class Cache {
   virtual ~Cache() = default;
 
   // The value under `key`, or nullptr on a miss. `decode` turns bytes from a
-  // remote tier into a value with `object`; in-process tiers ignore it.
-  virtual CacheValuePtr Get(absl::string_view key, const CacheDecoder& decode) = 0;
+  // remote tier into a value with `object`; in-process tiers ignore it. If
+  // `ticket` is not null it is set, on a hit as on a miss (a caller may
+  // find a hit unusable and fill over it).
+  virtual CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
+                               FillTicket* ticket) = 0;
   // One result per key, in order (nullptr for a miss), in one round trip
-  // where the backend allows.
-  virtual std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                             const CacheDecoder& decode) = 0;
-  // Stores `value` for at most `ttl` (> 0). REQUIRES: value != nullptr.
+  // where the backend allows. `tickets`, if not null, gets one per key.
+  virtual std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                                const CacheDecoder& decode,
+                                                std::vector<FillTicket>* tickets) = 0;
+  // Stores `value`, read from the source of truth after the lookup that
+  // issued `ticket`, for at most `ttl` (> 0) - unless the key was written,
+  // erased or filled since that lookup, or `ticket` was not issued by this
+  // cache: then nothing is stored and the result is false. True otherwise
+  // (stored, or dropped for a reason that says nothing about freshness:
+  // a backend error, a value over the size budget). REQUIRES: value != null.
+  virtual bool Fill(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                    const FillTicket& ticket) = 0;
+  // A write: stores `value` for at most `ttl` (> 0) whatever the key held,
+  // and makes every outstanding ticket for `key` stale. REQUIRES: value != null.
   virtual void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) = 0;
-  // Removes `key` here and, for shared tiers, everywhere it is cached.
+  // Removes `key` here and, for shared tiers, everywhere it is cached; makes
+  // every outstanding ticket for `key` stale.
   virtual void Erase(absl::string_view key) = 0;
   // OK when the backend answers (for readiness checks).
   virtual absl::Status Ping() = 0;
   virtual CacheStats Stats() const = 0;
   // "memory", "redis", "tiered".
   virtual absl::string_view Kind() const = 0;
+
+  // Lookups for callers that will not fill.
+  CacheValuePtr Get(absl::string_view key, const CacheDecoder& decode) {
+    return Lookup(key, decode, nullptr);
+  }
+  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
+                                     const CacheDecoder& decode) {
+    return LookupMany(keys, decode, nullptr);
+  }
+};
+
+// A Cache that forwards every call to another, for tests and decorators that
+// change one behaviour (fault injection, counting, delays), as LevelDB's
+// EnvWrapper does for Env. Does not own `target`; it must outlive this.
+class CacheWrapper : public Cache {
+ public:
+  explicit CacheWrapper(Cache* target) : target_(target) {}
+  Cache* target() const { return target_; }
+
+  CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
+                       FillTicket* ticket) override {
+    return target_->Lookup(key, decode, ticket);
+  }
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                        const CacheDecoder& decode,
+                                        std::vector<FillTicket>* tickets) override {
+    return target_->LookupMany(keys, decode, tickets);
+  }
+  bool Fill(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+            const FillTicket& ticket) override {
+    return target_->Fill(key, std::move(value), ttl, ticket);
+  }
+  void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
+    target_->Put(key, std::move(value), ttl);
+  }
+  void Erase(absl::string_view key) override { target_->Erase(key); }
+  absl::Status Ping() override { return target_->Ping(); }
+  CacheStats Stats() const override { return target_->Stats(); }
+  absl::string_view Kind() const override { return target_->Kind(); }
+
+ private:
+  Cache* const target_;
 };
 
 struct MemoryCacheOptions {

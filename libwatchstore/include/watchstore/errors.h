@@ -9,7 +9,6 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 

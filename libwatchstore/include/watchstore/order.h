@@ -8,7 +8,6 @@
 #include "absl/strings/string_view.h"
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "watchstore/money.h"

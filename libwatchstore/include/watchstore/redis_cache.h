@@ -17,15 +17,15 @@
 // connect_timeout + command_timeout (plus one command_timeout each for AUTH
 // and SELECT on a new connection), and caching resumes by itself.
 //
-// Fills cannot hide writes. A Put that follows this thread's miss of the
-// same key (cache-aside: Get missed, storage was read, the value is Put) is
-// a fill: it is stored only if the key has not changed since that miss,
-// checked atomically in Redis (a Lua script). Every other Put is a write.
-// Erase leaves a tombstone for `tombstone_ttl` that refuses older fills, so
-// a fill that read storage before a write, in any instance, cannot store the
-// old value after the write's Erase. Values carry a 17-byte header (a tag
-// and the time of the key's last change). Needs Redis >= 5 (scripts that
-// call TIME).
+// Fills cannot hide writes (the Cache fill protocol, cache.h). A lookup's
+// ticket is the key's change stamp as Redis holds it (absent, a tombstone's,
+// a value's); Fill stores only if the stamp has not moved since, checked
+// atomically in Redis (a Lua script), and stamps the key anew. Put stamps
+// it too and always lands. Erase leaves a tombstone for `tombstone_ttl`
+// that refuses older fills, so a fill that read storage before a write, in
+// any instance, cannot store the old value after the write's Erase. Values
+// carry a 17-byte header (a tag and the time of the key's last change).
+// Needs Redis >= 5 (scripts that call TIME).
 //
 // Writes that cannot reach Redis (Put or Erase while it is down) are
 // remembered; before serving anything once Redis is back, the cache erases

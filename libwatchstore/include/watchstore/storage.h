@@ -9,7 +9,6 @@
 #include "absl/strings/string_view.h"
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -141,6 +140,81 @@ class Storage {
 
 // The in-memory reference implementation: thread-safe, nothing durable.
 std::unique_ptr<Storage> NewMemoryStorage();
+
+// A Storage that forwards every call to another, for tests and decorators
+// that change one behaviour (fault injection, counting, delays), as
+// LevelDB's EnvWrapper does for Env. Does not own `target`; it must outlive
+// this.
+class StorageWrapper : public Storage {
+ public:
+  explicit StorageWrapper(Storage* target) : target_(target) {}
+  Storage* target() const { return target_; }
+
+  absl::StatusOr<User> CreateUser(const NewUser& u) override { return target_->CreateUser(u); }
+  absl::StatusOr<User> GetUserById(UserId id) override { return target_->GetUserById(id); }
+  absl::StatusOr<User> GetUserByEmail(absl::string_view e) override { return target_->GetUserByEmail(e); }
+  absl::Status UpdatePasswordHash(UserId id, absl::string_view h) override {
+    return target_->UpdatePasswordHash(id, h);
+  }
+  absl::Status SetUserRole(UserId id, Role r) override { return target_->SetUserRole(id, r); }
+  absl::Status CreateSession(const SessionRecord& s) override { return target_->CreateSession(s); }
+  absl::StatusOr<SessionRecord> GetSession(absl::string_view h) override {
+    return target_->GetSession(h);
+  }
+  absl::Status TouchSession(absl::string_view h, absl::Time t) override {
+    return target_->TouchSession(h, t);
+  }
+  absl::Status DeleteSession(absl::string_view h) override { return target_->DeleteSession(h); }
+  absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time a, absl::Time b) override {
+    return target_->DeleteExpiredSessions(a, b);
+  }
+  absl::StatusOr<Product> CreateProduct(const ProductDraft& d, absl::Time now) override {
+    return target_->CreateProduct(d, now);
+  }
+  absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t v, const ProductDraft& d,
+                                        absl::Time now) override {
+    return target_->UpdateProduct(id, v, d, now);
+  }
+  absl::StatusOr<Product> AdjustStock(VariantId id, int64_t delta, absl::Time now) override {
+    return target_->AdjustStock(id, delta, now);
+  }
+  absl::StatusOr<Product> GetProduct(ProductId id) override {
+    return target_->GetProduct(id);
+  }
+  absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override {
+    return target_->FindProductIdBySku(sku);
+  }
+  absl::StatusOr<ProductId> FindProductIdByVariant(VariantId id) override {
+    return target_->FindProductIdByVariant(id);
+  }
+  absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
+    return target_->ListProducts(q);
+  }
+  absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& o) override {
+    return target_->GetCart(o);
+  }
+  absl::Status SetCartItem(const CartOwner& o, VariantId v, int64_t q, absl::Time now) override {
+    return target_->SetCartItem(o, v, q, now);
+  }
+  absl::Status ReplaceCart(const CartOwner& o, const std::vector<CartItem>& items) override {
+    return target_->ReplaceCart(o, items);
+  }
+  absl::Status DeleteCart(const CartOwner& o) override { return target_->DeleteCart(o); }
+  absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
+    return target_->PlaceOrder(o);
+  }
+  absl::StatusOr<Order> GetOrder(OrderId id) override { return target_->GetOrder(id); }
+  absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override { return target_->ListOrders(q); }
+  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
+                                                   absl::Time now) override {
+    return target_->TransitionOrder(id, from, to, now);
+  }
+  absl::Status Ping() override { return target_->Ping(); }
+  absl::string_view Kind() const override { return target_->Kind(); }
+
+ private:
+  Storage* const target_;
+};
 
 }  // namespace watchstore
 

@@ -4,8 +4,10 @@
 //   L1 = NewMemoryCache(...)  short TTL: min(requested, l1_ttl)
 //   L2 = NewRedisCache(...)   shared by every server instance
 //
-// Get: an L1 hit is returned at once; else the L2 value is decoded, kept in
-// L1 and returned. Put: L2, then L1. Erase: L2, then L1. Every Put and Erase
+// Lookup: an L1 hit is returned at once; else the L2 value is decoded, kept
+// in L1 (a fill under the L1 miss's ticket) and returned. Fill: L2 with its
+// ticket, then L1 with its own, only if L2 took it. Put: L2, then L1.
+// Erase: L2, then L1. Every Put and Erase
 // that reaches Redis is announced on a pub/sub channel (redis_cache.h); each
 // tiered cache listens through an InvalidationFeed and drops the announced
 // keys from its L1 (its own announcements included: one extra L2 read after
@@ -17,10 +19,10 @@
 // Staleness bound of an L1 copy: a write through any instance removes it
 // within the propagation delay while the feed is connected; without a feed
 // (or while it reconnects, or while Redis is down) an L1 copy lives at most
-// l1_ttl. An L1 copy never outlives the TTL its value was Put with (L2
+// l1_ttl. An L1 copy never outlives the TTL its value was stored with (L2
 // values carry their deadline). Within an instance, a fill (an L1 fill from
-// L2, or a Put that follows this thread's miss of the key) never lands after
-// a write or announcement of that key that came after the miss.
+// L2, or a Fill) never lands after a write or announcement of that key that
+// came after its lookup: both tiers keep the Cache fill protocol.
 //
 // Wire format: the tiered cache stores in L2 a 9-byte header (format byte,
 // absolute deadline in Unix milliseconds) before the value's bytes, so every

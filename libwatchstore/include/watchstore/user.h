@@ -6,7 +6,6 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 

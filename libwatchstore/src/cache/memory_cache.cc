@@ -1,5 +1,6 @@
 // The in-memory cache: sharded, approximately-LRU (CLOCK) with TTL and a
 // byte budget.
+#include <algorithm>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -36,11 +37,13 @@ class MemoryCache final : public Cache {
     for (auto& s : shards_) s.capacity = o.capacity_bytes / o.shards;
   }
 
-  CacheValuePtr Get(absl::string_view raw_key, const CacheDecoder&) override {
+  CacheValuePtr Lookup(absl::string_view raw_key, const CacheDecoder&,
+                       FillTicket* ticket) override {
     const HashedKey key = Hashed(raw_key);
     Shard& s = ShardFor(key);
     const int64_t now = clock_->NowNanosCoarse();
     std::lock_guard<std::mutex> lock(s.mu);
+    if (ticket != nullptr) *ticket = FillTicket{true, s.changes, 0, 0};
     auto it = s.index.find(key);
     if (it == s.index.end()) {
       ++s.misses;
@@ -60,44 +63,36 @@ class MemoryCache final : public Cache {
     return e.value;
   }
 
-  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                     const CacheDecoder& decode) override {
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                        const CacheDecoder& decode,
+                                        std::vector<FillTicket>* tickets) override {
     std::vector<CacheValuePtr> out;
     out.reserve(keys.size());
-    for (const auto& k : keys) out.push_back(Get(k, decode));
+    if (tickets != nullptr) tickets->assign(keys.size(), FillTicket{});
+    for (size_t i = 0; i < keys.size(); ++i) {
+      out.push_back(Lookup(keys[i], decode, tickets != nullptr ? &(*tickets)[i] : nullptr));
+    }
     return out;
   }
 
+  bool Fill(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
+            const FillTicket& ticket) override {
+    if (!ticket.issued) return false;
+    return Store(raw_key, std::move(value), ttl, &ticket);
+  }
+
   void Put(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl) override {
-    if (value == nullptr || ttl <= absl::ZeroDuration()) return;
-    const HashedKey key = Hashed(raw_key);
-    const int64_t charge =
-        static_cast<int64_t>(2 * raw_key.size() + value->bytes.size()) + kEntryOverhead;
-    Shard& s = ShardFor(key);
-    if (charge > s.capacity) return;  // would evict everything; not worth it
-    const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
-    std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.index.find(key);
-    if (it != s.index.end()) s.RemoveLocked(it);
-    s.lru.emplace_front(raw_key);
-    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, charge, false, s.lru.begin()});
-    s.used += charge;
-    while (s.used > s.capacity && !s.lru.empty()) {
-      auto last = std::prev(s.lru.end());
-      auto victim = s.index.find(Hashed(*last));
-      if (victim->second.referenced) {  // used since it last reached the tail: keep it
-        victim->second.referenced = false;
-        s.lru.splice(s.lru.begin(), s.lru, last);
-        continue;
-      }
-      s.RemoveLocked(victim);
-    }
+    Store(raw_key, std::move(value), ttl, nullptr);
   }
 
   void Erase(absl::string_view raw_key) override {
     const HashedKey key = Hashed(raw_key);
     Shard& s = ShardFor(key);
     std::lock_guard<std::mutex> lock(s.mu);
+    // The erase is a change no entry remembers: every ticket issued before
+    // it, for any key of the shard, goes stale (fills in flight are short;
+    // a refused fill is only a later miss).
+    s.floor = ++s.changes;
     auto it = s.index.find(key);
     if (it != s.index.end()) s.RemoveLocked(it);
   }
@@ -119,11 +114,52 @@ class MemoryCache final : public Cache {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
+  // Put (ticket == null) or Fill. False only for a refused fill.
+  bool Store(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
+             const FillTicket* ticket) {
+    if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
+    const HashedKey key = Hashed(raw_key);
+    const int64_t charge =
+        static_cast<int64_t>(2 * raw_key.size() + value->bytes.size()) + kEntryOverhead;
+    Shard& s = ShardFor(key);
+    const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.index.find(key);
+    if (ticket != nullptr) {
+      // A change after the ticket: an entry stored since, or a change that
+      // left no entry (an erase, an eviction) at or above the floor.
+      if (ticket->stamp < s.floor) return false;
+      if (it != s.index.end() && it->second.stamp > ticket->stamp) return false;
+    }
+    const int64_t stamp = ++s.changes;
+    if (it != s.index.end()) s.RemoveLocked(it);
+    if (charge > s.capacity) {  // would evict everything; not worth it
+      s.floor = stamp;          // but the change must not be forgotten
+      return true;
+    }
+    s.lru.emplace_front(raw_key);
+    s.index.emplace(std::string(raw_key),
+                    Entry{std::move(value), expires, charge, stamp, false, s.lru.begin()});
+    s.used += charge;
+    while (s.used > s.capacity && !s.lru.empty()) {
+      auto last = std::prev(s.lru.end());
+      auto victim = s.index.find(Hashed(*last));
+      if (victim->second.referenced) {  // used since it last reached the tail: keep it
+        victim->second.referenced = false;
+        s.lru.splice(s.lru.begin(), s.lru, last);
+        continue;
+      }
+      s.RemoveLocked(victim);
+    }
+    return true;
+  }
+
   using KeyList = std::list<std::string>;  // eviction order, most recent first
   struct Entry {
     CacheValuePtr value;
     int64_t expires_at_nanos;
     int64_t charge;
+    int64_t stamp;  // the shard's change counter when it was stored
     bool referenced;
     KeyList::iterator lru_pos;
   };
@@ -156,9 +192,16 @@ class MemoryCache final : public Cache {
     int64_t hits = 0;
     int64_t misses = 0;
     int64_t capacity = 0;
+    // Fill tickets: every store and erase takes the next `changes` value;
+    // `floor` is the newest change that no entry remembers any more (an
+    // erase, or an entry removed by expiry, eviction or replacement). A
+    // ticket below the floor, or older than the key's entry, is stale.
+    int64_t changes = 0;
+    int64_t floor = 0;
 
     // REQUIRES: mu held.
     void RemoveLocked(Index::iterator it) {
+      floor = std::max(floor, it->second.stamp);
       used -= it->second.charge;
       lru.erase(it->second.lru_pos);
       index.erase(it);

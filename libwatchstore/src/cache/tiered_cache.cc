@@ -1,19 +1,19 @@
 // The tiered (near) cache. See watchstore/tiered_cache.h for the contract.
 //
-// Coherence within one instance: every key hashes to a stripe with an epoch.
-// A fill of L1 (from L2 on a hit, or a Put that follows a miss of both
-// tiers on the same thread: a fill from storage) remembers the epoch at the
-// L1 miss and is dropped if a write, Erase or announcement for a key of that
-// stripe happened since; writers change L2 first, then bump the epoch and
-// change L1 under the stripe's lock, so a fill can never put back a value
-// older than a write. (L2 guards its own fills: redis_cache.h.)
+// Coherence: both tiers keep the Cache fill protocol, and the tiered cache
+// composes it. A lookup that misses L1 keeps L1's ticket; an L2 hit fills
+// L1 with it, so an announcement (an L1 Erase) that arrived since the L1
+// miss refuses the copy. A miss of both tiers hands out both tickets (and
+// the L1 generation); Fill fills L2 with its ticket and, only if L2 took
+// the value, L1 with its own. Writers change L2 first, then L1.
 // Clearing L1 (after missed announcements) moves to a new L1 key space: L1
 // keys carry the generation, and entries of old generations are never read
-// again (they age out of the LRU).
+// again (they age out of the LRU); a fill keeps the generation of its
+// lookup, so a fill from before a clear lands where nobody reads.
 #include "watchstore/tiered_cache.h"
 
 #include <algorithm>
-#include <array>
+#include <climits>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -24,8 +24,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "cache/redis/miss_log.h"
-#include "sync.h"
 
 namespace watchstore {
 namespace {
@@ -80,7 +78,6 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
         l2_(std::move(l2)),
         l1_ttl_(o.l1_ttl),
         clock_(o.clock != nullptr ? o.clock : RealClock()),
-        owner_(internal::MissLog::NewOwner()),
         feed_(std::move(feed)) {
     identity_ = [](absl::string_view bytes) -> CacheValuePtr {
       return std::make_shared<const CacheValue>(CacheValue{std::string(bytes), nullptr});
@@ -90,64 +87,79 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
 
   ~TieredCache() override { feed_.reset(); }  // no callback runs past this line
 
-  CacheValuePtr Get(absl::string_view key, const CacheDecoder& decode) override {
+  CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
+                       FillTicket* ticket) override {
     const uint64_t gen = generation_.load(std::memory_order_acquire);
-    if (CacheValuePtr v = l1_->Get(L1Key(gen, key), decode)) return v;
-    Stripe& s = StripeFor(key);
-    const uint64_t epoch = s.epoch.load(std::memory_order_acquire);
-    internal::MissLog::Record(owner_, key, static_cast<int64_t>(epoch));
-    return FromL2(key, l2_->Get(key, identity_), decode, gen, s, epoch);
+    FillTicket near;
+    if (CacheValuePtr v = l1_->Lookup(L1Key(gen, key), decode, &near)) {
+      if (ticket != nullptr) *ticket = FillTicket{near.issued, near.stamp, kHitInL1, gen};
+      return v;
+    }
+    FillTicket far;
+    CacheValuePtr v = FromL2(key, l2_->Lookup(key, identity_, &far), decode, gen, near);
+    if (ticket != nullptr) *ticket = Combine(near, far, gen);
+    return v;
   }
 
-  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                     const CacheDecoder& decode) override {
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                        const CacheDecoder& decode,
+                                        std::vector<FillTicket>* tickets) override {
     const uint64_t gen = generation_.load(std::memory_order_acquire);
     std::vector<std::string> l1_keys;
     l1_keys.reserve(keys.size());
     for (const auto& k : keys) l1_keys.push_back(L1KeyString(gen, k));
-    std::vector<CacheValuePtr> out = l1_->GetMany(l1_keys, decode);
+    std::vector<FillTicket> near;
+    std::vector<CacheValuePtr> out = l1_->LookupMany(l1_keys, decode, &near);
     out.resize(keys.size());
+    near.resize(keys.size());
+    if (tickets != nullptr) tickets->assign(keys.size(), FillTicket{});
     std::vector<size_t> missing;
     std::vector<std::string> missing_keys;
-    std::vector<uint64_t> epochs;
     for (size_t i = 0; i < keys.size(); ++i) {
-      if (out[i] != nullptr) continue;
+      if (out[i] != nullptr) {
+        if (tickets != nullptr) {
+          (*tickets)[i] = FillTicket{near[i].issued, near[i].stamp, kHitInL1, gen};
+        }
+        continue;
+      }
       missing.push_back(i);
       missing_keys.push_back(keys[i]);
-      epochs.push_back(StripeFor(keys[i]).epoch.load(std::memory_order_acquire));
-      internal::MissLog::Record(owner_, keys[i], static_cast<int64_t>(epochs.back()));
     }
     if (missing.empty()) return out;
-    std::vector<CacheValuePtr> far = l2_->GetMany(missing_keys, identity_);
+    std::vector<FillTicket> far;
+    std::vector<CacheValuePtr> got = l2_->LookupMany(missing_keys, identity_, &far);
+    got.resize(missing.size());
+    far.resize(missing.size());
     for (size_t j = 0; j < missing.size(); ++j) {
-      out[missing[j]] = FromL2(missing_keys[j], j < far.size() ? std::move(far[j]) : nullptr,
-                               decode, gen, StripeFor(missing_keys[j]), epochs[j]);
+      const size_t i = missing[j];
+      out[i] = FromL2(missing_keys[j], std::move(got[j]), decode, gen, near[i]);
+      if (tickets != nullptr) (*tickets)[i] = Combine(near[i], far[j], gen);
     }
     return out;
   }
 
+  bool Fill(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+            const FillTicket& ticket) override {
+    if (!ticket.issued) return false;
+    if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
+    if (ticket.far_stamp != kHitInL1) {
+      const FillTicket far{true, ticket.far_stamp, 0, 0};
+      if (!l2_->Fill(key, Wrapped(*value, ttl), ttl, far)) return false;
+    }
+    const FillTicket near{true, ticket.stamp, 0, 0};
+    return l1_->Fill(L1Key(ticket.generation, key), std::move(value), std::min(ttl, l1_ttl_),
+                     near);
+  }
+
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
-    const int64_t deadline_ms = NowMillis() + std::max<int64_t>(1, absl::ToInt64Milliseconds(ttl));
-    l2_->Put(key,
-             std::make_shared<const CacheValue>(CacheValue{Wrap(deadline_ms, value->bytes), nullptr}),
-             ttl);
-    // A fill (this thread missed the key) must not cover a write that came
-    // after the miss; a write moves the stripe's epoch on.
-    const std::optional<int64_t> missed_at = internal::MissLog::Take(owner_, key);
-    Stripe& s = StripeFor(key);
-    internal::MutexLock lock(&s.mu);
-    if (missed_at) {
-      if (s.epoch.load(std::memory_order_acquire) != static_cast<uint64_t>(*missed_at)) return;
-    } else {
-      s.epoch.fetch_add(1, std::memory_order_acq_rel);
-    }
+    l2_->Put(key, Wrapped(*value, ttl), ttl);
     l1_->Put(L1Key(generation_.load(std::memory_order_acquire), key), std::move(value),
              std::min(ttl, l1_ttl_));
   }
 
   void Erase(absl::string_view key) override {
-    l2_->Erase(key);  // first: a fill that starts after this sees the erase
+    l2_->Erase(key);  // first: a lookup that starts after this sees the erase
     DropFromL1(key);
   }
 
@@ -168,33 +180,34 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
   absl::string_view Kind() const override { return "tiered"; }
 
  private:
-  struct Stripe {
-    internal::Mutex mu;
-    std::atomic<uint64_t> epoch{0};  // written under mu
-  };
+  // In a tiered ticket's far_stamp: the lookup hit L1, so a fill over that
+  // value replaces the L1 copy only (L2 holds the same or newer).
+  static constexpr int64_t kHitInL1 = INT64_MIN;
+
+  static FillTicket Combine(const FillTicket& near, const FillTicket& far, uint64_t gen) {
+    return FillTicket{near.issued && far.issued, near.stamp, far.stamp, gen};
+  }
 
   // InvalidationFeed::Listener, on the feed's thread.
   void OnInvalidate(absl::string_view key) override { DropFromL1(key); }
   void OnInvalidateAll() override {
+    // Fills from before the clear keep the old generation: never read again.
     generation_.fetch_add(1, std::memory_order_acq_rel);
-    // Fills from before the clear must not land in the new generation.
-    for (Stripe& s : stripes_) {
-      internal::MutexLock lock(&s.mu);
-      s.epoch.fetch_add(1, std::memory_order_acq_rel);
-    }
   }
 
   void DropFromL1(absl::string_view key) {
-    Stripe& s = StripeFor(key);
-    internal::MutexLock lock(&s.mu);
-    s.epoch.fetch_add(1, std::memory_order_acq_rel);
     l1_->Erase(L1Key(generation_.load(std::memory_order_acquire), key));
   }
 
-  // Decodes an L2 value and keeps it in L1 unless the key's stripe changed
-  // since `epoch` (a write or announcement raced with the read).
+  CacheValuePtr Wrapped(const CacheValue& value, absl::Duration ttl) const {
+    const int64_t deadline_ms = NowMillis() + std::max<int64_t>(1, absl::ToInt64Milliseconds(ttl));
+    return std::make_shared<const CacheValue>(CacheValue{Wrap(deadline_ms, value.bytes), nullptr});
+  }
+
+  // Decodes an L2 value and fills L1 with it under the L1 miss's ticket (so
+  // an announcement since that miss refuses the copy).
   CacheValuePtr FromL2(absl::string_view key, CacheValuePtr raw, const CacheDecoder& decode,
-                       uint64_t gen, Stripe& s, uint64_t epoch) {
+                       uint64_t gen, const FillTicket& near) {
     if (raw == nullptr) return Missed();
     int64_t deadline_ms;
     absl::string_view bytes;
@@ -206,10 +219,7 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
                                    CacheValue{std::string(bytes), nullptr});
     if (v == nullptr) return Missed();
     served_from_l2_.fetch_add(1, std::memory_order_relaxed);
-    (void)internal::MissLog::Take(owner_, key);  // a hit: no fill will follow
-    const absl::Duration ttl = std::min(absl::Milliseconds(left_ms), l1_ttl_);
-    internal::MutexLock lock(&s.mu);
-    if (s.epoch.load(std::memory_order_acquire) == epoch) l1_->Put(L1Key(gen, key), v, ttl);
+    l1_->Fill(L1Key(gen, key), v, std::min(absl::Milliseconds(left_ms), l1_ttl_), near);
     return v;
   }
 
@@ -218,19 +228,13 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
     return nullptr;
   }
 
-  Stripe& StripeFor(absl::string_view key) {
-    return stripes_[absl::HashOf(key) % kStripes];
-  }
-
   int64_t NowMillis() const { return clock_->NowNanosCoarse() / 1'000'000; }
 
   const std::unique_ptr<Cache> l1_;
   const std::unique_ptr<Cache> l2_;
   const absl::Duration l1_ttl_;
   const Clock* const clock_;
-  const uint64_t owner_;  // for MissLog
   CacheDecoder identity_;
-  std::array<Stripe, kStripes> stripes_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int64_t> served_from_l2_{0};
   std::atomic<int64_t> missed_{0};

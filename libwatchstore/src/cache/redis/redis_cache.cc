@@ -17,7 +17,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "cache/redis/miss_log.h"
 #include "cache/redis/redis_common.h"
 #include "cache/redis/redis_connection.h"
 #include "cache/redis/redis_url.h"
@@ -186,19 +185,15 @@ local function next_stamp(changed)
 end
 )lua";
 
-// Put. KEYS[1]: key. ARGV[1]: bytes. ARGV[2]: TTL (ms). ARGV[3]: "" for a
-// write (stamped now); for a fill, the stamp the key had at the miss the
-// fill follows: the fill is dropped if the key changed since.
+// Put and Fill. KEYS[1]: key. ARGV[1]: bytes. ARGV[2]: TTL (ms). ARGV[3]:
+// "" for a write (Put); for a fill, its ticket: the stamp the key had at the
+// lookup. A fill is dropped (0) if the key changed since: written, erased or
+// filled, each of which stamps it anew.
 constexpr absl::string_view kPutBody = R"lua(
 local changed = stamp_of(redis.pcall('GET', KEYS[1]))
-if ARGV[3] == '' then
-  changed = next_stamp(changed)
-elseif changed > tonumber(ARGV[3]) then
-  return 0
-elseif changed < 0 then
-  changed = 0
-end
-redis.call('SET', KEYS[1], 'v' .. string.format('%016.0f', changed) .. ARGV[1], 'PX', ARGV[2])
+if ARGV[3] ~= '' and changed > tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], 'v' .. string.format('%016.0f', next_stamp(changed)) .. ARGV[1],
+           'PX', ARGV[2])
 return 1
 )lua";
 
@@ -219,24 +214,27 @@ class RedisCache final : public Cache {
         breaker_(o.breaker_failures, o.breaker_cool_down),
         put_script_(absl::StrCat(kStampOf, kPutBody)),
         erase_script_(absl::StrCat(kStampOf, kEraseBody)),
-        tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))),
-        owner_(MissLog::NewOwner()) {}
+        tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))) {}
 
-  CacheValuePtr Get(absl::string_view key, const CacheDecoder& decode) override {
+  CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
+                       FillTicket* ticket) override {
     const std::string k = Prefixed(key);
     const absl::string_view args[] = {"GET", k};
     ReplyPtr reply;
     if (!RunOne(args, &reply)) {
       errors_.fetch_add(1, std::memory_order_relaxed);
-      MissLog::Record(owner_, key, -1);
+      // Unknown: fill only what nobody stored meanwhile.
+      if (ticket != nullptr) *ticket = Ticket(kAbsent);
       return nullptr;
     }
-    return ToValue(key, reply.get(), decode);
+    return ToValue(reply.get(), decode, ticket);
   }
 
-  std::vector<CacheValuePtr> GetMany(absl::Span<const std::string> keys,
-                                     const CacheDecoder& decode) override {
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
+                                        const CacheDecoder& decode,
+                                        std::vector<FillTicket>* tickets) override {
     std::vector<CacheValuePtr> out(keys.size());
+    if (tickets != nullptr) tickets->assign(keys.size(), Ticket(kAbsent));
     if (keys.empty()) return out;
     std::vector<std::string> prefixed;
     prefixed.reserve(keys.size());
@@ -251,25 +249,28 @@ class RedisCache final : public Cache {
     if (!RunOne(args, &reply) || reply->type != REDIS_REPLY_ARRAY ||
         reply->elements != keys.size()) {
       errors_.fetch_add(static_cast<int64_t>(keys.size()), std::memory_order_relaxed);
-      for (const std::string& k : keys) MissLog::Record(owner_, k, -1);
       return out;
     }
     for (size_t i = 0; i < keys.size(); ++i) {
-      out[i] = ToValue(keys[i], reply->element[i], decode);
+      out[i] = ToValue(reply->element[i], decode, tickets != nullptr ? &(*tickets)[i] : nullptr);
     }
     return out;
   }
 
+  bool Fill(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+            const FillTicket& ticket) override {
+    if (!ticket.issued) return false;
+    if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
+    std::vector<ReplyPtr> replies;
+    // A fill that cannot reach Redis changed nothing there: not remembered.
+    if (!RunStore(key, *value, ttl, absl::StrCat(ticket.stamp), &replies)) return true;
+    return !(replies[0]->type == REDIS_REPLY_INTEGER && replies[0]->integer == 0);
+  }
+
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
-    const std::string k = Prefixed(key);
-    const std::string px = absl::StrCat(JitteredMillis(ttl));
-    const std::optional<int64_t> seen = MissLog::Take(owner_, key);
-    const std::string fill_since = seen ? absl::StrCat(*seen) : std::string();
-    const std::string message = absl::StrCat(kMessageKey, key);
-    Pipeline p = {{"EVAL", put_script_, "1", k, value->bytes, px, fill_since}};
-    if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
-    if (!RunWrite(p)) Remember(key);
+    std::vector<ReplyPtr> replies;
+    if (!RunStore(key, *value, ttl, "", &replies)) Remember(key);
   }
 
   void Erase(absl::string_view key) override {
@@ -277,7 +278,8 @@ class RedisCache final : public Cache {
     const std::string message = absl::StrCat(kMessageKey, key);
     Pipeline p = {{"EVAL", erase_script_, "1", k, tombstone_ms_}};
     if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
-    if (!RunWrite(p)) Remember(key);
+    std::vector<ReplyPtr> replies;
+    if (!RunWrite(p, &replies)) Remember(key);
   }
 
   absl::Status Ping() override {
@@ -330,40 +332,52 @@ class RedisCache final : public Cache {
     return std::max<int64_t>(1, ms - dist(rng));
   }
 
-  // A GET reply as a value; records a miss (with the key's change stamp)
-  // so that a fill that follows can be refused if the key changes.
-  CacheValuePtr ToValue(absl::string_view key, const redisReply* r,
-                        const CacheDecoder& decode) {
-    if (r->type == REDIS_REPLY_NIL) return Miss(key, -1);
+  // The stamp of an absent key (or one we could not read).
+  static constexpr int64_t kAbsent = -1;
+
+  static FillTicket Ticket(int64_t stamp) { return FillTicket{true, stamp, 0, 0}; }
+
+  // Runs the store script for a Put (`fill_ticket` empty) or a Fill, with
+  // the announcement, in one round trip. False if it did not run.
+  bool RunStore(absl::string_view key, const CacheValue& value, absl::Duration ttl,
+                absl::string_view fill_ticket, std::vector<ReplyPtr>* replies) {
+    const std::string k = Prefixed(key);
+    const std::string px = absl::StrCat(JitteredMillis(ttl));
+    const std::string message = absl::StrCat(kMessageKey, key);
+    Pipeline p = {{"EVAL", put_script_, "1", k, value.bytes, px, fill_ticket}};
+    if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
+    return RunWrite(p, replies);
+  }
+
+  // A GET reply as a value. *ticket (if not null) gets the key's change
+  // stamp: absent, a tombstone's, a value's, or 0 for a foreign format.
+  CacheValuePtr ToValue(const redisReply* r, const CacheDecoder& decode, FillTicket* ticket) {
+    if (ticket != nullptr) *ticket = Ticket(kAbsent);
+    if (r->type == REDIS_REPLY_NIL) return Miss();
     if (r->type != REDIS_REPLY_STRING) {
       errors_.fetch_add(1, std::memory_order_relaxed);
-      return Miss(key, -1);
+      return Miss();
     }
     const absl::string_view stored(r->str, r->len);
-    // The stamp a fill must see unchanged to replace what is stored.
-    auto stamp = [&stored]() -> int64_t {
-      int64_t t = 0;
-      if (stored.size() < kHeaderSize ||
-          (stored[0] != kValueTag && stored[0] != kTombstoneTag) ||
-          !absl::SimpleAtoi(stored.substr(1, kStampDigits), &t)) {
-        return 0;  // a foreign format
-      }
-      return t;
-    };
-    if (stored.size() < kHeaderSize || stored[0] != kValueTag) return Miss(key, stamp());
+    int64_t stamp = 0;  // a foreign format
+    if (stored.size() >= kHeaderSize && (stored[0] == kValueTag || stored[0] == kTombstoneTag) &&
+        !absl::SimpleAtoi(stored.substr(1, kStampDigits), &stamp)) {
+      stamp = 0;
+    }
+    if (ticket != nullptr) ticket->stamp = stamp;
+    if (stored.size() < kHeaderSize || stored[0] != kValueTag) return Miss();
     const absl::string_view bytes = stored.substr(kHeaderSize);
     CacheValuePtr v = decode ? decode(bytes)
                              : std::make_shared<const CacheValue>(
                                    CacheValue{std::string(bytes), nullptr});
     // Undecodable (another value format): a miss the next fill replaces.
-    if (v == nullptr) return Miss(key, stamp());
+    if (v == nullptr) return Miss();
     hits_.fetch_add(1, std::memory_order_relaxed);
     return v;
   }
 
-  CacheValuePtr Miss(absl::string_view key, int64_t stamp) {
+  CacheValuePtr Miss() {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    MissLog::Record(owner_, key, stamp);
     return nullptr;
   }
 
@@ -375,14 +389,14 @@ class RedisCache final : public Cache {
     return true;
   }
 
-  // A write pipeline; false unless every command succeeded.
-  bool RunWrite(const Pipeline& p) {
-    std::vector<ReplyPtr> replies;
-    if (!Run({}, &p, &replies)) {
+  // A write pipeline; false unless every command succeeded. *replies: one
+  // per command.
+  bool RunWrite(const Pipeline& p, std::vector<ReplyPtr>* replies) {
+    if (!Run({}, &p, replies)) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    for (const ReplyPtr& r : replies) {
+    for (const ReplyPtr& r : *replies) {
       if (r->type == REDIS_REPLY_ERROR) {
         errors_.fetch_add(1, std::memory_order_relaxed);
         return false;
@@ -591,7 +605,6 @@ class RedisCache final : public Cache {
   const std::string put_script_;
   const std::string erase_script_;
   const std::string tombstone_ms_;
-  const uint64_t owner_;  // for MissLog
 
   std::atomic<bool> has_pending_{false};
   std::atomic<bool> draining_{false};  // one thread drains at a time
