@@ -34,14 +34,6 @@ absl::Status ReadShipping(const JsonDocument& doc, ShippingAddress* s) {
 
 // The request's identity for idempotency: the SHA-256 of its canonical form
 // (field by field, length-prefixed), so formatting and key order do not count.
-std::string Fingerprint(const ShippingAddress& s) {
-  std::string canonical = "checkout/v1";
-  for (const std::string* f : {&s.name, &s.line1, &s.line2, &s.city, &s.postal_code, &s.country}) {
-    absl::StrAppend(&canonical, "|", f->size(), ":", *f);
-  }
-  return Sha256Hex(canonical);
-}
-
 void WriteOrderPage(JsonOut& out, const OrderPage& page) {
   out.StartObject();
   out.Key("items");
@@ -70,7 +62,6 @@ absl::Status Api::Checkout(Call& call) {
   CheckoutRequest request;
   WS_RETURN_IF_ERROR(ReadShipping(*doc, &request.shipping));
   request.idempotency_key = key;
-  request.fingerprint = Fingerprint(request.shipping);
 
   // The same key while its first request is still running: 409, so the
   // client waits instead of racing itself.

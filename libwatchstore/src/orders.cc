@@ -1,11 +1,11 @@
 #include <algorithm>
-#include <map>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "crypto.h"
 #include "services.h"
 #include "watchstore/errors.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::internal {
@@ -63,18 +63,11 @@ absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
   NewOrder order;
   order.user_id = buyer.user_id;
   order.idempotency_key = key;
-  order.request_fingerprint = request.fingerprint;
-  if (order.request_fingerprint.empty()) {
-    const ShippingAddress& s = request.shipping;
-    order.request_fingerprint = Sha256Hex(absl::StrCat(
-        s.name.size(), ":", s.name, s.line1.size(), ":", s.line1, s.line2.size(), ":", s.line2,
-        s.city.size(), ":", s.city, s.postal_code.size(), ":", s.postal_code, s.country));
-  }
-  // The cart from Storage, never from a cache; quantities summed per variant.
+  order.request_fingerprint =
+      request.fingerprint.empty() ? CheckoutFingerprint(request.shipping) : request.fingerprint;
+  // The cart from Storage, never from a cache (the order rules sum lines).
   WS_ASSIGN_OR_RETURN(auto items, ctx_.storage->GetCart(CartOwner::ForUser(buyer.user_id)));
-  std::map<VariantId, int64_t> wanted;
-  for (const CartItem& item : items) wanted[item.variant_id] += item.quantity;
-  for (const auto& [variant_id, qty] : wanted) order.lines.push_back({variant_id, qty});
+  for (const CartItem& item : items) order.lines.push_back({item.variant_id, item.quantity});
   order.currency = ctx_.options->currency;
   order.shipping = request.shipping;
   order.clear_user_cart = true;
@@ -118,12 +111,7 @@ absl::StatusOr<OrderPage> OrdersImpl::ListAllOrders(const Principal& admin,
 
 absl::StatusOr<Order> OrdersImpl::Move(OrderId id, OrderStatus to) {
   WS_ASSIGN_OR_RETURN(Order current, ctx_.storage->GetOrder(id));
-  if (!IsLegalTransition(current.status, to)) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
-                     absl::StrCat("a ", OrderStatusName(current.status), " order cannot become ",
-                                  OrderStatusName(to)),
-                     "status");
-  }
+  WS_RETURN_IF_ERROR(CheckTransition(current.status, current.status, to));
   WS_ASSIGN_OR_RETURN(TransitionResult moved, ctx_.storage->TransitionOrder(
                                                   id, current.status, to, ctx_.clock->Now()));
   catalog_->AfterStockChanges(moved.stock_changes);

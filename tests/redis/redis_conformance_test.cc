@@ -19,11 +19,22 @@ std::unique_ptr<Cache> MakeRedis(FakeClock*) {
   return cache.ok() ? *std::move(cache) : nullptr;
 }
 
+// Returned once its feed has subscribed (and so cleared L1 once), so that
+// the clear never lands in the middle of a case.
 std::unique_ptr<Cache> MakeTiered(FakeClock*) {
+  const RedisOptions o = TestRedisOptions(SharedRedisUrl());
+  auto l1 = NewMemoryCache({});
+  auto l2 = NewRedisCache(o);
+  auto feed = NewRedisInvalidationFeed(o);
+  if (!l1.ok() || !l2.ok() || !feed.ok()) return nullptr;
+  const InvalidationFeed* subscribed = feed->get();
   TieredCacheOptions t;
   t.l1_ttl = absl::Seconds(5);
-  auto cache = NewTieredRedisCache(TestRedisOptions(SharedRedisUrl()), MemoryCacheOptions{}, t);
-  return cache.ok() ? *std::move(cache) : nullptr;
+  auto cache = NewTieredCache(*std::move(l1), *std::move(l2), t, *std::move(feed));
+  if (!cache.ok()) return nullptr;
+  for (int i = 0; i < 500 && !subscribed->Connected(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  if (!subscribed->Connected()) return nullptr;
+  return *std::move(cache);
 }
 
 INSTANTIATE_TEST_SUITE_P(

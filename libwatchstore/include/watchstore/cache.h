@@ -158,6 +158,11 @@ struct MemoryCacheOptions {
   int64_t capacity_bytes = 64 << 20;
   // Number of independently locked shards; a power of two in [1, 1024].
   int shards = 16;
+  // How long an Erase is remembered for the key alone (a small tombstone
+  // entry). A fill whose lookup came before the erase is refused either way;
+  // past this, or once the tombstone is evicted, every fill of the shard
+  // whose lookup predates the erase is refused too. > 0.
+  absl::Duration tombstone_ttl = absl::Seconds(10);
   // Time source for TTLs. Not owned; must outlive the cache. null: RealClock().
   const Clock* clock = nullptr;
 };

@@ -17,9 +17,9 @@ struct CheckoutRequest {
   // Unique per user, 1..255 printable ASCII. The same key returns the order
   // it first created.
   std::string idempotency_key;
-  // Identifies the request's content (a binding hashes the body). A replay
-  // with another fingerprint is FailedPrecondition (reason
-  // idempotency_key_reused). Empty: the library derives one from the cart.
+  // Identifies the request's content. A replay with another fingerprint is
+  // FailedPrecondition (reason idempotency_key_reused). Empty (the usual
+  // case): CheckoutFingerprint(shipping) (order_rules.h).
   std::string fingerprint;
   ShippingAddress shipping;
 };

@@ -32,6 +32,7 @@ class MemoryCache final : public Cache {
  public:
   explicit MemoryCache(const MemoryCacheOptions& o)
       : clock_(o.clock ? o.clock : RealClock()),
+        tombstone_ttl_(o.tombstone_ttl),
         shard_mask_(static_cast<size_t>(o.shards) - 1),
         shards_(static_cast<size_t>(o.shards)) {
     for (auto& s : shards_) s.capacity = o.capacity_bytes / o.shards;
@@ -50,8 +51,8 @@ class MemoryCache final : public Cache {
       return nullptr;
     }
     Entry& e = it->second;
-    if (e.expires_at_nanos <= now) {
-      s.RemoveLocked(it);
+    if (e.expires_at_nanos <= now || e.value == nullptr) {  // expired, or a tombstone
+      if (e.expires_at_nanos <= now) s.RemoveLocked(it);
       ++s.misses;
       return nullptr;
     }
@@ -86,15 +87,9 @@ class MemoryCache final : public Cache {
   }
 
   void Erase(absl::string_view raw_key) override {
-    const HashedKey key = Hashed(raw_key);
-    Shard& s = ShardFor(key);
-    std::lock_guard<std::mutex> lock(s.mu);
-    // The erase is a change no entry remembers: every ticket issued before
-    // it, for any key of the shard, goes stale (fills in flight are short;
-    // a refused fill is only a later miss).
-    s.floor = ++s.changes;
-    auto it = s.index.find(key);
-    if (it != s.index.end()) s.RemoveLocked(it);
+    // A tombstone: the erase's stamp, remembered for tombstone_ttl_ so that
+    // fills of this key whose lookup came before it are refused.
+    Store(raw_key, nullptr, tombstone_ttl_, nullptr);
   }
 
   absl::Status Ping() override { return absl::OkStatus(); }
@@ -105,7 +100,7 @@ class MemoryCache final : public Cache {
       std::lock_guard<std::mutex> lock(s.mu);
       st.hits += s.hits;
       st.misses += s.misses;
-      st.entries += static_cast<int64_t>(s.index.size());
+      st.entries += static_cast<int64_t>(s.index.size()) - s.tombstones;
       st.bytes += s.used;
     }
     return st;
@@ -114,13 +109,15 @@ class MemoryCache final : public Cache {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
-  // Put (ticket == null) or Fill. False only for a refused fill.
+  // Put (ticket == null), Fill, or Erase (value == null: a tombstone).
+  // False only for a refused fill.
   bool Store(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
              const FillTicket* ticket) {
-    if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
+    if (ttl <= absl::ZeroDuration()) return true;
     const HashedKey key = Hashed(raw_key);
-    const int64_t charge =
-        static_cast<int64_t>(2 * raw_key.size() + value->bytes.size()) + kEntryOverhead;
+    const int64_t charge = static_cast<int64_t>(2 * raw_key.size() +
+                                                (value ? value->bytes.size() : 0)) +
+                           kEntryOverhead;
     Shard& s = ShardFor(key);
     const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
     std::lock_guard<std::mutex> lock(s.mu);
@@ -138,6 +135,7 @@ class MemoryCache final : public Cache {
       return true;
     }
     s.lru.emplace_front(raw_key);
+    if (value == nullptr) ++s.tombstones;
     s.index.emplace(std::string(raw_key),
                     Entry{std::move(value), expires, charge, stamp, false, s.lru.begin()});
     s.used += charge;
@@ -156,7 +154,7 @@ class MemoryCache final : public Cache {
 
   using KeyList = std::list<std::string>;  // eviction order, most recent first
   struct Entry {
-    CacheValuePtr value;
+    CacheValuePtr value;  // null: a tombstone left by Erase
     int64_t expires_at_nanos;
     int64_t charge;
     int64_t stamp;  // the shard's change counter when it was stored
@@ -192,16 +190,19 @@ class MemoryCache final : public Cache {
     int64_t hits = 0;
     int64_t misses = 0;
     int64_t capacity = 0;
-    // Fill tickets: every store and erase takes the next `changes` value;
-    // `floor` is the newest change that no entry remembers any more (an
-    // erase, or an entry removed by expiry, eviction or replacement). A
-    // ticket below the floor, or older than the key's entry, is stale.
+    int64_t tombstones = 0;
+    // Fill tickets: every store and erase takes the next `changes` value
+    // and leaves an entry (a value or a tombstone) with it as its stamp;
+    // `floor` is the newest stamp of an entry removed since (expired,
+    // evicted, replaced). A ticket older than the key's entry, or below the
+    // floor (the key's entry may be gone), is stale.
     int64_t changes = 0;
     int64_t floor = 0;
 
     // REQUIRES: mu held.
     void RemoveLocked(Index::iterator it) {
       floor = std::max(floor, it->second.stamp);
+      if (it->second.value == nullptr) --tombstones;
       used -= it->second.charge;
       lru.erase(it->second.lru_pos);
       index.erase(it);
@@ -211,6 +212,7 @@ class MemoryCache final : public Cache {
   Shard& ShardFor(const HashedKey& key) { return shards_[(key.hash >> 32) & shard_mask_]; }
 
   const Clock* const clock_;
+  const absl::Duration tombstone_ttl_;
   const size_t shard_mask_;
   std::vector<Shard> shards_;
 };
@@ -220,6 +222,9 @@ class MemoryCache final : public Cache {
 absl::StatusOr<std::unique_ptr<Cache>> NewMemoryCache(const MemoryCacheOptions& options) {
   if (options.capacity_bytes <= 0) {
     return absl::InvalidArgumentError("MemoryCacheOptions.capacity_bytes must be > 0");
+  }
+  if (options.tombstone_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("MemoryCacheOptions.tombstone_ttl must be > 0");
   }
   if (options.shards < 1 || options.shards > 1024 ||
       (options.shards & (options.shards - 1)) != 0) {

@@ -142,13 +142,19 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
             const FillTicket& ticket) override {
     if (!ticket.issued) return false;
     if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
-    if (ticket.far_stamp != kHitInL1) {
-      const FillTicket far{true, ticket.far_stamp, 0, 0};
-      if (!l2_->Fill(key, Wrapped(*value, ttl), ttl, far)) return false;
-    }
     const FillTicket near{true, ticket.stamp, 0, 0};
-    return l1_->Fill(L1Key(ticket.generation, key), std::move(value), std::min(ttl, l1_ttl_),
-                     near);
+    if (ticket.far_stamp == kHitInL1) {
+      // Only L1 vouches for this ticket; after a clear it cannot.
+      if (ticket.generation != generation_.load(std::memory_order_acquire)) return false;
+      return l1_->Fill(L1Key(ticket.generation, key), std::move(value), std::min(ttl, l1_ttl_),
+                       near);
+    }
+    const FillTicket far{true, ticket.far_stamp, 0, 0};
+    if (!l2_->Fill(key, Wrapped(*value, ttl), ttl, far)) return false;
+    // L2 took it: the value is fresh. L1 may still refuse it (its own
+    // announcement of this fill may already have dropped the key).
+    l1_->Fill(L1Key(ticket.generation, key), std::move(value), std::min(ttl, l1_ttl_), near);
+    return true;
   }
 
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {

@@ -9,12 +9,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "sync.h"
 #include "storage/listing.h"
-#include "storage/order_lines.h"
+#include "sync.h"
 #include "watchstore/errors.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/status_macros.h"
-#include "absl/strings/str_join.h"
 #include "watchstore/storage.h"
 
 namespace watchstore {
@@ -276,73 +275,36 @@ class MemoryStorage final : public Storage {
     internal::MutexLock lock(&mu_);
     auto key = std::make_pair(o.user_id, o.idempotency_key);
     if (auto it = order_by_key_.find(key); it != order_by_key_.end()) {
-      const Order& first = orders_.at(it->second);
-      if (first.request_fingerprint != o.request_fingerprint) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIdempotencyMismatch,
-                         "idempotency key already used for another request",
-                         "Idempotency-Key");
-      }
-      return PlaceOrderResult{first, true, {}};
+      return ReplayOrder(orders_.at(it->second), o);
     }
     if (!users_.contains(o.user_id)) return absl::NotFoundError("no such user");
-    WS_ASSIGN_OR_RETURN(const auto wanted, internal::SumOrderLines(o));
-    Order order;
-    Money total{0, o.currency};
-    for (const auto& [variant_id, qty] : wanted) {
-      auto vit = product_of_variant_.find(variant_id);
-      if (vit == product_of_variant_.end()) return absl::NotFoundError("no such variant");
-      const Product& p = products_.at(vit->second);
-      const Variant* v = p.FindVariant(variant_id);
-      if (!p.active) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                         absl::StrCat(v->sku, " is no longer sold"));
+    auto read = [&](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
+                    ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held: this runs inside PlanOrder
+      for (VariantId id : ids) {
+        auto vit = product_of_variant_.find(id);
+        if (vit == product_of_variant_.end()) continue;
+        const Product& p = products_.at(vit->second);
+        out->push_back(LockedVariant{*p.FindVariant(id), p.active, p.brand, p.model});
       }
-      if (v->price.currency != o.currency) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                         absl::StrCat(v->sku, " is priced in another currency"));
-      }
-      if (v->stock < qty) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
-                         absl::StrCat("not enough stock for ", v->sku, ": ", v->stock,
-                                      " left"));
-      }
-      OrderLine line;
-      line.variant_id = variant_id;
-      line.product_id = p.id;
-      line.sku = v->sku;
-      line.title = LineTitle(p, *v);
-      line.quantity = qty;
-      line.unit_price = v->price;
-      WS_ASSIGN_OR_RETURN(line.line_total, Multiply(v->price, qty));
-      WS_ASSIGN_OR_RETURN(total, Add(total, line.line_total));
-      order.lines.push_back(std::move(line));
-    }
+      return absl::OkStatus();
+    };
+    WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, read));
     // Every check passed: take the stock. Nothing below can fail.
-    PlaceOrderResult result;
-    for (const auto& [variant_id, qty] : wanted) {
-      Product& p = products_.at(product_of_variant_.at(variant_id));
+    for (const StockChange& c : plan.stock_changes) {
+      Product& p = products_.at(c.product_id);
       for (Variant& v : p.variants) {
-        if (v.id != variant_id) continue;
-        result.stock_changes.push_back(StockChange{p.id, v.id, v.stock - qty, v.stock});
-        v.stock -= qty;
+        if (v.id == c.variant_id) v.stock = c.stock_after;
       }
       ++p.version;
       p.updated_at = o.now;
     }
+    Order& order = plan.order;
     order.id = next_order_id_++;
     order.number = OrderNumberFor(order.id);
-    order.user_id = o.user_id;
-    order.status = OrderStatus::kPending;
-    order.total = total;
-    order.shipping = o.shipping;
-    order.idempotency_key = o.idempotency_key;
-    order.request_fingerprint = o.request_fingerprint;
-    order.created_at = order.updated_at = o.now;
     orders_[order.id] = order;
     order_by_key_[key] = order.id;
     if (o.clear_user_cart) carts_.erase(OwnerKey(CartOwner::ForUser(o.user_id)));
-    result.order = std::move(order);
-    return result;
+    return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
   }
 
   absl::StatusOr<Order> GetOrder(OrderId id) override {
@@ -377,12 +339,7 @@ class MemoryStorage final : public Storage {
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
     Order& o = it->second;
-    if (o.status != from || !IsLegalTransition(from, to)) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
-                       absl::StrCat("order is ", OrderStatusName(o.status), "; cannot become ",
-                                    OrderStatusName(to)),
-                       "status");
-    }
+    WS_RETURN_IF_ERROR(CheckTransition(o.status, from, to));
     TransitionResult result;
     if (to == OrderStatus::kCancelled) {
       for (const OrderLine& l : o.lines) {
@@ -408,17 +365,6 @@ class MemoryStorage final : public Storage {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
-  static std::string LineTitle(const Product& p, const Variant& v) {
-    std::string t = absl::StrCat(p.brand, " ", p.model);
-    std::vector<absl::string_view> opts;
-    for (absl::string_view s : {absl::string_view(v.dial_color), absl::string_view(v.strap),
-                               absl::string_view(v.size)}) {
-      if (!s.empty()) opts.push_back(s);
-    }
-    if (!opts.empty()) absl::StrAppend(&t, " (", absl::StrJoin(opts, ", "), ")");
-    return t;
-  }
-
   void ApplyDraft(const ProductDraft& d, Product* p) {
     p->brand = d.brand;
     p->model = d.model;

@@ -22,8 +22,8 @@
 #include "storage/postgres/pg_errors.h"
 #include "storage/postgres/pg_listing.h"
 #include "storage/postgres/postgres_storage_impl.h"
-#include "storage/order_lines.h"
 #include "watchstore/errors.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::internal::pg {
@@ -116,17 +116,6 @@ constexpr Statement kSetOrderStatus = {
 
 // --- Helpers ------------------------------------------------------------------
 
-std::string LineTitle(absl::string_view brand, absl::string_view model,
-                      absl::string_view dial, absl::string_view strap, absl::string_view size) {
-  std::string t = absl::StrCat(brand, " ", model);
-  std::vector<absl::string_view> opts;
-  for (absl::string_view s : {dial, strap, size}) {
-    if (!s.empty()) opts.push_back(s);
-  }
-  if (!opts.empty()) absl::StrAppend(&t, " (", absl::StrJoin(opts, ", "), ")");
-  return t;
-}
-
 absl::StatusOr<Currency> ReadCurrency(const Result& r, int row, int col) {
   absl::StatusOr<Currency> c = Currency::FromCode(r.Text(row, col));
   if (!c.ok()) return absl::InternalError("stored currency is malformed");
@@ -170,27 +159,6 @@ absl::Status ReadOrderLine(const Result& r, int row, OrderLine* l) {
   l->unit_price.currency = l->line_total.currency = c;
   return absl::OkStatus();
 }
-
-absl::StatusOr<PlaceOrderResult> Replay(const Order& first, const NewOrder& request) {
-  if (first.request_fingerprint != request.request_fingerprint) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIdempotencyMismatch,
-                     "idempotency key already used for another request", "Idempotency-Key");
-  }
-  PlaceOrderResult r;
-  r.order = first;
-  r.replayed = true;
-  return r;
-}
-
-// A line being checked out: what step 2 read under lock.
-struct LockedVariant {
-  ProductId product_id = 0;
-  std::string sku, dial_color, strap, size, brand, model;
-  int64_t price_minor = 0;
-  std::string currency;
-  int64_t stock = 0;
-  bool active = false;
-};
 
 }  // namespace
 
@@ -240,7 +208,7 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) 
   if (r.rows() == 0) return absl::InternalError("idempotency key conflict without an order");
   WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 0));
   WS_ASSIGN_OR_RETURN(Order first, LoadOrder(*conn, id));
-  return Replay(first, o);
+  return ReplayOrder(first, o);
 }
 
 absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
@@ -253,71 +221,48 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
     if (!r.IsNull(0, 1)) {
       WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 1));
       WS_ASSIGN_OR_RETURN(Order first, LoadOrder(c, id));
-      return Replay(first, o);
+      return ReplayOrder(first, o);
     }
     WS_ASSIGN_OR_RETURN(bool user_exists, r.Bool(0, 0));
     if (!user_exists) return absl::NotFoundError("no such user");
   }
-  WS_ASSIGN_OR_RETURN(auto wanted, SumOrderLines(o));
-  std::vector<int64_t> variant_ids, quantities;
-  for (const auto& [id, qty] : wanted) {
-    variant_ids.push_back(id);
-    quantities.push_back(qty);
-  }
-
-  // 2. Lock and check every line.
-  std::map<VariantId, LockedVariant> locked;
-  {
+  // 2. Lock the lines' variants (product rows first, in the global order)
+  // and apply the rules to what the locks hold.
+  auto lock = [&c](absl::Span<const VariantId> ids,
+                   std::vector<LockedVariant>* out) -> absl::Status {
     Params p;
-    p.AddInt64Array(variant_ids);
+    p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
     WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockLineVariants, p));
     for (int row = 0; row < r.rows(); ++row) {
-      WS_ASSIGN_OR_RETURN(VariantId id, r.Int(row, 0));
-      LockedVariant& v = locked[id];
-      WS_ASSIGN_OR_RETURN(v.product_id, r.Int(row, 1));
-      v.sku = r.String(row, 2);
-      v.dial_color = r.String(row, 3);
-      v.strap = r.String(row, 4);
-      v.size = r.String(row, 5);
-      WS_ASSIGN_OR_RETURN(v.price_minor, r.Int(row, 6));
-      v.currency = r.String(row, 7);
-      WS_ASSIGN_OR_RETURN(v.stock, r.Int(row, 8));
+      LockedVariant v;
+      WS_ASSIGN_OR_RETURN(v.variant.id, r.Int(row, 0));
+      WS_ASSIGN_OR_RETURN(v.variant.product_id, r.Int(row, 1));
+      v.variant.sku = r.String(row, 2);
+      v.variant.dial_color = r.String(row, 3);
+      v.variant.strap = r.String(row, 4);
+      v.variant.size = r.String(row, 5);
+      WS_ASSIGN_OR_RETURN(v.variant.price.minor_units, r.Int(row, 6));
+      WS_ASSIGN_OR_RETURN(v.variant.price.currency, ReadCurrency(r, row, 7));
+      WS_ASSIGN_OR_RETURN(v.variant.stock, r.Int(row, 8));
       v.brand = r.String(row, 9);
       v.model = r.String(row, 10);
-      WS_ASSIGN_OR_RETURN(v.active, r.Bool(row, 11));
+      WS_ASSIGN_OR_RETURN(v.product_active, r.Bool(row, 11));
+      out->push_back(std::move(v));
     }
-  }
-  Order order;
-  order.total = Money{0, o.currency};
-  for (const auto& [variant_id, qty] : wanted) {
-    auto it = locked.find(variant_id);
-    if (it == locked.end()) return absl::NotFoundError("no such variant");
-    const LockedVariant& v = it->second;
-    if (!v.active) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                       absl::StrCat(v.sku, " is no longer sold"));
-    }
-    if (v.currency != o.currency.code()) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                       absl::StrCat(v.sku, " is priced in another currency"));
-    }
-    if (v.stock < qty) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
-                       absl::StrCat("not enough stock for ", v.sku, ": ", v.stock, " left"));
-    }
-    OrderLine line;
-    line.variant_id = variant_id;
-    line.product_id = v.product_id;
-    line.sku = v.sku;
-    line.title = LineTitle(v.brand, v.model, v.dial_color, v.strap, v.size);
-    line.quantity = qty;
-    line.unit_price = Money{v.price_minor, o.currency};
-    WS_ASSIGN_OR_RETURN(line.line_total, Multiply(line.unit_price, qty));
-    WS_ASSIGN_OR_RETURN(order.total, Add(order.total, line.line_total));
-    order.lines.push_back(std::move(line));
-  }
+    return absl::OkStatus();
+  };
+  WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, lock));
+  Order& order = plan.order;
 
   // 3. Take the stock and write the order, in one statement.
+  std::vector<int64_t> variant_ids, quantities, product_ids, unit_prices, line_totals;
+  for (const OrderLine& l : order.lines) {
+    variant_ids.push_back(l.variant_id);
+    quantities.push_back(l.quantity);
+    product_ids.push_back(l.product_id);
+    unit_prices.push_back(l.unit_price.minor_units);
+    line_totals.push_back(l.line_total.minor_units);
+  }
   Params p;
   p.AddInt64Array(variant_ids).AddInt64Array(quantities).AddTime(o.now);  // $1..$3
   p.Add(o.user_id).Add(order.total.minor_units).Add(o.currency.code());   // $4..$6
@@ -328,12 +273,6 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
       .Add(o.shipping.postal_code)
       .Add(o.shipping.country);                                  // $7..$12
   p.Add(o.idempotency_key).Add(o.request_fingerprint);          // $13, $14
-  std::vector<int64_t> product_ids, unit_prices, line_totals;
-  for (const OrderLine& l : order.lines) {
-    product_ids.push_back(l.product_id);
-    unit_prices.push_back(l.unit_price.minor_units);
-    line_totals.push_back(l.line_total.minor_units);
-  }
   p.AddInt64Array(product_ids);                                                    // $15
   p.AddTextArrayOf(order.lines.begin(), order.lines.end(),
                    [](const OrderLine& l) { return absl::string_view(l.sku); });    // $16
@@ -342,29 +281,19 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
   p.AddInt64Array(unit_prices).AddInt64Array(line_totals);                         // $18, $19
   p.AddBool(o.clear_user_cart);                                                    // $20
   WS_ASSIGN_OR_RETURN(Result r, c.Execute(kPlaceOrder, p));
-  if (r.rows() != static_cast<int>(wanted.size())) {
+  if (r.rows() != static_cast<int>(plan.stock_changes.size())) {
     // Cannot happen while the rows are locked; never commit a partial take.
     return absl::InternalError("stock changed under a row lock");
   }
-  PlaceOrderResult result;
   WS_ASSIGN_OR_RETURN(order.id, r.Int(0, 0));
   for (int row = 0; row < r.rows(); ++row) {
-    StockChange change;
-    WS_ASSIGN_OR_RETURN(change.variant_id, r.Int(row, 1));
-    WS_ASSIGN_OR_RETURN(change.stock_after, r.Int(row, 2));
-    change.product_id = locked[change.variant_id].product_id;
-    change.stock_before = change.stock_after + wanted[change.variant_id];
-    result.stock_changes.push_back(change);
+    WS_ASSIGN_OR_RETURN(int64_t stock_after, r.Int(row, 2));
+    if (stock_after != plan.stock_changes[static_cast<size_t>(row)].stock_after) {
+      return absl::InternalError("stock changed under a row lock");
+    }
   }
   order.number = OrderNumberFor(order.id);
-  order.user_id = o.user_id;
-  order.status = OrderStatus::kPending;
-  order.shipping = o.shipping;
-  order.idempotency_key = o.idempotency_key;
-  order.request_fingerprint = o.request_fingerprint;
-  order.created_at = order.updated_at = o.now;
-  result.order = std::move(order);
-  return result;
+  return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
 }
 
 // --- Orders -------------------------------------------------------------------------
@@ -401,13 +330,7 @@ absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(OrderId id, Or
     WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockOrder, lock));
     if (r.rows() == 0) return absl::NotFoundError("no such order");
     WS_ASSIGN_OR_RETURN(int64_t status, r.Int(0, 0));
-    const OrderStatus current = static_cast<OrderStatus>(status);
-    if (current != from || !IsLegalTransition(from, to)) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
-                       absl::StrCat("order is ", OrderStatusName(current), "; cannot become ",
-                                    OrderStatusName(to)),
-                       "status");
-    }
+    WS_RETURN_IF_ERROR(CheckTransition(static_cast<OrderStatus>(status), from, to));
     TransitionResult result;
     if (to == OrderStatus::kCancelled) {
       WS_RETURN_IF_ERROR(c.Execute(kLockOrderVariants, lock).status());

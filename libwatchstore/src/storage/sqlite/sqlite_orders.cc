@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "storage/sqlite/sqlite_products.h"
 #include "storage/sqlite/sqlite_rows.h"
-#include "storage/order_lines.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
@@ -64,19 +64,6 @@ constexpr char kSelectVariantStock[] = "SELECT product_id, sku, stock FROM varia
 constexpr char kSetStock[] = "UPDATE variants SET stock = ?2 WHERE id = ?1";
 constexpr char kTakeStock[] =
     "UPDATE variants SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2";
-
-// "Brand Model (dial, strap, size)", as the memory adapter writes it.
-std::string LineTitle(absl::string_view brand, absl::string_view model,
-                      absl::string_view dial_color, absl::string_view strap,
-                      absl::string_view size) {
-  std::string t = absl::StrCat(brand, " ", model);
-  std::vector<absl::string_view> opts;
-  for (absl::string_view s : {dial_color, strap, size}) {
-    if (!s.empty()) opts.push_back(s);
-  }
-  if (!opts.empty()) absl::StrAppend(&t, " (", absl::StrJoin(opts, ", "), ")");
-  return t;
-}
 
 absl::Status CheckVariantExists(Connection& c, VariantId variant_id) {
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kVariantExists));
@@ -268,73 +255,49 @@ absl::StatusOr<OrderPage> ListOrdersIn(Connection& c, const OrderQuery& q) {
 absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) {
   // 1. Idempotency first: the same key replays the first order, whatever
   // the lines.
-  std::optional<OrderId> existing;
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByKey));
     s.Bind(1, o.user_id).Bind(2, o.idempotency_key);
     WS_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) {
-      if (s.Text(1) != o.request_fingerprint) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIdempotencyMismatch,
-                         "idempotency key already used for another request", "Idempotency-Key");
-      }
-      existing = s.Int(0);
+      WS_ASSIGN_OR_RETURN(Order first, LoadOrder(c, s.Int(0)));
+      return ReplayOrder(first, o);
     }
-  }
-  if (existing) {
-    PlaceOrderResult replay;
-    WS_ASSIGN_OR_RETURN(replay.order, LoadOrder(c, *existing));
-    replay.replayed = true;
-    return replay;
   }
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUserExists));
     s.Bind(1, o.user_id);
     WS_RETURN_IF_ERROR(ExpectRow(s, "user"));
   }
-  // 2. Quantities summed per variant, so two lines cannot oversell one.
-  WS_ASSIGN_OR_RETURN(const auto wanted, internal::SumOrderLines(o));
-  // 3. Every line checked and priced, from the database, before anything
-  // changes.
-  Order order;
-  Money total{0, o.currency};
-  PlaceOrderResult result;
-  for (const auto& [variant_id, qty] : wanted) {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariantForOrder));
-    s.Bind(1, variant_id);
-    WS_RETURN_IF_ERROR(ExpectRow(s, "variant", "variant_id"));
-    const ProductId product_id = s.Int(0);
-    const absl::string_view sku = s.Text(1);
-    WS_ASSIGN_OR_RETURN(Currency currency, CurrencyOf(s.Text(6)));
-    const Money price{s.Int(5), currency};
-    const int64_t stock = s.Int(7);
-    if (s.Int(10) == 0) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                       absl::StrCat(sku, " is no longer sold"));
+  // 2. The rules, over the variants as the write lock holds them.
+  auto read = [&c](absl::Span<const VariantId> ids,
+                   std::vector<LockedVariant>* out) -> absl::Status {
+    for (VariantId id : ids) {
+      WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariantForOrder));
+      s.Bind(1, id);
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) continue;
+      LockedVariant v;
+      v.variant.id = id;
+      v.variant.product_id = s.Int(0);
+      v.variant.sku = std::string(s.Text(1));
+      v.variant.dial_color = std::string(s.Text(2));
+      v.variant.strap = std::string(s.Text(3));
+      v.variant.size = std::string(s.Text(4));
+      WS_ASSIGN_OR_RETURN(Currency currency, CurrencyOf(s.Text(6)));
+      v.variant.price = Money{s.Int(5), currency};
+      v.variant.stock = s.Int(7);
+      v.brand = std::string(s.Text(8));
+      v.model = std::string(s.Text(9));
+      v.product_active = s.Int(10) != 0;
+      out->push_back(std::move(v));
     }
-    if (price.currency != o.currency) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNotPurchasable,
-                       absl::StrCat(sku, " is priced in another currency"));
-    }
-    if (stock < qty) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
-                       absl::StrCat("not enough stock for ", sku, ": ", stock, " left"));
-    }
-    OrderLine line;
-    line.variant_id = variant_id;
-    line.product_id = product_id;
-    line.sku = std::string(sku);
-    line.title = LineTitle(s.Text(8), s.Text(9), s.Text(2), s.Text(3), s.Text(4));
-    line.quantity = qty;
-    line.unit_price = price;
-    WS_ASSIGN_OR_RETURN(line.line_total, Multiply(price, qty));
-    WS_ASSIGN_OR_RETURN(total, Add(total, line.line_total));
-    order.lines.push_back(std::move(line));
-    result.stock_changes.push_back(StockChange{product_id, variant_id, stock - qty, stock});
-  }
-  // 4. Take the stock. The guarded UPDATE and CHECK (stock >= 0) back the
-  // check above; under the write lock nothing can have changed since.
-  for (const StockChange& change : result.stock_changes) {
+    return absl::OkStatus();
+  };
+  WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, read));
+  // 3. Take the stock. The guarded UPDATE and CHECK (stock >= 0) back the
+  // rules; under the write lock nothing can have changed since.
+  for (const StockChange& change : plan.stock_changes) {
     {
       WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kTakeStock));
       s.Bind(1, change.variant_id).Bind(2, change.stock_before - change.stock_after);
@@ -343,22 +306,23 @@ absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) 
     }
     WS_RETURN_IF_ERROR(BumpProduct(c, change.product_id, o.now));
   }
-  // 5. The order with its captured prices; the cart emptied.
+  // 4. The order with its captured prices; the cart emptied.
+  Order& order = plan.order;
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertOrder));
-    s.Bind(1, o.user_id)
-        .Bind(2, static_cast<int64_t>(OrderStatus::kPending))
-        .Bind(3, total.minor_units)
-        .Bind(4, total.currency.code())
-        .Bind(5, o.shipping.name)
-        .Bind(6, o.shipping.line1)
-        .Bind(7, o.shipping.line2)
-        .Bind(8, o.shipping.city)
-        .Bind(9, o.shipping.postal_code)
-        .Bind(10, o.shipping.country)
-        .Bind(11, o.idempotency_key)
-        .Bind(12, o.request_fingerprint)
-        .Bind(13, Nanos(o.now));
+    s.Bind(1, order.user_id)
+        .Bind(2, static_cast<int64_t>(order.status))
+        .Bind(3, order.total.minor_units)
+        .Bind(4, order.total.currency.code())
+        .Bind(5, order.shipping.name)
+        .Bind(6, order.shipping.line1)
+        .Bind(7, order.shipping.line2)
+        .Bind(8, order.shipping.city)
+        .Bind(9, order.shipping.postal_code)
+        .Bind(10, order.shipping.country)
+        .Bind(11, order.idempotency_key)
+        .Bind(12, order.request_fingerprint)
+        .Bind(13, Nanos(order.created_at));
     WS_RETURN_IF_ERROR(s.Run());
   }
   order.id = c.last_insert_rowid();
@@ -381,15 +345,8 @@ absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) 
     WS_RETURN_IF_ERROR(DeleteCartByKey(c, CartOwnerKey(CartOwner::ForUser(o.user_id))));
   }
   order.number = OrderNumberFor(order.id);
-  order.user_id = o.user_id;
-  order.status = OrderStatus::kPending;
-  order.total = total;
-  order.shipping = o.shipping;
-  order.idempotency_key = o.idempotency_key;
-  order.request_fingerprint = o.request_fingerprint;
   order.created_at = order.updated_at = Stored(o.now);
-  result.order = std::move(order);
-  return result;
+  return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
 }
 
 absl::StatusOr<TransitionResult> TransitionOrderIn(Connection& c, OrderId id, OrderStatus from,
@@ -398,13 +355,7 @@ absl::StatusOr<TransitionResult> TransitionOrderIn(Connection& c, OrderId id, Or
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderStatus));
     s.Bind(1, id);
     WS_RETURN_IF_ERROR(ExpectRow(s, "order", "id"));
-    const auto status = static_cast<OrderStatus>(s.Int(0));
-    if (status != from || !IsLegalTransition(from, to)) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
-                       absl::StrCat("order is ", OrderStatusName(status), "; cannot become ",
-                                    OrderStatusName(to)),
-                       "status");
-    }
+    WS_RETURN_IF_ERROR(CheckTransition(static_cast<OrderStatus>(s.Int(0)), from, to));
   }
   TransitionResult result;
   if (to == OrderStatus::kCancelled) {
