@@ -35,8 +35,8 @@
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "catalog_generator.h"
-#include "storage/postgres/pg_connection.h"
-#include "storage/postgres/pg_listing.h"
+#include "postgres/pg_connection.h"
+#include "postgres/pg_listing.h"
 #include "watchstore/postgres_storage.h"
 
 namespace watchstore {

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "storage/postgres/pg_connection.h"
+#include "postgres/pg_connection.h"
 #include "watchstore/postgres_storage.h"
 #include "watchstore/storage.h"
 

@@ -15,8 +15,8 @@
 #include "absl/synchronization/notification.h"
 #include "catalog_generator.h"
 #include "pg_test_support.h"
-#include "storage/postgres/pg_listing.h"
-#include "storage/postgres/pg_migrate.h"
+#include "postgres/pg_listing.h"
+#include "postgres/pg_migrate.h"
 #include "test_util.h"
 #include "watchstore/postgres_storage.h"
 

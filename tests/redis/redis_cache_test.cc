@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "cache/redis/redis_url.h"
+#include "redis/redis_url.h"
 #include "redis_test_util.h"
 
 namespace watchstore::testing {

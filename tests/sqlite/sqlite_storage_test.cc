@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "sqlite/sqlite_test_util.h"
 #include "storage/listing.h"
-#include "storage/sqlite/sqlite_listing.h"
+#include "sqlite/sqlite_listing.h"
 #include "test_util.h"
 
 namespace watchstore::testing {

@@ -13,7 +13,7 @@
 // keys from its L1 (its own announcements included: one extra L2 read after
 // a local write), so another instance's write is seen within the propagation
 // delay: 0.2-0.4 ms median across two processes on one host (see
-// libwatchstore/src/cache/redis/README.md). When announcements may have been
+// libwatchstore/adapters/redis/README.md). When announcements may have been
 // missed (the feed reconnected), L1 is cleared.
 //
 // Staleness bound of an L1 copy: a write through any instance removes it

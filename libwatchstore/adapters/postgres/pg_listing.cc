@@ -1,0 +1,219 @@
+#include "postgres/pg_listing.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace watchstore::internal::pg {
+namespace {
+
+// Shape bits of a product listing, in the order their parameters are bound.
+enum ProductFilter : uint32_t {
+  kActiveOnly = 1u << 0,
+  kBrand = 1u << 1,
+  kMovement = 1u << 2,
+  kCollection = 1u << 3,
+  kMinPrice = 1u << 4,
+  kMaxPrice = 1u << 5,
+  kMinCase = 1u << 6,
+  kMaxCase = 1u << 7,
+  kInStock = 1u << 8,
+  kText = 1u << 9,
+  kAfter = 1u << 10,
+};
+constexpr int kSortShift = 11;
+constexpr int kBucketShift = 13;
+
+// Page sizes are bound as $n, but a planner cannot size a LIMIT $n in a
+// generic plan (it assumes 10% of the table, and picks a sequential scan and
+// a sort). So the innermost LIMIT is a constant from this table, the
+// smallest at least limit + 1, and LIMIT $n trims to the exact size on top:
+// generic plans are then as good as custom ones and get cached (no planning
+// per request).
+constexpr int64_t kLimitBuckets[] = {2, 6, 11, 21, 26, 51, 101};
+constexpr uint32_t kBucketCount = sizeof(kLimitBuckets) / sizeof(kLimitBuckets[0]);
+
+uint32_t BucketOf(int limit) {
+  const int64_t rows = static_cast<int64_t>(std::max(limit, 1)) + 1;
+  for (uint32_t i = 0; i < kBucketCount; ++i) {
+    if (kLimitBuckets[i] >= rows) return i;
+  }
+  return kBucketCount;  // beyond the table: no constant bound
+}
+
+// "LIMIT $n" under a constant LIMIT of the shape's bucket, over `inner`
+// (which ends with its ORDER BY), re-ordered by `order`.
+std::string BoundedPage(const std::string& inner, uint32_t bucket, const char* alias,
+                        const char* order, const std::string& limit_param) {
+  if (bucket >= kBucketCount) {
+    return absl::StrCat("(", inner, " LIMIT ", limit_param, "::bigint) ", alias);
+  }
+  return absl::StrCat("(SELECT * FROM (", inner, " LIMIT ", kLimitBuckets[bucket], ") ", alias,
+                      " ORDER BY ", order, " LIMIT ", limit_param, "::bigint) ", alias);
+}
+
+ProductSort SortOf(uint32_t shape) {
+  return static_cast<ProductSort>((shape >> kSortShift) & 3u);
+}
+
+// ORDER BY of a sort, over relation `p`.
+const char* OrderBy(ProductSort sort) {
+  switch (sort) {
+    case ProductSort::kNewest:
+      return "p.id DESC";
+    case ProductSort::kPriceAsc:
+      return "p.min_price, p.id";
+    case ProductSort::kPriceDesc:
+      return "p.min_price DESC, p.id DESC";
+    case ProductSort::kNameAsc:
+      return "p.name_key, p.id";
+  }
+  return "p.id DESC";
+}
+
+enum OrderFilter : uint32_t {
+  kOrderUser = 1u << 0,
+  kOrderStatus = 1u << 1,
+  kOrderBefore = 1u << 2,
+};
+
+}  // namespace
+
+uint32_t ProductListingShape(const ProductQuery& q) {
+  uint32_t s = 0;
+  if (!q.include_archived) s |= kActiveOnly;
+  if (q.brand) s |= kBrand;
+  if (q.movement) s |= kMovement;
+  if (q.collection) s |= kCollection;
+  if (q.min_price_minor) s |= kMinPrice;
+  if (q.max_price_minor) s |= kMaxPrice;
+  if (q.min_case_mm) s |= kMinCase;
+  if (q.max_case_mm) s |= kMaxCase;
+  if (q.in_stock_only) s |= kInStock;
+  if (!q.text.empty()) s |= kText;
+  if (q.after) s |= kAfter;
+  return s | (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
+}
+
+std::string ProductListingName(uint32_t shape) { return absl::StrCat("ws_list_products_", shape); }
+
+std::string ProductListingSql(uint32_t shape) {
+  int n = 0;
+  auto next = [&n] { return absl::StrCat("$", ++n); };
+  std::string where = "TRUE";
+  if (shape & kActiveOnly) absl::StrAppend(&where, " AND p.active");
+  if (shape & kBrand) absl::StrAppend(&where, " AND p.brand_key = ", next());
+  if (shape & kMovement) absl::StrAppend(&where, " AND p.movement = ", next(), "::smallint");
+  if (shape & kCollection) {
+    absl::StrAppend(&where, " AND p.collection_keys @> ARRAY[", next(), "::text]");
+  }
+  if (shape & kMinPrice) absl::StrAppend(&where, " AND p.min_price >= ", next(), "::bigint");
+  if (shape & kMaxPrice) absl::StrAppend(&where, " AND p.min_price <= ", next(), "::bigint");
+  if (shape & kMinCase) absl::StrAppend(&where, " AND p.case_diameter_mm >= ", next(), "::integer");
+  if (shape & kMaxCase) absl::StrAppend(&where, " AND p.case_diameter_mm <= ", next(), "::integer");
+  if (shape & kInStock) absl::StrAppend(&where, " AND p.in_stock");
+  if (shape & kText) {
+    const std::string t = next();
+    absl::StrAppend(&where, " AND (strpos(p.brand_key, ", t, "::text) > 0 OR strpos(p.model_key, ",
+                    t, "::text) > 0)");
+  }
+  const ProductSort sort = SortOf(shape);
+  if (shape & kAfter) {
+    switch (sort) {
+      case ProductSort::kNewest:
+        absl::StrAppend(&where, " AND p.id < ", next(), "::bigint");
+        break;
+      case ProductSort::kPriceAsc: {
+        const std::string price = next();
+        absl::StrAppend(&where, " AND (p.min_price, p.id) > (", price, "::bigint, ", next(),
+                        "::bigint)");
+        break;
+      }
+      case ProductSort::kPriceDesc: {
+        const std::string price = next();
+        absl::StrAppend(&where, " AND (p.min_price, p.id) < (", price, "::bigint, ", next(),
+                        "::bigint)");
+        break;
+      }
+      case ProductSort::kNameAsc: {
+        const std::string key = next();
+        absl::StrAppend(&where, " AND (p.name_key, p.id) > (", key, "::text COLLATE \"C\", ",
+                        next(), "::bigint)");
+        break;
+      }
+    }
+  }
+  const char* order = OrderBy(sort);
+  const std::string inner =
+      absl::StrCat("SELECT * FROM products p WHERE ", where, " ORDER BY ", order);
+  // LATERAL with its own ORDER BY (which keeps the planner from flattening
+  // it into a plain join): the variants of each listed product are fetched
+  // by index.
+  return absl::StrCat("SELECT " WS_PG_PRODUCT_COLUMNS " FROM ",
+                      BoundedPage(inner, shape >> kBucketShift, "p", order, next()),
+                      " LEFT JOIN LATERAL (SELECT * FROM variants v"
+                      " WHERE v.product_id = p.id ORDER BY v.id) v ON TRUE ORDER BY ",
+                      order, ", v.id");
+}
+
+void BindProductListing(const ProductQuery& q, Params* params) {
+  if (q.brand) params->Add(absl::AsciiStrToLower(*q.brand));
+  if (q.movement) params->Add(static_cast<int>(*q.movement));
+  if (q.collection) params->Add(absl::AsciiStrToLower(*q.collection));
+  if (q.min_price_minor) params->Add(*q.min_price_minor);
+  if (q.max_price_minor) params->Add(*q.max_price_minor);
+  if (q.min_case_mm) params->Add(static_cast<int>(*q.min_case_mm));
+  if (q.max_case_mm) params->Add(static_cast<int>(*q.max_case_mm));
+  if (!q.text.empty()) params->Add(absl::AsciiStrToLower(q.text));
+  if (q.after) {
+    switch (q.sort) {
+      case ProductSort::kNewest:
+        params->Add(q.after->id);
+        break;
+      case ProductSort::kPriceAsc:
+      case ProductSort::kPriceDesc:
+        params->Add(q.after->price_minor).Add(q.after->id);
+        break;
+      case ProductSort::kNameAsc:
+        params->Add(q.after->name_key).Add(q.after->id);
+        break;
+    }
+  }
+  params->Add(static_cast<int64_t>(std::max(q.limit, 1)) + 1);
+}
+
+uint32_t OrderListingShape(const OrderQuery& q) {
+  uint32_t s = 0;
+  if (q.user_id) s |= kOrderUser;
+  if (q.status) s |= kOrderStatus;
+  if (q.before_id) s |= kOrderBefore;
+  return s | (BucketOf(q.limit) << kBucketShift);
+}
+
+std::string OrderListingName(uint32_t shape) { return absl::StrCat("ws_list_orders_", shape); }
+
+std::string OrderListingSql(uint32_t shape) {
+  int n = 0;
+  auto next = [&n] { return absl::StrCat("$", ++n); };
+  std::string where = "TRUE";
+  if (shape & kOrderUser) absl::StrAppend(&where, " AND o.user_id = ", next(), "::bigint");
+  if (shape & kOrderStatus) absl::StrAppend(&where, " AND o.status = ", next(), "::smallint");
+  if (shape & kOrderBefore) absl::StrAppend(&where, " AND o.id < ", next(), "::bigint");
+  const std::string inner =
+      absl::StrCat("SELECT * FROM orders o WHERE ", where, " ORDER BY o.id DESC");
+  return absl::StrCat("SELECT " WS_PG_ORDER_COLUMNS " FROM ",
+                      BoundedPage(inner, shape >> kBucketShift, "o", "o.id DESC", next()),
+                      " LEFT JOIN LATERAL (SELECT * FROM order_lines l"
+                      " WHERE l.order_id = o.id ORDER BY l.line_no) l ON TRUE"
+                      " ORDER BY o.id DESC, l.line_no");
+}
+
+void BindOrderListing(const OrderQuery& q, Params* params) {
+  if (q.user_id) params->Add(*q.user_id);
+  if (q.status) params->Add(static_cast<int>(*q.status));
+  if (q.before_id) params->Add(*q.before_id);
+  params->Add(static_cast<int64_t>(std::max(q.limit, 1)) + 1);
+}
+
+}  // namespace watchstore::internal::pg

@@ -1,0 +1,61 @@
+// The SQL of product reads and of catalog and order listings. A listing's text depends only on
+// its shape (sort, which filters are set, whether a cursor is), never on a
+// value: each shape is one prepared statement, every value a parameter.
+// Internal; tests use it to EXPLAIN exactly what the adapter runs.
+#ifndef WATCHSTORE_ADAPTERS_POSTGRES_PG_LISTING_H_
+#define WATCHSTORE_ADAPTERS_POSTGRES_PG_LISTING_H_
+
+#include <cstdint>
+#include <string>
+
+#include "postgres/pg_connection.h"
+#include "watchstore/order.h"
+#include "watchstore/product.h"
+
+namespace watchstore::internal::pg {
+
+// Columns every product read selects, in this order, product then variant
+// (variant columns NULL for a product without variants).
+inline constexpr int kProductColumnCount = 15;
+inline constexpr int kVariantColumnCount = 8;
+#define WS_PG_PRODUCT_COLUMNS                                                         \
+  "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "           \
+  "p.case_material, p.water_resistance_m, p.strap, p.collections, p.image_url, "     \
+  "p.active, p.version, p.created_at_ns, p.updated_at_ns, "                           \
+  "v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, v.stock"
+
+// A product and its variants by product id ($1), in one round trip: the
+// cheapest plan (two index scans in a nested loop, no Sort node); readers
+// order the variants by id themselves.
+inline constexpr char kGetProductSql[] =
+    "SELECT " WS_PG_PRODUCT_COLUMNS
+    " FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1";
+
+// Columns every order read selects, order then line.
+inline constexpr int kOrderColumnCount = 15;
+#define WS_PG_ORDER_COLUMNS                                                              \
+  "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "   \
+  "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, "  \
+  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, "                           \
+  "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "        \
+  "l.line_total_minor, l.currency"
+
+// A listing query's shape: sort, filters present, cursor present.
+uint32_t ProductListingShape(const ProductQuery& q);
+// The statement name and SQL of a shape. Its rows: WS_PG_PRODUCT_COLUMNS of
+// at most limit + 1 products in listing order, each product's variants by id.
+std::string ProductListingName(uint32_t shape);
+std::string ProductListingSql(uint32_t shape);
+// The parameters of `q`, in the order its shape's SQL numbers them.
+void BindProductListing(const ProductQuery& q, Params* params);
+
+uint32_t OrderListingShape(const OrderQuery& q);
+std::string OrderListingName(uint32_t shape);
+// Rows: WS_PG_ORDER_COLUMNS of at most limit + 1 orders, newest first, each
+// order's lines by line number.
+std::string OrderListingSql(uint32_t shape);
+void BindOrderListing(const OrderQuery& q, Params* params);
+
+}  // namespace watchstore::internal::pg
+
+#endif  // WATCHSTORE_ADAPTERS_POSTGRES_PG_LISTING_H_

@@ -1,0 +1,27 @@
+// Schema migrations for PostgreSQL: numbered, forward-only, each applied in
+// its own transaction and recorded in schema_migrations, all under an
+// advisory lock so concurrent openers (several server processes starting at
+// once) apply each migration exactly once. Internal.
+#ifndef WATCHSTORE_ADAPTERS_POSTGRES_PG_MIGRATE_H_
+#define WATCHSTORE_ADAPTERS_POSTGRES_PG_MIGRATE_H_
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "storage/migration.h"
+#include "postgres/pg_connection.h"
+
+namespace watchstore::internal::pg {
+
+// The migrations compiled in from sql/postgres/.
+absl::Span<const Migration> PostgresMigrations();
+
+// Applies the `migrations` not yet recorded in the schema the connection's
+// search_path selects. REQUIRES: versions strictly increasing; `conn` idle
+// and without statement_timeout (a migration may take long).
+// FailedPrecondition if the database records a version newer than any in
+// `migrations` (a newer build migrated it).
+absl::Status ApplyMigrations(Connection& conn, absl::Span<const Migration> migrations);
+
+}  // namespace watchstore::internal::pg
+
+#endif  // WATCHSTORE_ADAPTERS_POSTGRES_PG_MIGRATE_H_

@@ -1,0 +1,358 @@
+// Checkout and orders of the PostgreSQL storage.
+//
+// PlaceOrder, in one READ COMMITTED transaction (run again on 40001/40P01):
+//   1. idempotency check (and that the user exists)
+//   2. lock the products and variants of the lines, ordered by (product id,
+//      variant id), and check each line: exists, sold, currency, stock
+//   3. one statement: take the stock with conditional updates
+//      (stock >= quantity), bump the products, insert the order and its
+//      lines (prices captured from step 2), clear the cart
+// A concurrent request with the same idempotency key loses on the unique
+// constraint (user_id, idempotency_key): it rolls back and replays the
+// winner's order.
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "postgres/pg_connection.h"
+#include "postgres/pg_errors.h"
+#include "postgres/pg_listing.h"
+#include "postgres/postgres_storage_impl.h"
+#include "watchstore/errors.h"
+#include "watchstore/order_rules.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::internal::pg {
+namespace {
+
+// --- Statements ---------------------------------------------------------------
+
+constexpr Statement kGetOrder = {
+    "ws_get_order",
+    "SELECT " WS_PG_ORDER_COLUMNS
+    " FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = $1"
+    " ORDER BY l.line_no"};
+
+constexpr Statement kOrderPrecheck = {
+    "ws_order_precheck",
+    "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1),"
+    " (SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2)"};
+constexpr Statement kFindOrderByKey = {
+    "ws_find_order_by_key", "SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2"};
+
+// Locks in the global order: product row, then variant rows.
+constexpr Statement kLockLineVariants = {
+    "ws_lock_line_variants",
+    "SELECT v.id, p.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency,"
+    " v.stock, p.brand, p.model, p.active"
+    " FROM products p JOIN variants v ON v.product_id = p.id"
+    " WHERE v.id = ANY ($1::bigint[])"
+    " ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v"};
+
+// $1 variant ids (ascending), $2 quantities, $3 now, $4 user, $5 total,
+// $6 currency, $7..$12 shipping, $13 idempotency key, $14 fingerprint,
+// $15 product ids, $16 SKUs, $17 titles, $18 unit prices, $19 line totals,
+// $20 clear the user's cart.
+// Data-modifying CTEs all run, once, whatever the final SELECT reads. The
+// products' in_stock is computed from the new stock of the taken variants
+// and the (locked, so stable) stock of their siblings.
+constexpr Statement kPlaceOrder = {
+    "ws_place_order",
+    "WITH taken AS ("
+    "  UPDATE variants v SET stock = v.stock - w.quantity"
+    "  FROM unnest($1::bigint[], $2::bigint[]) AS w(id, quantity)"
+    "  WHERE v.id = w.id AND v.stock >= w.quantity"
+    "  RETURNING v.id, v.product_id, v.stock),"
+    " bumped AS ("
+    "  UPDATE products p SET version = p.version + t.n, updated_at_ns = $3,"
+    "    in_stock = t.any_left OR EXISTS (SELECT 1 FROM variants s"
+    "        WHERE s.product_id = p.id AND s.stock > 0 AND s.id <> ALL ($1::bigint[]))"
+    "  FROM (SELECT product_id, count(*) AS n, bool_or(stock > 0) AS any_left"
+    "        FROM taken GROUP BY product_id) t"
+    "  WHERE p.id = t.product_id),"
+    " new_order AS ("
+    "  INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
+    "      ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
+    "      request_fingerprint, created_at_ns, updated_at_ns)"
+    "  VALUES ($4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $3, $3)"
+    "  RETURNING id),"
+    " new_lines AS ("
+    "  INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, title, quantity,"
+    "      unit_price_minor, line_total_minor, currency)"
+    "  SELECT o.id, l.line_no, l.variant_id, l.product_id, l.sku, l.title, l.quantity,"
+    "      l.unit_price_minor, l.line_total_minor, $6"
+    "  FROM new_order o, unnest($1::bigint[], $15::bigint[], $16::text[], $17::text[],"
+    "      $2::bigint[], $18::bigint[], $19::bigint[])"
+    "    WITH ORDINALITY AS l(variant_id, product_id, sku, title, quantity, unit_price_minor,"
+    "      line_total_minor, line_no)),"
+    " cleared AS ("
+    "  DELETE FROM cart_items WHERE $20::boolean AND user_id = $4)"
+    " SELECT (SELECT id FROM new_order), t.id, t.stock FROM taken t ORDER BY t.id"};
+
+constexpr Statement kLockOrder = {"ws_lock_order",
+                                  "SELECT status FROM orders WHERE id = $1 FOR NO KEY UPDATE"};
+constexpr Statement kLockOrderVariants = {
+    "ws_lock_order_variants",
+    "SELECT v.id FROM products p JOIN variants v ON v.product_id = p.id"
+    " WHERE v.id IN (SELECT variant_id FROM order_lines WHERE order_id = $1)"
+    " ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v"};
+constexpr Statement kRestock = {
+    "ws_restock",
+    "WITH back AS ("
+    "  UPDATE variants v SET stock = v.stock + l.quantity FROM order_lines l"
+    "  WHERE l.order_id = $1 AND v.id = l.variant_id"
+    "  RETURNING v.id, v.product_id, v.stock, l.quantity, l.line_no),"
+    " bumped AS ("
+    "  UPDATE products p SET version = p.version + b.n, updated_at_ns = $2, in_stock = TRUE"
+    "  FROM (SELECT product_id, count(*) AS n FROM back GROUP BY product_id) b"
+    "  WHERE p.id = b.product_id)"
+    " SELECT product_id, id, stock, quantity FROM back ORDER BY line_no"};
+constexpr Statement kSetOrderStatus = {
+    "ws_set_order_status", "UPDATE orders SET status = $2, updated_at_ns = $3 WHERE id = $1"};
+
+// --- Helpers ------------------------------------------------------------------
+
+absl::StatusOr<Currency> ReadCurrency(const Result& r, int row, int col) {
+  absl::StatusOr<Currency> c = Currency::FromCode(r.Text(row, col));
+  if (!c.ok()) return absl::InternalError("stored currency is malformed");
+  return c;
+}
+
+absl::Status ReadOrderColumns(const Result& r, int row, Order* o) {
+  WS_ASSIGN_OR_RETURN(o->id, r.Int(row, 0));
+  o->number = OrderNumberFor(o->id);
+  WS_ASSIGN_OR_RETURN(o->user_id, r.Int(row, 1));
+  WS_ASSIGN_OR_RETURN(int64_t status, r.Int(row, 2));
+  if (status < 0 || status > static_cast<int64_t>(OrderStatus::kCancelled)) {
+    return absl::InternalError("stored order status is unknown");
+  }
+  o->status = static_cast<OrderStatus>(status);
+  WS_ASSIGN_OR_RETURN(o->total.minor_units, r.Int(row, 3));
+  WS_ASSIGN_OR_RETURN(o->total.currency, ReadCurrency(r, row, 4));
+  o->shipping.name = r.String(row, 5);
+  o->shipping.line1 = r.String(row, 6);
+  o->shipping.line2 = r.String(row, 7);
+  o->shipping.city = r.String(row, 8);
+  o->shipping.postal_code = r.String(row, 9);
+  o->shipping.country = r.String(row, 10);
+  o->idempotency_key = r.String(row, 11);
+  o->request_fingerprint = r.String(row, 12);
+  WS_ASSIGN_OR_RETURN(o->created_at, r.Time(row, 13));
+  WS_ASSIGN_OR_RETURN(o->updated_at, r.Time(row, 14));
+  return absl::OkStatus();
+}
+
+absl::Status ReadOrderLine(const Result& r, int row, OrderLine* l) {
+  constexpr int k = kOrderColumnCount;
+  WS_ASSIGN_OR_RETURN(l->variant_id, r.Int(row, k + 0));
+  WS_ASSIGN_OR_RETURN(l->product_id, r.Int(row, k + 1));
+  l->sku = r.String(row, k + 2);
+  l->title = r.String(row, k + 3);
+  WS_ASSIGN_OR_RETURN(l->quantity, r.Int(row, k + 4));
+  WS_ASSIGN_OR_RETURN(l->unit_price.minor_units, r.Int(row, k + 5));
+  WS_ASSIGN_OR_RETURN(l->line_total.minor_units, r.Int(row, k + 6));
+  WS_ASSIGN_OR_RETURN(Currency c, ReadCurrency(r, row, k + 7));
+  l->unit_price.currency = l->line_total.currency = c;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- Shared helpers ---------------------------------------------------------------
+
+absl::Status ReadOrders(const Result& r, std::vector<Order>* out) {
+  const size_t first = out->size();
+  for (int row = 0; row < r.rows(); ++row) {
+    WS_ASSIGN_OR_RETURN(OrderId id, r.Int(row, 0));
+    if (out->size() == first || out->back().id != id) {
+      out->emplace_back();
+      WS_RETURN_IF_ERROR(ReadOrderColumns(r, row, &out->back()));
+    }
+    if (!r.IsNull(row, kOrderColumnCount)) {
+      out->back().lines.emplace_back();
+      WS_RETURN_IF_ERROR(ReadOrderLine(r, row, &out->back().lines.back()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id) {
+  Params p;
+  p.Add(id);
+  WS_ASSIGN_OR_RETURN(Result r, conn.Execute(kGetOrder, p));
+  std::vector<Order> orders;
+  WS_RETURN_IF_ERROR(ReadOrders(r, &orders));
+  if (orders.empty()) return absl::NotFoundError("no such order");
+  return std::move(orders.front());
+}
+
+// --- Checkout ---------------------------------------------------------------------
+
+absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  absl::StatusOr<PlaceOrderResult> result = Transact<PlaceOrderResult>(
+      *conn, [&](Connection& c) { return PlaceOrderOnce(c, o); });
+  if (result.ok() || conn->last_error().sqlstate != kUniqueViolation ||
+      conn->last_error().constraint != "orders_idempotency_key") {
+    return result;
+  }
+  // A concurrent request with this key committed first (the insert waited
+  // for it, then hit the unique constraint): replay its order.
+  Params p;
+  p.Add(o.user_id).Add(o.idempotency_key);
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kFindOrderByKey, p));
+  if (r.rows() == 0) return absl::InternalError("idempotency key conflict without an order");
+  WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 0));
+  WS_ASSIGN_OR_RETURN(Order first, LoadOrder(*conn, id));
+  return ReplayOrder(first, o);
+}
+
+absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
+                                                                 const NewOrder& o) {
+  // 1. Idempotency first, whatever the lines.
+  {
+    Params p;
+    p.Add(o.user_id).Add(o.idempotency_key);
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kOrderPrecheck, p));
+    if (!r.IsNull(0, 1)) {
+      WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 1));
+      WS_ASSIGN_OR_RETURN(Order first, LoadOrder(c, id));
+      return ReplayOrder(first, o);
+    }
+    WS_ASSIGN_OR_RETURN(bool user_exists, r.Bool(0, 0));
+    if (!user_exists) return absl::NotFoundError("no such user");
+  }
+  // 2. Lock the lines' variants (product rows first, in the global order)
+  // and apply the rules to what the locks hold.
+  auto lock = [&c](absl::Span<const VariantId> ids,
+                   std::vector<LockedVariant>* out) -> absl::Status {
+    Params p;
+    p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockLineVariants, p));
+    for (int row = 0; row < r.rows(); ++row) {
+      LockedVariant v;
+      WS_ASSIGN_OR_RETURN(v.variant.id, r.Int(row, 0));
+      WS_ASSIGN_OR_RETURN(v.variant.product_id, r.Int(row, 1));
+      v.variant.sku = r.String(row, 2);
+      v.variant.dial_color = r.String(row, 3);
+      v.variant.strap = r.String(row, 4);
+      v.variant.size = r.String(row, 5);
+      WS_ASSIGN_OR_RETURN(v.variant.price.minor_units, r.Int(row, 6));
+      WS_ASSIGN_OR_RETURN(v.variant.price.currency, ReadCurrency(r, row, 7));
+      WS_ASSIGN_OR_RETURN(v.variant.stock, r.Int(row, 8));
+      v.brand = r.String(row, 9);
+      v.model = r.String(row, 10);
+      WS_ASSIGN_OR_RETURN(v.product_active, r.Bool(row, 11));
+      out->push_back(std::move(v));
+    }
+    return absl::OkStatus();
+  };
+  WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, lock));
+  Order& order = plan.order;
+
+  // 3. Take the stock and write the order, in one statement.
+  std::vector<int64_t> variant_ids, quantities, product_ids, unit_prices, line_totals;
+  for (const OrderLine& l : order.lines) {
+    variant_ids.push_back(l.variant_id);
+    quantities.push_back(l.quantity);
+    product_ids.push_back(l.product_id);
+    unit_prices.push_back(l.unit_price.minor_units);
+    line_totals.push_back(l.line_total.minor_units);
+  }
+  Params p;
+  p.AddInt64Array(variant_ids).AddInt64Array(quantities).AddTime(o.now);  // $1..$3
+  p.Add(o.user_id).Add(order.total.minor_units).Add(o.currency.code());   // $4..$6
+  p.Add(o.shipping.name)
+      .Add(o.shipping.line1)
+      .Add(o.shipping.line2)
+      .Add(o.shipping.city)
+      .Add(o.shipping.postal_code)
+      .Add(o.shipping.country);                                  // $7..$12
+  p.Add(o.idempotency_key).Add(o.request_fingerprint);          // $13, $14
+  p.AddInt64Array(product_ids);                                                    // $15
+  p.AddTextArrayOf(order.lines.begin(), order.lines.end(),
+                   [](const OrderLine& l) { return absl::string_view(l.sku); });    // $16
+  p.AddTextArrayOf(order.lines.begin(), order.lines.end(),
+                   [](const OrderLine& l) { return absl::string_view(l.title); });  // $17
+  p.AddInt64Array(unit_prices).AddInt64Array(line_totals);                         // $18, $19
+  p.AddBool(o.clear_user_cart);                                                    // $20
+  WS_ASSIGN_OR_RETURN(Result r, c.Execute(kPlaceOrder, p));
+  if (r.rows() != static_cast<int>(plan.stock_changes.size())) {
+    // Cannot happen while the rows are locked; never commit a partial take.
+    return absl::InternalError("stock changed under a row lock");
+  }
+  WS_ASSIGN_OR_RETURN(order.id, r.Int(0, 0));
+  for (int row = 0; row < r.rows(); ++row) {
+    WS_ASSIGN_OR_RETURN(int64_t stock_after, r.Int(row, 2));
+    if (stock_after != plan.stock_changes[static_cast<size_t>(row)].stock_after) {
+      return absl::InternalError("stock changed under a row lock");
+    }
+  }
+  order.number = OrderNumberFor(order.id);
+  return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
+}
+
+// --- Orders -------------------------------------------------------------------------
+
+absl::StatusOr<Order> PostgresStorage::GetOrder(OrderId id) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  return LoadOrder(*conn, id);
+}
+
+absl::StatusOr<OrderPage> PostgresStorage::ListOrders(const OrderQuery& q) {
+  const uint32_t shape = OrderListingShape(q);
+  Params p;
+  BindOrderListing(q, &p);
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(OrderListingName(shape),
+                                                   [shape] { return OrderListingSql(shape); }, p));
+  OrderPage page;
+  WS_RETURN_IF_ERROR(ReadOrders(r, &page.items));
+  const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
+  if (page.items.size() > limit) {
+    page.has_more = true;
+    page.items.resize(limit);
+  }
+  return page;
+}
+
+absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(OrderId id, OrderStatus from,
+                                                                  OrderStatus to,
+                                                                  absl::Time now) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  return Transact<TransitionResult>(*conn, [&](Connection& c) -> absl::StatusOr<TransitionResult> {
+    Params lock;
+    lock.Add(id);
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockOrder, lock));
+    if (r.rows() == 0) return absl::NotFoundError("no such order");
+    WS_ASSIGN_OR_RETURN(int64_t status, r.Int(0, 0));
+    WS_RETURN_IF_ERROR(CheckTransition(static_cast<OrderStatus>(status), from, to));
+    TransitionResult result;
+    if (to == OrderStatus::kCancelled) {
+      WS_RETURN_IF_ERROR(c.Execute(kLockOrderVariants, lock).status());
+      Params restock;
+      restock.Add(id).AddTime(now);
+      WS_ASSIGN_OR_RETURN(Result back, c.Execute(kRestock, restock));
+      for (int row = 0; row < back.rows(); ++row) {
+        StockChange change;
+        WS_ASSIGN_OR_RETURN(change.product_id, back.Int(row, 0));
+        WS_ASSIGN_OR_RETURN(change.variant_id, back.Int(row, 1));
+        WS_ASSIGN_OR_RETURN(change.stock_after, back.Int(row, 2));
+        WS_ASSIGN_OR_RETURN(int64_t quantity, back.Int(row, 3));
+        change.stock_before = change.stock_after - quantity;
+        result.stock_changes.push_back(change);
+      }
+    }
+    Params set;
+    set.Add(id).Add(static_cast<int>(to)).AddTime(now);
+    WS_RETURN_IF_ERROR(c.Execute(kSetOrderStatus, set).status());
+    WS_ASSIGN_OR_RETURN(result.order, LoadOrder(c, id));
+    return result;
+  });
+}
+
+}  // namespace watchstore::internal::pg

@@ -1,0 +1,415 @@
+// The catalog of the PostgreSQL storage: products, variants, stock, listing.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "postgres/pg_connection.h"
+#include "postgres/pg_listing.h"
+#include "postgres/postgres_storage_impl.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::internal::pg {
+namespace {
+
+// --- Statements ---------------------------------------------------------------
+
+constexpr Statement kGetProduct = {"ws_get_product", kGetProductSql};
+
+constexpr Statement kFindProductIdBySku = {"ws_find_product_by_sku",
+                                           "SELECT product_id FROM variants WHERE sku = $1"};
+constexpr Statement kFindProductIdByVariant = {
+    "ws_find_product_by_variant", "SELECT product_id FROM variants WHERE id = $1"};
+
+// One statement, so atomic without BEGIN: the product with its listing keys
+// (computed by the caller from the draft), then its variants in draft order.
+constexpr Statement kCreateProduct = {
+    "ws_create_product",
+    "WITH p AS ("
+    "  INSERT INTO products (brand, model, description, movement, case_diameter_mm,"
+    "      case_material, water_resistance_m, strap, collections, image_url, active, version,"
+    "      created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys,"
+    "      min_price, in_stock)"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10, $11, 1, $12, $12, $13, $14,"
+    "      $15, $16::text[], $17, $18)"
+    "  RETURNING id),"
+    " v AS ("
+    "  INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency,"
+    "      stock)"
+    "  SELECT p.id, u.sku, u.dial_color, u.strap, u.size, u.price_minor, u.currency, u.stock"
+    "  FROM p, unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::bigint[],"
+    "      $24::text[], $25::bigint[])"
+    "    WITH ORDINALITY AS u(sku, dial_color, strap, size, price_minor, currency, stock, ord)"
+    "  ORDER BY u.ord"
+    "  RETURNING id, sku)"
+    " SELECT p.id, v.id, v.sku FROM p LEFT JOIN v ON TRUE ORDER BY v.id"};
+
+// UpdateProduct: lock the product, learn its variant ids.
+constexpr Statement kLockProduct = {
+    "ws_lock_product",
+    "SELECT p.version, ARRAY(SELECT v.id FROM variants v WHERE v.product_id = p.id"
+    " ORDER BY v.id) FROM products p WHERE p.id = $1 FOR NO KEY UPDATE OF p"};
+constexpr Statement kUpdateVariants = {
+    "ws_update_variants",
+    "UPDATE variants v SET sku = u.sku, dial_color = u.dial_color, strap = u.strap,"
+    " size = u.size, price_minor = u.price_minor, currency = u.currency"
+    " FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
+    "     $8::text[]) AS u(id, sku, dial_color, strap, size, price_minor, currency)"
+    " WHERE v.id = u.id AND v.product_id = $1"};
+constexpr Statement kInsertVariants = {
+    "ws_insert_variants",
+    "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency,"
+    "    stock)"
+    " SELECT $1, u.sku, u.dial_color, u.strap, u.size, u.price_minor, u.currency, u.stock"
+    " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
+    "     $8::bigint[])"
+    "   WITH ORDINALITY AS u(sku, dial_color, strap, size, price_minor, currency, stock, ord)"
+    " ORDER BY u.ord"};
+// Runs after the variant changes of the same transaction, so its subqueries
+// see them.
+constexpr Statement kUpdateProductFields = {
+    "ws_update_product_fields",
+    "UPDATE products p SET brand = $2, model = $3, description = $4, movement = $5,"
+    " case_diameter_mm = $6, case_material = $7, water_resistance_m = $8, strap = $9,"
+    " collections = $10::text[], image_url = $11, active = $12, version = p.version + 1,"
+    " updated_at_ns = $13, name_key = $14, brand_key = $15, model_key = $16,"
+    " collection_keys = $17::text[],"
+    " min_price = COALESCE((SELECT min(v.price_minor) FROM variants v"
+    "                       WHERE v.product_id = p.id), 0),"
+    " in_stock = EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.stock > 0)"
+    " WHERE p.id = $1"};
+
+// AdjustStock: lock product then variant (the global lock order).
+constexpr Statement kLockVariant = {
+    "ws_lock_variant",
+    "SELECT p.id, v.stock, v.sku FROM products p JOIN variants v ON v.product_id = p.id"
+    " WHERE v.id = $1 FOR NO KEY UPDATE OF p, v"};
+// Sets the stock and refreshes the product in one statement: the sibling
+// variants are stable (their product row is locked by this transaction).
+constexpr Statement kSetStock = {
+    "ws_set_stock",
+    "WITH s AS (UPDATE variants SET stock = $2 WHERE id = $1 RETURNING product_id, stock)"
+    " UPDATE products p SET version = p.version + 1, updated_at_ns = $3,"
+    "   in_stock = s.stock > 0 OR EXISTS (SELECT 1 FROM variants o"
+    "       WHERE o.product_id = p.id AND o.id <> $1 AND o.stock > 0)"
+    " FROM s WHERE p.id = s.product_id"};
+
+// --- Reading rows ---------------------------------------------------------------
+
+absl::StatusOr<Currency> ReadCurrency(const Result& r, int row, int col) {
+  absl::StatusOr<Currency> c = Currency::FromCode(r.Text(row, col));
+  if (!c.ok()) return absl::InternalError("stored currency is malformed");
+  return c;
+}
+
+absl::Status ReadVariant(const Result& r, int row, ProductId product_id, Variant* v) {
+  constexpr int k = kProductColumnCount;
+  WS_ASSIGN_OR_RETURN(v->id, r.Int(row, k + 0));
+  v->product_id = product_id;
+  v->sku = r.String(row, k + 1);
+  v->dial_color = r.String(row, k + 2);
+  v->strap = r.String(row, k + 3);
+  v->size = r.String(row, k + 4);
+  WS_ASSIGN_OR_RETURN(v->price.minor_units, r.Int(row, k + 5));
+  WS_ASSIGN_OR_RETURN(v->price.currency, ReadCurrency(r, row, k + 6));
+  WS_ASSIGN_OR_RETURN(v->stock, r.Int(row, k + 7));
+  return absl::OkStatus();
+}
+
+absl::Status ReadProductColumns(const Result& r, int row, Product* p) {
+  WS_ASSIGN_OR_RETURN(p->id, r.Int(row, 0));
+  p->brand = r.String(row, 1);
+  p->model = r.String(row, 2);
+  p->description = r.String(row, 3);
+  WS_ASSIGN_OR_RETURN(int64_t movement, r.Int(row, 4));
+  if (movement < 0 || movement > static_cast<int64_t>(Movement::kSpringDrive)) {
+    return absl::InternalError("stored movement is unknown");
+  }
+  p->attributes.movement = static_cast<Movement>(movement);
+  WS_ASSIGN_OR_RETURN(int64_t diameter, r.Int(row, 5));
+  p->attributes.case_diameter_mm = static_cast<int32_t>(diameter);
+  p->attributes.case_material = r.String(row, 6);
+  WS_ASSIGN_OR_RETURN(int64_t water, r.Int(row, 7));
+  p->attributes.water_resistance_m = static_cast<int32_t>(water);
+  p->attributes.strap = r.String(row, 8);
+  WS_ASSIGN_OR_RETURN(p->collections, ParseTextArray(r.Text(row, 9)));
+  p->image_url = r.String(row, 10);
+  WS_ASSIGN_OR_RETURN(p->active, r.Bool(row, 11));
+  WS_ASSIGN_OR_RETURN(p->version, r.Int(row, 12));
+  WS_ASSIGN_OR_RETURN(p->created_at, r.Time(row, 13));
+  WS_ASSIGN_OR_RETURN(p->updated_at, r.Time(row, 14));
+  return absl::OkStatus();
+}
+
+// Variants by id, whatever order the rows came in.
+void SortVariants(Product* p) {
+  const auto by_id = [](const Variant& a, const Variant& b) { return a.id < b.id; };
+  if (!std::is_sorted(p->variants.begin(), p->variants.end(), by_id)) {
+    std::sort(p->variants.begin(), p->variants.end(), by_id);
+  }
+}
+
+// --- Writing drafts ---------------------------------------------------------------
+
+std::vector<std::string> LowerAll(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  out.reserve(in.size());
+  for (const std::string& s : in) out.push_back(absl::AsciiStrToLower(s));
+  return out;
+}
+
+// Product fields $first.. in the order of kUpdateProductFields' $2..$12.
+void AddProductFields(const ProductDraft& d, Params* p) {
+  p->Add(d.brand)
+      .Add(d.model)
+      .Add(d.description)
+      .Add(static_cast<int>(d.attributes.movement))
+      .Add(static_cast<int>(d.attributes.case_diameter_mm))
+      .Add(d.attributes.case_material)
+      .Add(static_cast<int>(d.attributes.water_resistance_m))
+      .Add(d.attributes.strap)
+      .AddTextArray(d.collections)
+      .Add(d.image_url)
+      .AddBool(d.active);
+}
+
+void AddListingKeys(const ProductDraft& d, Params* p) {
+  p->Add(ProductNameKey(d.brand, d.model))
+      .Add(absl::AsciiStrToLower(d.brand))
+      .Add(absl::AsciiStrToLower(d.model))
+      .AddTextArray(LowerAll(d.collections));
+}
+
+// Variant columns as arrays: sku, dial, strap, size, price, currency[, stock].
+void AddVariantArrays(const std::vector<const VariantDraft*>& vs, bool with_stock, Params* p) {
+  auto text = [&](auto field) {
+    p->AddTextArrayOf(vs.begin(), vs.end(), [&](const VariantDraft* v) {
+      return absl::string_view(v->*field);
+    });
+  };
+  text(&VariantDraft::sku);
+  text(&VariantDraft::dial_color);
+  text(&VariantDraft::strap);
+  text(&VariantDraft::size);
+  std::vector<int64_t> prices, stocks;
+  for (const VariantDraft* v : vs) {
+    prices.push_back(v->price.minor_units);
+    stocks.push_back(v->stock);
+  }
+  p->AddInt64Array(prices);
+  p->AddTextArrayOf(vs.begin(), vs.end(),
+                    [](const VariantDraft* v) { return v->price.currency.code(); });
+  if (with_stock) p->AddInt64Array(stocks);
+}
+
+}  // namespace
+
+// --- Shared helpers ---------------------------------------------------------------
+
+absl::Status ReadProducts(const Result& r, std::vector<Product>* out) {
+  const size_t first = out->size();
+  for (int row = 0; row < r.rows(); ++row) {
+    WS_ASSIGN_OR_RETURN(ProductId id, r.Int(row, 0));
+    if (out->size() == first || out->back().id != id) {
+      out->emplace_back();
+      WS_RETURN_IF_ERROR(ReadProductColumns(r, row, &out->back()));
+    }
+    if (!r.IsNull(row, kProductColumnCount)) {
+      Product& p = out->back();
+      p.variants.emplace_back();
+      WS_RETURN_IF_ERROR(ReadVariant(r, row, p.id, &p.variants.back()));
+    }
+  }
+  for (size_t i = first; i < out->size(); ++i) SortVariants(&(*out)[i]);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Product> ReadOneProduct(const Result& r) {
+  if (r.rows() == 0) return absl::NotFoundError("no such product");
+  Product p;
+  WS_RETURN_IF_ERROR(ReadProductColumns(r, 0, &p));
+  p.variants.reserve(static_cast<size_t>(r.rows()));
+  for (int row = 0; row < r.rows(); ++row) {
+    if (r.IsNull(row, kProductColumnCount)) continue;
+    p.variants.emplace_back();
+    WS_RETURN_IF_ERROR(ReadVariant(r, row, p.id, &p.variants.back()));
+  }
+  SortVariants(&p);
+  return p;
+}
+
+absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id) {
+  Params p;
+  p.Add(id);
+  WS_ASSIGN_OR_RETURN(Result r, conn.Execute(kGetProduct, p));
+  return ReadOneProduct(r);
+}
+
+// --- Storage methods ----------------------------------------------------------------
+
+absl::StatusOr<Product> PostgresStorage::GetProduct(ProductId id) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  return LoadProduct(*conn, id);
+}
+
+absl::StatusOr<ProductId> PostgresStorage::FindProductIdBySku(absl::string_view sku) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.Add(sku);
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kFindProductIdBySku, p));
+  if (r.rows() == 0) return absl::NotFoundError("no such SKU");
+  return r.Int(0, 0);
+}
+
+absl::StatusOr<ProductId> PostgresStorage::FindProductIdByVariant(VariantId variant_id) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.Add(variant_id);
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kFindProductIdByVariant, p));
+  if (r.rows() == 0) return absl::NotFoundError("no such variant");
+  return r.Int(0, 0);
+}
+
+absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, absl::Time now) {
+  std::vector<const VariantDraft*> variants;
+  int64_t min_price = 0;
+  bool in_stock = false;
+  for (const VariantDraft& v : d.variants) {
+    if (v.id != 0) return InvalidField("variants", "a new product's variants have no id");
+    if (variants.empty() || v.price.minor_units < min_price) min_price = v.price.minor_units;
+    in_stock = in_stock || v.stock > 0;
+    variants.push_back(&v);
+  }
+  Params p;
+  AddProductFields(d, &p);  // $1..$11
+  p.AddTime(now);           // $12
+  AddListingKeys(d, &p);    // $13..$16
+  p.Add(min_price).AddBool(in_stock);         // $17, $18
+  AddVariantArrays(variants, /*with_stock=*/true, &p);  // $19..$25
+
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kCreateProduct, p));
+  if (r.rows() == 0) return absl::InternalError("product insert returned nothing");
+  Product out;
+  WS_ASSIGN_OR_RETURN(out.id, r.Int(0, 0));
+  out.brand = d.brand;
+  out.model = d.model;
+  out.description = d.description;
+  out.attributes = d.attributes;
+  out.collections = d.collections;
+  out.image_url = d.image_url;
+  out.active = d.active;
+  out.version = 1;
+  out.created_at = out.updated_at = now;
+  absl::flat_hash_map<absl::string_view, VariantId> ids;
+  for (int row = 0; row < r.rows(); ++row) {
+    if (r.IsNull(row, 1)) continue;
+    WS_ASSIGN_OR_RETURN(VariantId vid, r.Int(row, 1));
+    ids[r.Text(row, 2)] = vid;
+  }
+  for (const VariantDraft& v : d.variants) {
+    auto it = ids.find(absl::string_view(v.sku));
+    if (it == ids.end()) return absl::InternalError("variant insert lost a row");
+    out.variants.push_back(
+        Variant{it->second, out.id, v.sku, v.dial_color, v.strap, v.size, v.price, v.stock});
+  }
+  std::sort(out.variants.begin(), out.variants.end(),
+            [](const Variant& a, const Variant& b) { return a.id < b.id; });
+  return out;
+}
+
+absl::StatusOr<Product> PostgresStorage::UpdateProduct(ProductId id, int64_t expected_version,
+                                                       const ProductDraft& d, absl::Time now) {
+  std::vector<int64_t> update_ids;
+  std::vector<const VariantDraft*> updated, added;
+  for (const VariantDraft& v : d.variants) {
+    if (v.id == 0) {
+      added.push_back(&v);
+    } else {
+      updated.push_back(&v);
+      update_ids.push_back(v.id);
+    }
+  }
+  Params lock;
+  lock.Add(id);
+  Params update_variants;
+  update_variants.Add(id).AddInt64Array(update_ids);
+  AddVariantArrays(updated, /*with_stock=*/false, &update_variants);
+  Params add_variants;
+  add_variants.Add(id);
+  AddVariantArrays(added, /*with_stock=*/true, &add_variants);
+  Params fields;
+  fields.Add(id);
+  AddProductFields(d, &fields);  // $2..$12
+  fields.AddTime(now);           // $13
+  AddListingKeys(d, &fields);    // $14..$17
+
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  return Transact<Product>(*conn, [&](Connection& c) -> absl::StatusOr<Product> {
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockProduct, lock));
+    if (r.rows() == 0) return absl::NotFoundError("no such product");
+    WS_ASSIGN_OR_RETURN(int64_t version, r.Int(0, 0));
+    if (version != expected_version) {
+      return MakeError(absl::StatusCode::kAborted, reason::kVersionConflict,
+                       absl::StrCat("product changed (version ", version, ")"), "version");
+    }
+    WS_ASSIGN_OR_RETURN(std::vector<int64_t> own, ParseInt64Array(r.Text(0, 1)));
+    const absl::flat_hash_set<int64_t> own_ids(own.begin(), own.end());
+    for (int64_t vid : update_ids) {
+      if (!own_ids.contains(vid)) {
+        return InvalidField("variants", absl::StrCat("variant ", vid, " is not of this product"));
+      }
+    }
+    if (!updated.empty()) WS_RETURN_IF_ERROR(c.Execute(kUpdateVariants, update_variants).status());
+    if (!added.empty()) WS_RETURN_IF_ERROR(c.Execute(kInsertVariants, add_variants).status());
+    WS_RETURN_IF_ERROR(c.Execute(kUpdateProductFields, fields).status());
+    return LoadProduct(c, id);
+  });
+}
+
+absl::StatusOr<Product> PostgresStorage::AdjustStock(VariantId variant_id, int64_t delta,
+                                                     absl::Time now) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  return Transact<Product>(*conn, [&](Connection& c) -> absl::StatusOr<Product> {
+    Params lock;
+    lock.Add(variant_id);
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockVariant, lock));
+    if (r.rows() == 0) return absl::NotFoundError("no such variant");
+    WS_ASSIGN_OR_RETURN(ProductId product_id, r.Int(0, 0));
+    WS_ASSIGN_OR_RETURN(int64_t stock, r.Int(0, 1));
+    int64_t after = 0;
+    if (__builtin_add_overflow(stock, delta, &after) || after < 0) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
+                       absl::StrCat("stock of ", r.Text(0, 2), " cannot go below zero"), "delta");
+    }
+    Params set;
+    set.Add(variant_id).Add(after).AddTime(now);
+    WS_RETURN_IF_ERROR(c.Execute(kSetStock, set).status());
+    return LoadProduct(c, product_id);
+  });
+}
+
+absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q) {
+  const uint32_t shape = ProductListingShape(q);
+  Params p;
+  BindProductListing(q, &p);
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(
+                                    ProductListingName(shape),
+                                    [shape] { return ProductListingSql(shape); }, p));
+  ProductPage page;
+  WS_RETURN_IF_ERROR(ReadProducts(r, &page.items));
+  const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
+  if (page.items.size() > limit) {
+    page.has_more = true;
+    page.items.resize(limit);
+  }
+  return page;
+}
+
+}  // namespace watchstore::internal::pg

@@ -1,0 +1,385 @@
+#include "sqlite/sqlite_products.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "sqlite/sqlite_listing.h"
+#include "sqlite/sqlite_rows.h"
+#include "watchstore/errors.h"
+#include "watchstore/status_macros.h"
+
+namespace watchstore::sqlite {
+namespace {
+
+constexpr char kInsertProduct[] =
+    "INSERT INTO products (brand, model, description, movement, case_diameter_mm, "
+    "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
+    "updated_at, name_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11, ?12)";
+constexpr char kUpdateProduct[] =
+    "UPDATE products SET brand = ?2, model = ?3, description = ?4, movement = ?5, "
+    "case_diameter_mm = ?6, case_material = ?7, water_resistance_m = ?8, strap = ?9, "
+    "image_url = ?10, active = ?11, updated_at = ?12, name_key = ?13, version = version + 1 "
+    "WHERE id = ?1";
+constexpr char kBumpProduct[] =
+    "UPDATE products SET version = version + 1, updated_at = ?2 WHERE id = ?1";
+constexpr char kSelectProductVersion[] = "SELECT version FROM products WHERE id = ?1";
+constexpr char kSelectProduct[] =
+    "SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM products p WHERE p.id = ?1";
+
+constexpr char kDeleteCollections[] = "DELETE FROM product_collections WHERE product_id = ?1";
+constexpr char kInsertCollection[] =
+    "INSERT INTO product_collections (product_id, position, name, name_key) "
+    "VALUES (?1, ?2, ?3, ?4)";
+constexpr char kSelectCollections[] =
+    "SELECT name FROM product_collections WHERE product_id = ?1 ORDER BY position";
+
+constexpr char kInsertVariant[] =
+    "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
+    "stock) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kUpdateVariant[] =
+    "UPDATE variants SET sku = ?3, dial_color = ?4, strap = ?5, size = ?6, price_minor = ?7, "
+    "currency = ?8 WHERE id = ?1 AND product_id = ?2";
+constexpr char kSelectVariants[] =
+    "SELECT id, sku, dial_color, strap, size, price_minor, currency, stock FROM variants "
+    "WHERE product_id = ?1 ORDER BY id";
+constexpr char kSelectVariantIdBySku[] = "SELECT id FROM variants WHERE sku = ?1";
+constexpr char kSelectProductIdBySku[] = "SELECT product_id FROM variants WHERE sku = ?1";
+constexpr char kSelectProductIdByVariant[] = "SELECT product_id FROM variants WHERE id = ?1";
+constexpr char kSelectVariantStock[] = "SELECT product_id, sku, stock FROM variants WHERE id = ?1";
+constexpr char kSetStock[] = "UPDATE variants SET stock = ?2 WHERE id = ?1";
+
+// The variants and collections of a listing page in one statement each; ?1
+// is a JSON array of product ids (one bound value).
+constexpr char kSelectVariantsOfProducts[] =
+    "SELECT product_id, id, sku, dial_color, strap, size, price_minor, currency, stock "
+    "FROM variants WHERE product_id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY product_id, id";
+constexpr char kSelectCollectionsOfProducts[] =
+    "SELECT product_id, name FROM product_collections "
+    "WHERE product_id IN (SELECT value FROM json_each(?1)) ORDER BY product_id, position";
+
+absl::Status SkuTaken(absl::string_view sku) {
+  return MakeError(absl::StatusCode::kAlreadyExists, reason::kSkuTaken,
+                   absl::StrCat("SKU ", sku, " is already used"), "sku");
+}
+
+// --- Reading -------------------------------------------------------------------
+
+// Columns WATCHSTORE_SQLITE_PRODUCT_COLUMNS, from 0.
+void ReadProductRow(const Statement& s, Product* p) {
+  p->id = s.Int(0);
+  p->brand = std::string(s.Text(1));
+  p->model = std::string(s.Text(2));
+  p->description = std::string(s.Text(3));
+  p->attributes.movement = static_cast<Movement>(s.Int(4));
+  p->attributes.case_diameter_mm = static_cast<int32_t>(s.Int(5));
+  p->attributes.case_material = std::string(s.Text(6));
+  p->attributes.water_resistance_m = static_cast<int32_t>(s.Int(7));
+  p->attributes.strap = std::string(s.Text(8));
+  p->image_url = std::string(s.Text(9));
+  p->active = s.Int(10) != 0;
+  p->version = s.Int(11);
+  p->created_at = At(s.Int(12));
+  p->updated_at = At(s.Int(13));
+}
+
+// Columns id, sku, dial_color, strap, size, price_minor, currency, stock,
+// from `first`.
+absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id) {
+  Variant v;
+  v.id = s.Int(first);
+  v.product_id = product_id;
+  v.sku = std::string(s.Text(first + 1));
+  v.dial_color = std::string(s.Text(first + 2));
+  v.strap = std::string(s.Text(first + 3));
+  v.size = std::string(s.Text(first + 4));
+  v.price.minor_units = s.Int(first + 5);
+  WS_ASSIGN_OR_RETURN(v.price.currency, CurrencyOf(s.Text(first + 6)));
+  v.stock = s.Int(first + 7);
+  return v;
+}
+
+// Fills p->variants and p->collections for p->id.
+absl::Status LoadProductParts(Connection& c, Product* p) {
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariants));
+    s.Bind(1, p->id);
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      WS_ASSIGN_OR_RETURN(Variant v, ReadVariant(s, 0, p->id));
+      p->variants.push_back(std::move(v));
+    }
+  }
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectCollections));
+  s.Bind(1, p->id);
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    p->collections.emplace_back(s.Text(0));
+  }
+  return absl::OkStatus();
+}
+
+// The same for every product of a page, in two statements.
+absl::Status LoadPageParts(Connection& c, std::vector<Product>* products) {
+  if (products->empty()) return absl::OkStatus();
+  absl::flat_hash_map<ProductId, Product*> by_id;
+  std::string ids = "[";
+  for (Product& p : *products) {
+    by_id[p.id] = &p;
+    absl::StrAppend(&ids, ids.size() > 1 ? "," : "", p.id);
+  }
+  ids.push_back(']');
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariantsOfProducts));
+    s.Bind(1, ids);
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      auto it = by_id.find(s.Int(0));
+      if (it == by_id.end()) return Corrupt("variant listing");
+      WS_ASSIGN_OR_RETURN(Variant v, ReadVariant(s, 1, it->first));
+      it->second->variants.push_back(std::move(v));
+    }
+  }
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectCollectionsOfProducts));
+  s.Bind(1, ids);
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    auto it = by_id.find(s.Int(0));
+    if (it == by_id.end()) return Corrupt("collection listing");
+    it->second->collections.emplace_back(s.Text(1));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProductId> SelectId(Connection& c, const char* sql, int64_t key,
+                                   absl::string_view what, absl::string_view field) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
+  s.Bind(1, key);
+  WS_RETURN_IF_ERROR(ExpectRow(s, what, field));
+  return s.Int(0);
+}
+
+// --- Writing -------------------------------------------------------------------
+
+// Every SKU of `d` must be unused, except by the variant of the same id:
+// AlreadyExists (sku_taken) otherwise, as in the memory adapter.
+absl::Status CheckSkusFree(Connection& c, const ProductDraft& d) {
+  absl::flat_hash_set<std::string> seen;
+  for (const VariantDraft& vd : d.variants) {
+    if (!seen.insert(vd.sku).second) return SkuTaken(vd.sku);
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariantIdBySku));
+    s.Bind(1, vd.sku);
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row && s.Int(0) != vd.id) return SkuTaken(vd.sku);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteCollections(Connection& c, ProductId id, const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertCollection));
+    s.Bind(1, id)
+        .Bind(2, static_cast<int64_t>(i))
+        .Bind(3, names[i])
+        .Bind(4, absl::AsciiStrToLower(names[i]));
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InsertVariant(Connection& c, ProductId id, const VariantDraft& vd) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertVariant));
+  s.Bind(1, id)
+      .Bind(2, vd.sku)
+      .Bind(3, vd.dial_color)
+      .Bind(4, vd.strap)
+      .Bind(5, vd.size)
+      .Bind(6, vd.price.minor_units)
+      .Bind(7, vd.price.currency.code())
+      .Bind(8, vd.stock);
+  absl::Status st = s.Run();
+  if (!st.ok() && c.last_error() == SQLITE_CONSTRAINT_UNIQUE) return SkuTaken(vd.sku);
+  return st;
+}
+
+absl::Status UpdateVariant(Connection& c, ProductId id, const VariantDraft& vd) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateVariant));
+  s.Bind(1, vd.id)
+      .Bind(2, id)
+      .Bind(3, vd.sku)
+      .Bind(4, vd.dial_color)
+      .Bind(5, vd.strap)
+      .Bind(6, vd.size)
+      .Bind(7, vd.price.minor_units)
+      .Bind(8, vd.price.currency.code());
+  absl::Status st = s.Run();
+  if (!st.ok() && c.last_error() == SQLITE_CONSTRAINT_UNIQUE) return SkuTaken(vd.sku);
+  return st;
+}
+
+// Binds a draft's product fields as ?first .. ?first+9.
+void BindProductFields(Statement& s, int first, const ProductDraft& d) {
+  s.Bind(first, d.brand)
+      .Bind(first + 1, d.model)
+      .Bind(first + 2, d.description)
+      .Bind(first + 3, static_cast<int64_t>(d.attributes.movement))
+      .Bind(first + 4, int64_t{d.attributes.case_diameter_mm})
+      .Bind(first + 5, d.attributes.case_material)
+      .Bind(first + 6, int64_t{d.attributes.water_resistance_m})
+      .Bind(first + 7, d.attributes.strap)
+      .Bind(first + 8, d.image_url)
+      .Bind(first + 9, int64_t{d.active ? 1 : 0});
+}
+
+}  // namespace
+
+absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id) {
+  Product p;
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProduct));
+    s.Bind(1, id);
+    WS_RETURN_IF_ERROR(ExpectRow(s, "product", "id"));
+    ReadProductRow(s, &p);
+  }
+  WS_RETURN_IF_ERROR(LoadProductParts(c, &p));
+  return p;
+}
+
+absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q) {
+  const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
+  const ListingSql query = BuildListingSql(q);
+  ProductPage page;
+  // Parts in order, each for the rows still missing; one extra row tells
+  // whether another page follows.
+  for (const ListingPart& part : query.parts) {
+    if (page.has_more) break;
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(part.sql));
+    int index = 1;
+    for (const auto& value : part.params) {
+      if (const int64_t* n = std::get_if<int64_t>(&value)) {
+        s.Bind(index++, *n);
+      } else {
+        s.Bind(index++, std::get<std::string>(value));
+      }
+    }
+    s.Bind(index, static_cast<int64_t>(limit + 1 - page.items.size()));
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (page.items.size() == limit) {
+        page.has_more = true;
+        break;
+      }
+      ReadProductRow(s, &page.items.emplace_back());
+    }
+  }
+  WS_RETURN_IF_ERROR(LoadPageParts(c, &page.items));
+  return page;
+}
+
+absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProductIdBySku));
+  s.Bind(1, sku);
+  WS_RETURN_IF_ERROR(ExpectRow(s, "SKU", "sku"));
+  return s.Int(0);
+}
+
+absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id) {
+  return SelectId(c, kSelectProductIdByVariant, variant_id, "variant", "variant_id");
+}
+
+absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, absl::Time now) {
+  WS_RETURN_IF_ERROR(CheckSkusFree(c, d));
+  for (const VariantDraft& vd : d.variants) {
+    if (vd.id != 0) return InvalidField("variants", "a new product's variants have no id");
+  }
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertProduct));
+    BindProductFields(s, 1, d);
+    s.Bind(11, Nanos(now)).Bind(12, ProductNameKey(d.brand, d.model));
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  const ProductId id = c.last_insert_rowid();
+  WS_RETURN_IF_ERROR(WriteCollections(c, id, d.collections));
+  // The triggers on variants set min_price and total_stock.
+  for (const VariantDraft& vd : d.variants) WS_RETURN_IF_ERROR(InsertVariant(c, id, vd));
+  return LoadProduct(c, id);
+}
+
+absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t expected_version,
+                                        const ProductDraft& d, absl::Time now) {
+  WS_ASSIGN_OR_RETURN(const int64_t version,
+                      SelectId(c, kSelectProductVersion, id, "product", "id"));
+  if (version != expected_version) {
+    return MakeError(absl::StatusCode::kAborted, reason::kVersionConflict,
+                     absl::StrCat("product changed (version ", version, ")"), "version");
+  }
+  for (const VariantDraft& vd : d.variants) {
+    if (vd.id == 0) continue;
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProductIdByVariant));
+    s.Bind(1, vd.id);
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row || s.Int(0) != id) {
+      return InvalidField("variants", absl::StrCat("variant ", vd.id, " is not of this product"));
+    }
+  }
+  WS_RETURN_IF_ERROR(CheckSkusFree(c, d));
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateProduct));
+    s.Bind(1, id);
+    BindProductFields(s, 2, d);
+    s.Bind(12, Nanos(now)).Bind(13, ProductNameKey(d.brand, d.model));
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeleteCollections));
+    s.Bind(1, id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  WS_RETURN_IF_ERROR(WriteCollections(c, id, d.collections));
+  for (const VariantDraft& vd : d.variants) {
+    WS_RETURN_IF_ERROR(vd.id == 0 ? InsertVariant(c, id, vd) : UpdateVariant(c, id, vd));
+  }
+  return LoadProduct(c, id);
+}
+
+absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64_t delta,
+                                      absl::Time now) {
+  ProductId product_id = 0;
+  int64_t after = 0;
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariantStock));
+    s.Bind(1, variant_id);
+    WS_RETURN_IF_ERROR(ExpectRow(s, "variant", "variant_id"));
+    product_id = s.Int(0);
+    if (__builtin_add_overflow(s.Int(2), delta, &after) || after < 0) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
+                       absl::StrCat("stock of ", s.Text(1), " cannot go below zero"), "delta");
+    }
+  }
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSetStock));
+    s.Bind(1, variant_id).Bind(2, after);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  WS_RETURN_IF_ERROR(BumpProduct(c, product_id, now));
+  return LoadProduct(c, product_id);
+}
+
+absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kBumpProduct));
+  s.Bind(1, id).Bind(2, Nanos(now));
+  return s.Run();
+}
+
+}  // namespace watchstore::sqlite

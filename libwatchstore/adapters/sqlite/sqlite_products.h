@@ -1,0 +1,37 @@
+// Products and variants on SQLite: reads and the bodies of the catalog's
+// write transactions. Each function runs on the connection it is given,
+// inside a transaction the caller opened (sqlite_db.h). Internal.
+#ifndef WATCHSTORE_ADAPTERS_SQLITE_SQLITE_PRODUCTS_H_
+#define WATCHSTORE_ADAPTERS_SQLITE_SQLITE_PRODUCTS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "sqlite/sqlite_db.h"
+#include "watchstore/product.h"
+#include "watchstore/storage.h"
+
+namespace watchstore::sqlite {
+
+// Reads (one snapshot: call inside a read or write transaction).
+absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id);
+absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q);
+// NotFound if no variant has it.
+absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku);
+absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id);
+
+// Write bodies, with the semantics and errors of Storage's methods.
+absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, absl::Time now);
+absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t expected_version,
+                                        const ProductDraft& d, absl::Time now);
+absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64_t delta,
+                                      absl::Time now);
+// Bumps the product's version and updated_at (after a stock change).
+absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now);
+
+}  // namespace watchstore::sqlite
+
+#endif  // WATCHSTORE_ADAPTERS_SQLITE_SQLITE_PRODUCTS_H_
