@@ -7,7 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(dirname "$here")
 
 apt_packages=(
-  build-essential cmake pkg-config git ca-certificates curl
+  build-essential cmake pkg-config git ca-certificates curl clang clang-format
   libabsl-dev libpq-dev libhiredis-dev rapidjson-dev libcpp-httplib-dev
   libsodium-dev libsqlite3-dev libbenchmark-dev libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools

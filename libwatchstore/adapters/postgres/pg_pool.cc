@@ -16,10 +16,11 @@ Pool::Pool(ConnectSettings settings, int size, absl::Duration wait_timeout)
 
 absl::StatusOr<std::unique_ptr<Connection>> Pool::OpenForSlot() {
   absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(settings_);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!conn.ok()) {
     --open_;
     --in_use_;
+    freed_.notify_one();
     return conn.status();
   }
   if (discarded_ > 0) {
@@ -32,8 +33,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Pool::OpenForSlot() {
 absl::StatusOr<Lease> Pool::Acquire() {
   std::unique_ptr<Connection> conn;
   {
-    absl::MutexLock lock(&mu_);
-    if (!mu_.AwaitWithTimeout(absl::Condition(this, &Pool::CanAcquire), wait_timeout_)) {
+    MutexLock lock(&mu_);
+    if (!mu_.AwaitFor(freed_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanAcquire(); },
+                      wait_timeout_)) {
       return MakeError(absl::StatusCode::kUnavailable, reason::kUnavailable,
                        absl::StrCat("no free PostgreSQL connection within ",
                                     absl::FormatDuration(wait_timeout_), " (pool of ", size_,
@@ -49,7 +51,7 @@ absl::StatusOr<Lease> Pool::Acquire() {
   }
   if (conn != nullptr && !conn->ProbeIdle()) {
     conn.reset();  // closed by the server while idle: replace it before use
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++discarded_;
   }
   if (conn == nullptr) {
@@ -67,20 +69,22 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
     conn->Rollback();
     if (!conn->Idle()) {
       conn.reset();
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       --in_use_;
       --open_;
       ++discarded_;
+      freed_.notify_one();
       return;
     }
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   --in_use_;
   idle_.push_back(std::move(conn));
+  freed_.notify_one();
 }
 
 PostgresPoolStats Pool::Stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   PostgresPoolStats s;
   s.size = size_;
   s.open = open_;

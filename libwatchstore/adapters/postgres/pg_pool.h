@@ -10,11 +10,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "sync.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "postgres/pg_connection.h"
 #include "watchstore/postgres_storage.h"
@@ -73,7 +74,8 @@ class Pool {
   const int size_;
   const absl::Duration wait_timeout_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
+  std::condition_variable freed_;  // a slot or an idle connection came free
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;    // idle + leased + being opened
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;  // leased (or being opened for a lease)

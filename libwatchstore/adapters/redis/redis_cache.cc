@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <memory>
 #include <optional>
 #include <random>
@@ -77,7 +76,7 @@ class ConnectionPool {
         size_(o.pool_size),
         connect_timeout_(o.connect_timeout),
         command_timeout_(o.command_timeout),
-        wait_(absl::ToInt64Microseconds(o.pool_wait)) {}
+        wait_(o.pool_wait) {}
 
   enum class AcquireError { kNone, kExhausted, kConnect };
 
@@ -90,8 +89,11 @@ class ConnectionPool {
     *error = AcquireError::kNone;
     std::unique_ptr<RedisConnection> replaced;  // closed outside the lock
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!freed_.wait_for(lock, wait_, [this] { return !idle_.empty() || open_ < size_; })) {
+      MutexLock lock(&mu_);
+      if (!mu_.AwaitFor(
+              freed_,
+              [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !idle_.empty() || open_ < size_; },
+              wait_)) {
         *error = AcquireError::kExhausted;
         return nullptr;
       }
@@ -111,7 +113,7 @@ class ConnectionPool {
     auto conn = RedisConnection::Open(endpoint_, connect_timeout_, command_timeout_);
     if (!conn.ok()) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         --open_;
         last_error_ = std::string(conn.status().message());
       }
@@ -126,10 +128,10 @@ class ConnectionPool {
   void Release(std::unique_ptr<RedisConnection> conn) {
     if (conn->broken()) {
       conn.reset();
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       --open_;
     } else {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       idle_.push_back(std::move(conn));
     }
     freed_.notify_one();
@@ -139,7 +141,7 @@ class ConnectionPool {
   void CloseIdle() {
     std::vector<std::unique_ptr<RedisConnection>> doomed;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       open_ -= static_cast<int>(idle_.size());
       doomed.swap(idle_);
     }
@@ -147,7 +149,7 @@ class ConnectionPool {
   }
 
   std::string last_error() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return last_error_;
   }
 
@@ -156,13 +158,12 @@ class ConnectionPool {
   const int size_;
   const absl::Duration connect_timeout_;
   const absl::Duration command_timeout_;
-  const std::chrono::microseconds wait_;
-  // std::mutex (not absl::Mutex) for the timed wait; guards what follows.
-  mutable std::mutex mu_;
+  const absl::Duration wait_;
+  mutable Mutex mu_;
   std::condition_variable freed_;  // a connection was returned or closed
-  std::vector<std::unique_ptr<RedisConnection>> idle_;
-  int open_ = 0;  // idle + in use + being opened
-  std::string last_error_;
+  std::vector<std::unique_ptr<RedisConnection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + in use + being opened
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
 // Commands of one round trip, each a list of arguments.

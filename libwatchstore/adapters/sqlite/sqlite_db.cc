@@ -269,7 +269,7 @@ absl::Status ReadAutocommit(Connection& conn, const std::function<absl::Status()
 absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
     const SqliteOptions& options) {
   std::unique_ptr<ConnectionPool> pool(new ConnectionPool());
-  absl::MutexLock lock(&pool->mu_);
+  internal::MutexLock lock(&pool->mu_);
   for (int i = 0; i < options.read_connections; ++i) {
     WS_ASSIGN_OR_RETURN(auto conn, Connection::Open(options, Connection::Mode::kReadOnly));
     pool->free_.push_back(conn.get());
@@ -279,17 +279,17 @@ absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
 }
 
 ConnectionPool::Lease ConnectionPool::Acquire() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](std::vector<Connection*>* free) { return !free->empty(); }, &free_));
+  internal::MutexLock lock(&mu_);
+  mu_.Await(returned_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !free_.empty(); });
   Connection* conn = free_.back();
   free_.pop_back();
   return Lease(this, conn);
 }
 
 void ConnectionPool::Return(Connection* conn) {
-  absl::MutexLock lock(&mu_);
+  internal::MutexLock lock(&mu_);
   free_.push_back(conn);
+  returned_.notify_one();
 }
 
 // --- Migrations ---------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <condition_variable>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -18,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "sync.h"
 #include "absl/time/time.h"
 #include "storage/migration.h"
 #include "watchstore/sqlite_storage.h"
@@ -164,7 +165,8 @@ class ConnectionPool {
   void Return(Connection* conn);
 
   std::vector<std::unique_ptr<Connection>> all_;
-  absl::Mutex mu_;
+  internal::Mutex mu_;
+  std::condition_variable returned_;
   std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
 };
 

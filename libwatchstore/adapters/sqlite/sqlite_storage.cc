@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "sync.h"
 #include "storage/migration.h"
 #include "sqlite/sqlite_db.h"
 #include "sqlite/sqlite_orders.h"
@@ -274,7 +274,7 @@ class SqliteStorage final : public Storage {
   // Runs `body` in a write transaction on the writer connection.
   template <typename T, typename Body>
   absl::StatusOr<T> Write(Body&& body) ABSL_LOCKS_EXCLUDED(writer_mu_) {
-    absl::MutexLock lock(&writer_mu_);
+    internal::MutexLock lock(&writer_mu_);
     Connection& conn = *writer_;
     std::optional<T> out;
     absl::Status st = sqlite::WriteTransaction(conn, [&]() -> absl::Status {
@@ -290,7 +290,7 @@ class SqliteStorage final : public Storage {
 
   template <typename Body>
   absl::Status WriteStatus(Body&& body) ABSL_LOCKS_EXCLUDED(writer_mu_) {
-    absl::MutexLock lock(&writer_mu_);
+    internal::MutexLock lock(&writer_mu_);
     Connection& conn = *writer_;
     return sqlite::WriteTransaction(conn, [&]() -> absl::Status { return body(conn); });
   }
@@ -331,7 +331,7 @@ class SqliteStorage final : public Storage {
     });
   }
 
-  absl::Mutex writer_mu_;
+  internal::Mutex writer_mu_;
   const std::unique_ptr<Connection> writer_ ABSL_PT_GUARDED_BY(writer_mu_);
   const std::unique_ptr<ConnectionPool> readers_;
 };

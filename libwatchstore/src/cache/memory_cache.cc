@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <list>
-#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,7 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
-#include "absl/synchronization/mutex.h"
+#include "sync.h"
 #include "watchstore/cache.h"
 
 namespace watchstore {
@@ -43,7 +42,7 @@ class MemoryCache final : public Cache {
     const HashedKey key = Hashed(raw_key);
     Shard& s = ShardFor(key);
     const int64_t now = clock_->NowNanosCoarse();
-    std::lock_guard<std::mutex> lock(s.mu);
+    internal::MutexLock lock(&s.mu);
     if (ticket != nullptr) *ticket = FillTicket{true, s.changes, 0, 0};
     auto it = s.index.find(key);
     if (it == s.index.end()) {
@@ -97,7 +96,7 @@ class MemoryCache final : public Cache {
   CacheStats Stats() const override {
     CacheStats st;
     for (const auto& s : shards_) {
-      std::lock_guard<std::mutex> lock(s.mu);
+      internal::MutexLock lock(&s.mu);
       st.hits += s.hits;
       st.misses += s.misses;
       st.entries += static_cast<int64_t>(s.index.size()) - s.tombstones;
@@ -120,7 +119,7 @@ class MemoryCache final : public Cache {
                            kEntryOverhead;
     Shard& s = ShardFor(key);
     const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
-    std::lock_guard<std::mutex> lock(s.mu);
+    internal::MutexLock lock(&s.mu);
     auto it = s.index.find(key);
     if (ticket != nullptr) {
       // A change after the ticket: an entry stored since, or a change that
@@ -178,29 +177,27 @@ class MemoryCache final : public Cache {
   using Index = absl::flat_hash_map<std::string, Entry, KeyHash, KeyEq>;
 
   struct alignas(64) Shard {  // one cache line each: no false sharing
-    // std::mutex, not absl::Mutex: Debian builds Abseil without NDEBUG, so
-    // every absl::Mutex acquisition pays for deadlock-cycle detection
-    // (~50 ns), which would dominate a cache hit. Everything below is
-    // guarded by mu except capacity (immutable).
-    mutable std::mutex mu;
-    KeyList lru;
+    // internal::Mutex (std::mutex), not absl::Mutex: Debian builds Abseil
+    // without NDEBUG, so every absl::Mutex acquisition pays for
+    // deadlock-cycle detection (~50 ns), which would dominate a cache hit.
+    mutable internal::Mutex mu;
+    KeyList lru ABSL_GUARDED_BY(mu);
     // Keys and entries live in the index's slots, so a hit reads one slot.
-    Index index;
-    int64_t used = 0;
-    int64_t hits = 0;
-    int64_t misses = 0;
-    int64_t capacity = 0;
-    int64_t tombstones = 0;
+    Index index ABSL_GUARDED_BY(mu);
+    int64_t used ABSL_GUARDED_BY(mu) = 0;
+    int64_t hits ABSL_GUARDED_BY(mu) = 0;
+    int64_t misses ABSL_GUARDED_BY(mu) = 0;
+    int64_t capacity = 0;  // set before the cache is shared, then immutable
+    int64_t tombstones ABSL_GUARDED_BY(mu) = 0;
     // Fill tickets: every store and erase takes the next `changes` value
     // and leaves an entry (a value or a tombstone) with it as its stamp;
     // `floor` is the newest stamp of an entry removed since (expired,
     // evicted, replaced). A ticket older than the key's entry, or below the
     // floor (the key's entry may be gone), is stale.
-    int64_t changes = 0;
-    int64_t floor = 0;
+    int64_t changes ABSL_GUARDED_BY(mu) = 0;
+    int64_t floor ABSL_GUARDED_BY(mu) = 0;
 
-    // REQUIRES: mu held.
-    void RemoveLocked(Index::iterator it) {
+    void RemoveLocked(Index::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
       floor = std::max(floor, it->second.stamp);
       if (it->second.value == nullptr) --tombstones;
       used -= it->second.charge;

@@ -383,11 +383,11 @@ class MemoryStorage final : public Storage {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::flat_hash_map<std::string, int> seen;
     for (const VariantDraft& vd : d.variants) {
-      if (++seen[vd.sku] > 1 || [&] {
-            auto it = variant_by_sku_.find(vd.sku);
-            return it != variant_by_sku_.end() &&
-                   (product_of_variant_.at(it->second) != self || it->second != vd.id);
-          }()) {
+      auto it = variant_by_sku_.find(vd.sku);
+      const bool used_elsewhere =
+          it != variant_by_sku_.end() &&
+          (product_of_variant_.at(it->second) != self || it->second != vd.id);
+      if (++seen[vd.sku] > 1 || used_elsewhere) {
         return MakeError(absl::StatusCode::kAlreadyExists, reason::kSkuTaken,
                          absl::StrCat("SKU ", vd.sku, " is already used"), "sku");
       }
