@@ -119,7 +119,7 @@ const MUTATIONS = [
   { name: 'bad workflow expression', checker: 'workflows_actionlint', file: '.github/workflows/terraform.yml',
     find: 'terraform_version: ${{ env.TF_VERSION }}', replace: 'terraform_version: ${{ github.tf_version }}', expect: /tf_version/ },
   { name: 'unpinned action', checker: 'workflows_policy', file: '.github/workflows/frontend.yml',
-    find: 'actions/checkout@v4.2.2', replace: 'actions/checkout@main', expect: /pin a full version/ },
+    find: 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2', replace: 'actions/checkout@v4.2.2', expect: /pin a full commit SHA/ },
   { name: 'stored AWS keys', checker: 'workflows_policy', file: '.github/workflows/backend.yml',
     find: '          role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}\n          role-session-name: watchstore-backend-',
     replace: '          aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n          role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}\n          role-session-name: watchstore-backend-', expect: /stored AWS keys/ },
