@@ -11,8 +11,8 @@ apt_packages=(
   libabsl-dev libpq-dev libhiredis-dev rapidjson-dev libcpp-httplib-dev
   libsodium-dev libsqlite3-dev libbenchmark-dev libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools
-  chromium wrk shellcheck docker-compose docker.io debootstrap openssl
-  golang-go golang-github-hashicorp-hcl-v2-dev
+  chromium wrk shellcheck docker-compose
+  docker.io debootstrap stunnel4 openssl
 )
 
 missing=()
