@@ -14,10 +14,11 @@
 # index, so a rebuild cannot silently change the base. Refresh it (monthly, or
 # for a Debian security update) with
 #   docker buildx imagetools inspect debian:bookworm-slim     # "Digest:" line
-# and record the date below. scripts/docker.sh builds with
-# --build-arg BASE_IMAGE=debian:bookworm-slim, a local image made from Debian's
-# packages, where no registry is reachable.
-#   digest recorded: 2025 (from public build records; not re-checked here)
+# and note where it came from below. The offline test (tests/deploy/docker_test.sh)
+# builds with --build-arg BASE_IMAGE=debian:bookworm-slim, a local image made
+# from Debian's packages, because no registry is reachable there.
+#   digest source: public Renovate-managed build records of debian:bookworm-slim;
+#   not pulled or re-checked where this was written (no registry access).
 ARG BASE_IMAGE=debian:bookworm-slim@sha256:d5d3f9c23164ea16f31852f95bd5959aad1c5e854332fe00f7b3a20fcc9f635c
 
 # ---------------------------------------------------------------------------

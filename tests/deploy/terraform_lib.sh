@@ -22,16 +22,18 @@ tf_plugin_dir() {
 }
 
 # tf_prepare ROOT SCRATCH: copies ROOT/terraform and ROOT/deploy into SCRATCH
-# and runs `terraform init -backend=false -plugin-dir=...` in SCRATCH/terraform.
+# and runs `terraform init -backend=false -plugin-dir=...` in SCRATCH/terraform
+# (without a local provider directory: from the registry, where one is reachable).
 tf_prepare() {
-  local root=$1 scratch=$2 plugins
+  local root=$1 scratch=$2 plugins source_args=()
   if ! command -v terraform >/dev/null 2>&1; then
     echo "terraform: not on the PATH (Terraform >= 1.11 is required; see docs/DEPLOY.md)" >&2
     return 1
   fi
-  if ! plugins=$(tf_plugin_dir); then
-    echo "terraform: no local hashicorp/aws provider found (set WATCHSTORE_TF_PLUGIN_DIR to a plugin directory)" >&2
-    return 1
+  if plugins=$(tf_plugin_dir); then
+    source_args=(-plugin-dir="$plugins")
+  else
+    echo "terraform: no local hashicorp/aws provider directory (WATCHSTORE_TF_PLUGIN_DIR); trying the registry" >&2
   fi
   mkdir -p "$scratch"
   cp -r "$root/terraform" "$scratch/terraform"
@@ -41,8 +43,8 @@ tf_prepare() {
   export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
   : >"$TF_CLI_CONFIG_FILE"
   export TF_DATA_DIR="$scratch/terraform/.terraform"
-  if ! (cd "$scratch/terraform" && timeout 120 terraform init -backend=false -input=false -no-color \
-      -plugin-dir="$plugins" >"$scratch/init.log" 2>&1); then
+  if ! (cd "$scratch/terraform" && timeout 300 terraform init -backend=false -input=false -no-color \
+      "${source_args[@]}" >"$scratch/init.log" 2>&1); then
     cat "$scratch/init.log" >&2
     return 1
   fi

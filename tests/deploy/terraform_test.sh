@@ -14,11 +14,14 @@ root=$(cd "${1:-$here/../..}" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
+# No user CLI configuration (it could point at mirrors or credentials).
+: >"$scratch/terraformrc"
+export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
 terraform version | head -n 1
 echo "== terraform fmt -check -recursive"
 (cd "$root/terraform" && terraform fmt -check -recursive -diff -no-color)
 
-echo "== terraform init -backend=false -plugin-dir=$(tf_plugin_dir)"
+echo "== terraform init -backend=false -plugin-dir=$(tf_plugin_dir || echo '(none: registry)')"
 # -lockfile=readonly: the provider found here must match the committed hashes.
 TF_CLI_ARGS_init="-lockfile=readonly" tf_prepare "$root" "$scratch"
 sed -n '/Installing\|Installed\|Reusing\|initialized/p' "$scratch/init.log"
