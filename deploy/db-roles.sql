@@ -1,12 +1,13 @@
 -- PostgreSQL roles of a watchstore database, least privilege:
 --   migrator_role  owns the schema's tables (runs `watchstore-server migrate`)
 --   app_role       reads and writes rows only (runs `watchstore-server serve`)
--- Run by an administrator (on RDS: the master user) with psql; idempotent, so
--- it runs before every migration (watchstore-admin db-roles on AWS):
+-- Run by an administrator (on RDS: the master user) with psql 15 or later;
+-- idempotent, so it runs before every migration (watchstore-admin db-roles on
+-- AWS). The passwords come from the environment, never from the command line:
 --
+--   WATCHSTORE_APP_PASSWORD=... WATCHSTORE_MIGRATOR_PASSWORD=... \
 --   psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -f deploy/db-roles.sql \
---     -v db_name=watchstore -v app_role=watchstore_app -v app_password=... \
---     -v migrator_role=watchstore_migrator -v migrator_password=...
+--     -v db_name=watchstore -v app_role=watchstore_app -v migrator_role=watchstore_migrator
 --
 -- Passwords are set from the variables on every run, so a password changed in
 -- Secrets Manager takes effect at the next run. Tables the administrator
@@ -14,6 +15,13 @@
 -- migrator role.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
+\getenv app_password WATCHSTORE_APP_PASSWORD
+\getenv migrator_password WATCHSTORE_MIGRATOR_PASSWORD
+SELECT :'app_password' = '' OR :'migrator_password' = '' AS missing_password \gset
+\if :missing_password
+  \echo 'db-roles.sql: set WATCHSTORE_APP_PASSWORD and WATCHSTORE_MIGRATOR_PASSWORD'
+  \quit 1
+\endif
 
 SELECT format('CREATE ROLE %I', :'migrator_role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'migrator_role') \gexec

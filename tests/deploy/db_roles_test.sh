@@ -35,9 +35,9 @@ super_psql -d watchstore -c "CREATE ROLE ws_admin LOGIN CREATEROLE CREATEDB PASS
 url() { printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=disable' "$1" "$2" "$port" "$3"; }
 
 db_roles() { # database app_password
-  PGPASSWORD=admin-pw psql -X -q -h 127.0.0.1 -p "$port" -U ws_admin -d "$1" -v ON_ERROR_STOP=1 \
-    -v db_name="$1" -v app_role=ws_test_app -v app_password="$2" \
-    -v migrator_role=ws_test_migrator -v migrator_password=migrator-pw \
+  PGPASSWORD=admin-pw WATCHSTORE_APP_PASSWORD="$2" WATCHSTORE_MIGRATOR_PASSWORD=migrator-pw \
+    psql -X -q -h 127.0.0.1 -p "$port" -U ws_admin -d "$1" -v ON_ERROR_STOP=1 \
+    -v db_name="$1" -v app_role=ws_test_app -v migrator_role=ws_test_migrator \
     -f "$root/deploy/db-roles.sql"
 }
 
@@ -91,6 +91,14 @@ db_roles legacy app-pw
 WATCHSTORE_DATABASE_URL="$(url ws_test_migrator migrator-pw legacy)" "$server" migrate
 checkout_as_app legacy
 check_app_is_limited legacy
+
+# --- passwords only from the environment -------------------------------------------------
+if PGPASSWORD=admin-pw psql -X -q -h 127.0.0.1 -p "$port" -U ws_admin -d fresh -v ON_ERROR_STOP=1 \
+    -v db_name=fresh -v app_role=ws_test_app -v migrator_role=ws_test_migrator \
+    -f "$root/deploy/db-roles.sql" >/dev/null 2>&1; then
+  fail "db-roles.sql ran without the passwords in the environment"
+fi
+echo "db-roles: refuses to run without WATCHSTORE_APP_PASSWORD / WATCHSTORE_MIGRATOR_PASSWORD"
 
 # --- idempotent; a changed password takes effect ---------------------------------------
 db_roles fresh app-pw
