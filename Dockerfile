@@ -9,9 +9,20 @@
 # SQLite, RapidJSON). Stage 2 is a slim Debian 12 with only the matching runtime
 # libraries, the server binary, the SQL migrations and the static storefront.
 # Configuration is by environment (WATCHSTORE_*), see docs/DEPLOY.md.
+#
+# Base image: debian:bookworm-slim pinned by the digest of its multi-platform
+# index, so a rebuild cannot silently change the base. Refresh it (monthly, or
+# for a Debian security update) with
+#   docker buildx imagetools inspect debian:bookworm-slim     # "Digest:" line
+# and note where it came from below. The offline test (tests/deploy/docker_test.sh)
+# builds with --build-arg BASE_IMAGE=debian:bookworm-slim, a local image made
+# from Debian's packages, because no registry is reachable there.
+#   digest source: public Renovate-managed build records of debian:bookworm-slim;
+#   not pulled or re-checked where this was written (no registry access).
+ARG BASE_IMAGE=debian:bookworm-slim@sha256:d5d3f9c23164ea16f31852f95bd5959aad1c5e854332fe00f7b3a20fcc9f635c
 
 # ---------------------------------------------------------------------------
-FROM debian:bookworm-slim AS build
+FROM ${BASE_IMAGE} AS build
 
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
@@ -50,7 +61,7 @@ RUN cmake -S . -B /build \
  && cp -r frontend /out/usr/share/watchstore/frontend
 
 # ---------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 
 ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries matching the -dev packages above (Debian 12 sonames),
@@ -97,10 +108,9 @@ USER 10001:10001
 EXPOSE 8080
 
 # Liveness only (/healthz); readiness (/readyz) is the load balancer's business.
-# (No --start-period: dockerfilelint 1.8 rejects it; the server starts in well under
-# a second and four misses at 15 s intervals leave a minute of slack anyway.)
-# The script follows the port in WATCHSTORE_LISTEN (host:port).
-HEALTHCHECK --interval=15s --timeout=4s --retries=4 \
+# The script follows the port in WATCHSTORE_LISTEN (host:port). Failures in the
+# first 10 s (start period) do not count.
+HEALTHCHECK --interval=15s --timeout=4s --start-period=10s --retries=4 \
   CMD ["/usr/local/bin/watchstore-healthcheck"]
 
 STOPSIGNAL SIGTERM

@@ -12,7 +12,7 @@ apt_packages=(
   libsodium-dev libsqlite3-dev libbenchmark-dev libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15 redis-server redis-tools
   chromium wrk shellcheck docker-compose
-  golang-go golang-github-hashicorp-hcl-v2-dev
+  docker.io debootstrap stunnel4 openssl
 )
 
 missing=()

@@ -1,6 +1,8 @@
 # Application load balancer in the public subnets, in front of the app instances.
-# CloudFront is its only intended client: /api/* is forwarded here over HTTPS
-# with a secret header; requests without that header get 403 (see below).
+# CloudFront is its only client: the security group admits CloudFront's
+# origin-facing addresses only (security_groups.tf), /api/* is forwarded here
+# over HTTPS with a secret header, and requests without it get 403. There is
+# no port 80 listener: CloudFront reaches the origin over HTTPS only.
 
 resource "aws_lb" "main" {
   name               = "${local.name}-alb"
@@ -16,15 +18,15 @@ resource "aws_lb" "main" {
 
   enable_deletion_protection = var.alb_deletion_protection
   enable_http2               = true
-  idle_timeout               = 60
+  idle_timeout               = local.alb_idle_timeout_seconds
   xff_header_processing_mode = "append"
 
   dynamic "access_logs" {
-    for_each = var.alb_access_logs_bucket == "" ? [] : [var.alb_access_logs_bucket]
+    for_each = var.access_logs_enabled ? [1] : []
 
     content {
-      bucket  = access_logs.value
-      prefix  = local.name
+      bucket  = aws_s3_bucket.logs[0].id
+      prefix  = "alb"
       enabled = true
     }
   }
@@ -32,6 +34,10 @@ resource "aws_lb" "main" {
   tags = {
     Name = "${local.name}-alb"
   }
+
+  # The bucket policy must let the ELB log delivery write before the ALB
+  # checks it (it writes a test object when access logs are turned on).
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_lb_target_group" "app" {
@@ -43,8 +49,9 @@ resource "aws_lb_target_group" "app" {
   port                 = var.app_port
   deregistration_delay = 30
 
-  # /readyz: the process is up AND PostgreSQL and Redis answer. An instance
-  # that cannot reach its dependencies is taken out of rotation.
+  # /readyz: the process is up and PostgreSQL answers (a Redis outage only
+  # degrades: reads fall through to PostgreSQL). An instance that cannot reach
+  # its database is taken out of rotation.
   health_check {
     enabled             = true
     protocol            = "HTTP"
@@ -62,28 +69,9 @@ resource "aws_lb_target_group" "app" {
   }
 }
 
-# Secret shared by CloudFront (custom origin header) and the HTTPS listener
-# rule. Rotate with: terraform apply -replace=random_password.origin_verify
-resource "random_password" "origin_verify" {
-  length  = 48
-  special = false
-}
-
-resource "aws_lb_listener" "http" {
-  load_balancer_arn = aws_lb.main.arn
-  port              = 80
-  protocol          = "HTTP"
-
-  default_action {
-    type = "redirect"
-
-    redirect {
-      protocol    = "HTTPS"
-      port        = "443"
-      status_code = "HTTP_301"
-    }
-  }
-}
+# The secret header value CloudFront adds (storefront.tf) comes from secrets.tf.
+# Rotate with: terraform apply -replace='terraform_data.generated["origin_verify"]'
+# (docs/DEPLOY.md, "Rotating the origin secret").
 
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.main.arn
@@ -117,7 +105,7 @@ resource "aws_lb_listener_rule" "from_cloudfront" {
   condition {
     http_header {
       http_header_name = local.origin_verify_header
-      values           = [random_password.origin_verify.result]
+      values           = [local.origin_verify_secret]
     }
   }
 

@@ -1,14 +1,16 @@
 # Redis 7 on ElastiCache: a replication group (primary + replicas with automatic
-# failover across AZs) in the private data subnets, encrypted at rest.
+# failover across AZs) in the private data subnets, encrypted at rest and in
+# transit, with an AUTH token.
 #
-# In-transit encryption is OFF, deliberately: the server links Debian 12's
-# hiredis 0.14.1, which has no TLS support, so it could not connect to a
-# TLS-only endpoint. ElastiCache accepts an AUTH token only together with
-# in-transit encryption, so there is no AUTH either. The cache is protected by
-# the network instead: private subnets with no route out of the VPC, and a
-# security group that admits 6379 from the app instances' group only. It holds
-# nothing that is not also in PostgreSQL (cached reads, session lookups).
-# Revisit when the server links a hiredis with TLS (>= 1.0, hiredis_ssl).
+# The server links Debian 12's hiredis 0.14.1, which has no TLS. Each instance
+# therefore runs an stunnel client (templates/user_data.sh.tftpl,
+# watchstore-redis-tunnel.service) that accepts plaintext on the host side of
+# the Docker bridge only and speaks TLS to this endpoint, verifying its
+# certificate and host name; the server sends the AUTH token (from Secrets
+# Manager) through it: redis://:TOKEN@watchstore-redis-tunnel:6380/0.
+# The cache holds sessions with their principal and role, so anything that
+# could write to it unauthenticated could mint an administrator session:
+# AUTH + TLS make the security group no longer the only line.
 
 resource "aws_elasticache_subnet_group" "redis" {
   name        = "${local.name}-redis"
@@ -45,8 +47,11 @@ resource "aws_elasticache_replication_group" "redis" {
   multi_az_enabled           = var.redis_num_cache_clusters > 1
 
   at_rest_encryption_enabled = true
-  # hiredis 0.14.1 (what the server links) cannot speak TLS: see the top of this file.
-  transit_encryption_enabled = false
+  # TLS only (no plaintext listener) and AUTH: see the top of this file.
+  transit_encryption_enabled = true
+  transit_encryption_mode    = "required"
+  auth_token                 = local.redis_auth_token
+  auth_token_update_strategy = "ROTATE"
 
   snapshot_retention_limit   = var.redis_snapshot_retention_days
   snapshot_window            = "01:00-02:00"

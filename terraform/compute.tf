@@ -11,6 +11,37 @@ resource "aws_cloudwatch_log_group" "server" {
   retention_in_days = var.log_retention_days
 }
 
+locals {
+  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
+    region                 = local.region
+    image_repository       = aws_ecr_repository.server.repository_url
+    registry               = split("/", aws_ecr_repository.server.repository_url)[0]
+    image_tag_parameter    = aws_ssm_parameter.image_tag.name
+    db_master_secret_arn   = aws_db_instance.main.master_user_secret[0].secret_arn
+    db_app_secret_arn      = aws_secretsmanager_secret.db_app.arn
+    db_migrator_secret_arn = aws_secretsmanager_secret.db_migrator.arn
+    db_host                = aws_db_instance.main.address
+    db_port                = aws_db_instance.main.port
+    db_name                = var.db_name
+    db_sslmode             = var.db_sslmode
+    redis_host             = aws_elasticache_replication_group.redis.primary_endpoint_address
+    redis_port             = aws_elasticache_replication_group.redis.port
+    redis_auth_secret_arn  = aws_secretsmanager_secret.redis_auth.arn
+    redis_tunnel_port      = local.redis_tunnel_port
+    app_port               = var.app_port
+    log_group              = aws_cloudwatch_log_group.server.name
+    server_threads         = var.server_threads
+    keep_alive_timeout     = "${local.server_keep_alive_timeout_seconds}s"
+    server_environment     = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
+    db_roles_sql           = file("${path.module}/../deploy/db-roles.sql")
+    stop_timeout_seconds   = local.container_stop_timeout_seconds
+  })
+
+  # The container gets this long to stop after SIGTERM; the ALB drains a
+  # target for deregistration_delay (alb.tf) before the instance is stopped.
+  container_stop_timeout_seconds = 25
+}
+
 resource "aws_launch_template" "app" {
   name                   = "${local.name}-app"
   description            = "watchstore app server (${local.name})"
@@ -47,23 +78,8 @@ resource "aws_launch_template" "app" {
     enabled = true
   }
 
-  user_data = base64encode(templatefile("${path.module}/templates/user_data.sh.tftpl", {
-    region              = local.region
-    image_repository    = aws_ecr_repository.server.repository_url
-    registry            = split("/", aws_ecr_repository.server.repository_url)[0]
-    image_tag_parameter = aws_ssm_parameter.image_tag.name
-    db_secret_arn       = aws_db_instance.main.master_user_secret[0].secret_arn
-    db_host             = aws_db_instance.main.address
-    db_port             = aws_db_instance.main.port
-    db_name             = var.db_name
-    db_sslmode          = var.db_sslmode
-    redis_host          = aws_elasticache_replication_group.redis.primary_endpoint_address
-    redis_port          = aws_elasticache_replication_group.redis.port
-    app_port            = var.app_port
-    log_group           = aws_cloudwatch_log_group.server.name
-    server_threads      = var.server_threads
-    server_environment  = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
-  }))
+  # gzip: cloud-init unpacks it; EC2's 16 KiB limit applies to what is sent.
+  user_data = base64gzip(local.user_data)
 
   # default_tags do not reach launched instances; tag them here. The Stack tag
   # scopes the CI role's ssm:SendCommand to this stack's instances.
@@ -126,13 +142,16 @@ resource "aws_autoscaling_group" "app" {
   }
 
   # A launch template change (new AMI, instance type, user data) rolls the
-  # group one instance at a time. Image deploys roll it from CI with
-  # `aws autoscaling start-instance-refresh` (the tag lives in SSM, not here).
+  # group; image deploys roll it from CI with the same preferences
+  # (`aws autoscaling start-instance-refresh`, the tag lives in SSM). Launch
+  # before terminate: new instances must be healthy before old ones go, so
+  # capacity never drops below 100 % (the group briefly runs up to 200 %).
   instance_refresh {
     strategy = "Rolling"
 
     preferences {
-      min_healthy_percentage = 50
+      min_healthy_percentage = 100
+      max_healthy_percentage = 200
       instance_warmup        = 180
       skip_matching          = false
     }
@@ -148,6 +167,12 @@ resource "aws_autoscaling_group" "app" {
     precondition {
       condition     = var.asg_max_size >= var.asg_min_size
       error_message = "asg_max_size must be at least asg_min_size."
+    }
+
+    precondition {
+      # base64 of the gzip: 4 characters per 3 bytes.
+      condition     = length(base64gzip(local.user_data)) * 3 / 4 <= 16384
+      error_message = "The gzipped user data is over EC2's 16 KiB limit."
     }
   }
 }

@@ -2,10 +2,20 @@
 # Created when var.github_repository is set.
 #
 #   deploy role : jobs in the GitHub environment var.github_environment of that
-#                 repository (backend.yml, frontend.yml deploy jobs): push the
-#                 image, publish its tag, run migrations via SSM, roll the ASG,
-#                 sync the storefront bucket, invalidate CloudFront.
-#   plan role   : pull-request runs (terraform.yml): read-only, for terraform plan.
+#                 repository, running on var.github_deploy_branch (backend.yml,
+#                 frontend.yml deploy jobs): push the image, publish its tag,
+#                 run migrations via SSM, roll the ASG, sync the storefront
+#                 bucket, invalidate CloudFront.
+#   plan role   : pull-request runs (terraform.yml): reads what terraform plan
+#                 refreshes, for this stack's resources; no data-plane reads.
+#
+# Both trust policies match GitHub's token subject in the repository's custom
+# format (docs/DEPLOY.md, "CI/CD" sets it once with the GitHub API):
+#   include_claim_keys = ["repo", "context", "ref"]
+#   deploy: repo:OWNER/NAME:environment:production:ref:refs/heads/main
+#   plan:   repo:OWNER/NAME:pull_request:ref:refs/pull/123/merge
+# so an environment job on any other branch gets no credentials, whatever the
+# environment's own branch rules say (set those too: defence in depth).
 
 locals {
   github_oidc_host = "token.actions.githubusercontent.com"
@@ -13,6 +23,9 @@ locals {
     var.github_create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
   ) : ""
   github_plan_role_enabled = local.github_enabled && var.terraform_state_bucket != ""
+
+  github_deploy_subject = "repo:${var.github_repository}:environment:${var.github_environment}:ref:refs/heads/${var.github_deploy_branch}"
+  github_plan_subject   = "repo:${var.github_repository}:pull_request:ref:refs/pull/*/merge"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -56,7 +69,7 @@ data "aws_iam_policy_document" "github_deploy_assume" {
     condition {
       test     = "StringEquals"
       variable = "${local.github_oidc_host}:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.github_environment}"]
+      values   = [local.github_deploy_subject]
     }
   }
 }
@@ -65,7 +78,7 @@ resource "aws_iam_role" "github_deploy" {
   count = local.github_enabled ? 1 : 0
 
   name                 = "${local.name}-github-deploy"
-  description          = "GitHub Actions deploys of ${var.github_repository} (environment ${var.github_environment})"
+  description          = "GitHub Actions deploys of ${var.github_repository} (environment ${var.github_environment}, branch ${var.github_deploy_branch})"
   assume_role_policy   = data.aws_iam_policy_document.github_deploy_assume[0].json
   max_session_duration = 3600
 }
@@ -197,9 +210,9 @@ data "aws_iam_policy_document" "github_plan_assume" {
     }
 
     condition {
-      test     = "StringEquals"
+      test     = "StringLike"
       variable = "${local.github_oidc_host}:sub"
-      values   = ["repo:${var.github_repository}:pull_request"]
+      values   = [local.github_plan_subject]
     }
   }
 }
@@ -208,17 +221,117 @@ resource "aws_iam_role" "github_plan" {
   count = local.github_plan_role_enabled ? 1 : 0
 
   name                 = "${local.name}-github-plan"
-  description          = "terraform plan on pull requests of ${var.github_repository} (read-only)"
+  description          = "terraform plan on pull requests of ${var.github_repository} (reads this stack's configuration)"
   assume_role_policy   = data.aws_iam_policy_document.github_plan_assume[0].json
   max_session_duration = 3600
 }
 
-# terraform plan refreshes every resource, so it needs to describe all of them.
-resource "aws_iam_role_policy_attachment" "github_plan_read_only" {
+# terraform plan refreshes every resource of the stack: configuration reads
+# (Describe/Get/List of metadata) of the services the stack uses, and no
+# data-plane reads (no object contents, log events, item reads, parameter or
+# secret values) beyond the state and the stack's own generated secrets, whose
+# values are in the state anyway. Not AWS's ReadOnlyAccess: a pull-request
+# workflow can run any step with this role.
+data "aws_iam_policy_document" "github_plan_read" {
   count = local.github_plan_role_enabled ? 1 : 0
 
-  role       = aws_iam_role.github_plan[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
+  statement {
+    sid = "DescribeConfiguration"
+    actions = [
+      "acm:DescribeCertificate",
+      "autoscaling:Describe*",
+      "cloudfront:DescribeFunction",
+      "cloudfront:GetCachePolicy",
+      "cloudfront:GetDistribution",
+      "cloudfront:GetOriginAccessControl",
+      "cloudfront:GetOriginRequestPolicy",
+      "cloudfront:GetResponseHeadersPolicy",
+      "cloudfront:ListCachePolicies",
+      "cloudfront:ListOriginRequestPolicies",
+      "cloudfront:ListTagsForResource",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource",
+      "ec2:Describe*",
+      "ec2:GetManagedPrefixListEntries",
+      "ecr:DescribeImageScanningConfiguration",
+      "ecr:DescribeRepositories",
+      "ecr:GetLifecyclePolicy",
+      "ecr:GetRepositoryPolicy",
+      "ecr:ListTagsForResource",
+      "elasticache:Describe*",
+      "elasticache:ListTagsForResource",
+      "elasticloadbalancing:Describe*",
+      "iam:GetInstanceProfile",
+      "iam:GetOpenIDConnectProvider",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:GetRole",
+      "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole",
+      "iam:ListOpenIDConnectProviders",
+      "iam:ListRolePolicies",
+      "logs:DescribeLogGroups",
+      "logs:ListTagsForResource",
+      "logs:ListTagsLogGroup",
+      "rds:Describe*",
+      "rds:ListTagsForResource",
+      "route53:GetHostedZone",
+      "route53:ListResourceRecordSets",
+      "route53:ListTagsForResource",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetRandomPassword",
+      "secretsmanager:GetResourcePolicy",
+      "sns:GetSubscriptionAttributes",
+      "sns:GetTopicAttributes",
+      "sns:ListSubscriptionsByTopic",
+      "sns:ListTagsForResource",
+      "ssm:DescribeParameters",
+      "ssm:ListTagsForResource",
+      "wafv2:GetWebACL",
+      "wafv2:ListTagsForResource",
+    ]
+    resources = ["*"] # Describe/List calls have no resource-level permissions
+  }
+
+  statement {
+    sid = "BucketConfiguration"
+    actions = [
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucket*",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+    ]
+    resources = ["arn:${local.partition}:s3:::${local.name}-*"]
+  }
+
+  statement {
+    sid     = "Parameters"
+    actions = ["ssm:GetParameter", "ssm:GetParameters"]
+    resources = [
+      aws_ssm_parameter.image_tag.arn,
+      "arn:${local.partition}:ssm:${local.region}::parameter${var.ami_ssm_parameter}",
+    ]
+  }
+
+  statement {
+    sid     = "GeneratedSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.redis_auth.arn,
+      aws_secretsmanager_secret.db_app.arn,
+      aws_secretsmanager_secret.db_migrator.arn,
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "github_plan_read" {
+  count = local.github_plan_role_enabled ? 1 : 0
+
+  name   = "terraform-plan-read"
+  role   = aws_iam_role.github_plan[0].id
+  policy = data.aws_iam_policy_document.github_plan_read[0].json
 }
 
 data "aws_iam_policy_document" "github_plan_state" {
@@ -246,13 +359,12 @@ data "aws_iam_policy_document" "github_plan_state" {
     }
   }
 
-  # ReadOnlyAccess includes reading Secrets Manager metadata but not values;
-  # make the boundary explicit for the RDS-managed master password.
+  # The RDS-managed master password is not in the state: never readable here.
   statement {
-    sid       = "NoSecretValues"
+    sid       = "NoMasterPassword"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = ["*"]
+    resources = [aws_db_instance.main.master_user_secret[0].secret_arn]
   }
 }
 

@@ -2,7 +2,9 @@
 #   - SSM Session Manager (no SSH, no key pairs, no port 22 anywhere)
 #   - pull from this stack's ECR repository only
 #   - write to this stack's server log group only
-#   - read this stack's image-tag parameter and the RDS-managed master secret only
+#   - read this stack's image-tag parameter and its own secrets only: the app and
+#     migrator database roles, the Redis AUTH token, and the RDS-managed master
+#     secret (used by `watchstore-admin db-roles` only, never by the server)
 
 data "aws_iam_policy_document" "ec2_assume" {
   statement {
@@ -59,12 +61,17 @@ data "aws_iam_policy_document" "app" {
   }
 
   statement {
-    sid = "DatabaseSecret"
+    sid = "StackSecrets"
     actions = [
       "secretsmanager:GetSecretValue",
       "secretsmanager:DescribeSecret",
     ]
-    resources = [aws_db_instance.main.master_user_secret[0].secret_arn]
+    resources = [
+      aws_secretsmanager_secret.db_app.arn,
+      aws_secretsmanager_secret.db_migrator.arn,
+      aws_secretsmanager_secret.redis_auth.arn,
+      aws_db_instance.main.master_user_secret[0].secret_arn,
+    ]
   }
 }
 

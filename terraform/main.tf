@@ -1,10 +1,12 @@
 # watchstore on AWS: shared names, lookups and derived values.
 #
 #   Internet ──► CloudFront ──┬─ /*      ──► S3 (storefront, private, OAC)
-#                             └─ /api/*  ──► ALB (public subnets, HTTPS) ──► ASG of EC2 (private app subnets)
+#                             └─ /api/*  ──► ALB (public subnets, HTTPS, CloudFront's prefix list only) ──► ASG of EC2 (private app subnets)
 #                                                                             ├─► RDS PostgreSQL 15 (private data subnets)
 #                                                                             └─► ElastiCache Redis 7 (private data subnets)
 #
+# CloudFront has a WAF web ACL (waf.tf); CloudFront, the ALB and the storefront
+# bucket write access logs to the stack's log bucket (logs.tf).
 # Instances reach AWS APIs (ECR, SSM, Secrets Manager, CloudWatch Logs) through
 # NAT gateway(s) in the public subnets and an S3 gateway endpoint.
 
@@ -51,6 +53,17 @@ locals {
   cloudfront_custom_certificate = var.cloudfront_certificate_arn != ""
 
   github_enabled = var.github_repository != ""
+
+  # Keep-alive, defined here only. The ALB closes a client-side idle
+  # connection after alb_idle_timeout_seconds and reuses its connections to
+  # the targets; the server must keep an idle connection open longer than
+  # that, or the ALB can send a request on a connection the server is closing
+  # (a 502). The instances get WATCHSTORE_KEEP_ALIVE_TIMEOUT from here.
+  alb_idle_timeout_seconds          = var.alb_idle_timeout_seconds
+  server_keep_alive_timeout_seconds = var.alb_idle_timeout_seconds + 15
+
+  # Host-side plaintext port of the stunnel client in front of ElastiCache TLS.
+  redis_tunnel_port = 6380
 
   # Redis member cluster ids follow ElastiCache's <replication-group-id>-00N scheme.
   redis_replication_group_id = "${local.name}-redis"

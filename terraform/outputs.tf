@@ -92,3 +92,28 @@ output "github_actions_variables" {
     CLOUDFRONT_DISTRIBUTION_ID = aws_cloudfront_distribution.storefront.id
   }
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic the CloudWatch alarms notify (subscribe more endpoints to it)."
+  value       = local.alarm_topic_arn
+}
+
+output "access_logs_bucket" {
+  description = "S3 bucket with the CloudFront (cloudfront/), ALB (alb/) and storefront (storefront/) access logs; empty when access_logs_enabled is false."
+  value       = var.access_logs_enabled ? aws_s3_bucket.logs[0].bucket : ""
+}
+
+output "cloudfront_web_acl_arn" {
+  description = "WAF web ACL attached to CloudFront (the stack's own or cloudfront_web_acl_arn); null when none."
+  value       = local.cloudfront_web_acl_arn
+}
+
+output "db_app_secret_arn" {
+  description = "Secrets Manager secret of the server's PostgreSQL role (watchstore_app)."
+  value       = aws_secretsmanager_secret.db_app.arn
+}
+
+output "redis_auth_secret_arn" {
+  description = "Secrets Manager secret holding the ElastiCache AUTH token."
+  value       = aws_secretsmanager_secret.redis_auth.arn
+}

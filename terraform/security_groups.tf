@@ -1,14 +1,14 @@
 # Security groups, one per tier. Inbound, and only inbound that is listed here:
-#   internet -> ALB        80, 443
+#   CloudFront -> ALB      443 (origin-facing managed prefix list)
 #   ALB      -> app        var.app_port
 #   app      -> PostgreSQL 5432
-#   app      -> Redis      6379
+#   app      -> Redis      6379 (TLS, through the instances' stunnel client)
 # Rules are separate aws_vpc_security_group_*_rule resources (one rule each);
 # Terraform removes the default allow-all egress of every group it creates.
 
 resource "aws_security_group" "alb" {
   name        = "${local.name}-alb"
-  description = "watchstore ALB: HTTP/HTTPS from the internet, to the app port only"
+  description = "watchstore ALB: HTTPS from CloudFront, to the app port only"
   vpc_id      = aws_vpc.main.id
 
   tags = {
@@ -48,22 +48,21 @@ resource "aws_security_group" "redis" {
 
 # --- ALB ---------------------------------------------------------------------------
 
-resource "aws_vpc_security_group_ingress_rule" "alb_http" {
-  security_group_id = aws_security_group.alb.id
-  description       = "HTTP from anywhere (redirected to HTTPS)"
-  ip_protocol       = "tcp"
-  from_port         = 80
-  to_port           = 80
-  cidr_ipv4         = "0.0.0.0/0"
+# CloudFront's origin-facing addresses, kept current by AWS. The list counts
+# for about 55 rules against the group's rule quota (60 by default), so this
+# group holds this one ingress rule only.
+data "aws_ec2_managed_prefix_list" "cloudfront_origin_facing" {
+  name = "com.amazonaws.global.cloudfront.origin-facing"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   security_group_id = aws_security_group.alb.id
-  description       = "HTTPS from anywhere (CloudFront; direct requests are refused by the listener)"
+  description       = var.restrict_alb_to_cloudfront ? "HTTPS from CloudFront (origin-facing prefix list)" : "HTTPS from anywhere (restrict_alb_to_cloudfront = false)"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
+  prefix_list_id    = var.restrict_alb_to_cloudfront ? data.aws_ec2_managed_prefix_list.cloudfront_origin_facing.id : null
+  cidr_ipv4         = var.restrict_alb_to_cloudfront ? null : "0.0.0.0/0"
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_app" {

@@ -5,7 +5,7 @@
 
 resource "aws_s3_bucket" "storefront" {
   bucket        = "${local.name}-storefront-${local.account_id}"
-  force_destroy = false
+  force_destroy = var.force_destroy_buckets
 
   tags = {
     Name = "${local.name}-storefront"
@@ -208,7 +208,17 @@ resource "aws_cloudfront_distribution" "storefront" {
   http_version        = "http2and3"
   is_ipv6_enabled     = true
   price_class         = var.cloudfront_price_class
-  web_acl_id          = var.cloudfront_web_acl_arn == "" ? null : var.cloudfront_web_acl_arn
+  web_acl_id          = local.cloudfront_web_acl_arn
+
+  dynamic "logging_config" {
+    for_each = var.access_logs_enabled ? [1] : []
+
+    content {
+      bucket          = aws_s3_bucket.logs[0].bucket_domain_name
+      prefix          = "cloudfront/"
+      include_cookies = false
+    }
+  }
 
   origin {
     origin_id                = "storefront-s3"
@@ -231,7 +241,7 @@ resource "aws_cloudfront_distribution" "storefront" {
 
     custom_header {
       name  = local.origin_verify_header
-      value = random_password.origin_verify.result
+      value = local.origin_verify_secret
     }
   }
 
@@ -279,6 +289,9 @@ resource "aws_cloudfront_distribution" "storefront" {
   tags = {
     Name = "${local.name}-storefront"
   }
+
+  # CloudFront checks the log bucket's ACL when logging is turned on.
+  depends_on = [aws_s3_bucket_acl.logs]
 
   lifecycle {
     precondition {

@@ -220,10 +220,10 @@ variable "server_environment" {
   validation {
     condition = alltrue([for k, v in var.server_environment :
       can(regex("^WATCHSTORE_[A-Z0-9_]+$", k)) &&
-      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD"], k) &&
+      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
       !can(regex("[\r\n]", v))
     ])
-    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
   }
 }
 
@@ -260,25 +260,48 @@ variable "alb_ssl_policy" {
   }
 }
 
+variable "alb_idle_timeout_seconds" {
+  description = "ALB idle timeout. The servers' keep-alive timeout is derived from it (15 s longer, main.tf), so an idle connection is always closed by the ALB first."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.alb_idle_timeout_seconds >= 30 && var.alb_idle_timeout_seconds <= 3600 && floor(var.alb_idle_timeout_seconds) == var.alb_idle_timeout_seconds
+    error_message = "alb_idle_timeout_seconds must be a whole number between 30 and 3600."
+  }
+}
+
 variable "alb_deletion_protection" {
   description = "Protect the load balancer from deletion (turn off before terraform destroy)."
   type        = bool
   default     = true
 }
 
-variable "alb_access_logs_bucket" {
-  description = "Existing S3 bucket (with the ELB log delivery bucket policy) for ALB access logs; empty disables access logs."
-  type        = string
-  default     = ""
+variable "access_logs_enabled" {
+  description = "Write CloudFront, ALB and storefront-bucket access logs to the log bucket this stack creates (logs.tf)."
+  type        = bool
+  default     = true
+}
+
+variable "access_logs_retention_days" {
+  description = "Days the log bucket keeps access logs."
+  type        = number
+  default     = 90
 
   validation {
-    condition     = var.alb_access_logs_bucket == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.alb_access_logs_bucket))
-    error_message = "alb_access_logs_bucket must be empty or a valid S3 bucket name."
+    condition     = var.access_logs_retention_days >= 1 && var.access_logs_retention_days <= 3650
+    error_message = "access_logs_retention_days must be between 1 and 3650."
   }
 }
 
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete the storefront and log buckets with their objects and versions. Keep false in production; set true (and apply) right before a deliberate teardown."
+  type        = bool
+  default     = false
+}
+
 variable "restrict_alb_to_cloudfront" {
-  description = "Forward only requests carrying CloudFront's secret X-Origin-Verify header; anything else reaching the ALB directly gets 403."
+  description = "Admit only CloudFront's origin-facing addresses (AWS managed prefix list) to the ALB, and forward only requests carrying CloudFront's secret X-Origin-Verify header (anything else gets 403). false: HTTPS from anywhere, forwarded (testing without CloudFront only)."
   type        = bool
   default     = true
 }
@@ -318,8 +341,25 @@ variable "cloudfront_price_class" {
   }
 }
 
+variable "waf_enabled" {
+  description = "Create a WAFv2 web ACL for CloudFront (waf.tf): AWS managed rule groups and a rate limit on the sign-in/registration API. Ignored when cloudfront_web_acl_arn is set."
+  type        = bool
+  default     = true
+}
+
+variable "waf_auth_rate_limit" {
+  description = "Requests per client IP per 5 minutes allowed to /api/v1/auth/* before WAF blocks that IP (rate-based rule)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.waf_auth_rate_limit >= 10 && var.waf_auth_rate_limit <= 2000000000
+    error_message = "waf_auth_rate_limit must be at least 10 (the WAF minimum)."
+  }
+}
+
 variable "cloudfront_web_acl_arn" {
-  description = "Optional AWS WAFv2 web ACL ARN (scope CLOUDFRONT, us-east-1) attached to the distribution; empty for none."
+  description = "Existing AWS WAFv2 web ACL ARN (scope CLOUDFRONT, us-east-1) to attach instead of the one this stack creates; empty: use waf_enabled."
   type        = string
   default     = ""
 
@@ -465,6 +505,17 @@ variable "db_performance_insights" {
   default     = false
 }
 
+variable "db_connections_alarm" {
+  description = "Alarm when PostgreSQL has more connections than this (set below the instance class's max_connections)."
+  type        = number
+  default     = 150
+
+  validation {
+    condition     = var.db_connections_alarm >= 1
+    error_message = "db_connections_alarm must be positive."
+  }
+}
+
 variable "db_sslmode" {
   description = "libpq sslmode the servers use towards RDS. verify-full checks the RDS certificate against the AWS RDS CA bundle downloaded at boot."
   type        = string
@@ -587,6 +638,17 @@ variable "github_environment" {
   }
 }
 
+variable "github_deploy_branch" {
+  description = "The only branch whose workflow runs may assume the deploy role (matched in the OIDC token subject, which must include the ref: docs/DEPLOY.md)."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./-]{1,200}$", var.github_deploy_branch)) && !can(regex("[*?]", var.github_deploy_branch))
+    error_message = "github_deploy_branch must be a branch name without wildcards."
+  }
+}
+
 variable "github_create_oidc_provider" {
   description = "Create the account-wide IAM OIDC provider for token.actions.githubusercontent.com (false if the account already has one)."
   type        = bool
@@ -617,8 +679,19 @@ variable "terraform_lock_table" {
 
 # --- Monitoring -----------------------------------------------------------------
 
+variable "alarm_email_addresses" {
+  description = "E-mail addresses subscribed to the stack's alarm topic (each must confirm the subscription mail from AWS)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
+    error_message = "alarm_email_addresses must be e-mail addresses."
+  }
+}
+
 variable "alarm_sns_topic_arn" {
-  description = "SNS topic notified by the CloudWatch alarms (ALB 5xx, unhealthy hosts, RDS CPU/storage, Redis memory); empty: alarms without notifications."
+  description = "Existing SNS topic to notify instead of the topic this stack creates (monitoring.tf); empty: the stack's own topic."
   type        = string
   default     = ""
 

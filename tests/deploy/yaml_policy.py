@@ -9,7 +9,7 @@ compose:   docker-compose.yml has server + PostgreSQL 15 + Redis 7, health
            named volumes, no literal secrets (only ${VAR:?...} from the
            git-ignored .env, with every variable present in
            deploy/compose.env.example), nothing Compose 1.29 rejects.
-workflows: every action pinned to a full version or commit SHA; AWS only
+workflows: every action pinned to a full commit SHA; AWS only
            through OIDC (role-to-assume + id-token: write, no access keys);
            least-privilege default permissions; backend runs the suite with
            PostgreSQL 15 and Redis 7 service containers and deploys from main
@@ -150,7 +150,7 @@ def check_compose(root):
     return problems
 
 
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
 def jobs_of(wf):
@@ -215,7 +215,7 @@ def check_workflows(root):
                 if uses.startswith("./") or uses.startswith("docker://"):
                     continue
                 if not PINNED.match(uses):
-                    problems.append(f"{where}: jobs.{job_name}.steps[{i}] uses '{uses}': pin a full version (vX.Y.Z) or commit SHA")
+                    problems.append(f"{where}: jobs.{job_name}.steps[{i}] uses '{uses}': pin a full commit SHA (tags are mutable)")
                 if uses.startswith("aws-actions/configure-aws-credentials@"):
                     uses_aws = True
                     w = step.get("with") or {}

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Mutation check of terraform/tests: every asserted property, broken once,
+must make `terraform test` fail in the run that guards it.
+
+    python3 tests/deploy/terraform_mutations.py [REPO_ROOT]
+
+Copies terraform/ and deploy/ to a scratch directory, initialises it offline
+(tests/deploy/terraform_lib.sh), checks that the pristine copy passes, then for
+each mutation below: replaces one snippet (it must occur exactly once), runs
+the named run block of the test file (the file's mocks, overrides and
+variables plus that one run, so that each mutation costs one plan), and
+requires a non-zero exit with that run reported as failed. Exit 0 = every
+mutation caught.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEC = "tests/security.tftest.hcl"
+VAR = "tests/variants.tftest.hcl"
+
+# (name, file under the scratch root, find, replace, test file, run that must fail)
+MUTATIONS = [
+    ("public subnet maps public IPs", "terraform/network.tf",
+     "  map_public_ip_on_launch = false\n\n  tags = {\n    Name = \"${local.name}-public-",
+     "  map_public_ip_on_launch = true\n\n  tags = {\n    Name = \"${local.name}-public-", SEC, "network_tiers"),
+    ("data subnets on the app route table", "terraform/network.tf",
+     "route_table_id = aws_route_table.data.id", "route_table_id = aws_route_table.app[0].id", SEC, "network_tiers"),
+    ("flow logs accepted traffic only", "terraform/network.tf",
+     'traffic_type             = "ALL"', 'traffic_type             = "ACCEPT"', SEC, "network_tiers"),
+    ("public RDS", "terraform/database.tf",
+     "publicly_accessible    = false", "publicly_accessible    = true", SEC, "rds_private_encrypted"),
+    ("unencrypted RDS", "terraform/database.tf",
+     "storage_encrypted     = true", "storage_encrypted     = false", SEC, "rds_private_encrypted"),
+    ("RDS in the public subnets", "terraform/database.tf",
+     "subnet_ids  = aws_subnet.data[*].id", "subnet_ids  = aws_subnet.public[*].id", SEC, "rds_private_encrypted"),
+    ("RDS without force_ssl", "terraform/database.tf",
+     'name  = "rds.force_ssl"\n    value = "1"', 'name  = "rds.force_ssl"\n    value = "0"', SEC, "rds_private_encrypted"),
+    ("RDS single-AZ", "terraform/variables.tf",
+     'description = "Run a synchronous standby in a second AZ with automatic failover (doubles the instance cost)."\n  type        = bool\n  default     = true',
+     'description = "Run a synchronous standby in a second AZ with automatic failover (doubles the instance cost)."\n  type        = bool\n  default     = false', SEC, "rds_private_encrypted"),
+    ("RDS without deletion protection", "terraform/database.tf",
+     "deletion_protection       = var.db_deletion_protection", "deletion_protection       = false", SEC, "rds_private_encrypted"),
+    ("RDS skips the final snapshot", "terraform/database.tf",
+     "skip_final_snapshot       = false", "skip_final_snapshot       = true", SEC, "rds_private_encrypted"),
+    ("server connects as the master user", "terraform/templates/user_data.sh.tftpl",
+     "write_app_env /run/watchstore/app.env app\n", "write_app_env /run/watchstore/app.env migrator\n", SEC, "database_roles"),
+    ("app role gets DDL rights", "deploy/db-roles.sql",
+     'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO :"app_role";',
+     'GRANT ALL ON ALL TABLES IN SCHEMA public TO :"app_role";', SEC, "database_roles"),
+    ("Redis without TLS", "terraform/cache.tf",
+     "transit_encryption_enabled = true", "transit_encryption_enabled = false", SEC, "redis_private_encrypted_auth"),
+    ("Redis TLS only preferred", "terraform/cache.tf",
+     'transit_encryption_mode    = "required"', 'transit_encryption_mode    = "preferred"', SEC, "redis_private_encrypted_auth"),
+    ("Redis without AUTH", "terraform/cache.tf",
+     "  auth_token                 = local.redis_auth_token\n", "", SEC, "redis_private_encrypted_auth"),
+    ("Redis unencrypted at rest", "terraform/cache.tf",
+     "at_rest_encryption_enabled = true", "at_rest_encryption_enabled = false", SEC, "redis_private_encrypted_auth"),
+    ("Redis in the public subnets", "terraform/cache.tf",
+     "subnet_ids  = aws_subnet.data[*].id", "subnet_ids  = aws_subnet.public[*].id", SEC, "redis_private_encrypted_auth"),
+    ("stunnel without certificate check", "terraform/templates/user_data.sh.tftpl",
+     "verifyChain = yes", "verifyChain = no", SEC, "redis_private_encrypted_auth"),
+    ("server talks to Redis directly", "terraform/templates/user_data.sh.tftpl",
+     "WATCHSTORE_REDIS_URL=redis://:$token@watchstore-redis-tunnel:$WATCHSTORE_REDIS_TUNNEL_PORT/0",
+     "WATCHSTORE_REDIS_URL=redis://$WATCHSTORE_REDIS_HOST:$WATCHSTORE_REDIS_PORT/0", SEC, "redis_private_encrypted_auth"),
+    ("database open to the VPC", "terraform/security_groups.tf",
+     '  description                  = "PostgreSQL from the app instances"\n  ip_protocol                  = "tcp"\n  from_port                    = 5432\n  to_port                      = 5432\n  referenced_security_group_id = aws_security_group.app.id',
+     '  description                  = "PostgreSQL from the app instances"\n  ip_protocol                  = "tcp"\n  from_port                    = 5432\n  to_port                      = 5432\n  referenced_security_group_id = aws_security_group.alb.id', SEC, "security_groups"),
+    ("Redis from the ALB", "terraform/security_groups.tf",
+     '  description                  = "Redis from the app instances"\n  ip_protocol                  = "tcp"\n  from_port                    = 6379\n  to_port                      = 6379\n  referenced_security_group_id = aws_security_group.app.id',
+     '  description                  = "Redis from the app instances"\n  ip_protocol                  = "tcp"\n  from_port                    = 6379\n  to_port                      = 6379\n  referenced_security_group_id = aws_security_group.alb.id', SEC, "security_groups"),
+    ("ALB open to the internet", "terraform/security_groups.tf",
+     'cidr_ipv4         = var.restrict_alb_to_cloudfront ? null : "0.0.0.0/0"', 'cidr_ipv4         = "0.0.0.0/0"', SEC, "security_groups"),
+    ("app port open to every port range", "terraform/security_groups.tf",
+     '  description                  = "App port from the ALB"\n  ip_protocol                  = "tcp"\n  from_port                    = var.app_port',
+     '  description                  = "App port from the ALB"\n  ip_protocol                  = "tcp"\n  from_port                    = 0', SEC, "security_groups"),
+    ("storefront bucket policy public", "terraform/storefront.tf",
+     'block_public_policy     = true', 'block_public_policy     = false', SEC, "storefront_bucket_private_oac_only"),
+    ("storefront readable by any distribution", "terraform/storefront.tf",
+     '      values   = [aws_cloudfront_distribution.storefront.arn]\n    }\n  }\n\n  # With ListBucket',
+     '      values   = ["arn:aws:cloudfront::123456789012:distribution/*"]\n    }\n  }\n\n  # With ListBucket', SEC, "storefront_bucket_private_oac_only"),
+    ("OAC signs never", "terraform/storefront.tf",
+     'signing_behavior                  = "always"', 'signing_behavior                  = "never"', SEC, "storefront_bucket_private_oac_only"),
+    ("CloudFront allows HTTP", "terraform/storefront.tf",
+     'viewer_protocol_policy     = "redirect-to-https"', 'viewer_protocol_policy     = "allow-all"', SEC, "cloudfront_https_headers"),
+    ("CloudFront to the ALB over HTTP", "terraform/storefront.tf",
+     'origin_protocol_policy   = "https-only"', 'origin_protocol_policy   = "match-viewer"', SEC, "cloudfront_https_headers"),
+    ("HSTS for a day", "terraform/storefront.tf",
+     "access_control_max_age_sec = 31536000", "access_control_max_age_sec = 86400", SEC, "cloudfront_https_headers"),
+    ("CloudFront without WAF", "terraform/storefront.tf",
+     "web_acl_id          = local.cloudfront_web_acl_arn", "web_acl_id          = null", SEC, "cloudfront_https_headers"),
+    ("auth rate rule on the wrong path", "terraform/waf.tf",
+     'search_string         = "/api/v1/auth/"', 'search_string         = "/api/v1/login/"', SEC, "waf_rules"),
+    ("auth rate rule only counts", "terraform/waf.tf",
+     "    action {\n      block {}\n    }", "    action {\n      count {}\n    }", SEC, "waf_rules"),
+    ("managed rules in count mode", "terraform/waf.tf",
+     "      override_action {\n        none {}\n      }", "      override_action {\n        count {}\n      }", SEC, "waf_rules"),
+    ("ALB old TLS policy in the listener", "terraform/alb.tf",
+     "ssl_policy        = var.alb_ssl_policy", 'ssl_policy        = "ELBSecurityPolicy-2016-08"', SEC, "alb_tls_and_origin_lock"),
+    ("ALB keeps invalid headers", "terraform/alb.tf",
+     "drop_invalid_header_fields = true", "drop_invalid_header_fields = false", SEC, "alb_tls_and_origin_lock"),
+    ("ALB desync defensive", "terraform/alb.tf",
+     'desync_mitigation_mode     = "strictest"', 'desync_mitigation_mode     = "defensive"', SEC, "alb_tls_and_origin_lock"),
+    ("origin lock checks the wrong value", "terraform/alb.tf",
+     "values           = [local.origin_verify_secret]", "values           = [local.redis_auth_token]", SEC, "alb_tls_and_origin_lock"),
+    ("ALB without access logs", "terraform/alb.tf",
+     "      enabled = true\n", "      enabled = false\n", SEC, "alb_tls_and_origin_lock"),
+    ("keep-alive shorter than the idle timeout", "terraform/main.tf",
+     "server_keep_alive_timeout_seconds = var.alb_idle_timeout_seconds + 15",
+     "server_keep_alive_timeout_seconds = var.alb_idle_timeout_seconds - 15", SEC, "alb_tls_and_origin_lock"),
+    ("storefront bucket logs into itself", "terraform/logs.tf",
+     "target_bucket = aws_s3_bucket.logs[0].id", "target_bucket = aws_s3_bucket.storefront.id", SEC, "logs_and_alarms"),
+    ("an alarm notifies nobody", "terraform/monitoring.tf",
+     '  threshold           = 10\n  comparison_operator = "GreaterThanThreshold"\n  treat_missing_data  = "notBreaching"\n  alarm_actions       = local.alarm_actions',
+     '  threshold           = 10\n  comparison_operator = "GreaterThanThreshold"\n  treat_missing_data  = "notBreaching"\n  alarm_actions       = []', SEC, "logs_and_alarms"),
+    ("no-healthy-hosts alarm ignores missing data", "terraform/monitoring.tf",
+     'treat_missing_data  = "breaching"', 'treat_missing_data  = "notBreaching"', SEC, "logs_and_alarms"),
+    ("IMDSv1 allowed", "terraform/compute.tf",
+     'http_tokens                 = "required"', 'http_tokens                 = "optional"', SEC, "instances_and_asg"),
+    ("IMDS hop limit 2", "terraform/compute.tf",
+     "http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2", SEC, "instances_and_asg"),
+    ("unencrypted root volume", "terraform/compute.tf",
+     "      encrypted             = true", "      encrypted             = false", SEC, "instances_and_asg"),
+    ("ASG in one AZ", "terraform/compute.tf",
+     "vpc_zone_identifier = aws_subnet.app[*].id", "vpc_zone_identifier = [aws_subnet.app[0].id]", SEC, "instances_and_asg"),
+    ("ASG with EC2 health checks", "terraform/compute.tf",
+     "health_check_type         = var.asg_health_check_type", 'health_check_type         = "EC2"', SEC, "instances_and_asg"),
+    ("refresh terminates before launching", "terraform/compute.tf",
+     "min_healthy_percentage = 100", "min_healthy_percentage = 50", SEC, "instances_and_asg"),
+    ("server starts before the Redis tunnel", "terraform/templates/user_data.sh.tftpl",
+     "systemctl start watchstore-redis-tunnel.service\nsystemctl start --no-block watchstore.service",
+     "systemctl start --no-block watchstore.service\nsystemctl start watchstore-redis-tunnel.service", SEC, "instances_and_asg"),
+    ("deploy role trusts any branch", "terraform/github_oidc.tf",
+     'github_deploy_subject = "repo:${var.github_repository}:environment:${var.github_environment}:ref:refs/heads/${var.github_deploy_branch}"',
+     'github_deploy_subject = "repo:${var.github_repository}:environment:${var.github_environment}"', SEC, "github_oidc_trust"),
+    ("deploy role trust with StringLike", "terraform/github_oidc.tf",
+     '      test     = "StringEquals"\n      variable = "${local.github_oidc_host}:sub"\n      values   = [local.github_deploy_subject]',
+     '      test     = "StringLike"\n      variable = "${local.github_oidc_host}:sub"\n      values   = [local.github_deploy_subject]', SEC, "github_oidc_trust"),
+    ("plan role trusts every ref", "terraform/github_oidc.tf",
+     'github_plan_subject   = "repo:${var.github_repository}:pull_request:ref:refs/pull/*/merge"',
+     'github_plan_subject   = "repo:${var.github_repository}:*"', SEC, "github_oidc_trust"),
+    ("plan role reads objects", "terraform/github_oidc.tf",
+     '      "s3:GetAccelerateConfiguration",\n', '      "s3:GetAccelerateConfiguration",\n      "s3:GetObject",\n', SEC, "github_oidc_trust"),
+    ("plan role may read the master password", "terraform/github_oidc.tf",
+     '    effect    = "Deny"\n    actions   = ["secretsmanager:GetSecretValue"]',
+     '    effect    = "Allow"\n    actions   = ["secretsmanager:GetSecretValue"]', SEC, "github_oidc_trust"),
+    ("validation: old TLS policies accepted", "terraform/variables.tf",
+     'condition     = startswith(var.alb_ssl_policy, "ELBSecurityPolicy-TLS13-") || startswith(var.alb_ssl_policy, "ELBSecurityPolicy-FS-1-2-")',
+     'condition     = startswith(var.alb_ssl_policy, "ELBSecurityPolicy-")', VAR, "refuses_old_tls_policy"),
+    ("validation: keep-alive overridable", "terraform/variables.tf",
+     ', "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k)', '], k)', VAR, "refuses_reserved_server_settings"),
+]
+
+
+def single_run_file(tfdir, testfile, runname):
+    """Writes tests/mutation.tftest.hcl: testfile's top-level blocks other
+    than run blocks, plus the run block named runname. Returns its path
+    relative to tfdir."""
+    with open(os.path.join(tfdir, testfile), encoding="utf-8") as f:
+        text = f.read()
+    blocks = re.split(r"(?m)^(?=run \"[^\"]+\" \{$)", text)
+    header, runs = blocks[0], blocks[1:]
+    chosen = [b for b in runs if b.startswith(f'run "{runname}" {{')]
+    if len(chosen) != 1:
+        raise SystemExit(f"mutations: no run \"{runname}\" in {testfile}")
+    rel = "tests/mutation.tftest.hcl"
+    with open(os.path.join(tfdir, rel), "w", encoding="utf-8") as f:
+        f.write(header + chosen[0])
+    return rel
+
+
+def run(cmd, cwd, timeout):
+    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def main(argv):
+    root = os.path.abspath(argv[1] if len(argv) > 1 else os.path.join(HERE, "..", ".."))
+    scratch = tempfile.mkdtemp(prefix="tf-mutations-")
+    try:
+        code, out = run(["bash", "-c", f'. "{HERE}/terraform_lib.sh" && tf_prepare "$1" "$2"', "_", root, scratch], root, 300)
+        if code != 0:
+            print(out, file=sys.stderr)
+            print("mutations: could not initialise Terraform", file=sys.stderr)
+            return 2
+        tfdir = os.path.join(scratch, "terraform")
+        env_cmd = ["terraform", "test", "-no-color"]
+        os.environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1",
+                          TF_CLI_CONFIG_FILE=os.path.join(scratch, "terraformrc"),
+                          TF_DATA_DIR=os.path.join(tfdir, ".terraform"))
+        code, out = run(env_cmd + ["-filter=" + SEC, "-filter=" + VAR], tfdir, 900)
+        if code != 0:
+            print(out, file=sys.stderr)
+            print("mutations: the pristine configuration does not pass terraform test", file=sys.stderr)
+            return 1
+        missed = []
+        for i, (name, rel, find, replace, testfile, runname) in enumerate(MUTATIONS, 1):
+            path = os.path.join(scratch, rel)
+            with open(path, encoding="utf-8") as f:
+                pristine = f.read()
+            if pristine.count(find) != 1:
+                print(f"[{i:2}] {name}: the snippet occurs {pristine.count(find)} times in {rel} (must be once): update this mutation")
+                missed.append(name)
+                continue
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(pristine.replace(find, replace))
+            started = time.time()
+            try:
+                code, out = run(env_cmd + ["-filter=" + single_run_file(tfdir, testfile, runname)], tfdir, 600)
+            finally:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(pristine)
+            failed_runs = re.findall(r'run "([^"]+)"\.\.\. fail', out)
+            if code == 0:
+                verdict = "MISSED (terraform test passed)"
+                missed.append(name)
+            elif runname in failed_runs:
+                verdict = f"caught by {runname}"
+            else:
+                verdict = f"MISSED by {runname} (failed: {', '.join(failed_runs) or 'none'})"
+                missed.append(name)
+            print(f"[{i:2}] {name}: {verdict} ({time.time() - started:.0f} s)", flush=True)
+        total = len(MUTATIONS)
+        print(f"mutations: {total - len(missed)} of {total} caught")
+        if missed:
+            print("mutations: not caught: " + "; ".join(missed), file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
