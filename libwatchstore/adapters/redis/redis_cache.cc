@@ -1,5 +1,7 @@
-// The Redis cache adapter: a pool of hiredis connections behind a circuit
-// breaker. See watchstore/redis_cache.h for the contract.
+// The Redis cache adapter: Lookup, Fill, Put and Erase over a pool of
+// hiredis connections (redis_pool.h) behind a circuit breaker, with the Lua
+// scripts of redis_scripts.h and the outage replay of redis_outage.h. See
+// watchstore/redis_cache.h for the contract.
 #include "watchstore/redis_cache.h"
 
 #include <atomic>
@@ -18,192 +20,18 @@
 #include "absl/strings/str_cat.h"
 #include "redis/redis_common.h"
 #include "redis/redis_connection.h"
+#include "redis/redis_outage.h"
+#include "redis/redis_pool.h"
+#include "redis/redis_scripts.h"
 #include "redis/redis_url.h"
-#include "sync.h"
 
 namespace watchstore {
 namespace internal {
 
-absl::Status ValidateRedisOptions(const RedisOptions& o) {
-  auto bad = [](absl::string_view m) {
-    return absl::InvalidArgumentError(absl::StrCat("RedisOptions.", m));
-  };
-  if (o.key_namespace.empty() || o.key_namespace.size() > 64) {
-    return bad("key_namespace must be 1 to 64 characters");
-  }
-  for (char c : o.key_namespace) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
-        c != '-') {
-      return bad("key_namespace may hold only A-Z, a-z, 0-9, '_', '.' and '-'");
-    }
-  }
-  if (o.schema_version < 1) return bad("schema_version must be >= 1");
-  if (o.pool_size < 1 || o.pool_size > 1024) return bad("pool_size must be in [1, 1024]");
-  if (o.connect_timeout <= absl::ZeroDuration()) return bad("connect_timeout must be > 0");
-  if (o.command_timeout <= absl::ZeroDuration()) return bad("command_timeout must be > 0");
-  // hiredis takes timeouts as a timeval; keep them sane.
-  if (o.connect_timeout > absl::Hours(1) || o.command_timeout > absl::Hours(1)) {
-    return bad("timeouts must be at most an hour");
-  }
-  if (o.pool_wait < absl::ZeroDuration() || o.pool_wait > absl::Hours(1)) {
-    return bad("pool_wait must be in [0, 1h]");
-  }
-  if (!(o.ttl_jitter >= 0.0 && o.ttl_jitter <= 0.5)) return bad("ttl_jitter must be in [0, 0.5]");
-  if (o.breaker_failures < 1) return bad("breaker_failures must be >= 1");
-  if (o.breaker_cool_down <= absl::ZeroDuration()) return bad("breaker_cool_down must be > 0");
-  if (o.max_pending_invalidations < 1) return bad("max_pending_invalidations must be >= 1");
-  if (o.tombstone_ttl < absl::Milliseconds(1) || o.tombstone_ttl > absl::Hours(24)) {
-    return bad("tombstone_ttl must be in [1ms, 24h]");
-  }
-  return ParseRedisUrl(o.url).status();
-}
-
-std::string KeyPrefix(const RedisOptions& o) {
-  return absl::StrCat(o.key_namespace, ":v", o.schema_version, ":");
-}
-
-std::string InvalidationChannel(const RedisOptions& o) {
-  return absl::StrCat(KeyPrefix(o), "invalidate");
-}
-
 namespace {
-
-// Fixed-size pool of connections; opens them lazily. Thread-safe.
-class ConnectionPool {
- public:
-  ConnectionPool(RedisEndpoint endpoint, const RedisOptions& o)
-      : endpoint_(std::move(endpoint)),
-        size_(o.pool_size),
-        connect_timeout_(o.connect_timeout),
-        command_timeout_(o.command_timeout),
-        wait_(o.pool_wait) {}
-
-  enum class AcquireError { kNone, kExhausted, kConnect };
-
-  // A connection, reused (*reused = true) or newly opened (always new when
-  // !allow_reuse). null with *error set when none is free within pool_wait
-  // or a new one cannot connect.
-  std::unique_ptr<RedisConnection> Acquire(bool allow_reuse, bool* reused,
-                                           AcquireError* error) {
-    *reused = false;
-    *error = AcquireError::kNone;
-    std::unique_ptr<RedisConnection> replaced;  // closed outside the lock
-    {
-      MutexLock lock(&mu_);
-      if (!mu_.AwaitFor(
-              freed_,
-              [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !idle_.empty() || open_ < size_; },
-              wait_)) {
-        *error = AcquireError::kExhausted;
-        return nullptr;
-      }
-      if (!idle_.empty()) {
-        std::unique_ptr<RedisConnection> conn = std::move(idle_.back());
-        idle_.pop_back();
-        if (allow_reuse) {
-          *reused = true;
-          return conn;
-        }
-        replaced = std::move(conn);  // its slot goes to the fresh connection
-      } else {
-        ++open_;
-      }
-    }
-    replaced.reset();
-    auto conn = RedisConnection::Open(endpoint_, connect_timeout_, command_timeout_);
-    if (!conn.ok()) {
-      {
-        MutexLock lock(&mu_);
-        --open_;
-        last_error_ = std::string(conn.status().message());
-      }
-      freed_.notify_one();
-      *error = AcquireError::kConnect;
-      return nullptr;
-    }
-    return *std::move(conn);
-  }
-
-  // Returns a connection; a broken one is thrown away.
-  void Release(std::unique_ptr<RedisConnection> conn) {
-    if (conn->broken()) {
-      conn.reset();
-      MutexLock lock(&mu_);
-      --open_;
-    } else {
-      MutexLock lock(&mu_);
-      idle_.push_back(std::move(conn));
-    }
-    freed_.notify_one();
-  }
-
-  // Closes every idle connection (after the server went away, they are dead).
-  void CloseIdle() {
-    std::vector<std::unique_ptr<RedisConnection>> doomed;
-    {
-      MutexLock lock(&mu_);
-      open_ -= static_cast<int>(idle_.size());
-      doomed.swap(idle_);
-    }
-    freed_.notify_all();
-  }
-
-  std::string last_error() const {
-    MutexLock lock(&mu_);
-    return last_error_;
-  }
-
- private:
-  const RedisEndpoint endpoint_;
-  const int size_;
-  const absl::Duration connect_timeout_;
-  const absl::Duration command_timeout_;
-  const absl::Duration wait_;
-  mutable Mutex mu_;
-  std::condition_variable freed_;  // a connection was returned or closed
-  std::vector<std::unique_ptr<RedisConnection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + in use + being opened
-  std::string last_error_ ABSL_GUARDED_BY(mu_);
-};
 
 // Commands of one round trip, each a list of arguments.
 using Pipeline = std::vector<std::vector<absl::string_view>>;
-
-// The change stamp of a stored value or tombstone; -1 for an absent key
-// (or one we could not read), 0 for a value of a foreign format.
-constexpr absl::string_view kStampOf = R"lua(
-local function stamp_of(cur)
-  if type(cur) ~= 'string' then return -1 end
-  if string.len(cur) >= 17 then
-    local tag = string.sub(cur, 1, 1)
-    if tag == 'v' or tag == 't' then return tonumber(string.sub(cur, 2, 17)) or 0 end
-  end
-  return 0
-end
-local function next_stamp(changed)
-  local t = redis.call('TIME')
-  return math.max(tonumber(t[1]) * 1000000 + tonumber(t[2]), changed + 1)
-end
-)lua";
-
-// Put and Fill. KEYS[1]: key. ARGV[1]: bytes. ARGV[2]: TTL (ms). ARGV[3]:
-// "" for a write (Put); for a fill, its ticket: the stamp the key had at the
-// lookup. A fill is dropped (0) if the key changed since: written, erased or
-// filled, each of which stamps it anew.
-constexpr absl::string_view kPutBody = R"lua(
-local changed = stamp_of(redis.pcall('GET', KEYS[1]))
-if ARGV[3] ~= '' and changed > tonumber(ARGV[3]) then return 0 end
-redis.call('SET', KEYS[1], 'v' .. string.format('%016.0f', next_stamp(changed)) .. ARGV[1],
-           'PX', ARGV[2])
-return 1
-)lua";
-
-// Erase: leaves a tombstone. KEYS[1]: key. ARGV[1]: tombstone TTL (ms).
-constexpr absl::string_view kEraseBody = R"lua(
-local changed = next_stamp(stamp_of(redis.pcall('GET', KEYS[1])))
-redis.call('SET', KEYS[1], 't' .. string.format('%016.0f', changed), 'PX', ARGV[1])
-return 1
-)lua";
 
 class RedisCache final : public Cache {
  public:
@@ -215,7 +43,8 @@ class RedisCache final : public Cache {
         breaker_(o.breaker_failures, o.breaker_cool_down),
         put_script_(absl::StrCat(kStampOf, kPutBody)),
         erase_script_(absl::StrCat(kStampOf, kEraseBody)),
-        tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))) {}
+        tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))),
+        pending_(o, erase_script_) {}
 
   CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
                        FillTicket* ticket) override {
@@ -271,7 +100,7 @@ class RedisCache final : public Cache {
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
     std::vector<ReplyPtr> replies;
-    if (!RunStore(key, *value, ttl, "", &replies)) Remember(key);
+    if (!RunStore(key, *value, ttl, "", &replies)) pending_.Remember(key);
   }
 
   void Erase(absl::string_view key) override {
@@ -280,7 +109,7 @@ class RedisCache final : public Cache {
     Pipeline p = {{"EVAL", erase_script_, "1", k, tombstone_ms_}};
     if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
     std::vector<ReplyPtr> replies;
-    if (!RunWrite(p, &replies)) Remember(key);
+    if (!RunWrite(p, &replies)) pending_.Remember(key);
   }
 
   absl::Status Ping() override {
@@ -427,8 +256,9 @@ class RedisCache final : public Cache {
         }
         return false;
       }
-      if (has_pending_.load(std::memory_order_acquire)) {
-        const DrainResult drained = DrainPending(conn.get());
+      if (pending_.any()) {
+        using DrainResult = PendingInvalidations::DrainResult;
+        const DrainResult drained = pending_.Drain(conn.get());
         if (drained != DrainResult::kDone && !conn->broken()) {
           pool_.Release(std::move(conn));
           if (drained == DrainResult::kBusy) {
@@ -478,126 +308,6 @@ class RedisCache final : public Cache {
     if (breaker_.OnFailure()) pool_.CloseIdle();
   }
 
-  // --- Writes that did not reach Redis ---------------------------------
-
-  void Remember(absl::string_view key) {
-    MutexLock lock(&pending_mu_);
-    if (!pending_overflow_) {
-      if (static_cast<int>(pending_.size()) < options_.max_pending_invalidations) {
-        pending_.insert(std::string(key));
-      } else {
-        pending_overflow_ = true;
-        pending_.clear();
-      }
-    }
-    has_pending_.store(true, std::memory_order_release);
-  }
-
-  enum class DrainResult { kDone, kBusy, kFailed };
-
-  // Deletes every remembered key (or, after an overflow, every key under the
-  // prefix) and announces it, before `conn` serves anything else. kBusy if
-  // another thread is at it.
-  DrainResult DrainPending(RedisConnection* conn) {
-    if (draining_.exchange(true, std::memory_order_acq_rel)) return DrainResult::kBusy;
-    absl::flat_hash_set<std::string> keys;
-    bool overflow;
-    {
-      MutexLock lock(&pending_mu_);
-      keys.swap(pending_);
-      overflow = pending_overflow_;
-      pending_overflow_ = false;
-    }
-    const bool ok = overflow ? WipePrefix(conn) : DeleteKeys(conn, keys);
-    if (!ok) {
-      MutexLock lock(&pending_mu_);
-      if (overflow) {
-        pending_overflow_ = true;
-      } else if (!pending_overflow_) {
-        for (auto& k : keys) {
-          if (static_cast<int>(pending_.size()) >= options_.max_pending_invalidations) {
-            pending_overflow_ = true;
-            pending_.clear();
-            break;
-          }
-          pending_.insert(k);
-        }
-      }
-    } else {
-      MutexLock lock(&pending_mu_);
-      if (pending_.empty() && !pending_overflow_) {
-        has_pending_.store(false, std::memory_order_release);
-      }
-    }
-    draining_.store(false, std::memory_order_release);
-    return ok ? DrainResult::kDone : DrainResult::kFailed;
-  }
-
-  // Tombstones for `keys` (as Erase), then their announcement.
-  bool DeleteKeys(RedisConnection* conn, const absl::flat_hash_set<std::string>& keys) {
-    constexpr size_t kAnnounceEach = 64;  // more: one "drop everything" message
-    std::vector<std::string> prefixed;
-    prefixed.reserve(keys.size());
-    for (const auto& k : keys) prefixed.push_back(Prefixed(k));
-    size_t commands = 0;
-    for (const std::string& k : prefixed) {
-      if (!conn->Append({"EVAL", erase_script_, "1", k, tombstone_ms_})) return false;
-      ++commands;
-    }
-    std::vector<std::string> messages;
-    if (options_.publish_invalidations) {
-      if (keys.size() <= kAnnounceEach) {
-        for (const auto& k : keys) messages.push_back(absl::StrCat(kMessageKey, k));
-      } else {
-        messages.push_back(std::string(kMessageAll));
-      }
-      for (const auto& m : messages) {
-        if (!conn->Append({"PUBLISH", channel_, m})) return false;
-        ++commands;
-      }
-    }
-    return ReadAllOk(conn, commands);
-  }
-
-  // SCAN + UNLINK of every key under the prefix, then "drop everything".
-  bool WipePrefix(RedisConnection* conn) {
-    const std::string pattern = absl::StrCat(prefix_, "*");
-    std::string cursor = "0";
-    do {
-      if (!conn->Append({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"})) return false;
-      ReplyPtr r = conn->Read();
-      if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-          r->element[0]->type != REDIS_REPLY_STRING ||
-          r->element[1]->type != REDIS_REPLY_ARRAY) {
-        return false;
-      }
-      cursor.assign(r->element[0]->str, r->element[0]->len);
-      const redisReply* batch = r->element[1];
-      if (batch->elements > 0) {
-        std::vector<absl::string_view> args = {"UNLINK"};
-        for (size_t i = 0; i < batch->elements; ++i) {
-          args.emplace_back(batch->element[i]->str, batch->element[i]->len);
-        }
-        if (!conn->Append(args) || !ReadAllOk(conn, 1)) return false;
-      }
-    } while (cursor != "0");
-    if (options_.publish_invalidations) {
-      if (!conn->Append({"PUBLISH", channel_, kMessageAll})) return false;
-      return ReadAllOk(conn, 1);
-    }
-    return true;
-  }
-
-  static bool ReadAllOk(RedisConnection* conn, size_t n) {
-    bool ok = true;
-    for (size_t i = 0; i < n; ++i) {
-      ReplyPtr r = conn->Read();
-      if (r == nullptr) return false;
-      if (r->type == REDIS_REPLY_ERROR) ok = false;
-    }
-    return ok;
-  }
-
   const RedisOptions options_;
   const std::string prefix_;
   const std::string channel_;
@@ -607,11 +317,7 @@ class RedisCache final : public Cache {
   const std::string erase_script_;
   const std::string tombstone_ms_;
 
-  std::atomic<bool> has_pending_{false};
-  std::atomic<bool> draining_{false};  // one thread drains at a time
-  Mutex pending_mu_;
-  absl::flat_hash_set<std::string> pending_ ABSL_GUARDED_BY(pending_mu_);
-  bool pending_overflow_ ABSL_GUARDED_BY(pending_mu_) = false;
+  PendingInvalidations pending_;
 
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
