@@ -460,6 +460,39 @@ TEST_F(PrivateRedisTest, StopAndRestartMissesThenResumes) {
   EXPECT_GT(cache.Stats().hits, hits);
 }
 
+// The breaker's cool-down runs on the injected clock: no sleeping, and the
+// cache stays closed to a server that came back until the clock says so.
+TEST_F(PrivateRedisTest, TheBreakerCoolsDownOnTheInjectedClock) {
+  FakeClock clock;
+  RedisOptions o = Options();
+  o.breaker_cool_down = absl::Minutes(5);
+  o.clock = &clock;
+  auto c = NewRedisCache(o);
+  ASSERT_TRUE(c.ok());
+  Cache& cache = **c;
+  cache.Put("k", Value("v"), absl::Minutes(10));
+  server_->Stop();
+  for (int i = 0; i < o.breaker_failures; ++i) EXPECT_EQ(cache.Get("k", kDecode), nullptr);
+  EXPECT_NE(std::string(cache.Ping().message()).find("circuit open"), std::string::npos);
+  server_->Start();
+  ASSERT_TRUE(WaitFor([&] { return RawRedis(server_->url()).Command({"PING"}) == "PONG"; },
+                      absl::Seconds(5)));
+  // The server answers, but no call reaches it before the cool-down ends.
+  raw_ = std::make_unique<RawRedis>(server_->url());
+  raw_->Command({"CONFIG", "RESETSTAT"});
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(cache.Get("k", kDecode), nullptr);
+  clock.Advance(absl::Minutes(5) - absl::Seconds(1));
+  EXPECT_EQ(cache.Get("k", kDecode), nullptr);
+  // No GET reached the server (the stats were reset after it came back).
+  const std::string stats = raw_->Command({"INFO", "commandstats"});
+  EXPECT_EQ(stats.find("cmdstat_get:"), std::string::npos) << stats;
+  // Past it, one probe goes through, succeeds, and the breaker closes.
+  clock.Advance(absl::Seconds(2));
+  cache.Put("k", Value("back"), absl::Minutes(10));
+  EXPECT_EQ(BytesOf(cache.Get("k", kDecode)), "back");
+  EXPECT_TRUE(cache.Ping().ok());
+}
+
 TEST_F(PrivateRedisTest, PausedServerCostsAtMostTheTimeoutThenTheBreakerOpens) {
   auto c = NewRedisCache(Options());
   ASSERT_TRUE(c.ok());

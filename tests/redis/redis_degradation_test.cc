@@ -103,6 +103,18 @@ class RedisDegradationTest : public RedisStoreFixture {
     for (auto& t : threads) t.join();
   }
 
+  // Waits (bounded) until the workload has served `n` more requests and
+  // `also()` holds: the scripts below move on when the workload has made
+  // progress through each phase, not after fixed sleeps.
+  void AfterRequests(const Result& r, int64_t n,
+                     const std::function<bool()>& also = [] { return true; }) {
+    const int64_t target = r.requests.load() + n;
+    EXPECT_TRUE(WaitFor([&] { return r.requests.load() >= target && also(); }, absl::Seconds(20)))
+        << "the workload stalled at " << r.requests.load() << " requests";
+  }
+  bool CacheUp() { return store_->cache().Ping().ok(); }
+  bool CacheDown() { return store_->cache().Ping().code() == absl::StatusCode::kUnavailable; }
+
   // Caching works again: warm reads are cache hits with no storage query.
   void ExpectCachingResumed() {
     ASSERT_TRUE(WaitFor([&] { return store_->cache().Ping().ok(); }, absl::Seconds(5)));
@@ -134,12 +146,11 @@ class RedisDegradationTest : public RedisStoreFixture {
 TEST_P(RedisDegradationTest, RedisStoppedAndRestartedMidWorkload) {
   Result r;
   RunWorkload(r, [&] {
-    absl::SleepFor(absl::Seconds(1));
+    AfterRequests(r, 200);
     server_->Stop();
-    absl::SleepFor(absl::Milliseconds(1500));
-    EXPECT_EQ(store_->cache().Ping().code(), absl::StatusCode::kUnavailable);
+    AfterRequests(r, 300, [&] { return CacheDown(); });
     server_->Start();
-    absl::SleepFor(absl::Seconds(2));
+    AfterRequests(r, 300, [&] { return CacheUp(); });
   });
   Report("stop+restart", r);
   EXPECT_EQ(r.failures.load(), 0);
@@ -154,11 +165,14 @@ TEST_P(RedisDegradationTest, RedisStoppedAndRestartedMidWorkload) {
 TEST_P(RedisDegradationTest, RedisPausedMidWorkloadCostsBoundedLatency) {
   Result r;
   RunWorkload(r, [&] {
-    absl::SleepFor(absl::Seconds(1));
+    AfterRequests(r, 200);
+    const int64_t errors = store_->cache().Stats().errors;
     server_->Pause();  // a hung server: connects succeed, commands time out
-    absl::SleepFor(absl::Milliseconds(1500));
+    // Until calls have timed out (the breaker opened), and then some.
+    AfterRequests(r, 300, [&] { return store_->cache().Stats().errors > errors + 3; });
+    AfterRequests(r, 300);
     server_->Resume();
-    absl::SleepFor(absl::Seconds(2));
+    AfterRequests(r, 300, [&] { return CacheUp(); });
   });
   Report("pause", r);
   EXPECT_EQ(r.failures.load(), 0);
@@ -173,9 +187,9 @@ TEST_P(RedisDegradationTest, RedisFlushedMidWorkload) {
   Result r;
   RawRedis raw(server_->url());
   RunWorkload(r, [&] {
-    absl::SleepFor(absl::Seconds(1));
+    AfterRequests(r, 200);
     EXPECT_EQ(raw.Command({"FLUSHALL"}), "OK");
-    absl::SleepFor(absl::Seconds(1));
+    AfterRequests(r, 300);
   });
   Report("flushall", r);
   EXPECT_EQ(r.failures.load(), 0);

@@ -40,7 +40,7 @@ class RedisCache final : public Cache {
         prefix_(KeyPrefix(o)),
         channel_(InvalidationChannel(o)),
         pool_(std::move(endpoint), o),
-        breaker_(o.breaker_failures, o.breaker_cool_down),
+        breaker_(o.breaker_failures, o.breaker_cool_down, o.clock),
         put_script_(absl::StrCat(kStampOf, kPutBody)),
         erase_script_(absl::StrCat(kStampOf, kEraseBody)),
         tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))),

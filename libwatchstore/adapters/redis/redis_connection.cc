@@ -175,16 +175,16 @@ std::string RedisConnection::error() const {
   return broken() ? "connection broken" : "";
 }
 
-CircuitBreaker::CircuitBreaker(int threshold, absl::Duration cool_down)
+CircuitBreaker::CircuitBreaker(int threshold, absl::Duration cool_down, const Clock* clock)
     : threshold_(threshold),
-      cool_down_(std::chrono::duration_cast<Clock::duration>(
-          std::chrono::nanoseconds(absl::ToInt64Nanoseconds(cool_down)))) {}
+      cool_down_(cool_down),
+      clock_(clock != nullptr ? clock : RealClock()) {}
 
 bool CircuitBreaker::Allow() {
   if (!open_.load(std::memory_order_acquire)) return true;
   MutexLock lock(&mu_);
   if (!open_.load(std::memory_order_relaxed)) return true;
-  if (probing_ || Clock::now() < retry_at_) return false;
+  if (probing_ || clock_->Now() < retry_at_) return false;
   probing_ = true;
   return true;
 }
@@ -206,7 +206,7 @@ bool CircuitBreaker::OnFailure() {
   const bool was_open = open_.load(std::memory_order_relaxed);
   if (probing_ || (!was_open && n >= threshold_)) {
     probing_ = false;
-    retry_at_ = Clock::now() + cool_down_;
+    retry_at_ = clock_->Now() + cool_down_;
     open_.store(true, std::memory_order_release);
     return !was_open;
   }

@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 #include "redis/redis_url.h"
 #include "sync.h"
+#include "watchstore/clock.h"
 
 namespace watchstore::internal {
 
@@ -89,7 +90,8 @@ class RedisConnection {
 // `cool_down`. Thread-safe.
 class CircuitBreaker {
  public:
-  CircuitBreaker(int threshold, absl::Duration cool_down);
+  // `clock`: time source for the cool-down (null: RealClock()); not owned.
+  CircuitBreaker(int threshold, absl::Duration cool_down, const Clock* clock);
   // Whether a call may go to the server now.
   bool Allow();
   void OnSuccess();
@@ -101,14 +103,14 @@ class CircuitBreaker {
   bool is_open() const { return open_.load(std::memory_order_acquire); }
 
  private:
-  using Clock = std::chrono::steady_clock;
   const int threshold_;
-  const Clock::duration cool_down_;
+  const absl::Duration cool_down_;
+  const Clock* const clock_;
   std::atomic<bool> open_{false};
   std::atomic<int> consecutive_{0};
   Mutex mu_;
   bool probing_ ABSL_GUARDED_BY(mu_) = false;
-  Clock::time_point retry_at_ ABSL_GUARDED_BY(mu_);
+  absl::Time retry_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace watchstore::internal

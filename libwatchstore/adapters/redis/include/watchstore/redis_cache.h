@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "watchstore/cache.h"
+#include "watchstore/clock.h"
 #include "watchstore/tiered_cache.h"
 
 namespace watchstore {
@@ -89,6 +90,9 @@ struct RedisOptions {
   // How long an open breaker answers everything as a miss before it lets a
   // single probe through. > 0.
   absl::Duration breaker_cool_down = absl::Seconds(1);
+  // Time source for the breaker's cool-down (tests pass a FakeClock). Not
+  // owned; must outlive the cache. null: RealClock().
+  const Clock* clock = nullptr;
 
   // --- Invalidation ---
   // How long an Erase's tombstone refuses fills that started before it. A
