@@ -74,6 +74,36 @@ bool IsJsonContentType(absl::string_view value) {
   return p == "charset=utf-8" || p == "charset=\"utf-8\"";
 }
 
+// Text that reaches the library (and from there SQL, cache keys and logs)
+// is valid UTF-8 without control characters.
+bool IsCleanText(absl::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return IsValidUtf8(text);
+}
+
+// The decoded path and query, checked once for every route.
+absl::Status CheckRequestText(const HttpRequest& req) {
+  // No resource has such a name (ids are digits, SKUs and files clean text).
+  if (!IsCleanText(req.path())) {
+    return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound,
+                     "no such resource");
+  }
+  for (const auto& [name, value] : req.query()) {
+    if (!IsCleanText(name)) {
+      return MakeError(absl::StatusCode::kInvalidArgument, watchstore::reason::kValidation,
+                       "query parameter names must be valid UTF-8 without control characters",
+                       "query");
+    }
+    if (!IsCleanText(value)) {
+      return InvalidField(name, "must be valid UTF-8 without control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<Route> ApiRoutes(bool include_bench_hello) {
@@ -256,7 +286,9 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   call.authorization = req.header("Authorization");
 
   int label = kLabelUnmatched;
-  if (match.route != nullptr) {
+  if (absl::Status text = CheckRequestText(req); !text.ok()) {
+    RenderProblem(text, res);
+  } else if (match.route != nullptr) {
     label = match.route->id;
     absl::Status status = Dispatch(match.route->id, call);
     if (!status.ok()) {

@@ -20,7 +20,7 @@ constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
 // Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
 // RapidJSON validates the raw input, but turns a lone "\udc00" escape into an
 // encoded surrogate; strings are checked again after unescaping.
-bool IsValidUtf8(const char* s, size_t n) {
+bool Utf8Ok(const char* s, size_t n) {
   const auto* p = reinterpret_cast<const unsigned char*>(s);
   size_t i = 0;
   while (i < n) {
@@ -81,12 +81,12 @@ class LimitedHandler {
   }
   bool String(const char* str, rapidjson::SizeType len, bool copy) {
     if (std::memchr(str, '\0', len) != nullptr) return Reject("strings must not contain NUL");
-    if (!IsValidUtf8(str, len)) return Reject("strings must be valid UTF-8 (no lone surrogates)");
+    if (!Utf8Ok(str, len)) return Reject("strings must be valid UTF-8 (no lone surrogates)");
     return doc_.String(str, len, copy);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool copy) {
     if (std::memchr(str, '\0', len) != nullptr) return Reject("names must not contain NUL");
-    if (!IsValidUtf8(str, len)) return Reject("names must be valid UTF-8 (no lone surrogates)");
+    if (!Utf8Ok(str, len)) return Reject("names must be valid UTF-8 (no lone surrogates)");
     return doc_.Key(str, len, copy);
   }
   bool StartObject() {
@@ -173,6 +173,8 @@ absl::StatusOr<std::unique_ptr<JsonDocument>> ParseJson(absl::string_view text,
   }
   return doc;
 }
+
+bool IsValidUtf8(absl::string_view text) { return Utf8Ok(text.data(), text.size()); }
 
 std::string ElementPath(absl::string_view path, size_t i) {
   return absl::StrCat(path, "[", i, "]");
