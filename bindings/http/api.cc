@@ -254,7 +254,9 @@ Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions opt
     : store_(store),
       static_files_(std::move(static_files)),
       options_(std::move(options)),
-      router_(ApiRoutes(options_.bench_hello)) {
+      router_(ApiRoutes(options_.bench_hello)),
+      registrations_(RateLimiterOptions{options_.register_per_address, options_.register_total,
+                                        100000, store->options().clock}) {
   if (sodium_init() < 0) std::abort();  // libsodium cannot work at all
 }
 
@@ -276,7 +278,18 @@ void Api::EndCheckout(UserId user, const std::string& key) {
 int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   const absl::string_view path = req.path();
   const bool api_path = absl::StartsWith(path, "/api/");
-  const RouteMatch match = router_.Match(req.method(), path);
+  RouteMatch match = router_.Match(req.method(), path);
+  // The operations listener serves operations only; /metrics is served
+  // there and nowhere else.
+  const bool operations = req.listener() == Listener::kOperations;
+  if (operations) {
+    const bool operational = match.route != nullptr &&
+                             (match.route->id == kHealthz || match.route->id == kReadyz ||
+                              match.route->id == kMetrics);
+    if (!operational) match = RouteMatch{};
+  } else if (path == "/metrics") {
+    match = RouteMatch{};
+  }
   Call call(req, res, match);
   call.cookie_headers = req.header_values("Cookie");
   const CookiePolicy& cookies = options_.cookies;
@@ -310,7 +323,7 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
                     absl::StrCat(req.method(), " is not allowed here"), res);
       res->AddHeader("Allow", absl::StrCat(match.allow, ", OPTIONS"));
     }
-  } else if (api_path || static_files_ == nullptr) {
+  } else if (api_path || static_files_ == nullptr || operations) {
     RenderProblem(404, watchstore::reason::kNotFound, "no such resource", res);
   } else if (req.method() == "GET" || req.is_head()) {
     label = kLabelStatic;
@@ -491,10 +504,17 @@ absl::Status Api::Metrics(Call& call) {
     HttpMetrics::AppendSample(&text, "watchstore_http_busy_workers", "gauge",
                               "Workers serving a connection now.", s.busy_workers);
     HttpMetrics::AppendSample(&text, "watchstore_http_queued_connections", "gauge",
-                              "Accepted connections waiting for a worker.", s.queued_connections);
+                              "Requests waiting for a worker.", s.queued_connections);
     HttpMetrics::AppendSample(&text, "watchstore_http_shed_connections_total", "counter",
-                              "Connections answered 503 because the queue was full.",
+                              "Requests answered 503 because the queue was full.",
                               s.shed_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_open_connections", "gauge",
+                              "Open client connections.", s.open_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_evicted_connections_total", "counter",
+                              "Waiting connections closed to make room for others.",
+                              s.evicted_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_refused_connections_total", "counter",
+                              "Connections closed at accept: no room.", s.refused_connections);
   }
   HttpMetrics::AppendSample(&text, "watchstore_checkouts_in_flight", "gauge",
                             "Checkouts being processed now.", checkouts_in_flight());

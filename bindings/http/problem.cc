@@ -41,6 +41,7 @@ constexpr ReasonInfo kReasons[] = {
     {reason::kUnsupportedMediaType, "Unsupported media type"},
     {reason::kMethodNotAllowed, "Method not allowed"},
     {reason::kCsrf, "CSRF token missing or invalid"},
+    {reason::kNotImplemented, "Not implemented"},
 };
 
 absl::string_view TitleOf(absl::string_view why) {
@@ -73,6 +74,8 @@ absl::string_view ReasonForStatus(int http_status) {
       return reason::kPayloadTooLarge;
     case 415:
       return reason::kUnsupportedMediaType;
+    case 501:
+      return reason::kNotImplemented;
     case 429:
       return watchstore::reason::kThrottled;
     case 503:
@@ -150,6 +153,7 @@ absl::string_view StatusText(int s) {
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return s >= 500 ? "Server Error" : "Client Error";
   }
@@ -165,6 +169,7 @@ int HttpStatusFor(const absl::Status& status) {
   if (why == reason::kUnsupportedMediaType) return 415;
   if (why == reason::kPayloadTooLarge) return 413;
   if (why == reason::kMethodNotAllowed) return 405;
+  if (why == reason::kNotImplemented) return 501;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return 200;
@@ -236,6 +241,7 @@ std::string ProblemBodyForStatus(int http_status) {
     case 414: detail = "the request target is too long"; break;
     case 416: detail = "the Range header is not satisfiable"; break;
     case 431: detail = "the request headers are too large or too many"; break;
+    case 501: detail = "this is not implemented by this server"; break;
     default: detail = http_status >= 500 ? "something went wrong on our side" : ""; break;
   }
   return ProblemJson(http_status, ReasonForStatus(http_status), detail, {});

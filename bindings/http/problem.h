@@ -18,6 +18,7 @@ inline constexpr absl::string_view kPayloadTooLarge = "payload_too_large";
 inline constexpr absl::string_view kUnsupportedMediaType = "unsupported_media_type";
 inline constexpr absl::string_view kMethodNotAllowed = "method_not_allowed";
 inline constexpr absl::string_view kCsrf = "csrf";
+inline constexpr absl::string_view kNotImplemented = "not_implemented";
 }  // namespace reason
 
 inline constexpr absl::string_view kProblemContentType = "application/problem+json";
@@ -29,7 +30,7 @@ inline constexpr absl::string_view kProblemContentType = "application/problem+js
 //   ResourceExhausted 429 (400 for reason cart_limit),
 //   Unavailable, DeadlineExceeded 503, reason internal or anything else 500;
 // and the server's own reasons unsupported_media_type 415,
-// payload_too_large 413, method_not_allowed 405.
+// payload_too_large 413, method_not_allowed 405, not_implemented 501.
 int HttpStatusFor(const absl::Status& status);
 
 // Renders `status` (not OK) into `res`: status, problem document, Retry-After

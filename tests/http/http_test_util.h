@@ -104,6 +104,9 @@ class TestServer {
     auto port = server_->Bind("127.0.0.1", 0);
     EXPECT_TRUE(port.ok()) << port.status();
     port_ = *port;
+    auto ops = server_->BindOperations("127.0.0.1", 0);
+    EXPECT_TRUE(ops.ok()) << ops.status();
+    ops_port_ = *ops;
     thread_ = std::thread([this] { served_ = server_->Serve(); });
     // cpp-httplib 0.11.4 has no wait_until_ready: poll /healthz.
     for (int i = 0; i < 200; ++i) {
@@ -129,6 +132,8 @@ class TestServer {
   }
 
   int port() const { return port_; }
+  // The operations listener (/metrics, /healthz, /readyz).
+  int ops_port() const { return ops_port_; }
   Store& store() { return *store_; }
   FakeClock& clock() { return clock_; }
   Api& api() { return *api_; }
@@ -174,6 +179,7 @@ class TestServer {
   std::unique_ptr<Api> api_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
+  int ops_port_ = 0;
   std::thread thread_;
   absl::Status served_;
 };
