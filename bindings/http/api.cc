@@ -260,6 +260,12 @@ Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions opt
   if (sodium_init() < 0) std::abort();  // libsodium cannot work at all
 }
 
+bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
+  if (method != "POST") return false;
+  target = target.substr(0, target.find('?'));
+  return target == "/api/v1/auth/register" || target == "/api/v1/auth/login";
+}
+
 int64_t Api::checkouts_in_flight() const {
   absl::MutexLock lock(&checkouts_mu_);
   return static_cast<int64_t>(checkouts_.size());

@@ -110,6 +110,11 @@ class Api {
   // has read. Returns the label (RouteId or kLabel*) for metrics and logs.
   int Handle(const HttpRequest& req, HttpResponse* res);
 
+  // True for requests whose handler hashes a password (registration and
+  // login): the server admits only a few of those at once. `target` is the
+  // raw request target (path and query).
+  static bool HashesPasswords(absl::string_view method, absl::string_view target);
+
   const Router& router() const { return router_; }
   const ApiOptions& options() const { return options_; }
   // Checkouts being processed now (for tests and metrics).

@@ -134,6 +134,15 @@ Connection::Progress Connection::ReadRequest(const HeadLimits& limits, HeadRefus
   }
 }
 
+absl::string_view Connection::request_target() const {
+  if (!head_parsed_) return {};
+  const absl::string_view line = Buffered().substr(0, Buffered().find('\r'));
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == absl::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == absl::string_view::npos) return {};
+  return line.substr(sp1 + 1, sp2 - sp1 - 1);
+}
+
 void Connection::BeginResponse(absl::Time deadline, absl::Duration write_timeout) {
   write_deadline_ = deadline;
   write_timeout_ = write_timeout;

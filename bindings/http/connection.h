@@ -70,6 +70,9 @@ class Connection {
   bool head_parsed() const { return head_parsed_; }
   // The parsed head of the current request (valid after kReady).
   const RequestHead& head() const { return head_; }
+  // The current request's target as sent (valid after kReady, until
+  // FinishRequest).
+  absl::string_view request_target() const;
 
   // --- A worker serving the buffered request ---
   // Starts serving: writes must be done by `deadline`.

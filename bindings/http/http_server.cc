@@ -181,14 +181,26 @@ class HttpServer::Stage final : public Reactor::Delegate {
   explicit Stage(HttpServer* owner) : owner_(owner) {}
 
   std::unique_ptr<Connection> Dispatch(std::unique_ptr<Connection> conn) override {
-    Connection* raw = conn.release();
     HttpServer* owner = owner_;
+    // Password hashing is admitted a few at a time: the rest of a flood is
+    // answered here, without a worker.
+    const bool hashes = Api::HashesPasswords(conn->head().method, conn->request_target());
+    if (hashes && owner->password_requests_.fetch_add(1, std::memory_order_acq_rel) >=
+                      owner->options_.max_password_requests) {
+      owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
+      return conn;
+    }
+    Connection* raw = conn.release();
     const bool urgent = raw->listener() == static_cast<int>(Listener::kOperations);
     if (owner->pool_->Submit(
-            [owner, raw] { owner->engine_->ServeRequests(std::unique_ptr<Connection>(raw)); },
+            [owner, raw, hashes] {
+              owner->engine_->ServeRequests(std::unique_ptr<Connection>(raw));
+              if (hashes) owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
+            },
             urgent)) {
       return nullptr;
     }
+    if (hashes) owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
     return std::unique_ptr<Connection>(raw);
   }
 
@@ -335,6 +347,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   if (options.max_headers < 10) return absl::InvalidArgumentError("max_headers must be >= 10");
   if (options.keep_alive_max_requests < 1) {
     return absl::InvalidArgumentError("keep_alive_max_requests must be >= 1");
+  }
+  if (options.max_password_requests < 1) {
+    return absl::InvalidArgumentError("max_password_requests must be >= 1");
   }
   if (options.limits.max_header_bytes < 4096) {
     return absl::InvalidArgumentError("max_header_bytes must be at least 4096");

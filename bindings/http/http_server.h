@@ -60,6 +60,11 @@ struct HttpServerOptions {
   int max_connections_per_address = 64;
   // Request bytes buffered by connections still sending, in total.
   size_t max_buffered_bytes = size_t{64} << 20;
+  // Requests that hash a password (login, registration) handed to workers
+  // at once; more are answered 503 at once, so a flood of them never takes
+  // the workers the rest of the store needs. The hasher itself admits only a
+  // few (max_concurrent_hashes, and a bounded wait); this is the edge's share.
+  int max_password_requests = 16;
   // Trusted proxies and the header they fill.
   ClientAddressOptions client_address;
   // Send Strict-Transport-Security (the server is reached over TLS through a
@@ -112,6 +117,7 @@ class HttpServer {
   std::unique_ptr<Stage> stage_;
   std::unique_ptr<Reactor> reactor_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> password_requests_{0};
   bool bound_ = false;
 };
 
