@@ -344,7 +344,26 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   }
   if (!res->HasHeader("Cache-Control")) res->AddHeader("Cache-Control", "no-store");
   if (absl::StartsWith(path, "/api/v1/")) MaybeIssueCsrfCookie(call);
+  FinishCaching(call);
   return label;
+}
+
+void Api::FinishCaching(Call& call) {
+  HttpResponse& res = *call.res;
+  // A response that sets a cookie is stored by no one (a shared cache would
+  // hand the cookie to the next client; a browser could replay it).
+  bool sets_cookie = false;
+  std::string* cache_control = nullptr;
+  for (auto& [name, value] : res.headers) {
+    if (absl::EqualsIgnoreCase(name, "Set-Cookie")) sets_cookie = true;
+    if (absl::EqualsIgnoreCase(name, "Cache-Control")) cache_control = &value;
+  }
+  if (sets_cookie && cache_control != nullptr && !absl::StrContains(*cache_control, "no-store")) {
+    *cache_control = "no-store";
+  }
+  // What a response says may depend on who asks (admins see archived
+  // products): caches must key it on the credentials.
+  if (call.viewer_dependent) res.AddHeader("Vary", "Authorization, Cookie");
 }
 
 absl::Status Api::Dispatch(int route, Call& call) {
@@ -395,6 +414,7 @@ absl::Status Api::CheckCsrf(Call& call) {
 }
 
 absl::StatusOr<Principal> Api::RequireUser(Call& call) {
+  call.viewer_dependent = true;
   if (call.auth_checked) return call.principal;
   call.auth_checked = true;
   absl::string_view token;
@@ -424,6 +444,7 @@ absl::StatusOr<Principal> Api::RequireUser(Call& call) {
 }
 
 std::optional<Principal> Api::OptionalUser(Call& call) {
+  call.viewer_dependent = true;  // an anonymous answer too: it is not an admin's
   if (!call.authorization.has_value() && !call.session_cookie.has_value()) return std::nullopt;
   auto p = RequireUser(call);
   if (!p.ok()) return std::nullopt;
@@ -464,6 +485,13 @@ void Api::ClearCookie(Call& call, const std::string& name, bool http_only) {
 
 void Api::MaybeIssueCsrfCookie(Call& call) {
   if (call.csrf_cookie.has_value() && !call.csrf_cookie->empty()) return;
+  // Only on responses nobody stores (the storefront asks /auth/me for it):
+  // a catalog page that CloudFront or a browser may cache gets no cookie.
+  for (const auto& [name, value] : call.res->headers) {
+    if (absl::EqualsIgnoreCase(name, "Cache-Control") && !absl::StrContains(value, "no-store")) {
+      return;
+    }
+  }
   SetCookie(call, options_.cookies.csrf_name, NewCsrfToken(), /*http_only=*/false,
             kCsrfCookieMaxAge);
 }

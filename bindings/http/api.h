@@ -173,8 +173,12 @@ class Api {
   absl::StatusOr<std::unique_ptr<JsonDocument>> JsonBody(Call& call);
   // For routes without a body: empty, or an empty JSON object.
   absl::Status NoBody(Call& call);
-  // Sets Set-Cookie for a new CSRF token if the request had none.
+  // Sets Set-Cookie for a new CSRF token if the request had none and the
+  // response is no-store.
   void MaybeIssueCsrfCookie(Call& call);
+  // Last touches on caching: no-store when a cookie is set, Vary when the
+  // handler looked at the credentials.
+  void FinishCaching(Call& call);
   void SetCookie(Call& call, const std::string& name, absl::string_view value, bool http_only,
                  int64_t max_age_seconds);
   void ClearCookie(Call& call, const std::string& name, bool http_only);
