@@ -172,6 +172,11 @@ bool ParseRequestHead(absl::string_view head, const HeadLimits& limits, RequestH
   bool expect_other = false;
   for (size_t i = 1; i < lines.size(); ++i) {
     const absl::string_view line = lines[i];
+    if (line.size() > limits.max_field_line_bytes) {
+      return Refuse(refusal, 431, reason::kPayloadTooLarge,
+                    absl::StrCat("a header line must be at most ", limits.max_field_line_bytes,
+                                 " bytes"));
+    }
     if (line.front() == ' ' || line.front() == '\t') {
       return Invalid(refusal, "obsolete line folding is not allowed");
     }

@@ -24,6 +24,7 @@ struct HeadLimits {
   size_t max_header_bytes = 32 << 10;  // request line + fields + the empty line
   int max_headers = 100;               // header fields
   size_t max_target_bytes = 8192;      // the request target (414 beyond)
+  size_t max_field_line_bytes = 8192;  // one header line (431 beyond)
   uint64_t max_body_bytes = 64 << 10;  // Content-Length (413 beyond)
 };
 

@@ -123,6 +123,8 @@ TEST(RequestHeadTest, Limits) {
   EXPECT_FALSE(big.ok);
   EXPECT_EQ(big.refusal.status, 431);
   EXPECT_EQ(StatusOf("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n"), 431);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(8000, 'b') + "\r\n\r\n"), 200);
 }
 
 }  // namespace
