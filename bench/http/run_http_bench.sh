@@ -54,7 +54,10 @@ variant=$(sed -n 's/^variant=//p' "$work/setup.err")
 
 log_flag=(--access-log "$work/access.log")
 [ "$access_log" = off ] && log_flag=(--access-log off)
+# wrk's connections all come from 127.0.0.1: no per-address connection cap
+# (a production server behind a load balancer exempts it as a trusted proxy).
 "$server" serve --database "$db" --listen 127.0.0.1:0 --threads "$threads" --bench-hello \
+  --metrics-listen off --max-connections-per-address 0 \
   --static-dir "$top/frontend" "${log_flag[@]}" 2>"$work/server.err" &
 server_pid=$!
 port=""

@@ -71,6 +71,7 @@ void AccessLog::Write(const AccessLogEntry& e) {
   out.Raw(absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(e.duration)));
   out.Field("bytes", static_cast<int64_t>(e.bytes));
   out.Field("peer", e.peer);
+  out.Field("client", e.client.empty() ? e.peer : e.client);
   out.EndObject();
   std::string line = out.Take();
   line.push_back('\n');

@@ -1,5 +1,5 @@
 // The structured access log: one JSON object per line (time, method, route
-// pattern, status, duration, bytes, peer). Never tokens, cookies, query
+// pattern, status, duration, bytes, peer, client). Never tokens, cookies, query
 // strings or bodies. Lines are buffered and written by a background thread
 // every 200 ms (or at 64 KiB), so logging costs a request no system call.
 #ifndef WATCHSTORE_BINDINGS_HTTP_ACCESS_LOG_H_
@@ -23,7 +23,8 @@ struct AccessLogEntry {
   int status = 0;
   absl::Duration duration;
   size_t bytes = 0;  // response body bytes
-  absl::string_view peer;
+  absl::string_view peer;    // the socket peer
+  absl::string_view client;  // the client address (the peer, or what a trusted proxy said)
 };
 
 // Thread-safe.

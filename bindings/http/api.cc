@@ -74,6 +74,36 @@ bool IsJsonContentType(absl::string_view value) {
   return p == "charset=utf-8" || p == "charset=\"utf-8\"";
 }
 
+// Text that reaches the library (and from there SQL, cache keys and logs)
+// is valid UTF-8 without control characters.
+bool IsCleanText(absl::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return IsValidUtf8(text);
+}
+
+// The decoded path and query, checked once for every route.
+absl::Status CheckRequestText(const HttpRequest& req) {
+  // No resource has such a name (ids are digits, SKUs and files clean text).
+  if (!IsCleanText(req.path())) {
+    return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound,
+                     "no such resource");
+  }
+  for (const auto& [name, value] : req.query()) {
+    if (!IsCleanText(name)) {
+      return MakeError(absl::StatusCode::kInvalidArgument, watchstore::reason::kValidation,
+                       "query parameter names must be valid UTF-8 without control characters",
+                       "query");
+    }
+    if (!IsCleanText(value)) {
+      return InvalidField(name, "must be valid UTF-8 without control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<Route> ApiRoutes(bool include_bench_hello) {
@@ -224,8 +254,16 @@ Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions opt
     : store_(store),
       static_files_(std::move(static_files)),
       options_(std::move(options)),
-      router_(ApiRoutes(options_.bench_hello)) {
+      router_(ApiRoutes(options_.bench_hello)),
+      registrations_(RateLimiterOptions{options_.register_per_address, options_.register_total,
+                                        100000, store->options().clock}) {
   if (sodium_init() < 0) std::abort();  // libsodium cannot work at all
+}
+
+bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
+  if (method != "POST") return false;
+  target = target.substr(0, target.find('?'));
+  return target == "/api/v1/auth/register" || target == "/api/v1/auth/login";
 }
 
 int64_t Api::checkouts_in_flight() const {
@@ -246,7 +284,18 @@ void Api::EndCheckout(UserId user, const std::string& key) {
 int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   const absl::string_view path = req.path();
   const bool api_path = absl::StartsWith(path, "/api/");
-  const RouteMatch match = router_.Match(req.method(), path);
+  RouteMatch match = router_.Match(req.method(), path);
+  // The operations listener serves operations only; /metrics is served
+  // there and nowhere else.
+  const bool operations = req.listener() == Listener::kOperations;
+  if (operations) {
+    const bool operational = match.route != nullptr &&
+                             (match.route->id == kHealthz || match.route->id == kReadyz ||
+                              match.route->id == kMetrics);
+    if (!operational) match = RouteMatch{};
+  } else if (path == "/metrics") {
+    match = RouteMatch{};
+  }
   Call call(req, res, match);
   call.cookie_headers = req.header_values("Cookie");
   const CookiePolicy& cookies = options_.cookies;
@@ -256,7 +305,9 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   call.authorization = req.header("Authorization");
 
   int label = kLabelUnmatched;
-  if (match.route != nullptr) {
+  if (absl::Status text = CheckRequestText(req); !text.ok()) {
+    RenderProblem(text, res);
+  } else if (match.route != nullptr) {
     label = match.route->id;
     absl::Status status = Dispatch(match.route->id, call);
     if (!status.ok()) {
@@ -278,7 +329,7 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
                     absl::StrCat(req.method(), " is not allowed here"), res);
       res->AddHeader("Allow", absl::StrCat(match.allow, ", OPTIONS"));
     }
-  } else if (api_path || static_files_ == nullptr) {
+  } else if (api_path || static_files_ == nullptr || operations) {
     RenderProblem(404, watchstore::reason::kNotFound, "no such resource", res);
   } else if (req.method() == "GET" || req.is_head()) {
     label = kLabelStatic;
@@ -293,7 +344,26 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   }
   if (!res->HasHeader("Cache-Control")) res->AddHeader("Cache-Control", "no-store");
   if (absl::StartsWith(path, "/api/v1/")) MaybeIssueCsrfCookie(call);
+  FinishCaching(call);
   return label;
+}
+
+void Api::FinishCaching(Call& call) {
+  HttpResponse& res = *call.res;
+  // A response that sets a cookie is stored by no one (a shared cache would
+  // hand the cookie to the next client; a browser could replay it).
+  bool sets_cookie = false;
+  std::string* cache_control = nullptr;
+  for (auto& [name, value] : res.headers) {
+    if (absl::EqualsIgnoreCase(name, "Set-Cookie")) sets_cookie = true;
+    if (absl::EqualsIgnoreCase(name, "Cache-Control")) cache_control = &value;
+  }
+  if (sets_cookie && cache_control != nullptr && !absl::StrContains(*cache_control, "no-store")) {
+    *cache_control = "no-store";
+  }
+  // What a response says may depend on who asks (admins see archived
+  // products): caches must key it on the credentials.
+  if (call.viewer_dependent) res.AddHeader("Vary", "Authorization, Cookie");
 }
 
 absl::Status Api::Dispatch(int route, Call& call) {
@@ -344,6 +414,7 @@ absl::Status Api::CheckCsrf(Call& call) {
 }
 
 absl::StatusOr<Principal> Api::RequireUser(Call& call) {
+  call.viewer_dependent = true;
   if (call.auth_checked) return call.principal;
   call.auth_checked = true;
   absl::string_view token;
@@ -373,6 +444,7 @@ absl::StatusOr<Principal> Api::RequireUser(Call& call) {
 }
 
 std::optional<Principal> Api::OptionalUser(Call& call) {
+  call.viewer_dependent = true;  // an anonymous answer too: it is not an admin's
   if (!call.authorization.has_value() && !call.session_cookie.has_value()) return std::nullopt;
   auto p = RequireUser(call);
   if (!p.ok()) return std::nullopt;
@@ -413,6 +485,13 @@ void Api::ClearCookie(Call& call, const std::string& name, bool http_only) {
 
 void Api::MaybeIssueCsrfCookie(Call& call) {
   if (call.csrf_cookie.has_value() && !call.csrf_cookie->empty()) return;
+  // Only on responses nobody stores (the storefront asks /auth/me for it):
+  // a catalog page that CloudFront or a browser may cache gets no cookie.
+  for (const auto& [name, value] : call.res->headers) {
+    if (absl::EqualsIgnoreCase(name, "Cache-Control") && !absl::StrContains(value, "no-store")) {
+      return;
+    }
+  }
   SetCookie(call, options_.cookies.csrf_name, NewCsrfToken(), /*http_only=*/false,
             kCsrfCookieMaxAge);
 }
@@ -459,10 +538,17 @@ absl::Status Api::Metrics(Call& call) {
     HttpMetrics::AppendSample(&text, "watchstore_http_busy_workers", "gauge",
                               "Workers serving a connection now.", s.busy_workers);
     HttpMetrics::AppendSample(&text, "watchstore_http_queued_connections", "gauge",
-                              "Accepted connections waiting for a worker.", s.queued_connections);
+                              "Requests waiting for a worker.", s.queued_connections);
     HttpMetrics::AppendSample(&text, "watchstore_http_shed_connections_total", "counter",
-                              "Connections answered 503 because the queue was full.",
+                              "Requests answered 503 because the queue was full.",
                               s.shed_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_open_connections", "gauge",
+                              "Open client connections.", s.open_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_evicted_connections_total", "counter",
+                              "Waiting connections closed to make room for others.",
+                              s.evicted_connections);
+    HttpMetrics::AppendSample(&text, "watchstore_http_refused_connections_total", "counter",
+                              "Connections closed at accept: no room.", s.refused_connections);
   }
   HttpMetrics::AppendSample(&text, "watchstore_checkouts_in_flight", "gauge",
                             "Checkouts being processed now.", checkouts_in_flight());

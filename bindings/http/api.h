@@ -1,6 +1,7 @@
 // The HTTP surface of a store: the JSON API under /api/v1 (the contract in
 // docs/openapi.yaml), the operations endpoints (/healthz, /readyz, /metrics)
-// and the storefront's static files. Handlers parse and validate the request,
+// and the storefront's static files. /metrics is answered only on the
+// operations listener, which answers nothing else but /healthz and /readyz. Handlers parse and validate the request,
 // call the library (watchstore::Store) and render the result; every business
 // rule lives in the library.
 #ifndef WATCHSTORE_BINDINGS_HTTP_API_H_
@@ -20,6 +21,7 @@
 #include "cookies.h"
 #include "http_types.h"
 #include "json.h"
+#include "rate_limiter.h"
 #include "render.h"
 #include "router.h"
 #include "static_files.h"
@@ -72,8 +74,11 @@ std::vector<std::pair<std::string, std::string>> RouteLabels();
 struct ServerStats {
   int worker_threads = 0;
   int busy_workers = 0;
-  int queued_connections = 0;
-  int64_t shed_connections = 0;
+  int queued_connections = 0;       // requests waiting for a worker
+  int64_t shed_connections = 0;     // requests answered 503: the queue was full
+  int64_t open_connections = 0;
+  int64_t evicted_connections = 0;  // closed to make room (per-address or total caps)
+  int64_t refused_connections = 0;  // closed at accept: no room at all
 };
 
 struct ApiOptions {
@@ -86,6 +91,11 @@ struct ApiOptions {
   std::function<ServerStats()> server_stats;
   // Extra metrics (storage pool usage...), appended as-is; may be unset.
   std::function<void(std::string*)> render_backend_metrics;
+  // Registrations per client address (IPv6 per /64) and in total; beyond
+  // either, 429 throttled with Retry-After, before any password is hashed.
+  // The clock is the store's.
+  Rate register_per_address = Rate{10, absl::Hours(1)};
+  Rate register_total = Rate{10, absl::Seconds(1)};
 };
 
 // Thread-safe.
@@ -99,6 +109,11 @@ class Api {
   // Answers a request whose framing the server has checked and whose body it
   // has read. Returns the label (RouteId or kLabel*) for metrics and logs.
   int Handle(const HttpRequest& req, HttpResponse* res);
+
+  // True for requests whose handler hashes a password (registration and
+  // login): the server admits only a few of those at once. `target` is the
+  // raw request target (path and query).
+  static bool HashesPasswords(absl::string_view method, absl::string_view target);
 
   const Router& router() const { return router_; }
   const ApiOptions& options() const { return options_; }
@@ -158,8 +173,12 @@ class Api {
   absl::StatusOr<std::unique_ptr<JsonDocument>> JsonBody(Call& call);
   // For routes without a body: empty, or an empty JSON object.
   absl::Status NoBody(Call& call);
-  // Sets Set-Cookie for a new CSRF token if the request had none.
+  // Sets Set-Cookie for a new CSRF token if the request had none and the
+  // response is no-store.
   void MaybeIssueCsrfCookie(Call& call);
+  // Last touches on caching: no-store when a cookie is set, Vary when the
+  // handler looked at the credentials.
+  void FinishCaching(Call& call);
   void SetCookie(Call& call, const std::string& name, absl::string_view value, bool http_only,
                  int64_t max_age_seconds);
   void ClearCookie(Call& call, const std::string& name, bool http_only);
@@ -174,6 +193,7 @@ class Api {
   const ApiOptions options_;
   const Router router_;
   ProductJsonCache product_json_;
+  RateLimiter registrations_;
   mutable absl::Mutex checkouts_mu_;
   absl::flat_hash_set<std::pair<UserId, std::string>> checkouts_ ABSL_GUARDED_BY(checkouts_mu_);
 };

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "api.h"
 #include "api_internal.h"
+#include "client_address.h"
 #include "render.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
@@ -35,6 +36,11 @@ absl::StatusOr<Credentials> ReadCredentials(const JsonDocument& doc) {
 absl::Status Api::Register(Call& call) {
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   WS_ASSIGN_OR_RETURN(Credentials c, ReadCredentials(*doc));
+  // Every registration costs an Argon2 hash: limited per client and in total
+  // before the library is asked.
+  if (auto wait = registrations_.Acquire(ClientKey(call.req.client_address()))) {
+    return Throttled(*wait);
+  }
   // Whether the email was new is never told: a taken one looks the same.
   WS_RETURN_IF_ERROR(store_->accounts().Register(c.email, c.password).status());
   RenderJson(call, 202, R"({"status":"accepted"})");
@@ -55,9 +61,11 @@ absl::Status Api::Login(Call& call) {
   } else if (call.session_cookie.has_value()) {
     previous = *call.session_cookie;
   }
-  // The client address comes from the socket, never from a header.
-  WS_ASSIGN_OR_RETURN(LoginResult login, store_->accounts().Login(c.email, c.password,
-                                                                  call.req.peer(), previous));
+  // The client address: the socket peer, or what a trusted proxy recorded
+  // (never a header from anyone else).
+  WS_ASSIGN_OR_RETURN(LoginResult login,
+                      store_->accounts().Login(c.email, c.password, call.req.client_address(),
+                                               previous));
   WS_ASSIGN_OR_RETURN(User user, store_->storage().GetUserById(login.principal.user_id));
 
   // A guest cart (cookie or header) joins the user's cart.

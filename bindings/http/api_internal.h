@@ -33,6 +33,9 @@ struct Api::Call {
   std::optional<absl::string_view> cart_cookie;
   std::optional<absl::string_view> csrf_cookie;
 
+  // The response depends on the credentials sent (the handler looked at
+  // them): it carries Vary: Authorization, Cookie.
+  bool viewer_dependent = false;
   // The authenticated caller, once asked for.
   bool auth_checked = false;
   absl::StatusOr<Principal> principal = absl::UnknownError("not checked");

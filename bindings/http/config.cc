@@ -7,7 +7,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client_address.h"
+#include "rate_limiter.h"
 
 namespace watchstore::http {
 namespace {
@@ -30,6 +33,9 @@ constexpr OptionSpec kOptions[] = {
      "host:port to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)"},
     {"database", "WATCHSTORE_DATABASE_URL", Kind::kString, 0, 0,
      "SQLite file (default ./var/watchstore.db), postgres://user:pass@host:port/db, or memory:"},
+    {"metrics-listen", "WATCHSTORE_METRICS_LISTEN", Kind::kString, 0, 0,
+     "host:port of the operations listener for /metrics (also /healthz, /readyz), or off "
+     "(default 127.0.0.1:9090; /metrics is not on --listen)"},
     {"redis", "WATCHSTORE_REDIS_URL", Kind::kString, 0, 0,
      "redis://host:port/db: a shared cache behind the in-process one (default: none)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
@@ -47,17 +53,41 @@ constexpr OptionSpec kOptions[] = {
     {"max-headers", "WATCHSTORE_MAX_HEADERS", Kind::kInt, 10, 10000,
      "most header fields in a request, else 431 (default 100)"},
     {"read-timeout", "WATCHSTORE_READ_TIMEOUT", Kind::kDuration, 1, 3600,
-     "longest wait for the client to send (default 5s)"},
+     "longest silence from the client in the middle of a request (default 5s)"},
     {"write-timeout", "WATCHSTORE_WRITE_TIMEOUT", Kind::kDuration, 1, 3600,
      "longest wait for the client to receive (default 5s)"},
     {"keep-alive-timeout", "WATCHSTORE_KEEP_ALIVE_TIMEOUT", Kind::kDuration, 1, 3600,
-     "idle time before a keep-alive connection closes (default 5s)"},
+     "idle time before a keep-alive connection closes; keep it above the load "
+     "balancer's idle timeout (default 75s; the ALB's is 60s)"},
     {"header-timeout", "WATCHSTORE_HEADER_TIMEOUT", Kind::kDuration, 1, 3600,
-     "time allowed for a request's headers (default 10s)"},
+     "time allowed for a request's line and headers (default 5s)"},
     {"request-timeout", "WATCHSTORE_REQUEST_TIMEOUT", Kind::kDuration, 1, 3600,
-     "time allowed for a request's headers and body (default 30s)"},
+     "time allowed for a request's headers and body (default 15s)"},
+    {"response-timeout", "WATCHSTORE_RESPONSE_TIMEOUT", Kind::kDuration, 1, 3600,
+     "time allowed for the client to receive a response (default 30s)"},
     {"keep-alive-max-requests", "WATCHSTORE_KEEP_ALIVE_MAX_REQUESTS", Kind::kInt, 1, kMaxI,
      "requests per connection (default 100000)"},
+    {"max-connections", "WATCHSTORE_MAX_CONNECTIONS", Kind::kInt, 16, 1 << 20,
+     "open connections in total; the oldest waiting one makes room (default 10000, "
+     "and never above the file-descriptor limit)"},
+    {"max-connections-per-address", "WATCHSTORE_MAX_CONNECTIONS_PER_ADDRESS", Kind::kInt, 0,
+     1 << 20,
+     "open connections per client address (IPv6: per /64); trusted proxies are exempt; "
+     "0: no cap (default 64)"},
+    {"trusted-proxies", "WATCHSTORE_TRUSTED_PROXIES", Kind::kString, 0, 0,
+     "comma-separated networks of our own proxies (10.0.0.0/16,fd00::/8): only for "
+     "connections from them is the client address taken from --client-address-header "
+     "(default: none; the socket peer is the client)"},
+    {"client-address-header", "WATCHSTORE_CLIENT_ADDRESS_HEADER", Kind::kString, 0, 0,
+     "the header trusted proxies fill: X-Forwarded-For (default) or "
+     "CloudFront-Viewer-Address"},
+    {"trusted-hops", "WATCHSTORE_TRUSTED_HOPS", Kind::kInt, 1, 16,
+     "the client is this many entries from the right of --client-address-header: 1 for "
+     "one proxy that appends (an ALB), 2 for CloudFront -> ALB (default 1)"},
+    {"register-rate-per-address", "WATCHSTORE_REGISTER_RATE_PER_ADDRESS", Kind::kString, 0, 0,
+     "registrations per client address, COUNT/PERIOD or off (default 10/1h)"},
+    {"register-rate-total", "WATCHSTORE_REGISTER_RATE_TOTAL", Kind::kString, 0, 0,
+     "registrations per server in total, COUNT/PERIOD or off (default 10/1s)"},
     {"insecure-cookies", "WATCHSTORE_INSECURE_COOKIES", Kind::kBool, 0, 0,
      "development over plain http: cookies without __Host- and Secure"},
     {"trust-tls-proxy", "WATCHSTORE_TRUST_TLS_PROXY", Kind::kBool, 0, 0,
@@ -67,6 +97,9 @@ constexpr OptionSpec kOptions[] = {
     {"bench-hello", nullptr, Kind::kBool, 0, 0,
      "also serve GET /bench/hello (a fixed reply, for load tests)"},
     {"email", nullptr, Kind::kString, 0, 0, "create-admin: the account's email"},
+    {"promote-existing", nullptr, Kind::kBool, 0, 0,
+     "create-admin: make an existing account with that email an admin (check that the "
+     "account is yours: anyone can register any email)"},
     {"force", nullptr, Kind::kBool, 0, 0, "seed-demo: add the demo catalog even if not empty"},
     {"if-empty", nullptr, Kind::kBool, 0, 0, "seed-demo: only into an empty catalog (default)"},
 };
@@ -163,6 +196,15 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
   if (f == "database") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->database_url = std::string(v);
+  } else if (f == "metrics-listen") {
+    if (absl::AsciiStrToLower(v) == "off") {
+      c->metrics_listen_port = -1;
+      return absl::OkStatus();
+    }
+    ServerConfig parsed;
+    if (absl::Status st = ParseListen(source, v, &parsed); !st.ok()) return st;
+    c->metrics_listen_host = parsed.listen_host;
+    c->metrics_listen_port = parsed.listen_port;
   } else if (f == "redis") {
     if (!v.empty() && !absl::StartsWith(v, "redis://")) {
       return Bad(source, "(hidden)", "must be a redis://host:port/db URL");
@@ -194,6 +236,37 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
     c->header_timeout = d;
   } else if (f == "request-timeout") {
     c->request_timeout = d;
+  } else if (f == "response-timeout") {
+    c->response_timeout = d;
+  } else if (f == "max-connections") {
+    c->max_connections = static_cast<int>(n);
+  } else if (f == "max-connections-per-address") {
+    c->max_connections_per_address = static_cast<int>(n);
+  } else if (f == "trusted-proxies") {
+    c->trusted_proxies.clear();
+    for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+      c->trusted_proxies.emplace_back(absl::StripAsciiWhitespace(part));
+    }
+    ClientAddressOptions check;
+    check.trusted_proxies = c->trusted_proxies;
+    if (auto r = ClientAddressResolver::Create(check); !r.ok()) {
+      return Bad(source, v, r.status().message());
+    }
+  } else if (f == "client-address-header") {
+    ClientAddressOptions check;
+    check.header = std::string(v);
+    if (auto r = ClientAddressResolver::Create(check); !r.ok()) {
+      return Bad(source, v, "must be a header name such as X-Forwarded-For");
+    }
+    c->client_address_header = std::string(v);
+  } else if (f == "trusted-hops") {
+    c->trusted_hops = static_cast<int>(n);
+  } else if (f == "register-rate-per-address" || f == "register-rate-total") {
+    if (auto r = ParseRate(v); !r.ok()) return Bad(source, v, r.status().message());
+    (f == "register-rate-total" ? c->register_rate_total : c->register_rate_per_address) =
+        std::string(v);
+  } else if (f == "promote-existing") {
+    c->promote_existing = b;
   } else if (f == "keep-alive-max-requests") {
     c->keep_alive_max_requests = static_cast<int>(n);
   } else if (f == "insecure-cookies") {
@@ -299,6 +372,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   if (c.command == Command::kCreateAdmin && c.admin_email.empty()) {
     return absl::InvalidArgumentError("create-admin needs --email");
   }
+  if (c.promote_existing && c.command != Command::kCreateAdmin) {
+    return absl::InvalidArgumentError("--promote-existing is a create-admin flag");
+  }
   if (c.header_timeout > c.request_timeout) {
     return absl::InvalidArgumentError("--header-timeout must not exceed --request-timeout");
   }
@@ -310,15 +386,18 @@ std::string UsageText() {
       "Usage: watchstore-server [COMMAND] [FLAGS]\n"
       "\n"
       "The watch store's HTTP server: the JSON API under /api/v1, the storefront\n"
-      "at /, and /healthz, /readyz, /metrics.\n"
+      "at / and /healthz, /readyz on --listen; /metrics on --metrics-listen.\n"
       "\n"
       "Commands:\n"
       "  serve                      run the server (default)\n"
       "  migrate                    apply the database migrations, then exit\n"
       "  seed-demo                  load the demo catalog if the catalog is empty\n"
-      "  create-admin --email X     make X an admin (creating the account if needed;\n"
-      "                             the password is read from stdin or\n"
-      "                             WATCHSTORE_ADMIN_PASSWORD, never from the command line)\n"
+      "  create-admin --email X     create a new admin account X (the password is read\n"
+      "                             from stdin or WATCHSTORE_ADMIN_PASSWORD, never from\n"
+      "                             the command line); refuses if X has an account\n"
+      "  create-admin --email X --promote-existing\n"
+      "                             make the existing account X an admin (anyone can\n"
+      "                             register any email: check the account is yours)\n"
       "  help                       this text\n"
       "\n"
       "Flags (each also read from the environment variable shown; a flag wins):\n";

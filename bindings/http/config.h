@@ -26,6 +26,10 @@ struct ServerConfig {
   // An SQLite file path (default), "postgres://..." / "postgresql://...", or
   // "memory:" (nothing durable; for trials and tests).
   std::string database_url = "./var/watchstore.db";
+  // The operations listener (/metrics, /healthz, /readyz); metrics_listen_port
+  // -1: none ("off").
+  std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN
+  int metrics_listen_port = 9090;
   std::string redis_url;                  // empty: in-process cache only
   std::string static_dir = "./frontend";  // the storefront
   bool static_dir_explicit = false;       // set by flag or variable (must exist then)
@@ -39,10 +43,22 @@ struct ServerConfig {
   int max_headers = 100;
   absl::Duration read_timeout = absl::Seconds(5);
   absl::Duration write_timeout = absl::Seconds(5);
-  absl::Duration keep_alive_timeout = absl::Seconds(5);
-  absl::Duration header_timeout = absl::Seconds(10);
-  absl::Duration request_timeout = absl::Seconds(30);
+  absl::Duration keep_alive_timeout = absl::Seconds(75);  // > the ALB's 60 s
+  absl::Duration header_timeout = absl::Seconds(5);
+  absl::Duration request_timeout = absl::Seconds(15);
+  absl::Duration response_timeout = absl::Seconds(30);
   int keep_alive_max_requests = 100000;
+  int max_connections = 10000;
+  int max_connections_per_address = 64;  // 0: no cap
+
+  // --- Clients behind proxies ---
+  std::vector<std::string> trusted_proxies;  // CIDRs; empty: trust no one
+  std::string client_address_header = "X-Forwarded-For";
+  int trusted_hops = 1;
+
+  // --- Registration limits (per client address, and in total) ---
+  std::string register_rate_per_address = "10/1h";
+  std::string register_rate_total = "10/1s";
 
   // --- Behaviour ---
   bool insecure_cookies = false;  // cookies without __Host- and Secure (plain http dev)
@@ -52,6 +68,7 @@ struct ServerConfig {
 
   // --- create-admin ---
   std::string admin_email;
+  bool promote_existing = false;  // make an existing account an admin
   // --- seed-demo ---
   bool seed_force = false;  // seed even when the catalog has products
 };

@@ -1,6 +1,7 @@
 #include "connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,10 +12,23 @@
 #include <cstring>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "problem.h"
 
 namespace watchstore::http {
 namespace {
+
+constexpr size_t kReadChunk = 16 << 10;
+constexpr absl::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+int ToPollMillis(absl::Duration d) {
+  if (d <= absl::ZeroDuration()) return 0;
+  const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+}
+
+}  // namespace
 
 void AddressOf(const sockaddr_storage& ss, std::string* ip, int* port) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -31,121 +45,116 @@ void AddressOf(const sockaddr_storage& ss, std::string* ip, int* port) {
   }
 }
 
-int ToPollMillis(absl::Duration d) {
-  if (d <= absl::ZeroDuration()) return 0;
-  const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
-}
-
-}  // namespace
-
-Connection::Connection(int fd, const ConnectionLimits& limits) : fd_(fd), limits_(limits) {
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    AddressOf(ss, &peer_address_, &peer_port_);
-  }
-  len = sizeof ss;
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    AddressOf(ss, &local_address_, &local_port_);
+Connection::Connection(int fd, const sockaddr_storage& peer, int listener)
+    : fd_(fd), listener_(listener) {
+  const int flags = ::fcntl(fd_, F_GETFL, 0);
+  if (flags >= 0 && (flags & O_NONBLOCK) == 0) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  AddressOf(peer, &peer_address_, &peer_port_);
+  sockaddr_storage local;
+  socklen_t len = sizeof local;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    AddressOf(local, &local_address_, &local_port_);
   }
 }
 
 Connection::~Connection() {
-  if (fd_ >= 0) {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-  }
+  if (fd_ >= 0) ::close(fd_);
 }
 
-Connection::Wait Connection::WaitForRequest(absl::Duration timeout,
-                                            const std::function<bool()>& keep_waiting) {
-  if (begin_ < end_) return Wait::kReady;
-  const absl::Time until = absl::Now() + timeout;
+void Connection::Reserve(size_t n) {
+  if (cap_ - end_ >= n) return;
+  const size_t used = end_ - begin_;
+  if (begin_ > 0 && cap_ - used >= n) {
+    // Room enough once the consumed prefix is dropped.
+    std::memmove(data_.get(), data_.get() + begin_, used);
+  } else {
+    size_t cap = std::max<size_t>(cap_ == 0 ? kReadChunk : cap_ * 2, used + n);
+    auto grown = std::make_unique<char[]>(cap);
+    if (used > 0) std::memcpy(grown.get(), data_.get() + begin_, used);
+    data_ = std::move(grown);
+    cap_ = cap;
+  }
+  end_ = used;
+  begin_ = 0;
+}
+
+Connection::Progress Connection::ReadRequest(const HeadLimits& limits, HeadRefusal* refusal) {
   for (;;) {
-    // Usually the next request is already here: no poll() needed.
-    const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
+    if (!head_parsed_) {
+      // Empty lines before a request line are skipped (RFC 9112, 2.2).
+      const size_t empty = LeadingEmptyLines(Buffered());
+      begin_ += 2 * empty;
+      scan_from_ = empty > 0 ? 0 : scan_from_;
+      const absl::string_view buffered = Buffered();
+      const size_t head_end = FindHeadEnd(buffered, scan_from_);
+      if (head_end == 0) {
+        scan_from_ = buffered.size();
+        if (buffered.size() > limits.max_header_bytes) {
+          const bool no_line = buffered.find('\n') == absl::string_view::npos;
+          refusal->status = no_line ? 414 : 431;
+          refusal->reason = reason::kPayloadTooLarge;
+          refusal->detail = no_line ? "the request line is too long"
+                                    : absl::StrCat("the request line and headers must be at most ",
+                                                   limits.max_header_bytes, " bytes");
+          return Progress::kRefused;
+        }
+      } else {
+        if (!ParseRequestHead(buffered.substr(0, head_end), limits, &head_, refusal)) {
+          return Progress::kRefused;
+        }
+        head_parsed_ = true;
+        request_bytes_ = head_end + static_cast<size_t>(head_.body_bytes);
+        read_ = 0;
+      }
+    }
+    if (head_parsed_) {
+      if (end_ - begin_ >= request_bytes_) return Progress::kReady;
+      if (head_.expect_continue && !continue_sent_) {
+        continue_sent_ = true;
+        TrySend(kContinue);
+      }
+    }
+    // What may still be read: the rest of this request (head or body), plus
+    // a chunk of whatever follows it; never more than one request's worth.
+    const size_t have = end_ - begin_;
+    const size_t limit = head_parsed_ ? request_bytes_ + kReadChunk
+                                      : limits.max_header_bytes + 1;
+    if (have >= limit) return Progress::kNeedMore;  // full: the rest waits in the kernel
+    const size_t want = std::min(kReadChunk, limit - have);
+    Reserve(want);
+    const ssize_t got = ::recv(fd_, data_.get() + end_, want, MSG_DONTWAIT);
     if (got > 0) {
-      begin_ = 0;
-      end_ = static_cast<size_t>(got);
-      return Wait::kReady;
+      end_ += static_cast<size_t>(got);
+      continue;
     }
-    if (got == 0) return Wait::kClosed;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return Wait::kClosed;
-    for (;;) {
-      const absl::Duration left = until - absl::Now();
-      if (left <= absl::ZeroDuration()) return Wait::kTimeout;
-      pollfd p{fd_, POLLIN, 0};
-      const int rc = ::poll(&p, 1, ToPollMillis(std::min(left, absl::Milliseconds(100))));
-      if (rc < 0 && errno != EINTR) return Wait::kClosed;
-      if (rc > 0) break;  // readable (or closed): recv() above tells which
-      if (!keep_waiting()) return Wait::kAbandoned;
-    }
+    if (got == 0) return Progress::kClosed;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Progress::kNeedMore;
+    return Progress::kClosed;
   }
 }
 
-void Connection::BeginRequest() {
-  in_headers_ = true;
-  header_bytes_ = 0;
-  header_budget_exceeded_ = false;
-  timed_out_ = false;
-  request_start_ = absl::Now();
-  deadline_ = request_start_ + limits_.header_timeout;
+absl::string_view Connection::request_target() const {
+  if (!head_parsed_) return {};
+  const absl::string_view line = Buffered().substr(0, Buffered().find('\r'));
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == absl::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == absl::string_view::npos) return {};
+  return line.substr(sp1 + 1, sp2 - sp1 - 1);
 }
 
-void Connection::HeadersDone() {
-  in_headers_ = false;
-  deadline_ = request_start_ + limits_.request_timeout;
+void Connection::BeginResponse(absl::Time deadline, absl::Duration write_timeout) {
+  write_deadline_ = deadline;
+  write_timeout_ = write_timeout;
+  read_ = 0;
 }
-
-int Connection::ReadWaitMillis() {
-  const absl::Duration left = deadline_ - absl::Now();
-  return ToPollMillis(std::min(limits_.read_timeout, left));
-}
-
-bool Connection::Readable() {
-  if (begin_ < end_) return true;
-  for (;;) {
-    pollfd p{fd_, POLLIN, 0};
-    const int rc = ::poll(&p, 1, ReadWaitMillis());
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) {
-      if (rc == 0) timed_out_ = true;
-      return false;
-    }
-    return true;
-  }
-}
-
-// Write() waits for the socket itself; nothing to check in advance.
-bool Connection::Writable() { return fd_ >= 0; }
 
 ssize_t Connection::Read(char* buf, size_t n) {
-  if (n == 0) return 0;
-  while (begin_ == end_) {
-    // Try first, wait only when there is nothing yet: one system call in the
-    // common case instead of poll() + recv().
-    const ssize_t got = ::recv(fd_, buffer_, sizeof buffer_, MSG_DONTWAIT);
-    if (got > 0) {
-      begin_ = 0;
-      end_ = static_cast<size_t>(got);
-      break;
-    }
-    if (got == 0) return 0;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    if (!Readable()) return -1;
-  }
-  size_t take = std::min(n, end_ - begin_);
-  if (in_headers_) {
-    if (header_bytes_ + take > limits_.max_header_bytes) {
-      header_budget_exceeded_ = true;
-      return -1;
-    }
-    header_bytes_ += take;
-  }
-  std::memcpy(buf, buffer_ + begin_, take);
-  begin_ += take;
+  if (!head_parsed_ || n == 0) return 0;
+  const size_t left = request_bytes_ - read_;
+  const size_t take = std::min(n, left);
+  std::memcpy(buf, data_.get() + begin_ + read_, take);
+  read_ += take;
   return static_cast<ssize_t>(take);
 }
 
@@ -155,8 +164,10 @@ ssize_t Connection::Write(const char* data, size_t n) {
     if (sent >= 0) return sent;
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+    const absl::Duration left = write_deadline_ - absl::Now();
+    if (left <= absl::ZeroDuration()) return -1;
     pollfd p{fd_, POLLOUT, 0};
-    const int rc = ::poll(&p, 1, ToPollMillis(limits_.write_timeout));
+    const int rc = ::poll(&p, 1, ToPollMillis(std::min(write_timeout_, left)));
     if (rc < 0 && errno == EINTR) continue;
     if (rc <= 0 || (p.revents & (POLLERR | POLLNVAL))) return -1;
   }
@@ -171,25 +182,43 @@ bool Connection::WriteAll(absl::string_view data) {
   return true;
 }
 
-void Connection::LingeringClose() {
-  if (fd_ < 0) return;
-  ::shutdown(fd_, SHUT_WR);
-  const absl::Time until = absl::Now() + absl::Seconds(1);
-  size_t discarded = 0;
+void Connection::FinishRequest() {
+  if (head_parsed_) begin_ += std::min(request_bytes_, end_ - begin_);
+  head_parsed_ = false;
+  continue_sent_ = false;
+  request_bytes_ = 0;
+  read_ = 0;
+  scan_from_ = 0;
+  head_ = RequestHead{};
+  ++requests_served_;
+  if (begin_ == end_) begin_ = end_ = 0;
+}
+
+void Connection::TrySend(absl::string_view data) {
+  (void)::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void Connection::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
+bool Connection::Discard(size_t* discarded) {
   char sink[16 << 10];
-  while (discarded < (size_t{4} << 20)) {
-    const absl::Duration left = until - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    pollfd p{fd_, POLLIN, 0};
-    const int rc = ::poll(&p, 1, ToPollMillis(left));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) break;
+  for (;;) {
     const ssize_t n = ::recv(fd_, sink, sizeof sink, MSG_DONTWAIT);
-    if (n <= 0) break;
-    discarded += static_cast<size_t>(n);
+    if (n > 0) {
+      *discarded += static_cast<size_t>(n);
+      if (*discarded > (size_t{4} << 20)) return false;
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
   }
-  ::close(fd_);
-  fd_ = -1;
+}
+
+void Connection::ReleaseIdleBuffer() {
+  if (begin_ != end_) return;
+  data_.reset();
+  cap_ = begin_ = end_ = 0;
 }
 
 }  // namespace watchstore::http

@@ -26,7 +26,7 @@ namespace watchstore::http {
 namespace {
 
 // What the hooks cpp-httplib calls during one request know about it. A worker
-// serves one connection, and a connection one request, at a time.
+// serves one request at a time.
 struct RequestState {
   Connection* conn = nullptr;
   absl::Time start;
@@ -35,6 +35,7 @@ struct RequestState {
   bool must_close = false;  // the connection cannot carry another request
   bool has_body = false;    // cpp-httplib reads a body before routing
   int label = kLabelUnmatched;
+  std::string client_address;
   // A refusal decided from the headers alone, answered before any body is read.
   int reject_status = 0;
   absl::string_view reject_reason;
@@ -46,8 +47,9 @@ thread_local RequestState* t_state = nullptr;
 class StreamAdapter final : public httplib::Stream {
  public:
   explicit StreamAdapter(Connection* c) : c_(c) {}
-  bool is_readable() const override { return c_->Readable(); }
-  bool is_writable() const override { return c_->Writable(); }
+  // The request is buffered whole: reads never wait. Writes wait themselves.
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return c_->fd() >= 0; }
   ssize_t read(char* ptr, size_t size) override { return c_->Read(ptr, size); }
   ssize_t write(const char* ptr, size_t size) override { return c_->Write(ptr, size); }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -73,6 +75,17 @@ class RequestView final : public HttpRequest {
   absl::string_view path() const override { return r_.path; }
   absl::string_view body() const override { return r_.body; }
   absl::string_view peer() const override { return r_.remote_addr; }
+  absl::string_view client_address() const override {
+    const RequestState* st = t_state;
+    return st != nullptr && !st->client_address.empty() ? absl::string_view(st->client_address)
+                                                         : absl::string_view(r_.remote_addr);
+  }
+  Listener listener() const override {
+    const RequestState* st = t_state;
+    return st != nullptr && st->conn->listener() == static_cast<int>(Listener::kOperations)
+               ? Listener::kOperations
+               : Listener::kPublic;
+  }
   std::optional<absl::string_view> header(const std::string& name) const override {
     auto it = r_.headers.find(name);
     if (it == r_.headers.end()) return std::nullopt;
@@ -119,110 +132,151 @@ httplib::Headers SecurityHeaders(bool hsts) {
   return h;
 }
 
+// A whole response written outside cpp-httplib (refusals): a problem
+// document, the security headers, and Connection: close.
+std::string CannedResponse(int status, absl::string_view why, absl::string_view detail,
+                           bool hsts, bool head_request) {
+  HttpResponse out;
+  RenderProblem(status, why, detail, &out);
+  std::string text = absl::StrCat("HTTP/1.1 ", status, " ", StatusText(status), "\r\n");
+  for (const auto& [k, v] : SecurityHeaders(hsts)) absl::StrAppend(&text, k, ": ", v, "\r\n");
+  absl::StrAppend(&text, "Content-Type: ", out.content_type, "\r\nCache-Control: no-store\r\n");
+  if (status == 503) text.append("Retry-After: 1\r\n");
+  absl::StrAppend(&text, "Connection: close\r\nContent-Length: ", out.body.size(), "\r\n\r\n");
+  if (!head_request) text.append(out.body);
+  return text;
+}
+
 }  // namespace
 
-// The cpp-httplib server with our connection loop.
+// The cpp-httplib server. Its accept loop is never run (the reactor accepts);
+// workers call ServeRequests with a connection whose request is buffered.
 class HttpServer::Engine final : public httplib::Server {
  public:
   explicit Engine(HttpServer* owner) : owner_(owner) {}
 
-  // Closes the listening socket, whether or not the accept loop has started
-  // (cpp-httplib's stop() does nothing before it has, which would lose a
-  // signal that arrives early).
-  void CloseListener() {
-    const socket_t s = svr_sock_.exchange(INVALID_SOCKET);
-    if (s != INVALID_SOCKET) {
-      ::shutdown(s, SHUT_RDWR);
-      ::close(s);
-    }
-  }
-
-  // Re-listens with a real backlog (cpp-httplib 0.11.4 hard-codes 5).
-  bool SetBacklog(int backlog) {
-    const socket_t s = svr_sock_;
-    return s != INVALID_SOCKET && ::listen(s, backlog) == 0;
-  }
-
-  // Called by cpp-httplib's accept loop, on a worker, for each connection.
-  bool process_and_close_socket(socket_t sock) override {
+  // Serves the buffered request and any complete ones after it, then gives
+  // the connection back to the reactor. Runs on a worker.
+  void ServeRequests(std::unique_ptr<Connection> conn) {
     try {
-      return ServeConnection(sock);
+      ServeBuffered(conn);
     } catch (...) {
-      // A failure outside any handler (allocation): drop this connection
-      // only (its Connection closed the socket while unwinding).
+      // A failure outside any handler (allocation): drop this connection.
       t_state = nullptr;
-      return false;
+      if (conn != nullptr) owner_->reactor_->Return(std::move(conn), Reactor::Next::kClose);
     }
   }
 
  private:
-  bool ServeConnection(socket_t sock);
-  void Shed(Connection& conn);
+  void ServeBuffered(std::unique_ptr<Connection>& conn);
   // After the headers, before routing (cpp-httplib's setup_request hook).
   void OnHeaders(httplib::Request& req);
 
   HttpServer* owner_;
 };
 
-bool HttpServer::Engine::ServeConnection(socket_t sock) {
-  const HttpServerOptions& o = owner_->options_;
-  Connection conn(sock, o.limits);
-  int one = 1;
-  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (WorkerPool::CurrentTaskIsShed()) {
-    Shed(conn);
-    return true;
+// The reactor's view of the server: where requests go, how refusals read.
+class HttpServer::Stage final : public Reactor::Delegate {
+ public:
+  explicit Stage(HttpServer* owner) : owner_(owner) {}
+
+  std::unique_ptr<Connection> Dispatch(std::unique_ptr<Connection> conn) override {
+    HttpServer* owner = owner_;
+    // Password hashing is admitted a few at a time: the rest of a flood is
+    // answered here, without a worker.
+    const bool hashes = Api::HashesPasswords(conn->head().method, conn->request_target());
+    if (hashes && owner->password_requests_.fetch_add(1, std::memory_order_acq_rel) >=
+                      owner->options_.max_password_requests) {
+      owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
+      return conn;
+    }
+    Connection* raw = conn.release();
+    const bool urgent = raw->listener() == static_cast<int>(Listener::kOperations);
+    if (owner->pool_->Submit(
+            [owner, raw, hashes] {
+              owner->engine_->ServeRequests(std::unique_ptr<Connection>(raw));
+              if (hashes) owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
+            },
+            urgent)) {
+      return nullptr;
+    }
+    if (hashes) owner->password_requests_.fetch_sub(1, std::memory_order_acq_rel);
+    return std::unique_ptr<Connection>(raw);
   }
-  StreamAdapter stream(&conn);
-  WorkerPool* pool = owner_->pool_.get();
-  auto keep_waiting_first = [&] { return !owner_->stopping(); };
-  auto keep_waiting_idle = [&] { return !owner_->stopping() && pool->queued() == 0; };
-  int served = 0;
-  bool ok = true;
+
+  std::string RefusalResponse(const HeadRefusal& refusal, bool head_request) override {
+    return CannedResponse(refusal.status, refusal.reason, refusal.detail, owner_->options_.hsts,
+                          head_request);
+  }
+
+  void Refused(const Connection& conn, int status) override {
+    owner_->metrics_->Record(kLabelRejected, status, absl::ZeroDuration());
+    if (owner_->access_log_ == nullptr) return;
+    AccessLogEntry entry;
+    entry.time = absl::Now();
+    entry.method = conn.head_parsed() ? absl::string_view(conn.head().method) : absl::string_view();
+    entry.route = "rejected";
+    entry.status = status;
+    entry.duration = absl::ZeroDuration();
+    entry.peer = conn.peer_address();
+    entry.client = conn.peer_address();
+    owner_->access_log_->Write(entry);
+  }
+
+ private:
+  HttpServer* owner_;
+};
+
+void HttpServer::Engine::ServeBuffered(std::unique_ptr<Connection>& conn) {
+  const HttpServerOptions& o = owner_->options_;
+  HeadLimits head_limits;
+  head_limits.max_header_bytes = o.limits.max_header_bytes;
+  head_limits.max_headers = o.max_headers;
+  head_limits.max_body_bytes = o.max_body_bytes;
+  StreamAdapter stream(conn.get());
   for (;;) {
-    const Connection::Wait w =
-        served == 0 ? conn.WaitForRequest(o.limits.read_timeout, keep_waiting_first)
-                    : conn.WaitForRequest(o.keep_alive_timeout, keep_waiting_idle);
-    if (w != Connection::Wait::kReady) break;
     RequestState state;
-    state.conn = &conn;
-    conn.BeginRequest();
+    state.conn = conn.get();
     state.start = absl::Now();
+    conn->BeginResponse(state.start + o.limits.response_timeout, o.limits.write_timeout);
     t_state = &state;
     // The last request of a connection says so (Connection: close).
-    const bool last = served + 1 >= o.keep_alive_max_requests || owner_->stopping() ||
-                      pool->queued() > 0;
+    const bool last = conn->requests_served() + 1 >= o.keep_alive_max_requests ||
+                      owner_->stopping();
     bool closed_by_client = false;
-    ok = process_request(stream, last, closed_by_client,
-                         [this](httplib::Request& req) { OnHeaders(req); });
+    const bool ok = process_request(stream, last, closed_by_client,
+                                    [this](httplib::Request& req) { OnHeaders(req); });
     t_state = nullptr;
-    ++served;
+    conn->FinishRequest();
     if (!ok || closed_by_client || last || state.must_close || !state.headers_parsed) {
-      if (state.must_close) conn.LingeringClose();
-      break;
+      owner_->reactor_->Return(std::move(conn), state.must_close ? Reactor::Next::kLinger
+                                                                 : Reactor::Next::kClose);
+      return;
+    }
+    // The next request may be here already (pipelined, or quick).
+    HeadRefusal refusal;
+    switch (conn->ReadRequest(head_limits, &refusal)) {
+      case Connection::Progress::kReady:
+        continue;
+      case Connection::Progress::kNeedMore:
+        owner_->reactor_->Return(std::move(conn), Reactor::Next::kKeepAlive);
+        return;
+      case Connection::Progress::kRefused:
+        owner_->stage_->Refused(*conn, refusal.status);
+        conn->TrySend(owner_->stage_->RefusalResponse(
+            refusal, conn->head_parsed() && conn->head().method == "HEAD"));
+        owner_->reactor_->Return(std::move(conn), Reactor::Next::kLinger);
+        return;
+      case Connection::Progress::kClosed:
+        owner_->reactor_->Return(std::move(conn), Reactor::Next::kClose);
+        return;
     }
   }
-  return ok;
-}
-
-void HttpServer::Engine::Shed(Connection& conn) {
-  const std::string body = ProblemBodyForStatus(503);
-  std::string head = "HTTP/1.1 503 Service Unavailable\r\n";
-  for (const auto& [k, v] : SecurityHeaders(owner_->options_.hsts)) {
-    absl::StrAppend(&head, k, ": ", v, "\r\n");
-  }
-  absl::StrAppend(&head, "Content-Type: application/problem+json\r\nCache-Control: no-store\r\n",
-                  "Retry-After: 1\r\nConnection: close\r\nContent-Length: ", body.size(),
-                  "\r\n\r\n", body);
-  conn.WriteAll(head);
-  conn.LingeringClose();
 }
 
 void HttpServer::Engine::OnHeaders(httplib::Request& req) {
   RequestState& st = *t_state;
   st.headers_parsed = true;
-  st.conn->HeadersDone();
-  const HttpServerOptions& o = owner_->options_;
   auto reject = [&](int status, absl::string_view why, std::string detail) {
     if (st.reject_status != 0) return;
     st.reject_status = status;
@@ -230,42 +284,34 @@ void HttpServer::Engine::OnHeaders(httplib::Request& req) {
     st.reject_detail = std::move(detail);
   };
 
-  // One pass over the headers (cpp-httplib's case-insensitive map makes
-  // each lookup a string comparison per level; this is cheaper).
+  // The reactor checked the head and the framing (request_head.h) and read
+  // the whole body. Left to do, in one pass over the headers:
   //  - cpp-httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT
   //    after the client's headers; a client sending them would shadow the
   //    real ones in get_header_value(). Drop every copy: req.remote_addr is
   //    the socket's address and is what the server uses.
   //  - Accept-Encoding goes: no response compression (see http_server.h).
-  bool transfer_encoding = false;
-  bool content_encoding = false;
-  bool multipart = false;
-  size_t lengths = 0;
-  std::string length_text;
+  //  - Expect goes: the reactor sent "100 Continue" before reading the body.
+  //  - the trusted proxies' header, for the client address.
+  const ClientAddressResolver& resolver = owner_->client_address_;
+  std::vector<absl::string_view> forwarded;
+  bool has_length = false;
   for (auto it = req.headers.begin(); it != req.headers.end();) {
     const std::string& name = it->first;
     if (absl::EqualsIgnoreCase(name, "REMOTE_ADDR") || absl::EqualsIgnoreCase(name, "REMOTE_PORT") ||
         absl::EqualsIgnoreCase(name, "LOCAL_ADDR") || absl::EqualsIgnoreCase(name, "LOCAL_PORT") ||
-        absl::EqualsIgnoreCase(name, "Accept-Encoding")) {
+        absl::EqualsIgnoreCase(name, "Accept-Encoding") || absl::EqualsIgnoreCase(name, "Expect")) {
       it = req.headers.erase(it);
       continue;
     }
     if (absl::EqualsIgnoreCase(name, "Content-Length")) {
-      ++lengths;
-      length_text = it->second;
-    } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      transfer_encoding = true;
-    } else if (absl::EqualsIgnoreCase(name, "Content-Encoding")) {
-      content_encoding = true;
-    } else if (absl::EqualsIgnoreCase(name, "Content-Type")) {
-      multipart = absl::StartsWithIgnoreCase(it->second, "multipart/");
+      has_length = true;
+    } else if (resolver.trusts_anyone() && absl::EqualsIgnoreCase(name, resolver.header())) {
+      forwarded.emplace_back(it->second);
     }
     ++it;
   }
-  if (static_cast<int>(req.headers.size()) > o.max_headers) {
-    reject(431, reason::kPayloadTooLarge,
-           absl::StrCat("at most ", o.max_headers, " header fields are accepted"));
-  }
+  st.client_address = resolver.Resolve(st.conn->peer_address(), forwarded);
 
   // Ranges: several are refused (they multiply the reply); one is ignored
   // (the full representation is sent, as RFC 9110 allows).
@@ -274,42 +320,13 @@ void HttpServer::Engine::OnHeaders(httplib::Request& req) {
   }
   req.ranges.clear();
 
-  // Framing. Only Content-Length bodies, identity-coded, within the limit.
-  if (transfer_encoding) {
-    reject(411, watchstore::reason::kValidation,
-           "Transfer-Encoding is not accepted: send the body with a Content-Length");
-  }
-  if (content_encoding) {
-    reject(415, reason::kUnsupportedMediaType, "compressed request bodies are not accepted");
-  }
-  // cpp-httplib would parse a multipart body itself before any handler; no
-  // route takes one.
-  if (multipart) reject(415, reason::kUnsupportedMediaType, "multipart bodies are not accepted");
-  uint64_t length = 0;
-  if (lengths > 1) {
-    reject(400, watchstore::reason::kValidation, "more than one Content-Length header");
-  } else if (lengths == 1) {
-    const bool digits = !length_text.empty() && length_text.size() <= 19 &&
-                        std::all_of(length_text.begin(), length_text.end(),
-                                    [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || !absl::SimpleAtoi(length_text, &length)) {
-      reject(400, watchstore::reason::kValidation, "Content-Length is not a number");
-    } else if (length > o.max_body_bytes) {
-      reject(413, reason::kPayloadTooLarge,
-             absl::StrCat("the body must be at most ", o.max_body_bytes, " bytes"));
-    }
-  }
   const bool unsafe = IsUnsafeMethod(req.method);
-  if (length > 0 && !unsafe) {
-    reject(400, watchstore::reason::kValidation,
-           absl::StrCat("a ", req.method, " request has no body"));
-  }
-  if (lengths == 0 && !transfer_encoding && unsafe) {
+  if (!has_length && unsafe) {
     // RFC 9112: without Content-Length or Transfer-Encoding a request has no
     // body. cpp-httplib would read until the client closes; tell it "0".
     req.set_header("Content-Length", "0");
   }
-  st.has_body = unsafe && length > 0;
+  st.has_body = unsafe && st.conn->head().body_bytes > 0;
   if (st.reject_status != 0) st.must_close = true;
 }
 
@@ -331,10 +348,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   if (options.keep_alive_max_requests < 1) {
     return absl::InvalidArgumentError("keep_alive_max_requests must be >= 1");
   }
+  if (options.max_password_requests < 1) {
+    return absl::InvalidArgumentError("max_password_requests must be >= 1");
+  }
   if (options.limits.max_header_bytes < 4096) {
     return absl::InvalidArgumentError("max_header_bytes must be at least 4096");
   }
+  auto resolver = ClientAddressResolver::Create(options.client_address);
+  if (!resolver.ok()) return resolver.status();
   std::unique_ptr<HttpServer> server(new HttpServer(options, api, access_log));
+  server->client_address_ = std::move(*resolver);
   WorkerPoolOptions pool_options;
   pool_options.threads = options.threads;
   pool_options.max_queued = options.max_queued;
@@ -349,43 +372,32 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   }
   server->metrics_ = std::make_unique<HttpMetrics>(std::move(label_sets));
 
+  server->stage_ = std::make_unique<Stage>(server.get());
+  ReactorOptions reactor_options;
+  reactor_options.limits = options.limits;
+  reactor_options.head.max_header_bytes = options.limits.max_header_bytes;
+  reactor_options.head.max_headers = options.max_headers;
+  reactor_options.head.max_body_bytes = options.max_body_bytes;
+  reactor_options.keep_alive_timeout = options.keep_alive_timeout;
+  reactor_options.max_connections = options.max_connections;
+  reactor_options.max_connections_per_address = options.max_connections_per_address;
+  reactor_options.max_buffered_bytes = options.max_buffered_bytes;
+  const ClientAddressResolver* trusted = &server->client_address_;
+  reactor_options.exempt = [trusted](absl::string_view peer) {
+    return trusted->IsTrustedProxy(peer);
+  };
+  auto reactor = Reactor::Create(reactor_options, server->stage_.get());
+  if (!reactor.ok()) return reactor.status();
+  server->reactor_ = std::move(*reactor);
+
   auto engine = std::make_unique<Engine>(server.get());
   HttpServer* self = server.get();
   Engine& e = *engine;
-  // Workers come from our pool; cpp-httplib deletes this adapter when done.
-  struct PoolQueue final : httplib::TaskQueue {
-    explicit PoolQueue(WorkerPool* p) : pool(p) {}
-    void enqueue(std::function<void()> fn) override { pool->Submit(std::move(fn)); }
-    void shutdown() override { pool->Shutdown(); }
-    WorkerPool* pool;
-  };
-  WorkerPool* pool_ptr = self->pool_.get();
-  e.new_task_queue = [pool_ptr] { return new PoolQueue(pool_ptr); };
-
-  // No SO_REUSEPORT: a second server on a busy port must fail, not share it.
-  e.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+  // Requests and responses only: connections, timeouts and limits are the
+  // reactor's and the Connection's.
   e.set_tcp_nodelay(true);
-  e.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_max_requests));
-  e.set_keep_alive_timeout(absl::ToInt64Seconds(options.keep_alive_timeout));
-  e.set_read_timeout(absl::ToInt64Seconds(options.limits.read_timeout));
-  e.set_write_timeout(absl::ToInt64Seconds(options.limits.write_timeout));
   e.set_payload_max_length(options.max_body_bytes);
   e.set_default_headers(SecurityHeaders(options.hsts));
-
-  // Refuse before cpp-httplib sends "100 Continue" for a body we will not read.
-  e.set_expect_100_continue_handler([](const httplib::Request&, httplib::Response& res) {
-    RequestState* st = t_state;
-    if (st == nullptr || st->reject_status == 0) return 100;
-    st->dispatched = true;
-    st->label = kLabelRejected;
-    HttpResponse out;
-    RenderProblem(st->reject_status, st->reject_reason, st->reject_detail, &out);
-    CopyResponse(out, res);
-    return out.status;
-  });
 
   auto dispatch = [self](const httplib::Request& req, httplib::Response& res) {
     RequestState* st = t_state;
@@ -425,14 +437,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   e.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& res) {
     RequestState* st = t_state;
-    if (st != nullptr && !st->dispatched) {
-      if (st->conn->header_budget_exceeded()) {
-        res.status = 431;
-      } else if (st->conn->timed_out()) {
-        res.status = 408;
-      }
-      st->must_close = true;
-    }
+    if (st != nullptr && !st->dispatched) st->must_close = true;
     if (res.body.empty()) {
       res.set_header("Content-Type", std::string(kProblemContentType));
       res.set_header("Cache-Control", "no-store");
@@ -495,6 +500,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
       entry.duration = took;
       entry.bytes = res.body.size();
       entry.peer = st != nullptr ? absl::string_view(st->conn->peer_address()) : absl::string_view();
+      entry.client = st != nullptr && !st->client_address.empty()
+                         ? absl::string_view(st->client_address)
+                         : entry.peer;
       self->access_log_->Write(entry);
     }
   });
@@ -504,70 +512,72 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
 }
 
 absl::StatusOr<int> HttpServer::Bind(const std::string& host, int port) {
-  if (bound_) return absl::FailedPreconditionError("already bound");
+  auto bound = Listen(host, port, Listener::kPublic);
+  if (bound.ok()) bound_ = true;
+  return bound;
+}
+
+absl::StatusOr<int> HttpServer::BindOperations(const std::string& host, int port) {
+  return Listen(host, port, Listener::kOperations);
+}
+
+absl::StatusOr<int> HttpServer::Listen(const std::string& host, int port, Listener listener) {
   if (port < 0 || port > 65535) return absl::InvalidArgumentError("port must be 0..65535");
-  // cpp-httplib reports a failed bind as "false": probe first, to say why.
-  if (port != 0) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    addrinfo* result = nullptr;
-    const std::string service = std::to_string(port);
-    if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result); rc != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot resolve listen address ", host, ": ", gai_strerror(rc)));
-    }
-    const int fd = ::socket(result->ai_family, result->ai_socktype | SOCK_CLOEXEC,
-                            result->ai_protocol);
-    int err = 0;
-    if (fd < 0) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result); rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve listen address ", host, ": ", gai_strerror(rc)));
+  }
+  const int fd = ::socket(result->ai_family, result->ai_socktype | SOCK_CLOEXEC,
+                          result->ai_protocol);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    // No SO_REUSEPORT: a second server on a busy port must fail, not share it.
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
+        ::listen(fd, options_.listen_backlog) != 0) {
       err = errno;
-    } else {
-      int yes = 1;
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-      if (::bind(fd, result->ai_addr, result->ai_addrlen) != 0) err = errno;
-      ::close(fd);
     }
-    ::freeaddrinfo(result);
+  }
+  ::freeaddrinfo(result);
+  if (err != 0) {
+    if (fd >= 0) ::close(fd);
     if (err == EADDRINUSE) {
       return absl::FailedPreconditionError(
           absl::StrCat(host, ":", port, " is already in use by another process"));
     }
-    if (err != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot listen on ", host, ":", port, ": ", std::strerror(err)));
-    }
-  }
-  int bound_port = port;
-  if (port == 0) {
-    bound_port = engine_->bind_to_any_port(host);
-    if (bound_port <= 0) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot listen on ", host, ":0"));
-    }
-  } else if (!engine_->bind_to_port(host, port)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot listen on ", host, ":", port, " (in use, or not permitted)"));
+        absl::StrCat("cannot listen on ", host, ":", port, ": ", std::strerror(err)));
   }
-  if (!engine_->SetBacklog(options_.listen_backlog)) {
-    return absl::InternalError(absl::StrCat("listen backlog: ", std::strerror(errno)));
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  int bound_port = port;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    std::string ip;
+    AddressOf(ss, &ip, &bound_port);
   }
-  bound_ = true;
+  if (absl::Status st = reactor_->AddListener(fd, static_cast<int>(listener)); !st.ok()) return st;
   return bound_port;
 }
 
 absl::Status HttpServer::Serve() {
   if (!bound_) return absl::FailedPreconditionError("Serve() before Bind()");
-  if (stopping()) return absl::OkStatus();
-  if (!engine_->listen_after_bind() && !stopping()) {
-    return absl::InternalError("the accept loop failed");
-  }
+  reactor_->Run();
+  // Requests already handed to workers finish; their connections close.
+  pool_->Shutdown();
+  reactor_->CloseReturned();
   return absl::OkStatus();
 }
 
 void HttpServer::Stop() {
   if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
-  if (engine_) engine_->CloseListener();
+  if (reactor_) reactor_->Stop();
 }
 
 ServerStats HttpServer::stats() const {
@@ -576,6 +586,10 @@ ServerStats HttpServer::stats() const {
   s.busy_workers = pool_->busy();
   s.queued_connections = pool_->queued();
   s.shed_connections = pool_->shed_total();
+  const ReactorStats r = reactor_->stats();
+  s.open_connections = r.open_connections;
+  s.evicted_connections = r.evicted_connections;
+  s.refused_connections = r.refused_connections;
   return s;
 }
 

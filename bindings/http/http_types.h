@@ -16,6 +16,10 @@
 
 namespace watchstore::http {
 
+// The listening socket a request came through: the public one (the API and
+// the storefront) or the operations one (/metrics, /healthz, /readyz).
+enum class Listener { kPublic = 0, kOperations = 1 };
+
 // A parsed request. Views stay valid while the request is being handled.
 class HttpRequest {
  public:
@@ -28,6 +32,11 @@ class HttpRequest {
   virtual absl::string_view body() const = 0;
   // The peer's address, from the socket (never from a header).
   virtual absl::string_view peer() const = 0;
+  // The client's address: the peer, or, when the peer is a trusted proxy,
+  // the address it recorded (client_address.h). What per-client limits and
+  // logs use.
+  virtual absl::string_view client_address() const = 0;
+  virtual Listener listener() const = 0;
   // The first value of a header (names are case-insensitive), if present.
   virtual std::optional<absl::string_view> header(const std::string& name) const = 0;
   virtual size_t header_count(const std::string& name) const = 0;

@@ -81,6 +81,9 @@ class ObjectReader {
   std::vector<bool> read_;
 };
 
+// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool IsValidUtf8(absl::string_view text);
+
 // The path of element `i` of an array at `path`: "variants[3]".
 std::string ElementPath(absl::string_view path, size_t i);
 

@@ -1,6 +1,7 @@
 // watchstore-server: serve | migrate | seed-demo | create-admin. See --help.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "access_log.h"
 #include "api.h"
@@ -20,6 +22,8 @@
 #include "config.h"
 #include "demo_catalog.h"
 #include "http_server.h"
+#include "rate_limiter.h"
+#include "render.h"
 #include "static_files.h"
 #include "watchstore/accounts.h"
 #include "watchstore/errors.h"
@@ -28,6 +32,20 @@ namespace watchstore::http {
 namespace {
 
 constexpr char kVersion[] = "watchstore-server 0.1.0";
+
+// A host for a URL: IPv6 in brackets.
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]") : host;
+}
+
+// Connections cost a descriptor each: use all the hard limit allows.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
 int Fail(absl::string_view what, const absl::Status& status) {
   std::cerr << "watchstore-server: " << what << (what.empty() ? "" : ": ") << status.message()
@@ -65,20 +83,46 @@ absl::StatusOr<std::string> ReadAdminPassword(const std::string& email) {
   return line;
 }
 
+// Creates a new admin account. An existing account is promoted only with
+// --promote-existing: anyone can register any email (it is not verified),
+// so an account with the operator's address may well be someone else's.
 int CreateAdmin(const ServerConfig& config) {
   auto email = NormalizeEmail(config.admin_email);
   if (!email.ok()) return Fail("--email", email.status());
   auto store = OpenStore(config);
   if (!store.ok()) return Fail("opening the database", store.status());
   auto existing = (*store)->storage().GetUserByEmail(*email);
-  if (existing.ok()) {
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) {
+    return Fail("looking up the user", existing.status());
+  }
+  if (config.promote_existing) {
+    if (!existing.ok()) {
+      std::cerr << "watchstore-server: no account has the email " << *email
+                << "; run create-admin without --promote-existing to create one\n";
+      return 1;
+    }
+    if (existing->role == Role::kAdmin) {
+      std::cout << *email << " (user id " << existing->id << ") is already an admin\n";
+      return 0;
+    }
+    std::cout << "promoting the existing account " << *email << " (user id " << existing->id
+              << ", registered " << Rfc3339(existing->created_at)
+              << ") to admin; its password is unchanged and was chosen by whoever registered "
+                 "it\n";
     if (absl::Status st = (*store)->accounts().SetRole(*email, Role::kAdmin); !st.ok()) {
       return Fail("promoting the user", st);
     }
-    std::cout << *email << " is now an admin (existing account; password unchanged)\n";
+    std::cout << *email << " is now an admin\n";
     return 0;
   }
-  if (!absl::IsNotFound(existing.status())) return Fail("looking up the user", existing.status());
+  if (existing.ok()) {
+    std::cerr << "watchstore-server: an account with the email " << *email << " already exists"
+              << " (user id " << existing->id << ", registered " << Rfc3339(existing->created_at)
+              << "). Anyone can register any email, so it may not be yours: nothing was"
+                 " changed. To make it an admin anyway, run create-admin again with"
+                 " --promote-existing.\n";
+    return 1;
+  }
   auto password = ReadAdminPassword(*email);
   if (!password.ok()) return Fail("", password.status());
   auto user = (*store)->accounts().CreateUser(*email, *password, Role::kAdmin);
@@ -132,6 +176,9 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   ApiOptions api_options;
   api_options.cookies =
       config.insecure_cookies ? CookiePolicy::Insecure() : CookiePolicy::Production();
+  // Validated when the configuration was parsed.
+  api_options.register_per_address = ParseRate(config.register_rate_per_address).value_or(Rate{});
+  api_options.register_total = ParseRate(config.register_rate_total).value_or(Rate{});
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
   Storage* storage = &(*store)->storage();
@@ -154,6 +201,12 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   options.limits.write_timeout = config.write_timeout;
   options.limits.header_timeout = config.header_timeout;
   options.limits.request_timeout = config.request_timeout;
+  options.limits.response_timeout = config.response_timeout;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
+  options.client_address.trusted_proxies = config.trusted_proxies;
+  options.client_address.header = config.client_address_header;
+  options.client_address.hops = config.trusted_hops;
   options.limits.max_header_bytes = config.max_header_bytes;
   options.keep_alive_timeout = config.keep_alive_timeout;
   options.keep_alive_max_requests = config.keep_alive_max_requests;
@@ -165,14 +218,23 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   server_ptr = server->get();
   auto port = (*server)->Bind(config.listen_host, config.listen_port);
   if (!port.ok()) return Fail("--listen", port.status());
+  std::string metrics = "off";
+  if (config.metrics_listen_port >= 0) {
+    auto ops = (*server)->BindOperations(config.metrics_listen_host, config.metrics_listen_port);
+    if (!ops.ok()) return Fail("--metrics-listen", ops.status());
+    metrics = absl::StrCat("http://", UrlHost(config.metrics_listen_host), ":", *ops, "/metrics");
+  }
 
-  const std::string host = config.listen_host.find(':') != std::string::npos
-                               ? absl::StrCat("[", config.listen_host, "]")
-                               : config.listen_host;
   events->Event("info", "listening",
-                absl::StrCat("http://", host, ":", *port, " database=",
-                             DescribeDatabase(config.database_url), " cache=",
-                             (*store)->cache().Kind(), " threads=", config.threads,
+                absl::StrCat("http://", UrlHost(config.listen_host), ":", *port, " metrics=",
+                             metrics, " database=", DescribeDatabase(config.database_url),
+                             " cache=", (*store)->cache().Kind(), " threads=", config.threads,
+                             config.trusted_proxies.empty()
+                                 ? ""
+                                 : absl::StrCat(" trusted_proxies=",
+                                                absl::StrJoin(config.trusted_proxies, ","),
+                                                " client_address=", config.client_address_header,
+                                                "[-", config.trusted_hops, "]"),
                              config.insecure_cookies ? " cookies=insecure(dev)" : ""));
   events->Flush();
 
@@ -219,6 +281,7 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  RaiseDescriptorLimit();
   std::vector<std::string> args(argv + 1, argv + argc);
   auto config = ParseServerConfig(args, ProcessEnv());
   if (!config.ok()) {

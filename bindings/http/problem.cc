@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "json.h"
@@ -40,6 +41,7 @@ constexpr ReasonInfo kReasons[] = {
     {reason::kUnsupportedMediaType, "Unsupported media type"},
     {reason::kMethodNotAllowed, "Method not allowed"},
     {reason::kCsrf, "CSRF token missing or invalid"},
+    {reason::kNotImplemented, "Not implemented"},
 };
 
 absl::string_view TitleOf(absl::string_view why) {
@@ -72,6 +74,8 @@ absl::string_view ReasonForStatus(int http_status) {
       return reason::kPayloadTooLarge;
     case 415:
       return reason::kUnsupportedMediaType;
+    case 501:
+      return reason::kNotImplemented;
     case 429:
       return watchstore::reason::kThrottled;
     case 503:
@@ -79,6 +83,34 @@ absl::string_view ReasonForStatus(int http_status) {
     default:
       return http_status >= 500 ? watchstore::reason::kInternal : watchstore::reason::kValidation;
   }
+}
+
+// What a 4xx says when the library's message cannot be shown.
+absl::string_view GenericDetail(int http_status) {
+  switch (http_status) {
+    case 400: return "the request is not valid";
+    case 401: return "log in first";
+    case 403: return "this is not allowed";
+    case 404: return "no such resource";
+    case 409: return "the request conflicts with the resource's current state";
+    case 429: return "too many requests; try again later";
+    default: return "";
+  }
+}
+
+// The library attaches a reason (a payload) to every error it words itself
+// (watchstore::MakeError). An error without one was made elsewhere: an
+// adapter passing a database's own text along (PostgreSQL's "invalid byte
+// sequence...", SQLite's constraint names). Only worded errors are shown,
+// and a validation error only when it names a field (an adapter's "data
+// exception" names none).
+bool IsWordedForClients(const absl::Status& status, absl::string_view why) {
+  bool has_payload = false;
+  status.ForEachPayload([&](absl::string_view, const absl::Cord&) { has_payload = true; });
+  if (!has_payload) return false;
+  if (why == watchstore::reason::kInternal) return false;
+  if (why == watchstore::reason::kValidation && FieldOf(status).empty()) return false;
+  return true;
 }
 
 std::string ProblemJson(int http_status, absl::string_view why, absl::string_view detail,
@@ -121,6 +153,7 @@ absl::string_view StatusText(int s) {
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return s >= 500 ? "Server Error" : "Client Error";
   }
@@ -128,11 +161,15 @@ absl::string_view StatusText(int s) {
 
 int HttpStatusFor(const absl::Status& status) {
   const std::string why = ReasonOf(status);
+  // An unexpected storage failure (an unmapped constraint, say) is ours,
+  // whatever code the adapter gave it.
+  if (why == watchstore::reason::kInternal && status.code() != absl::StatusCode::kOk) return 500;
   if (why == watchstore::reason::kIdempotencyMismatch) return 422;
   // Reasons of the server's own that need a status of their own.
   if (why == reason::kUnsupportedMediaType) return 415;
   if (why == reason::kPayloadTooLarge) return 413;
   if (why == reason::kMethodNotAllowed) return 405;
+  if (why == reason::kNotImplemented) return 501;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return 200;
@@ -172,7 +209,11 @@ void RenderProblem(const absl::Status& status, HttpResponse* res) {
     if (code == 503) res->AddHeader("Retry-After", "1");
     return;
   }
-  RenderProblem(code, why, status.message(), res, FieldOf(status));
+  if (IsWordedForClients(status, why)) {
+    RenderProblem(code, why, status.message(), res, FieldOf(status));
+  } else {
+    RenderProblem(code, why, GenericDetail(code), res);
+  }
   if (code == 429) {
     const absl::Duration wait = RetryAfterOf(status).value_or(absl::Seconds(1));
     int64_t seconds = absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1)));
@@ -200,6 +241,7 @@ std::string ProblemBodyForStatus(int http_status) {
     case 414: detail = "the request target is too long"; break;
     case 416: detail = "the Range header is not satisfiable"; break;
     case 431: detail = "the request headers are too large or too many"; break;
+    case 501: detail = "this is not implemented by this server"; break;
     default: detail = http_status >= 500 ? "something went wrong on our side" : ""; break;
   }
   return ProblemJson(http_status, ReasonForStatus(http_status), detail, {});

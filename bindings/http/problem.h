@@ -18,6 +18,7 @@ inline constexpr absl::string_view kPayloadTooLarge = "payload_too_large";
 inline constexpr absl::string_view kUnsupportedMediaType = "unsupported_media_type";
 inline constexpr absl::string_view kMethodNotAllowed = "method_not_allowed";
 inline constexpr absl::string_view kCsrf = "csrf";
+inline constexpr absl::string_view kNotImplemented = "not_implemented";
 }  // namespace reason
 
 inline constexpr absl::string_view kProblemContentType = "application/problem+json";
@@ -27,14 +28,17 @@ inline constexpr absl::string_view kProblemContentType = "application/problem+js
 //   Unauthenticated 401, PermissionDenied 403, NotFound 404,
 //   AlreadyExists, Aborted, FailedPrecondition 409,
 //   ResourceExhausted 429 (400 for reason cart_limit),
-//   Unavailable, DeadlineExceeded 503, anything else 500;
+//   Unavailable, DeadlineExceeded 503, reason internal or anything else 500;
 // and the server's own reasons unsupported_media_type 415,
-// payload_too_large 413, method_not_allowed 405.
+// payload_too_large 413, method_not_allowed 405, not_implemented 501.
 int HttpStatusFor(const absl::Status& status);
 
 // Renders `status` (not OK) into `res`: status, problem document, Retry-After
 // for throttling and outages, Cache-Control: no-store. 5xx responses carry a
-// generic detail, never the library's message.
+// generic detail, never the library's message; 4xx responses carry the
+// library's message only when the library worded it (it has a reason, and a
+// validation error names its field), else a generic one: a database's own
+// error text never reaches a client.
 void RenderProblem(const absl::Status& status, HttpResponse* res);
 
 // A problem the server decides itself (framing, media type, CSRF...).

@@ -7,12 +7,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace watchstore::http {
-namespace {
-
-thread_local bool t_shed = false;
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Create(const WorkerPoolOptions& options) {
   if (options.threads < 1 || options.threads > 16384) {
     return absl::InvalidArgumentError("worker threads must be between 1 and 16384");
@@ -49,14 +43,6 @@ absl::Status WorkerPool::Start() {
     }
     workers_.push_back(t);
   }
-  if (status.ok()) {
-    if (int rc = pthread_create(&shedder_, &attr, &WorkerPool::ShedMain, this); rc != 0) {
-      status = absl::ResourceExhaustedError(
-          absl::StrCat("cannot start the shedding thread: ", std::strerror(rc)));
-    } else {
-      shedder_started_ = true;
-    }
-  }
   pthread_attr_destroy(&attr);
   if (!status.ok()) Shutdown();
   return status;
@@ -69,22 +55,21 @@ void* WorkerPool::WorkerMain(void* self) {
   return nullptr;
 }
 
-void* WorkerPool::ShedMain(void* self) {
-  static_cast<WorkerPool*>(self)->RunShedder();
-  return nullptr;
-}
-
-void WorkerPool::Submit(std::function<void()> task) {
+bool WorkerPool::Submit(std::function<void()> task, bool urgent) {
   absl::MutexLock lock(&mu_);
-  // Tasks beyond the idle workers wait; past max_queued of those, shed.
+  // Tasks beyond the idle workers wait; past max_queued of those, refuse.
   const int waiting = static_cast<int>(tasks_.size()) - idle_;
-  if (waiting >= options_.max_queued && !shutdown_) {
-    shed_.push_back(std::move(task));
+  if (shutdown_ || waiting >= options_.max_queued) {
     shed_total_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
-  tasks_.push_back(std::move(task));
+  if (urgent) {
+    tasks_.push_front(std::move(task));
+  } else {
+    tasks_.push_back(std::move(task));
+  }
   queued_.store(std::max(0, waiting + 1), std::memory_order_relaxed);
+  return true;
 }
 
 void WorkerPool::RunWorker() {
@@ -111,24 +96,6 @@ void WorkerPool::RunWorker() {
   }
 }
 
-void WorkerPool::RunShedder() {
-  t_shed = true;
-  for (;;) {
-    std::function<void()> task;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !shed_.empty() || shutdown_;
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (shed_.empty()) return;
-      task = std::move(shed_.front());
-      shed_.pop_front();
-    }
-    task();
-  }
-}
-
 void WorkerPool::Shutdown() {
   {
     absl::MutexLock lock(&mu_);
@@ -137,10 +104,7 @@ void WorkerPool::Shutdown() {
   if (joined_) return;
   joined_ = true;
   for (pthread_t t : workers_) pthread_join(t, nullptr);
-  if (shedder_started_) pthread_join(shedder_, nullptr);
 }
-
-bool WorkerPool::CurrentTaskIsShed() { return t_shed; }
 
 size_t WorkerPool::CurrentThreadStackBytes() {
   pthread_attr_t attr;

@@ -1,8 +1,7 @@
-// The server's bounded worker pool. A worker serves one connection at a time,
-// for as long as it stays open (cpp-httplib's model), so the pool size is the
-// number of connections served at once. Connections beyond that wait in a
-// bounded queue; past it they are shed: run on a separate thread with
-// CurrentTaskIsShed() true, where the server answers 503 and closes.
+// The server's bounded worker pool. A worker serves one request at a time
+// (the reactor hands it a connection with a whole request buffered). Tasks
+// beyond the idle workers wait in a bounded queue; past it Submit refuses
+// and the caller answers 503 at once.
 //
 // Worker threads get an explicit stack size (8 MiB by default): cpp-httplib
 // parses Range headers with a recursive std::regex that needs 2-4 MiB for an
@@ -38,8 +37,10 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Runs `task` on a worker, or sheds it if the queue is full.
-  void Submit(std::function<void()> task);
+  // Runs `task` on a worker; false (and `task` dropped) when max_queued
+  // tasks are already waiting. `urgent` tasks go to the front of the queue
+  // (operations requests: a scrape during an overload still gets through).
+  bool Submit(std::function<void()> task, bool urgent = false);
   // Runs every task already submitted, then joins the threads. Idempotent.
   void Shutdown();
 
@@ -47,9 +48,8 @@ class WorkerPool {
   int busy() const { return busy_.load(std::memory_order_relaxed); }
   // Tasks no idle worker is about to take.
   int queued() const { return queued_.load(std::memory_order_relaxed); }
+  // Tasks refused because the queue was full.
   int64_t shed_total() const { return shed_total_.load(std::memory_order_relaxed); }
-  // True inside a task the pool shed.
-  static bool CurrentTaskIsShed();
   // The stack size of the calling thread (0 if unknown).
   static size_t CurrentThreadStackBytes();
 
@@ -57,20 +57,15 @@ class WorkerPool {
   explicit WorkerPool(const WorkerPoolOptions& options);
   absl::Status Start();
   static void* WorkerMain(void* self);
-  static void* ShedMain(void* self);
   void RunWorker();
-  void RunShedder();
 
   const WorkerPoolOptions options_;
   absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::function<void()>> shed_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   int idle_ ABSL_GUARDED_BY(mu_) = 0;  // workers not running a task
   bool joined_ = false;
   std::vector<pthread_t> workers_;
-  pthread_t shedder_{};
-  bool shedder_started_ = false;
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};
   std::atomic<int64_t> shed_total_{0};

@@ -144,17 +144,20 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
     throttle_.RecordFailure(address_key, now);
     return InvalidCredentials();
   };
+  // The hasher may refuse at once when it is saturated (Unavailable): that
+  // is no failed attempt, and is returned as is.
   if (!normalized.ok() || password.size() > kMaxPasswordBytes) {
-    hasher_.VerifyDummy(password.substr(0, kMaxPasswordBytes));
+    WS_RETURN_IF_ERROR(hasher_.VerifyDummy(password.substr(0, kMaxPasswordBytes)));
     return fail();
   }
   auto user = ctx_.storage->GetUserByEmail(*normalized);
   if (!user.ok()) {
     if (!absl::IsNotFound(user.status())) return user.status();
-    hasher_.VerifyDummy(password);
+    WS_RETURN_IF_ERROR(hasher_.VerifyDummy(password));
     return fail();
   }
-  if (!hasher_.Verify(user->password_hash, password)) return fail();
+  WS_ASSIGN_OR_RETURN(const bool matched, hasher_.Verify(user->password_hash, password));
+  if (!matched) return fail();
   throttle_.Reset(account_key);
 
   if (hasher_.NeedsRehash(user->password_hash)) {

@@ -54,7 +54,7 @@ export WATCHSTORE_ADMIN_PASSWORD=${WATCHSTORE_ADMIN_PASSWORD:-browser-tests-admi
 "$server" create-admin --database="$db" --email="$WATCHSTORE_ADMIN_EMAIL" >>"$tmp/setup.log" 2>&1 </dev/null
 
 "$server" serve --listen="127.0.0.1:$port" --database="$db" --static-dir="$top/frontend" \
-  --insecure-cookies --access-log=off >"$tmp/server.log" 2>&1 &
+  --insecure-cookies --access-log=off --metrics-listen=off >"$tmp/server.log" 2>&1 &
 pid=$!
 
 export WATCHSTORE_BASE_URL="http://127.0.0.1:$port"

@@ -262,14 +262,16 @@ TEST_F(AuthTest, CsrfIsRequiredWhenCookiesCarryTheCredentials) {
   EXPECT_EQ(bearer->status, 200) << bearer->body;
 }
 
-TEST_F(AuthTest, TheCsrfCookieIsIssuedOnceOnApiResponses) {
-  auto first = client_->Get("/api/v1/products");
+TEST_F(AuthTest, TheCsrfCookieIsIssuedOnceOnNoStoreApiResponses) {
+  auto first = client_->Get("/api/v1/auth/me");  // what the storefront asks
   ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 401);
+  EXPECT_EQ(first->get_header_value("Cache-Control"), "no-store");
   auto csrf = SetCookieFor(*first, "ws_csrf");
   ASSERT_TRUE(csrf.has_value());
   EXPECT_EQ(CookieValueOf(*csrf).size(), 43u);
   EXPECT_FALSE(absl::StrContains(*csrf, "HttpOnly"));
-  auto again = client_->Get("/api/v1/products", {{"Cookie", absl::StrCat("ws_csrf=", CookieValueOf(*csrf))}});
+  auto again = client_->Get("/api/v1/auth/me", {{"Cookie", absl::StrCat("ws_csrf=", CookieValueOf(*csrf))}});
   ASSERT_TRUE(again);
   EXPECT_FALSE(SetCookieFor(*again, "ws_csrf").has_value());
   auto error = client_->Get("/api/v1/nope");
@@ -279,6 +281,46 @@ TEST_F(AuthTest, TheCsrfCookieIsIssuedOnceOnApiResponses) {
   auto health = client_->Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_FALSE(SetCookieFor(*health, "ws_csrf").has_value());
+}
+
+// Catalog pages may be stored by a shared cache (CloudFront) or a browser:
+// they never set a cookie, and they vary by the credentials sent.
+TEST_F(AuthTest, CacheableResponsesSetNoCookieAndVaryByCredentials) {
+  auto p = server_.MakeProduct("CACHE", 10'00, 1);
+  const std::string detail = absl::StrCat("/api/v1/products/", p->id);
+  for (const std::string& path : {std::string("/api/v1/products"), detail,
+                                  absl::StrCat("/api/v1/products/by-sku/", p->variants[0].sku)}) {
+    auto r = client_->Get(path.c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Cache-Control"), "no-cache") << path;
+    EXPECT_FALSE(r->has_header("Set-Cookie")) << path << ": " << r->get_header_value("Set-Cookie");
+    EXPECT_EQ(r->get_header_value("Vary"), "Authorization, Cookie") << path;
+  }
+  // A revalidation (304) says the same.
+  auto etag = client_->Get(detail.c_str())->get_header_value("ETag");
+  auto not_modified = client_->Get(detail.c_str(), {{"If-None-Match", etag}});
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304);
+  EXPECT_EQ(not_modified->get_header_value("Vary"), "Authorization, Cookie");
+  EXPECT_FALSE(not_modified->has_header("Set-Cookie"));
+  // Signed in: private, still no cookie.
+  auto a = server_.MakeAccount("viewer@example.com");
+  auto mine = client_->Get(detail.c_str(), Bearer(a.token));
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->get_header_value("Cache-Control"), "private, no-cache");
+  EXPECT_FALSE(mine->has_header("Set-Cookie"));
+  EXPECT_EQ(mine->get_header_value("Vary"), "Authorization, Cookie");
+  // A stale session cookie is cleared, and then the page is stored by no one.
+  auto stale = client_->Get(detail.c_str(), {{"Cookie", "ws_session=stale-session-token"}});
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 200);
+  ASSERT_TRUE(SetCookieFor(*stale, "ws_session").has_value());
+  EXPECT_EQ(stale->get_header_value("Cache-Control"), "no-store");
+  // Static files and operations do not vary.
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_FALSE(health->has_header("Vary"));
 }
 
 // --- Catalog -----------------------------------------------------------------

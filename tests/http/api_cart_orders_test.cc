@@ -459,7 +459,20 @@ TEST(OperationsTest, HealthReadinessAndMetrics) {
   auto p = server.MakeProduct("METRIC", 10'00, 1);
   for (int i = 0; i < 3; ++i) c->Get(absl::StrCat("/api/v1/products/", p->id).c_str());
   c->Get("/api/v1/products/424242");
-  auto metrics = c->Get("/metrics");
+  // /metrics is on the operations listener only.
+  auto public_metrics = c->Get("/metrics");
+  ASSERT_TRUE(public_metrics);
+  EXPECT_EQ(public_metrics->status, 404);
+  httplib::Client ops("127.0.0.1", server.ops_port());
+  for (const char* path : {"/api/v1/products", "/index.html", "/nothing"}) {
+    auto r = ops.Get(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << path;
+  }
+  auto ops_health = ops.Get("/healthz");
+  ASSERT_TRUE(ops_health);
+  EXPECT_EQ(ops_health->status, 200);
+  auto metrics = ops.Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -475,6 +488,8 @@ TEST(OperationsTest, HealthReadinessAndMetrics) {
   EXPECT_TRUE(absl::StrContains(m, R"(watchstore_cache_misses_total{cache="memory"})"));
   EXPECT_TRUE(absl::StrContains(m, "watchstore_http_worker_threads 96"));
   EXPECT_TRUE(absl::StrContains(m, "watchstore_http_busy_workers"));
+  EXPECT_TRUE(absl::StrContains(m, "watchstore_http_open_connections"));
+  EXPECT_TRUE(absl::StrContains(m, "watchstore_http_evicted_connections_total"));
 }
 
 TEST(RoutingTest, UnknownPathsMethodsAndOptions) {

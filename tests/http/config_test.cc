@@ -36,6 +36,41 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c->trust_tls_proxy);
   EXPECT_EQ(c->threads, 256);
   EXPECT_EQ(c->max_body_bytes, 64u << 10);
+  // The edge (issue 10): longer than an ALB's 60 s idle timeout, headers in
+  // 5 s, /metrics on loopback, nobody trusted, registrations limited.
+  EXPECT_EQ(c->keep_alive_timeout, absl::Seconds(75));
+  EXPECT_EQ(c->header_timeout, absl::Seconds(5));
+  EXPECT_EQ(c->request_timeout, absl::Seconds(15));
+  EXPECT_EQ(c->metrics_listen_host, "127.0.0.1");
+  EXPECT_EQ(c->metrics_listen_port, 9090);
+  EXPECT_TRUE(c->trusted_proxies.empty());
+  EXPECT_EQ(c->client_address_header, "X-Forwarded-For");
+  EXPECT_EQ(c->trusted_hops, 1);
+  EXPECT_EQ(c->max_connections_per_address, 64);
+  EXPECT_EQ(c->register_rate_per_address, "10/1h");
+  EXPECT_EQ(c->register_rate_total, "10/1s");
+  EXPECT_FALSE(c->promote_existing);
+}
+
+TEST(ConfigTest, EdgeFlags) {
+  auto c = Parse({"--trusted-proxies", "10.0.0.0/16, fd00::/8", "--trusted-hops=2",
+                  "--metrics-listen=0.0.0.0:9100", "--max-connections-per-address=0",
+                  "--register-rate-total=off"},
+                 {{"WATCHSTORE_CLIENT_ADDRESS_HEADER", "CloudFront-Viewer-Address"},
+                  {"WATCHSTORE_REGISTER_RATE_PER_ADDRESS", "3/10m"},
+                  {"WATCHSTORE_RESPONSE_TIMEOUT", "10s"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->trusted_proxies, (std::vector<std::string>{"10.0.0.0/16", "fd00::/8"}));
+  EXPECT_EQ(c->trusted_hops, 2);
+  EXPECT_EQ(c->client_address_header, "CloudFront-Viewer-Address");
+  EXPECT_EQ(c->metrics_listen_host, "0.0.0.0");
+  EXPECT_EQ(c->metrics_listen_port, 9100);
+  EXPECT_EQ(c->max_connections_per_address, 0);
+  EXPECT_EQ(c->register_rate_per_address, "3/10m");
+  EXPECT_EQ(c->register_rate_total, "off");
+  EXPECT_EQ(c->response_timeout, absl::Seconds(10));
+  EXPECT_EQ(Parse({"--metrics-listen=off"})->metrics_listen_port, -1);
+  EXPECT_TRUE(Parse({"create-admin", "--email=a@b.co", "--promote-existing"})->promote_existing);
 }
 
 TEST(ConfigTest, EnvironmentThenFlags) {
@@ -94,6 +129,15 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
       {{"create-admin"}, {}, "--email"},
       {{"create-admin", "--email", "a@b.co", "--password=hunter22"}, {}, "never"},
       {{"--header-timeout=60s", "--request-timeout=30s"}, {}, "--header-timeout"},
+      {{"--trusted-proxies=10.0.0.0/33"}, {}, "--trusted-proxies"},
+      {{}, {{"WATCHSTORE_TRUSTED_PROXIES", "the-alb"}}, "WATCHSTORE_TRUSTED_PROXIES"},
+      {{"--client-address-header=X Forwarded"}, {}, "--client-address-header"},
+      {{"--trusted-hops=0"}, {}, "--trusted-hops"},
+      {{"--metrics-listen=9090"}, {}, "--metrics-listen"},
+      {{"--register-rate-per-address=lots"}, {}, "--register-rate-per-address"},
+      {{"--register-rate-total=5/0s"}, {}, "--register-rate-total"},
+      {{"--max-connections-per-address=-1"}, {}, "--max-connections-per-address"},
+      {{"serve", "--promote-existing"}, {}, "--promote-existing"},
   };
   for (const Case& c : cases) {
     auto r = Parse(c.args, c.env);
@@ -120,7 +164,11 @@ TEST(ConfigTest, Commands) {
   for (const char* s : {"WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL",
                         "WATCHSTORE_STATIC_DIR", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES",
                         "WATCHSTORE_TRUST_TLS_PROXY", "WATCHSTORE_ADMIN_PASSWORD", "seed-demo",
-                        "create-admin", "migrate"}) {
+                        "create-admin", "migrate", "WATCHSTORE_METRICS_LISTEN",
+                        "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER",
+                        "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_MAX_CONNECTIONS_PER_ADDRESS",
+                        "WATCHSTORE_REGISTER_RATE_PER_ADDRESS", "WATCHSTORE_REGISTER_RATE_TOTAL",
+                        "--promote-existing"}) {
     EXPECT_TRUE(absl::StrContains(usage, s)) << s;
   }
 }

@@ -47,6 +47,12 @@ struct TestServerOptions {
   bool sqlite = false;           // a temp SQLite file instead of memory
   bool bench_hello = false;
   std::string static_dir;  // empty: no storefront
+  // Adjusts the store's options (password hashing...); may be unset.
+  std::function<void(StoreOptions&)> tune_store;
+  // Adjusts the Api's options (registration limits...); may be unset.
+  std::function<void(ApiOptions&)> tune_api;
+  // Where the access log goes; null: no log. Must outlive the server.
+  AccessLog* access_log = nullptr;
   // Wraps the storage (fault injection); may be unset.
   std::function<std::unique_ptr<Storage>(std::unique_ptr<Storage>)> wrap_storage;
   HttpServerOptions server = [] {
@@ -80,7 +86,9 @@ class TestServer {
     MemoryCacheOptions co;
     co.clock = &clock_;
     auto cache = NewMemoryCache(co);
-    auto store = Store::Open(TestStoreOptions(&clock_), std::move(storage), std::move(*cache));
+    StoreOptions store_options = TestStoreOptions(&clock_);
+    if (options_.tune_store) options_.tune_store(store_options);
+    auto store = Store::Open(store_options, std::move(storage), std::move(*cache));
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
 
@@ -97,13 +105,17 @@ class TestServer {
     api_options.bench_hello = options_.bench_hello;
     api_options.render_http_metrics = [this](std::string* out) { server_->metrics().Render(out); };
     api_options.server_stats = [this] { return server_->stats(); };
+    if (options_.tune_api) options_.tune_api(api_options);
     api_ = std::make_unique<Api>(store_.get(), std::move(files), std::move(api_options));
-    auto server = HttpServer::Create(options_.server, api_.get(), nullptr);
+    auto server = HttpServer::Create(options_.server, api_.get(), options_.access_log);
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     auto port = server_->Bind("127.0.0.1", 0);
     EXPECT_TRUE(port.ok()) << port.status();
     port_ = *port;
+    auto ops = server_->BindOperations("127.0.0.1", 0);
+    EXPECT_TRUE(ops.ok()) << ops.status();
+    ops_port_ = *ops;
     thread_ = std::thread([this] { served_ = server_->Serve(); });
     // cpp-httplib 0.11.4 has no wait_until_ready: poll /healthz.
     for (int i = 0; i < 200; ++i) {
@@ -129,6 +141,8 @@ class TestServer {
   }
 
   int port() const { return port_; }
+  // The operations listener (/metrics, /healthz, /readyz).
+  int ops_port() const { return ops_port_; }
   Store& store() { return *store_; }
   FakeClock& clock() { return clock_; }
   Api& api() { return *api_; }
@@ -174,6 +188,7 @@ class TestServer {
   std::unique_ptr<Api> api_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
+  int ops_port_ = 0;
   std::thread thread_;
   absl::Status served_;
 };

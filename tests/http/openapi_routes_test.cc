@@ -74,7 +74,7 @@ TEST(OpenApiRoutesTest, EveryProblemReasonIsDocumented) {
         "email_taken", "sku_taken", "version_conflict", "out_of_stock", "not_purchasable", "cart_empty",
         "cart_limit", "idempotency_key_reused", "idempotency_in_flight", "illegal_transition",
         "unavailable", "internal", "payload_too_large", "unsupported_media_type",
-        "method_not_allowed", "csrf"}) {
+        "method_not_allowed", "csrf", "not_implemented"}) {
     EXPECT_TRUE(absl::StrContains(spec, absl::StrCat("/problems/", reason))) << reason;
   }
 }

@@ -171,8 +171,13 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
             0)
       << out;
   EXPECT_TRUE(absl::StrContains(out, "created as an admin")) << out;
-  EXPECT_EQ(RunServer({"create-admin", "--email", "Root@Example.com", "--database", db}, &out), 0) << out;
-  EXPECT_TRUE(absl::StrContains(out, "is now an admin")) << out;
+  // The same email again: an account exists, nothing changes.
+  EXPECT_EQ(RunServer({"create-admin", "--email", "Root@Example.com", "--database", db}, &out, {},
+                      "another strong password\n"),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "already exists")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "--promote-existing")) << out;
   EXPECT_EQ(RunServer({"create-admin", "--email", "ops@example.com", "--database", db}, &out,
                 {"WATCHSTORE_ADMIN_PASSWORD=another strong password"}),
             0)
@@ -184,7 +189,8 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
   // The admin can log in to a server over that database.
   const int port = FreePort();
   Process server = Start({"serve", "--database", db, "--listen", absl::StrCat("127.0.0.1:", port),
-                          "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend", "--access-log", "off"});
+                          "--metrics-listen", "127.0.0.1:0", "--static-dir",
+                          WATCHSTORE_SOURCE_DIR "/frontend", "--access-log", "off"});
   ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
   httplib::Client c("127.0.0.1", port);
   auto login = c.Post("/api/v1/auth/login", R"({"email":"root@example.com","password":"a strong admin password"})",
@@ -192,6 +198,39 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
   ASSERT_TRUE(login);
   EXPECT_EQ(login->status, 200) << login->body;
   EXPECT_TRUE(absl::StrContains(login->body, R"("role":"admin")"));
+
+  // Someone registers the operator's address first: create-admin does not
+  // hand them the store; only --promote-existing does, saying so.
+  const std::string squatter = R"({"email":"owner@example.com","password":"the squatter's password"})";
+  auto registered = c.Post("/api/v1/auth/register", squatter, "application/json");
+  ASSERT_TRUE(registered);
+  ASSERT_EQ(registered->status, 202) << registered->body;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--database", db}, &out, {},
+                      "the operator's own password\n"),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "already exists")) << out;
+  auto as_squatter = c.Post("/api/v1/auth/login", squatter, "application/json");
+  ASSERT_TRUE(as_squatter);
+  EXPECT_EQ(as_squatter->status, 200) << as_squatter->body;
+  EXPECT_TRUE(absl::StrContains(as_squatter->body, R"("role":"customer")")) << as_squatter->body;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "nobody@example.com", "--promote-existing",
+                       "--database", db},
+                      &out),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "no account")) << out;
+  EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--promote-existing",
+                       "--database", db},
+                      &out),
+            0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "promoting the existing account owner@example.com")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "is now an admin")) << out;
+  auto promoted = c.Post("/api/v1/auth/login", squatter, "application/json");
+  ASSERT_TRUE(promoted);
+  EXPECT_TRUE(absl::StrContains(promoted->body, R"("role":"admin")")) << promoted->body;
+  EXPECT_EQ(RunServer({"serve", "--promote-existing"}, &out), 2);
   auto list = c.Get("/api/v1/products?limit=100");
   ASSERT_TRUE(list);
   EXPECT_EQ(list->status, 200);
@@ -207,12 +246,13 @@ TEST_F(ServerBinaryTest, BusyPortGracefulStopAndAccessLog) {
   const int port = FreePort();
   const std::string log = (dir_ / "access.log").string();
   Process a = Start({"serve", "--database=memory:", "--listen", absl::StrCat("127.0.0.1:", port),
-                     "--access-log", log, "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend"});
+                     "--metrics-listen", "127.0.0.1:0", "--access-log", log, "--static-dir",
+                     WATCHSTORE_SOURCE_DIR "/frontend"});
   ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
 
   std::string out;
   Process b = Start({"serve", "--database=memory:", "--listen", absl::StrCat("127.0.0.1:", port),
-                     "--access-log", "off"});
+                     "--metrics-listen", "off", "--access-log", "off"});
   EXPECT_EQ(Wait(b, milliseconds(10000), &out), 1);
   EXPECT_TRUE(absl::StrContains(out, "already in use")) << out;
 
@@ -242,6 +282,7 @@ TEST_F(ServerBinaryTest, BusyPortGracefulStopAndAccessLog) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     EXPECT_TRUE(absl::StartsWith(line, R"({"time":")")) << line;
     EXPECT_TRUE(absl::StrContains(line, R"("peer":"127.0.0.1")")) << line;
+    EXPECT_TRUE(absl::StrContains(line, R"("client":"127.0.0.1")")) << line;
     EXPECT_TRUE(absl::StrContains(line, R"("duration_ms":)")) << line;
   }
 }
@@ -264,9 +305,11 @@ TEST_F(ServerBinaryTest, PostgresAndRedis) {
   EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << "the password must not be printed: " << out;
   ASSERT_EQ(RunServer({"seed-demo", "--database", pg}, &out), 0) << out;
   const int port = FreePort();
+  const int ops_port = FreePort();
   Process server = Start({"serve", "--database", pg, "--redis", redis, "--listen",
-                          absl::StrCat("127.0.0.1:", port), "--access-log", "off", "--static-dir",
-                          WATCHSTORE_SOURCE_DIR "/frontend"});
+                          absl::StrCat("127.0.0.1:", port), "--metrics-listen",
+                          absl::StrCat("127.0.0.1:", ops_port), "--access-log", "off",
+                          "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend"});
   ASSERT_TRUE(WaitHealthy(port, milliseconds(15000)));
   httplib::Client c("127.0.0.1", port);
   auto ready = c.Get("/readyz");
@@ -277,7 +320,8 @@ TEST_F(ServerBinaryTest, PostgresAndRedis) {
   ASSERT_TRUE(list);
   EXPECT_EQ(list->status, 200);
   EXPECT_TRUE(absl::StrContains(list->body, R"("items":[{)")) << list->body;
-  auto metrics = c.Get("/metrics");
+  httplib::Client ops("127.0.0.1", ops_port);
+  auto metrics = ops.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_TRUE(absl::StrContains(metrics->body, "watchstore_db_pool_size")) << metrics->body;
   EXPECT_TRUE(absl::StrContains(metrics->body, R"(watchstore_cache_hits_total{cache="tiered"})"));
