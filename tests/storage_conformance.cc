@@ -18,18 +18,6 @@ NewUser AUser(const std::string& email) {
   return NewUser{email, "$argon2id$v=19$m=65536,t=2,p=1$abc$def", Role::kCustomer, kT0};
 }
 
-NewOrder AnOrder(UserId user, const std::string& key,
-                 std::vector<NewOrder::Line> lines) {
-  NewOrder o;
-  o.user_id = user;
-  o.idempotency_key = key;
-  o.request_fingerprint = "fp-" + key;
-  o.lines = std::move(lines);
-  o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
-  o.now = kT0 + absl::Seconds(10);
-  return o;
-}
-
 // --- Users -----------------------------------------------------------------
 
 TEST_P(StorageConformanceTest, CreatesAndFindsUsers) {
