@@ -16,6 +16,7 @@
 #include "postgres/pg_migrate.h"
 #include "storage_conformance.h"
 #include "storage_model_test.h"
+#include "storage_model_test.h"
 #include "test_util.h"
 
 namespace watchstore::testing {
@@ -73,6 +74,11 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(Postgres, DurableStorageConformanceTest,
                          ::testing::Values(DurableStorageFactory{"postgres", MakePostgresDatabase}),
                          DurableStorageFactoryName);
+
+INSTANTIATE_TEST_SUITE_P(
+    Postgres, StorageModelTest,
+    ::testing::Values(StorageFactory{"postgres", [] { return MakeTestPostgresStorage(); }}),
+    StorageFactoryName);
 
 }  // namespace
 }  // namespace watchstore::testing

@@ -7,6 +7,7 @@
 #include "sqlite/sqlite_test_util.h"
 #include "storage_conformance.h"
 #include "storage_model_test.h"
+#include "storage_model_test.h"
 
 namespace watchstore::testing {
 namespace {
@@ -70,6 +71,10 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, DurableStorageConformanceTest,
                          ::testing::Values(DurableStorageFactory{
                              "sqlite", [] { return std::make_unique<SqliteDatabase>(); }}),
                          DurableStorageFactoryName);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StorageModelTest,
+                         ::testing::Values(StorageFactory{"sqlite", [] { return MakeSqlite(); }}),
+                         StorageFactoryName);
 
 }  // namespace
 }  // namespace watchstore::testing
