@@ -1,6 +1,7 @@
 // The conformance suites on the in-memory adapters.
 #include "cache_conformance.h"
 #include "storage_conformance.h"
+#include "storage_model_test.h"
 #include "watchstore/tiered_cache.h"
 
 namespace watchstore::testing {
@@ -13,6 +14,11 @@ std::unique_ptr<Cache> MakeMemory(FakeClock* clock) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, StorageConformanceTest,
+                         ::testing::Values(StorageFactory{"memory", [] { return NewMemoryStorage(); }}),
+                         StorageFactoryName);
+
+// The model test's sanity run: memory against memory must agree.
+INSTANTIATE_TEST_SUITE_P(Memory, StorageModelTest,
                          ::testing::Values(StorageFactory{"memory", [] { return NewMemoryStorage(); }}),
                          StorageFactoryName);
 

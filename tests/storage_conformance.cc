@@ -2,8 +2,11 @@
 #include "storage_conformance.h"
 
 #include <algorithm>
+#include <latch>
 #include <map>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
@@ -16,18 +19,6 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 NewUser AUser(const std::string& email) {
   return NewUser{email, "$argon2id$v=19$m=65536,t=2,p=1$abc$def", Role::kCustomer, kT0};
-}
-
-NewOrder AnOrder(UserId user, const std::string& key,
-                 std::vector<NewOrder::Line> lines) {
-  NewOrder o;
-  o.user_id = user;
-  o.idempotency_key = key;
-  o.request_fingerprint = "fp-" + key;
-  o.lines = std::move(lines);
-  o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
-  o.now = kT0 + absl::Seconds(10);
-  return o;
 }
 
 // --- Users -----------------------------------------------------------------
@@ -487,6 +478,81 @@ TEST_P(StorageConformanceTest, RejectsBadOrders) {
   EXPECT_EQ(after.variants[0].stock, 5);
   WS_ASSERT_OK_AND_ASSIGN(OrderPage none, storage_->ListOrders(OrderQuery{}));
   EXPECT_TRUE(none.items.empty());
+}
+
+// 64 buyers, each with the watch in their cart, check out the last 10 units
+// at once: exactly 10 orders are placed, each taking one unit (every stock
+// level from 9 down to 0 seen exactly once), the others are refused with
+// out_of_stock and keep their cart; stock ends at 0, never below.
+TEST_P(StorageConformanceTest, SixtyFourBuyersForTheLastTenUnits) {
+  constexpr int kBuyers = 64;
+  constexpr int kUnits = 10;
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("LAST", 4'200'00, kUnits), kT0));
+  const VariantId v = p.variants[0].id;
+  std::vector<UserId> buyers;
+  for (int i = 0; i < kBuyers; ++i) {
+    WS_ASSERT_OK_AND_ASSIGN(User u, storage_->CreateUser(AUser(absl::StrCat("b", i, "@example.com"))));
+    buyers.push_back(u.id);
+    WS_ASSERT_OK(storage_->SetCartItem(CartOwner::ForUser(u.id), v, 1, kT0));
+  }
+  std::vector<absl::StatusOr<PlaceOrderResult>> results(kBuyers, absl::UnknownError("not run"));
+  std::latch start(kBuyers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kBuyers; ++i) {
+    threads.emplace_back([&, i] {
+      const NewOrder order = AnOrder(buyers[i], absl::StrCat("checkout-", i), {{v, 1}});
+      start.arrive_and_wait();
+      results[i] = storage_->PlaceOrder(order);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  int sold = 0;
+  std::multiset<int64_t> stock_after;
+  std::set<UserId> sold_to;
+  for (int i = 0; i < kBuyers; ++i) {
+    const auto& r = results[i];
+    WS_ASSERT_OK_AND_ASSIGN(auto cart, storage_->GetCart(CartOwner::ForUser(buyers[i])));
+    if (r.ok()) {
+      ++sold;
+      sold_to.insert(buyers[i]);
+      EXPECT_FALSE(r->replayed);
+      EXPECT_EQ(r->order.user_id, buyers[i]);
+      ASSERT_EQ(r->order.lines.size(), 1u);
+      EXPECT_EQ(r->order.lines[0].quantity, 1);
+      EXPECT_EQ(r->order.total, Usd(4'200'00));
+      ASSERT_EQ(r->stock_changes.size(), 1u);
+      EXPECT_EQ(r->stock_changes[0].stock_before - r->stock_changes[0].stock_after, 1);
+      stock_after.insert(r->stock_changes[0].stock_after);
+      EXPECT_TRUE(cart.empty()) << "buyer " << i;
+    } else {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+      EXPECT_EQ(ReasonOf(r.status()), reason::kOutOfStock) << r.status();
+      EXPECT_EQ(cart.size(), 1u) << "a refused order left the cart alone";
+    }
+  }
+  EXPECT_EQ(sold, kUnits);
+  EXPECT_EQ(stock_after, (std::multiset<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, 0);
+  OrderQuery all;
+  all.limit = 100;
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage orders, storage_->ListOrders(all));
+  ASSERT_EQ(orders.items.size(), static_cast<size_t>(kUnits));
+  std::set<UserId> ordered_by;
+  for (const Order& o : orders.items) {
+    ASSERT_EQ(o.lines.size(), 1u);
+    EXPECT_EQ(o.lines[0].variant_id, v);
+    EXPECT_EQ(o.lines[0].quantity, 1);
+    EXPECT_EQ(o.total, o.lines[0].line_total);
+    ordered_by.insert(o.user_id);
+  }
+  EXPECT_EQ(ordered_by, sold_to);
+  // The listing agrees: a sold-out watch is not in stock.
+  ProductQuery in_stock;
+  in_stock.in_stock_only = true;
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage page, storage_->ListProducts(in_stock));
+  EXPECT_TRUE(page.items.empty());
 }
 
 TEST_P(StorageConformanceTest, ListsOrdersNewestFirstWithKeyset) {

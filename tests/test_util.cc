@@ -31,6 +31,17 @@ ProductDraft WatchDraft(const std::string& sku_prefix, int64_t price_minor, int6
   return d;
 }
 
+NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line> lines) {
+  NewOrder o;
+  o.user_id = user;
+  o.idempotency_key = key;
+  o.request_fingerprint = "fp-" + key;
+  o.lines = std::move(lines);
+  o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
+  o.now = absl::FromUnixSeconds(1'800'000'010);
+  return o;
+}
+
 User MakeUser(Storage& storage, const std::string& email, Role role) {
   auto u = storage.CreateUser(NewUser{email, "$argon2id$not-a-real-hash", role,
                                       absl::FromUnixSeconds(1'800'000'000)});

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,6 +59,10 @@ Money Usd(int64_t minor);
 // A valid product draft with `variants` variants, SKUs "<sku_prefix>-<i>".
 ProductDraft WatchDraft(const std::string& sku_prefix, int64_t price_minor = 100'00,
                         int64_t stock = 5, int variants = 1);
+
+// An order request of `user` under idempotency `key`, fingerprint
+// "fp-<key>", shipped to London, placed at 1'800'000'010 s after the epoch.
+NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line> lines);
 
 // A user made directly in Storage (no Argon2 work): for tests that need many.
 User MakeUser(Storage& storage, const std::string& email, Role role = Role::kCustomer);

@@ -1,13 +1,10 @@
-// Checkout under contention on PostgreSQL: many threads through the Store,
-// and two OS processes against one database. Stock never goes negative and
-// exactly the available units are sold.
+// Checkout under contention on PostgreSQL from two OS processes against one
+// database: stock never goes negative and exactly the available units are
+// sold. (The 64-buyer race is StorageConformanceTest.SixtyFourBuyersForTheLastTenUnits.)
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <latch>
-#include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,14 +14,10 @@
 #include "absl/strings/str_split.h"
 #include "pg_test_support.h"
 #include "test_util.h"
-#include "watchstore/cache.h"
 #include "watchstore/postgres_storage.h"
-#include "watchstore/store.h"
 
 namespace watchstore::testing {
 namespace {
-
-const ShippingAddress kShipTo{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
 
 // All orders, newest first.
 std::vector<Order> AllOrders(Storage& storage) {
@@ -40,82 +33,6 @@ std::vector<Order> AllOrders(Storage& storage) {
     q.before_id = page->items.back().id;
   }
   return all;
-}
-
-TEST(PostgresCheckoutConcurrency, SixtyFourBuyersForTheLastTenUnits) {
-  WS_REQUIRE_POSTGRES();
-  TestSchema schema;
-  auto storage = NewPostgresStorage(schema.Options(/*pool_size=*/16));
-  ASSERT_TRUE(storage.ok()) << storage.status();
-  auto cache = NewMemoryCache({});
-  ASSERT_TRUE(cache.ok());
-  auto store = Store::Open(TestStoreOptions(nullptr), *std::move(storage), *std::move(cache));
-  ASSERT_TRUE(store.ok()) << store.status();
-  Storage& st = (*store)->storage();
-
-  const User admin = MakeUser(st, "admin@example.com", Role::kAdmin);
-  WS_ASSERT_OK_AND_ASSIGN(auto product, (*store)->catalog().CreateProduct(
-                                            PrincipalOf(admin), WatchDraft("LAST", 500'00, 10)));
-  const VariantId variant = product->variants[0].id;
-  constexpr int kBuyers = 64;
-  std::vector<Principal> buyers;
-  for (int i = 0; i < kBuyers; ++i) {
-    buyers.push_back(PrincipalOf(MakeUser(st, absl::StrCat("buyer", i, "@example.com"))));
-  }
-
-  std::atomic<int> sold{0}, refused{0};
-  std::mutex mu;
-  std::vector<std::string> unexpected;
-  std::latch start(kBuyers);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kBuyers; ++i) {
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      const CartOwner owner = (*store)->carts().UserOwner(buyers[i]);
-      auto added = (*store)->carts().AddItem(owner, variant, 1);
-      if (added.ok()) {
-        CheckoutRequest req;
-        req.idempotency_key = absl::StrCat("checkout-", i);
-        req.shipping = kShipTo;
-        auto placed = (*store)->orders().Checkout(buyers[i], req);
-        if (placed.ok()) {
-          ++sold;
-          return;
-        }
-        added = placed.status();
-      }
-      if (ReasonOf(added.status()) == reason::kOutOfStock) {
-        ++refused;
-        return;
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      unexpected.push_back(added.status().ToString());
-    });
-  }
-  for (std::thread& t : threads) t.join();
-
-  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected, first: " << unexpected[0];
-  EXPECT_EQ(sold.load(), 10);
-  EXPECT_EQ(refused.load(), kBuyers - 10);
-  WS_ASSERT_OK_AND_ASSIGN(Product after, st.GetProduct(product->id));
-  EXPECT_EQ(after.variants[0].stock, 0);
-  EXPECT_FALSE(after.InStock());
-  const std::vector<Order> orders = AllOrders(st);
-  ASSERT_EQ(orders.size(), 10u);
-  std::set<UserId> users;
-  for (const Order& o : orders) {
-    ASSERT_EQ(o.lines.size(), 1u);
-    EXPECT_EQ(o.lines[0].variant_id, variant);
-    EXPECT_EQ(o.lines[0].quantity, 1);
-    EXPECT_EQ(o.total, Usd(500'00));
-    users.insert(o.user_id);
-  }
-  EXPECT_EQ(users.size(), 10u);  // ten different buyers, one order each
-  // The listing agrees: a sold-out watch is not in stock.
-  ProductQuery q;
-  q.in_stock_only = true;
-  WS_ASSERT_OK_AND_ASSIGN(ProductPage page, st.ListProducts(q));
-  EXPECT_TRUE(page.items.empty());
 }
 
 struct ProcessResult {

@@ -1,7 +1,7 @@
-// PostgreSQL-specific behaviour beyond the conformance suite: migrations,
-// constraints, durability, error mapping, hostile values, the pool and its
-// timeouts, concurrent writers, and the listing's index use at 100k rows.
-#include <iostream>
+// PostgreSQL-specific behaviour beyond the conformance suites (durability
+// across reopen and migrations are in durable_conformance.cc): concurrent
+// migrators, constraints, error mapping, hostile values, the pool and its
+// timeouts, concurrent writers.
 #include <map>
 #include <mutex>
 #include <random>
@@ -10,12 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
-#include "catalog_generator.h"
 #include "pg_test_support.h"
-#include "postgres/pg_listing.h"
 #include "postgres/pg_migrate.h"
 #include "test_util.h"
 #include "watchstore/postgres_storage.h"
@@ -24,7 +20,6 @@ namespace watchstore::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
@@ -45,35 +40,7 @@ class PostgresStorageTest : public ::testing::Test {
   std::unique_ptr<TestSchema> schema_;
 };
 
-NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line> lines) {
-  NewOrder o;
-  o.user_id = user;
-  o.idempotency_key = key;
-  o.request_fingerprint = "fp-" + key;
-  o.lines = std::move(lines);
-  o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
-  o.now = kT0 + absl::Seconds(10);
-  return o;
-}
-
 // --- Migrations -----------------------------------------------------------------
-
-TEST_F(PostgresStorageTest, MigrationRunTwiceIsANoOp) {
-  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
-  EXPECT_EQ(schema_->Query("SELECT count(*) FROM schema_migrations"), MigrationCount());
-  const std::string fingerprint =
-      "SELECT string_agg(version || ':' || xmin || ':' || applied_at, ',' ORDER BY version)"
-      " FROM schema_migrations";
-  const std::string objects =
-      "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace";
-  const std::string before = schema_->Query(fingerprint);
-  const std::string objects_before = schema_->Query(objects);
-  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
-  auto storage = Open();  // opening migrates too
-  ASSERT_NE(storage, nullptr);
-  EXPECT_EQ(schema_->Query(fingerprint), before);
-  EXPECT_EQ(schema_->Query(objects), objects_before);
-}
 
 TEST_F(PostgresStorageTest, ConcurrentOpenersApplyEachMigrationOnce) {
   constexpr int kOpeners = 8;
@@ -90,14 +57,7 @@ TEST_F(PostgresStorageTest, ConcurrentOpenersApplyEachMigrationOnce) {
   EXPECT_EQ(schema_->Query("SELECT count(*) FROM schema_migrations"), MigrationCount());
 }
 
-TEST_F(PostgresStorageTest, RefusesADatabaseMigratedByANewerBuild) {
-  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
-  schema_->Exec("INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future')");
-  auto s = NewPostgresStorage(schema_->Options());
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
-}
-
-// --- Constraints and durability -------------------------------------------------------
+// --- Constraints ------------------------------------------------------------------------
 
 TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   auto storage = Open();
@@ -135,50 +95,6 @@ TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   rejected("DELETE FROM products", "23503");
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage->GetProduct(p.id));
   EXPECT_EQ(after.variants[0].stock, 4);
-}
-
-TEST_F(PostgresStorageTest, DataSurvivesReopening) {
-  UserId user_id = 0;
-  ProductId product_id = 0;
-  OrderId order_id = 0;
-  const CartOwner guest = CartOwner::ForGuest(std::string(64, 'e'));
-  {
-    auto storage = Open();
-    ASSERT_NE(storage, nullptr);
-    user_id = MakeUser(*storage, "keep@example.com").id;
-    WS_ASSERT_OK(storage->CreateSession({std::string(64, 's'), user_id, kT0, kT0}));
-    WS_ASSERT_OK_AND_ASSIGN(Product p, storage->CreateProduct(WatchDraft("KEEP", 321'00, 7, 2), kT0));
-    product_id = p.id;
-    WS_ASSERT_OK(storage->SetCartItem(guest, p.variants[1].id, 2, kT0));
-    WS_ASSERT_OK_AND_ASSIGN(auto placed,
-                            storage->PlaceOrder(AnOrder(user_id, "keep", {{p.variants[0].id, 3}})));
-    order_id = placed.order.id;
-  }
-  auto storage = Open();
-  ASSERT_NE(storage, nullptr);
-  WS_ASSERT_OK_AND_ASSIGN(User u, storage->GetUserByEmail("keep@example.com"));
-  EXPECT_EQ(u.id, user_id);
-  WS_ASSERT_OK_AND_ASSIGN(SessionRecord s, storage->GetSession(std::string(64, 's')));
-  EXPECT_EQ(s.created_at, kT0);
-  WS_ASSERT_OK_AND_ASSIGN(Product p, storage->GetProduct(product_id));
-  EXPECT_EQ(p.variants[0].stock, 4);
-  EXPECT_EQ(p.variants[1].stock, 7);
-  WS_ASSERT_OK_AND_ASSIGN(auto cart, storage->GetCart(guest));
-  ASSERT_EQ(cart.size(), 1u);
-  EXPECT_EQ(cart[0].quantity, 2);
-  WS_ASSERT_OK_AND_ASSIGN(Order o, storage->GetOrder(order_id));
-  EXPECT_EQ(o.total, Usd(3 * 321'00));
-  EXPECT_EQ(o.created_at, kT0 + absl::Seconds(10));
-}
-
-TEST_F(PostgresStorageTest, TimesRoundTripToTheNanosecond) {
-  auto storage = Open();
-  ASSERT_NE(storage, nullptr);
-  const absl::Time t = kT0 + absl::Nanoseconds(123'456'789);
-  WS_ASSERT_OK_AND_ASSIGN(User u, storage->CreateUser({"t@example.com", "h", Role::kAdmin, t}));
-  WS_ASSERT_OK_AND_ASSIGN(User got, storage->GetUserById(u.id));
-  EXPECT_EQ(got.created_at, t);
-  EXPECT_EQ(got.role, Role::kAdmin);
 }
 
 // --- Errors and values --------------------------------------------------------------
@@ -485,126 +401,6 @@ TEST_F(PostgresStorageTest, MixedConcurrentWritesKeepEveryInvariant) {
                 " OR p.min_price <> (SELECT min(price_minor) FROM variants v"
                 "                    WHERE v.product_id = p.id)"),
             "0");
-}
-
-// --- Listing at scale ---------------------------------------------------------------
-
-// The plan of the adapter's listing statement for `q`, both as run with its
-// values (custom plan) and as a generic prepared plan.
-std::string Plan(internal::pg::Connection& raw, const ProductQuery& q, bool generic,
-                 const std::string& tag) {
-  const uint32_t shape = internal::pg::ProductListingShape(q);
-  internal::pg::Params params;
-  internal::pg::BindProductListing(q, &params);
-  const std::string sql = internal::pg::ProductListingSql(shape);
-  std::string text;
-  if (!generic) {
-    auto r = raw.ExecuteNamed(absl::StrCat("explain_", tag), [&] { return "EXPLAIN " + sql; },
-                              params);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return "";
-    for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&text, r->Text(i, 0), "\n");
-    return text;
-  }
-  // EXPLAIN EXECUTE with force_generic_plan shows the plan a prepared
-  // statement may settle on; the literals are this test's own values.
-  absl::InlinedVector<const char*, 24> values;
-  params.Resolve(&values);
-  std::vector<std::string> literals;
-  for (const char* v : values) {
-    literals.push_back(absl::StrCat("'", absl::StrReplaceAll(v, {{"'", "''"}}), "'"));
-  }
-  const std::string name = absl::StrCat("generic_", tag);
-  EXPECT_TRUE(raw.ExecuteScript("SET plan_cache_mode = force_generic_plan").ok());
-  EXPECT_TRUE(raw.ExecuteScript(absl::StrCat("PREPARE ", name, " AS ", sql).c_str()).ok());
-  auto r = raw.ExecuteScript(
-      absl::StrCat("EXPLAIN EXECUTE ", name, "(", absl::StrJoin(literals, ", "), ")").c_str());
-  EXPECT_TRUE(r.ok()) << r.status();
-  EXPECT_TRUE(raw.ExecuteScript("RESET plan_cache_mode").ok());
-  if (!r.ok()) return "";
-  for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&text, r->Text(i, 0), "\n");
-  return text;
-}
-
-TEST_F(PostgresStorageTest, ListingUsesIndexesAt100kProducts) {
-  auto storage = Open();
-  ASSERT_NE(storage, nullptr);
-  const absl::Time t0 = absl::Now();
-  schema_->Exec(GenerateCatalogSql(100'000));
-  std::cout << "generated 100k products in " << absl::Now() - t0 << "\n";
-  auto raw = schema_->Raw();
-  ASSERT_NE(raw, nullptr);
-
-  struct Case {
-    std::string tag;
-    ProductQuery q;
-    bool must_use_index;
-  };
-  std::vector<Case> cases;
-  auto add = [&](std::string tag, ProductSort sort, bool must, auto tweak) {
-    ProductQuery q;
-    q.sort = sort;
-    tweak(q);
-    cases.push_back({std::move(tag), q, must});
-  };
-  auto none = [](ProductQuery&) {};
-  add("newest", ProductSort::kNewest, true, none);
-  add("price_asc", ProductSort::kPriceAsc, true, none);
-  add("price_desc", ProductSort::kPriceDesc, true, none);
-  add("name_asc", ProductSort::kNameAsc, true, none);
-  add("newest_after", ProductSort::kNewest, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 0, ""}; });
-  add("price_after", ProductSort::kPriceAsc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 250'000, ""}; });
-  add("price_desc_after", ProductSort::kPriceDesc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 250'000, ""}; });
-  add("name_after", ProductSort::kNameAsc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 0, "corvane model 50000"}; });
-  add("brand_price", ProductSort::kPriceAsc, true, [](ProductQuery& q) { q.brand = "Brevik"; });
-  add("filters_newest", ProductSort::kNewest, true, [](ProductQuery& q) {
-    q.movement = Movement::kQuartz;
-    q.in_stock_only = true;
-    q.min_case_mm = 38;
-    q.max_case_mm = 42;
-  });
-  add("price_range", ProductSort::kPriceAsc, true, [](ProductQuery& q) {
-    q.min_price_minor = 200'000;
-    q.max_price_minor = 210'000;
-  });
-  add("collection_price", ProductSort::kPriceDesc, true,
-      [](ProductQuery& q) { q.collection = "dive"; });
-  add("text_newest", ProductSort::kNewest, true, [](ProductQuery& q) { q.text = "model 4242"; });
-
-  for (const Case& c : cases) {
-    for (bool generic : {false, true}) {
-      const std::string plan = Plan(*raw, c.q, generic, c.tag);
-      SCOPED_TRACE(absl::StrCat(c.tag, generic ? " (generic plan)" : " (custom plan)", "\n", plan));
-      if (c.tag == "newest" || c.tag == "price_asc") {
-        std::cout << c.tag << (generic ? " (generic plan)" : " (custom plan)") << ":\n" << plan;
-      }
-      EXPECT_THAT(plan, HasSubstr("Index"));
-      if (c.must_use_index) {
-        EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on products")));
-        EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on variants")));
-      }
-    }
-  }
-  // A page is served from the index in the order the reference defines: the
-  // adapter's keyset pages match one ORDER BY over the table.
-  std::vector<ProductId> walked;
-  ProductQuery q;
-  q.sort = ProductSort::kPriceAsc;
-  q.limit = 20;
-  for (int page = 0; page < 3; ++page) {
-    WS_ASSERT_OK_AND_ASSIGN(ProductPage got, storage->ListProducts(q));
-    ASSERT_EQ(got.items.size(), 20u);
-    EXPECT_TRUE(got.has_more);
-    for (const Product& p : got.items) walked.push_back(p.id);
-    q.after = ProductCursor{got.items.back().id, got.items.back().MinPrice().minor_units, ""};
-  }
-  EXPECT_EQ(absl::StrJoin(walked, ","),
-            schema_->Query("SELECT string_agg(id::text, ',') FROM (SELECT id FROM products"
-                           " WHERE active ORDER BY min_price, id LIMIT 60) s"));
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
-// The Storage conformance suite on SQLite: a fresh database file per test.
+// The Storage conformance suites on SQLite: a fresh database file per test;
+// the durable suite reopens that file.
 #include <memory>
 
+#include "absl/strings/str_cat.h"
+#include "durable_conformance.h"
 #include "sqlite/sqlite_test_util.h"
 #include "storage_conformance.h"
+#include "storage_model_test.h"
+#include "storage_model_test.h"
 
 namespace watchstore::testing {
 namespace {
@@ -30,7 +35,44 @@ std::unique_ptr<Storage> MakeSqlite() {
   return *std::move(storage);
 }
 
+// One database file in a directory of its own.
+class SqliteDatabase : public DurableDatabase {
+ public:
+  absl::StatusOr<std::unique_ptr<Storage>> Open() override {
+    return NewSqliteStorage(OptionsFor(path_));
+  }
+  absl::Status Migrate() override { return MigrateSqlite(OptionsFor(path_)); }
+  std::string SchemaFingerprint() override {
+    RawDb raw(path_);
+    const int64_t rows = raw.Scalar("SELECT count(*) FROM schema_migrations");
+    const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
+    EXPECT_GE(rows, 1);
+    EXPECT_EQ(latest, rows) << "versions 1, 2, ... without gaps";
+    return absl::StrCat("migrations=", rows, " latest=", latest, " applied_at=",
+                        raw.Scalar("SELECT max(applied_at) FROM schema_migrations"),
+                        " objects=", raw.Scalar("SELECT count(*) FROM sqlite_schema"));
+  }
+  void AddFutureMigration() override {
+    RawDb raw(path_);
+    EXPECT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)"), SQLITE_OK)
+        << raw.last_message();
+  }
+
+ private:
+  TempDir dir_;
+  std::string path_ = dir_.NewFile();
+};
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StorageConformanceTest,
+                         ::testing::Values(StorageFactory{"sqlite", [] { return MakeSqlite(); }}),
+                         StorageFactoryName);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, DurableStorageConformanceTest,
+                         ::testing::Values(DurableStorageFactory{
+                             "sqlite", [] { return std::make_unique<SqliteDatabase>(); }}),
+                         DurableStorageFactoryName);
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StorageModelTest,
                          ::testing::Values(StorageFactory{"sqlite", [] { return MakeSqlite(); }}),
                          StorageFactoryName);
 

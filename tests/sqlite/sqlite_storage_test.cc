@@ -1,6 +1,7 @@
-// What the SQLite adapter promises beyond the conformance suite: options,
-// durability across reopen, migrations, schema constraints that hold when
-// the adapter is bypassed, denormalized listing columns, index use, locking.
+// What the SQLite adapter promises beyond the conformance suites (durability
+// across reopen and migrations are in durable_conformance.cc): options,
+// schema constraints that hold when the adapter is bypassed, denormalized
+// listing columns, index use, locking.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -30,17 +31,6 @@ class SqliteStorageTest : public ::testing::Test {
     return s.ok() ? *std::move(s) : nullptr;
   }
   std::unique_ptr<Storage> Open() { return Open(OptionsFor(path_)); }
-
-  NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line> lines) {
-    NewOrder o;
-    o.user_id = user;
-    o.idempotency_key = key;
-    o.request_fingerprint = "fp-" + key;
-    o.lines = std::move(lines);
-    o.shipping = ShippingAddress{"Ada Lovelace", "1 Main St", "", "London", "N1", "GB"};
-    o.now = kT0 + absl::Seconds(10);
-    return o;
-  }
 
   TempDir dir_;
   std::string path_ = dir_.NewFile();
@@ -101,100 +91,6 @@ TEST_F(SqliteStorageTest, OpensInWalModeWithNormalSyncOptIn) {
   RawDb raw(path_);
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
   WS_EXPECT_OK(storage->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
-}
-
-// --- Durability -----------------------------------------------------------------
-
-TEST_F(SqliteStorageTest, DataSurvivesReopen) {
-  UserId user_id = 0;
-  ProductId product_id = 0;
-  VariantId variant_id = 0;
-  OrderId order_id = 0;
-  {
-    auto s = Open();
-    ASSERT_NE(s, nullptr);
-    WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "hash", Role::kAdmin, kT0}));
-    user_id = u.id;
-    WS_ASSERT_OK(s->CreateSession({std::string(64, 's'), u.id, kT0, kT0 + absl::Minutes(1)}));
-    ProductDraft d = WatchDraft("AB", 123'45, 9, 2);
-    d.collections = {"Dive", "Tool"};
-    WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(d, kT0));
-    product_id = p.id;
-    variant_id = p.variants[1].id;
-    WS_ASSERT_OK(s->SetCartItem(CartOwner::ForGuest("g1"), p.variants[0].id, 2, kT0));
-    WS_ASSERT_OK_AND_ASSIGN(auto r, s->PlaceOrder(AnOrder(u.id, "k1", {{variant_id, 4}})));
-    order_id = r.order.id;
-  }  // closed
-  auto s = Open();
-  ASSERT_NE(s, nullptr);
-  WS_ASSERT_OK_AND_ASSIGN(User u, s->GetUserByEmail("a@example.com"));
-  EXPECT_EQ(u.id, user_id);
-  EXPECT_EQ(u.role, Role::kAdmin);
-  EXPECT_EQ(u.created_at, kT0);
-  WS_ASSERT_OK_AND_ASSIGN(SessionRecord session, s->GetSession(std::string(64, 's')));
-  EXPECT_EQ(session.last_seen_at, kT0 + absl::Minutes(1));
-  WS_ASSERT_OK_AND_ASSIGN(Product p, s->GetProduct(product_id));
-  EXPECT_EQ(p.collections, (std::vector<std::string>{"Dive", "Tool"}));
-  ASSERT_EQ(p.variants.size(), 2u);
-  EXPECT_EQ(p.variants[1].stock, 5);
-  EXPECT_EQ(p.version, 2);
-  WS_ASSERT_OK_AND_ASSIGN(auto cart, s->GetCart(CartOwner::ForGuest("g1")));
-  ASSERT_EQ(cart.size(), 1u);
-  EXPECT_EQ(cart[0].quantity, 2);
-  EXPECT_EQ(cart[0].product_id, product_id);
-  WS_ASSERT_OK_AND_ASSIGN(Order o, s->GetOrder(order_id));
-  EXPECT_EQ(o.user_id, user_id);
-  ASSERT_EQ(o.lines.size(), 1u);
-  EXPECT_EQ(o.lines[0].unit_price, Usd(133'45));
-  EXPECT_EQ(o.total, Usd(4 * 133'45));
-  EXPECT_EQ(o.created_at, kT0 + absl::Seconds(10));
-  // The same key still replays after a restart.
-  WS_ASSERT_OK_AND_ASSIGN(auto again, s->PlaceOrder(AnOrder(user_id, "k1", {{variant_id, 4}})));
-  EXPECT_TRUE(again.replayed);
-  EXPECT_EQ(again.order.id, order_id);
-  // Ids keep growing after a restart.
-  WS_ASSERT_OK_AND_ASSIGN(Product q, s->CreateProduct(WatchDraft("CD"), kT0));
-  EXPECT_GT(q.id, product_id);
-}
-
-TEST_F(SqliteStorageTest, TimesKeepNanoseconds) {
-  auto s = Open();
-  ASSERT_NE(s, nullptr);
-  const absl::Time t = kT0 + absl::Nanoseconds(123456789);
-  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, t}));
-  EXPECT_EQ(u.created_at, t);
-  WS_ASSERT_OK_AND_ASSIGN(User again, s->GetUserById(u.id));
-  EXPECT_EQ(again.created_at, t);
-}
-
-// --- Migrations -----------------------------------------------------------------
-
-TEST_F(SqliteStorageTest, MigrationTwiceIsANoOp) {
-  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
-  RawDb raw(path_);
-  const int64_t rows = raw.Scalar("SELECT count(*) FROM schema_migrations");
-  const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
-  const int64_t applied_at = raw.Scalar("SELECT max(applied_at) FROM schema_migrations");
-  const int64_t objects = raw.Scalar("SELECT count(*) FROM sqlite_schema");
-  EXPECT_GE(rows, 1);
-  EXPECT_EQ(latest, rows);  // 1, 2, ... without gaps
-  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
-  { auto s = Open(); ASSERT_NE(s, nullptr); }  // opening migrates too
-  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
-  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM schema_migrations"), rows);
-  EXPECT_EQ(raw.Scalar("SELECT max(applied_at) FROM schema_migrations"), applied_at);
-  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM sqlite_schema"), objects);
-}
-
-TEST_F(SqliteStorageTest, RefusesASchemaNewerThanTheBuild) {
-  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
-  {
-    RawDb raw(path_);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (9999, '9999_future', 0)"), SQLITE_OK);
-  }
-  auto s = NewSqliteStorage(OptionsFor(path_));
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
-  EXPECT_EQ(MigrateSqlite(OptionsFor(path_)).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 // --- Constraints hold without the adapter -----------------------------------------
@@ -457,53 +353,6 @@ TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
 }
 
 // --- Several handles on one file, as several processes would have ---------------
-
-TEST_F(SqliteStorageTest, AWriteIsVisibleToReadsStartedAfterIt) {
-  auto a = Open();
-  auto b = Open();
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  WS_ASSERT_OK_AND_ASSIGN(Product p, a->CreateProduct(WatchDraft("AB", 100, 5), kT0));
-  for (int i = 1; i <= 20; ++i) {
-    WS_ASSERT_OK(a->AdjustStock(p.variants[0].id, 1, kT0));
-    // The same handle and another one (another process) read it at once.
-    WS_ASSERT_OK_AND_ASSIGN(Product mine, a->GetProduct(p.id));
-    WS_ASSERT_OK_AND_ASSIGN(Product theirs, b->GetProduct(p.id));
-    EXPECT_EQ(mine.variants[0].stock, 5 + i);
-    EXPECT_EQ(theirs.variants[0].stock, 5 + i);
-  }
-}
-
-TEST_F(SqliteStorageTest, TwoHandlesNeverOversell) {
-  auto a = Open();
-  auto b = Open();
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
-  WS_ASSERT_OK_AND_ASSIGN(Product p, a->CreateProduct(WatchDraft("AB", 100, 30), kT0));
-  std::vector<UserId> users;
-  for (int i = 0; i < 8; ++i) {
-    users.push_back(MakeUser(*a, absl::StrCat("u", i, "@example.com")).id);
-  }
-  std::atomic<int> sold{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      Storage& s = t % 2 ? *a : *b;
-      for (int k = 0; k < 10; ++k) {
-        auto r = s.PlaceOrder(AnOrder(users[t], absl::StrCat("k", k), {{p.variants[0].id, 1}}));
-        if (r.ok()) {
-          ++sold;
-        } else {
-          EXPECT_EQ(ReasonOf(r.status()), reason::kOutOfStock) << r.status();
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(sold.load(), 30);
-  WS_ASSERT_OK_AND_ASSIGN(Product after, b->GetProduct(p.id));
-  EXPECT_EQ(after.variants[0].stock, 0);
-}
 
 TEST_F(SqliteStorageTest, ALockedFileFailsWithUnavailableAfterBusyTimeout) {
   SqliteOptions o = OptionsFor(path_);
