@@ -40,13 +40,11 @@ GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"migrator_role", :"app_role"
 
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"migrator_role";
--- CREATE for the app role only because watchstore-server runs
--- `CREATE TABLE IF NOT EXISTS schema_migrations` when it opens the database,
--- even when the schema is current (PostgreSQL checks CREATE on the schema
--- before it sees that the table exists). The app role owns no table, so it
--- still cannot alter, drop or grant on the migrator's tables. Drop this grant
--- once the server opens the database without DDL.
-GRANT USAGE, CREATE ON SCHEMA public TO :"app_role";
+-- The app role only uses the schema: `watchstore-server serve` checks the
+-- schema version by reading schema_migrations, without DDL. The REVOKE takes
+-- back the CREATE that earlier versions of this script granted it.
+REVOKE CREATE ON SCHEMA public FROM :"app_role";
+GRANT USAGE ON SCHEMA public TO :"app_role";
 
 -- Tables and sequences the administrator owns in public move to the migrator.
 SELECT format('ALTER TABLE public.%I OWNER TO %I', c.relname, :'migrator_role')

@@ -58,10 +58,14 @@ absl::Status EnsureParentDirectory(const std::string& path) {
 #endif
 
 #if WATCHSTORE_HTTP_WITH_POSTGRES
+// Only `migrate` changes the schema (MigratePostgres); every other
+// subcommand checks read-only that it is current, so the server's role needs
+// no DDL rights.
 PostgresOptions PostgresOptionsFor(const ServerConfig& config) {
   PostgresOptions o;
   o.url = config.database_url;
   o.pool_size = config.db_pool_size;
+  o.apply_migrations = false;
   return o;
 }
 #endif

@@ -20,8 +20,11 @@ namespace watchstore::http {
 enum class DatabaseKind { kSqlite, kPostgres, kMemory };
 DatabaseKind DatabaseKindOf(const std::string& url);
 
-// Opens storage and cache (migrating the database first) and the store over
-// them. `clock` may be null (the real clock).
+// Opens storage and cache and the store over them. SQLite is migrated first
+// (the embedded default starts with one command); PostgreSQL only has its
+// schema version checked, read-only: FailedPrecondition "database not
+// migrated: run `watchstore-server migrate`" until MigrateDatabase ran.
+// `clock` may be null (the real clock).
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config,
                                                  const Clock* clock = nullptr);
 // Applies pending migrations to the configured database.

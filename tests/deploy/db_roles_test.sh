@@ -7,7 +7,9 @@
 #   legacy database: migrated as the administrator first (how stacks before
 #                    this change ran), then db-roles hands the tables to the
 #                    migrator and the app role works;
-#   both: the app role cannot drop or alter tables; db-roles runs twice
+#   both: the app role cannot create, drop or alter tables (no CREATE on the
+#   schema: the server checks the schema version read-only, and refuses an
+#   unmigrated database before `migrate`); db-roles runs twice
 #   unchanged (idempotent), and a second run applies a changed password.
 # Usage: tests/deploy/db_roles_test.sh [REPO_ROOT] WATCHSTORE_SERVER
 set -euo pipefail
@@ -54,7 +56,15 @@ check_app_is_limited() { # database
   [ "$(PGPASSWORD=app-pw psql -X -qtA -h 127.0.0.1 -p "$port" -U ws_test_app -d "$1" \
       -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'ws_test_migrator'")" = 0 ] ||
     fail "$1: a table is not owned by the migrator role"
-  echo "$1: tables owned by the migrator; the app role reads and writes rows, cannot drop, alter, truncate or index them"
+  [ "$(PGPASSWORD=app-pw psql -X -qtA -h 127.0.0.1 -p "$port" -U ws_test_app -d "$1" \
+      -c "SELECT has_schema_privilege('public', 'CREATE')")" = f ] ||
+    fail "$1: the app role has CREATE on schema public"
+  if out=$(PGPASSWORD=app-pw psql -X -q -h 127.0.0.1 -p "$port" -U ws_test_app -d "$1" -v ON_ERROR_STOP=1 \
+      -c "CREATE TABLE probe_table (id int)" 2>&1); then
+    fail "$1: the app role may create a table"
+  fi
+  case "$out" in *"permission denied"*) ;; *) fail "$1: CREATE TABLE failed for another reason: $out" ;; esac
+  echo "$1: tables owned by the migrator; the app role reads and writes rows, cannot drop, alter, truncate or index them, nor create tables"
 }
 
 checkout_as_app() { # database
@@ -78,6 +88,17 @@ checkout_as_app() { # database
 # --- fresh database: roles first, the migrator creates the schema -------------------
 super_psql -d watchstore -c "CREATE DATABASE fresh OWNER ws_admin"
 db_roles fresh app-pw
+# Before `migrate`, the server (as the app role, which has no CREATE) refuses
+# clearly and creates nothing.
+if out=$(WATCHSTORE_LISTEN="127.0.0.1:$(free_port)" WATCHSTORE_DATABASE_URL="$(url ws_test_app app-pw fresh)" \
+    WATCHSTORE_STATIC_DIR="$root/frontend" timeout 30 "$server" serve 2>&1); then
+  fail "fresh: the server started on an unmigrated database"
+fi
+case "$out" in *"database not migrated: run \`watchstore-server migrate\`"*) ;;
+  *) fail "fresh: the server failed on an unmigrated database for another reason: $out" ;; esac
+[ "$(super_psql -d fresh -qtA -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ] ||
+  fail "fresh: the refused server created a table"
+echo "fresh: before migrate the server refuses: database not migrated"
 WATCHSTORE_DATABASE_URL="$(url ws_test_migrator migrator-pw fresh)" "$server" migrate
 WATCHSTORE_DATABASE_URL="$(url ws_test_app app-pw fresh)" "$server" seed-demo
 checkout_as_app fresh
@@ -100,8 +121,14 @@ if PGPASSWORD=admin-pw psql -X -q -h 127.0.0.1 -p "$port" -U ws_admin -d fresh -
 fi
 echo "db-roles: refuses to run without WATCHSTORE_APP_PASSWORD / WATCHSTORE_MIGRATOR_PASSWORD"
 
-# --- idempotent; a changed password takes effect ---------------------------------------
+# --- idempotent; a changed password takes effect; an old CREATE grant is revoked ------------
+# (earlier versions of db-roles.sql granted the app role CREATE on the schema)
+super_psql -d fresh -c "GRANT CREATE ON SCHEMA public TO ws_test_app"
 db_roles fresh app-pw
+[ "$(PGPASSWORD=app-pw psql -X -qtA -h 127.0.0.1 -p "$port" -U ws_test_app -d fresh \
+    -c "SELECT has_schema_privilege('public', 'CREATE')")" = f ] ||
+  fail "db-roles did not revoke the app role's CREATE on schema public"
+echo "db-roles: revokes the CREATE on the schema that earlier versions granted the app role"
 db_roles fresh app-pw-2
 if PGPASSWORD=app-pw psql -X -q -h 127.0.0.1 -p "$port" -U ws_test_app -d fresh -c "SELECT 1" >/dev/null 2>&1; then
   fail "the old app password still works after db-roles with a new one"

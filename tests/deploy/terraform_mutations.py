@@ -2,7 +2,7 @@
 """Mutation check of terraform/tests: every asserted property, broken once,
 must make `terraform test` fail in the run that guards it.
 
-    python3 tests/deploy/terraform_mutations.py [REPO_ROOT]
+    python3 tests/deploy/terraform_mutations.py [--jobs N] [REPO_ROOT]
 
 Copies terraform/ and deploy/ to a scratch directory, initialises it offline
 (tests/deploy/terraform_lib.sh), checks that the pristine copy passes, then for
@@ -11,8 +11,18 @@ the named run block of the test file (the file's mocks, overrides and
 variables plus that one run, so that each mutation costs one plan), and
 requires a non-zero exit with that run reported as failed. Exit 0 = every
 mutation caught.
+
+Mutations run on N workers (--jobs, else WATCHSTORE_TF_MUTATION_JOBS, else 2),
+each in its own copy of the initialised scratch directory with its own
+TF_DATA_DIR; the copies share the base's .terraform/providers by a symlink (the
+provider binary is never copied). After init has verified the provider, the
+copies' lock file drops its hashes so that each `terraform test` does not
+re-hash the ~700 MB provider binary. Results are printed in mutation order.
 """
+import argparse
+import concurrent.futures
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -174,57 +184,149 @@ def single_run_file(tfdir, testfile, runname):
     return rel
 
 
-def run(cmd, cwd, timeout):
-    p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+def tf_env(scratch):
+    """The environment of `terraform` in the scratch directory `scratch`
+    (laid out by tf_prepare: SCRATCH/terraform, SCRATCH/deploy,
+    SCRATCH/terraformrc, TF_DATA_DIR = SCRATCH/terraform/.terraform)."""
+    env = dict(os.environ)
+    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1",
+               TF_CLI_CONFIG_FILE=os.path.join(scratch, "terraformrc"),
+               TF_DATA_DIR=os.path.join(scratch, "terraform", ".terraform"))
+    return env
+
+
+def run(cmd, cwd, timeout, env=None):
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=timeout)
     return p.returncode, p.stdout
 
 
-def main(argv):
-    root = os.path.abspath(argv[1] if len(argv) > 1 else os.path.join(HERE, "..", ".."))
-    scratch = tempfile.mkdtemp(prefix="tf-mutations-")
+def skip_provider_hash_check(tfdir):
+    """Drops the `hashes` from the scratch copy's lock file. Every terraform
+    command checks the installed provider against the lock file's hashes,
+    which means reading and hashing the ~700 MB AWS provider binary (about
+    2 s of CPU) before each of the mutations' runs; with no hashes recorded
+    Terraform skips that check. `terraform init` above has already verified
+    the provider against the committed lock file (and deploy.terraform checks
+    it with -lockfile=readonly), and this copy is thrown away."""
+    path = os.path.join(tfdir, ".terraform.lock.hcl")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    stripped = re.sub(r"(?ms)^  hashes = \[\n.*?^  \]\n", "", text)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(stripped)
+
+
+def make_worker(base, dest):
+    """Copies the initialised scratch directory `base` to `dest`, sharing its
+    .terraform/providers by a symlink: with -plugin-dir init links the
+    provider, but from a registry it is a ~600 MB binary in there."""
+    providers = os.path.join(base, "terraform", ".terraform", "providers")
+    shutil.copytree(base, dest, symlinks=True,
+                    ignore=lambda d, names: ["providers"] if os.path.abspath(d) == os.path.dirname(providers) else [])
+    os.symlink(providers, os.path.join(dest, "terraform", ".terraform", "providers"))
+
+
+TF_TEST = ["terraform", "test", "-no-color"]
+
+
+def mutate(scratch, mutation):
+    """Applies one mutation in the worker directory `scratch`, runs its run
+    block, restores the file. Returns (caught, verdict, seconds)."""
+    name, rel, find, replace, testfile, runname = mutation
+    tfdir = os.path.join(scratch, "terraform")
+    path = os.path.join(scratch, rel)
+    with open(path, encoding="utf-8") as f:
+        pristine = f.read()
+    if pristine.count(find) != 1:
+        return False, f"the snippet occurs {pristine.count(find)} times in {rel} (must be once): update this mutation", None
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(pristine.replace(find, replace))
+    started = time.time()
     try:
-        code, out = run(["bash", "-c", f'. "{HERE}/terraform_lib.sh" && tf_prepare "$1" "$2"', "_", root, scratch], root, 300)
+        code, out = run(TF_TEST + ["-filter=" + single_run_file(tfdir, testfile, runname)], tfdir, 600,
+                        tf_env(scratch))
+    finally:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(pristine)
+    failed_runs = re.findall(r'run "([^"]+)"\.\.\. fail', out)
+    if code == 0:
+        return False, "MISSED (terraform test passed)", time.time() - started
+    if runname in failed_runs:
+        return True, f"caught by {runname}", time.time() - started
+    return False, f"MISSED by {runname} (failed: {', '.join(failed_runs) or 'none'})", time.time() - started
+
+
+def default_jobs():
+    value = os.environ.get("WATCHSTORE_TF_MUTATION_JOBS", "")
+    return int(value) if value.strip() else 2
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description="Mutation check of terraform/tests.")
+    parser.add_argument("root", nargs="?", default=os.path.join(HERE, "..", ".."), help="repository root")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="parallel workers (default: $WATCHSTORE_TF_MUTATION_JOBS, else 2)")
+    args = parser.parse_args(argv[1:])
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    if jobs < 1:
+        parser.error("--jobs must be at least 1")
+    jobs = min(jobs, len(MUTATIONS))
+    root = os.path.abspath(args.root)
+    top = tempfile.mkdtemp(prefix="tf-mutations-")
+    try:
+        base = os.path.join(top, "base")
+        code, out = run(["bash", "-c", f'. "{HERE}/terraform_lib.sh" && tf_prepare "$1" "$2"', "_", root, base], root, 300)
         if code != 0:
             print(out, file=sys.stderr)
             print("mutations: could not initialise Terraform", file=sys.stderr)
             return 2
-        tfdir = os.path.join(scratch, "terraform")
-        env_cmd = ["terraform", "test", "-no-color"]
-        os.environ.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1",
-                          TF_CLI_CONFIG_FILE=os.path.join(scratch, "terraformrc"),
-                          TF_DATA_DIR=os.path.join(tfdir, ".terraform"))
-        code, out = run(env_cmd + ["-filter=" + SEC, "-filter=" + VAR], tfdir, 900)
-        if code != 0:
-            print(out, file=sys.stderr)
-            print("mutations: the pristine configuration does not pass terraform test", file=sys.stderr)
-            return 1
-        missed = []
-        for i, (name, rel, find, replace, testfile, runname) in enumerate(MUTATIONS, 1):
-            path = os.path.join(scratch, rel)
-            with open(path, encoding="utf-8") as f:
-                pristine = f.read()
-            if pristine.count(find) != 1:
-                print(f"[{i:2}] {name}: the snippet occurs {pristine.count(find)} times in {rel} (must be once): update this mutation")
-                missed.append(name)
-                continue
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(pristine.replace(find, replace))
-            started = time.time()
+        skip_provider_hash_check(os.path.join(base, "terraform"))
+        workers = [base] + [os.path.join(top, f"w{i}") for i in range(1, jobs)]
+        for w in workers[1:]:
+            make_worker(base, w)
+
+        # The pristine configuration passes both test files (one per worker
+        # when there are two: they are independent).
+        started = time.time()
+        files = [SEC, VAR]
+        if jobs >= 2:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                results = list(pool.map(
+                    lambda wf: run(TF_TEST + ["-filter=" + wf[1]], os.path.join(wf[0], "terraform"), 900, tf_env(wf[0])),
+                    zip(workers, files)))
+        else:
+            results = [run(TF_TEST + ["-filter=" + f for f in files], os.path.join(base, "terraform"), 900, tf_env(base))]
+        for code, out in results:
+            if code != 0:
+                print(out, file=sys.stderr)
+                print("mutations: the pristine configuration does not pass terraform test", file=sys.stderr)
+                return 1
+        print(f"mutations: pristine configuration passes ({time.time() - started:.0f} s); "
+              f"{len(MUTATIONS)} mutations on {jobs} worker(s)", flush=True)
+
+        free = queue.Queue()
+        for w in workers:
+            free.put(w)
+
+        def task(mutation):
+            w = free.get()
             try:
-                code, out = run(env_cmd + ["-filter=" + single_run_file(tfdir, testfile, runname)], tfdir, 600)
+                return mutate(w, mutation)
             finally:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(pristine)
-            failed_runs = re.findall(r'run "([^"]+)"\.\.\. fail', out)
-            if code == 0:
-                verdict = "MISSED (terraform test passed)"
-                missed.append(name)
-            elif runname in failed_runs:
-                verdict = f"caught by {runname}"
-            else:
-                verdict = f"MISSED by {runname} (failed: {', '.join(failed_runs) or 'none'})"
-                missed.append(name)
-            print(f"[{i:2}] {name}: {verdict} ({time.time() - started:.0f} s)", flush=True)
+                free.put(w)
+
+        missed = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(task, m) for m in MUTATIONS]
+            # In mutation order, each as soon as it and those before it are done.
+            for i, (mutation, future) in enumerate(zip(MUTATIONS, futures), 1):
+                caught, verdict, seconds = future.result()
+                name = mutation[0]
+                if not caught:
+                    missed.append(name)
+                took = "" if seconds is None else f" ({seconds:.0f} s)"
+                print(f"[{i:2}] {name}: {verdict}{took}", flush=True)
         total = len(MUTATIONS)
         print(f"mutations: {total - len(missed)} of {total} caught")
         if missed:
@@ -232,7 +334,7 @@ def main(argv):
             return 1
         return 0
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":

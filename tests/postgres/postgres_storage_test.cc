@@ -57,6 +57,52 @@ TEST_F(PostgresStorageTest, ConcurrentOpenersApplyEachMigrationOnce) {
   EXPECT_EQ(schema_->Query("SELECT count(*) FROM schema_migrations"), MigrationCount());
 }
 
+// Serving (apply_migrations = false) only reads schema_migrations: no DDL, so
+// the server's role needs no CREATE on the schema.
+TEST_F(PostgresStorageTest, OpeningWithoutMigrationRefusesAnUnmigratedSchemaAndCreatesNothing) {
+  const std::string objects =
+      "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace";
+  ASSERT_EQ(schema_->Query(objects), "0");
+  PostgresOptions o = schema_->Options();
+  o.apply_migrations = false;
+  auto s = NewPostgresStorage(o);
+  ASSERT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr("database not migrated: run `watchstore-server migrate`"));
+  EXPECT_EQ(schema_->Query(objects), "0");  // not even schema_migrations
+}
+
+TEST_F(PostgresStorageTest, OpeningWithoutMigrationRefusesAnOlderSchema) {
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  schema_->Exec("DELETE FROM schema_migrations"
+                " WHERE version = (SELECT max(version) FROM schema_migrations)");
+  const std::string fingerprint =
+      "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations";
+  const std::string before = schema_->Query(fingerprint);
+  PostgresOptions o = schema_->Options();
+  o.apply_migrations = false;
+  auto s = NewPostgresStorage(o);
+  ASSERT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
+  EXPECT_THAT(std::string(s.status().message()),
+              HasSubstr("database not migrated: run `watchstore-server migrate`"));
+  EXPECT_EQ(schema_->Query(fingerprint), before);  // nothing applied
+}
+
+TEST_F(PostgresStorageTest, OpeningWithoutMigrationServesAMigratedSchema) {
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  PostgresOptions o = schema_->Options();
+  o.apply_migrations = false;
+  auto s = NewPostgresStorage(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  MakeUser(**s, "served@example.com");
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM users"), "1");
+
+  schema_->Exec("INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future')");
+  auto newer = NewPostgresStorage(o);
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition) << newer.status();
+  EXPECT_THAT(std::string(newer.status().message()), HasSubstr("newer than this build"));
+}
+
 // --- Constraints ------------------------------------------------------------------------
 
 TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {

@@ -1,7 +1,8 @@
 // Schema migrations for PostgreSQL: numbered, forward-only, each applied in
 // its own transaction and recorded in schema_migrations, all under an
-// advisory lock so concurrent openers (several server processes starting at
-// once) apply each migration exactly once. Internal.
+// advisory lock so concurrent migrators apply each migration exactly once;
+// and the read-only check a server runs instead (no DDL, so it needs only
+// row privileges). Internal.
 #ifndef WATCHSTORE_ADAPTERS_POSTGRES_PG_MIGRATE_H_
 #define WATCHSTORE_ADAPTERS_POSTGRES_PG_MIGRATE_H_
 
@@ -21,6 +22,14 @@ absl::Span<const Migration> PostgresMigrations();
 // FailedPrecondition if the database records a version newer than any in
 // `migrations` (a newer build migrated it).
 absl::Status ApplyMigrations(Connection& conn, absl::Span<const Migration> migrations);
+
+// Checks, read-only (SELECTs only: no DDL, no lock, no writes), that every
+// one of `migrations` is recorded in the schema the connection's search_path
+// selects. FailedPrecondition "database not migrated: run `watchstore-server
+// migrate`" if schema_migrations is missing or lacks one of them; the same
+// FailedPrecondition as ApplyMigrations if the database records a newer
+// version than any in `migrations`.
+absl::Status CheckMigrations(Connection& conn, absl::Span<const Migration> migrations);
 
 }  // namespace watchstore::internal::pg
 

@@ -175,6 +175,12 @@ absl::Status Migrate(const PostgresOptions& o) {
   return ApplyMigrations(*conn, PostgresMigrations());
 }
 
+// Read-only: no DDL, so the app role needs no CREATE on the schema.
+absl::Status CheckMigrated(const PostgresOptions& o) {
+  WS_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(SettingsFor(o)));
+  return CheckMigrations(*conn, PostgresMigrations());
+}
+
 }  // namespace
 
 // --- Users ----------------------------------------------------------------------
@@ -348,7 +354,8 @@ absl::Status PostgresStorage::Ping() {
 
 absl::StatusOr<std::unique_ptr<Storage>> NewPostgresStorage(const PostgresOptions& options) {
   WS_RETURN_IF_ERROR(internal::pg::ValidateOptions(options));
-  WS_RETURN_IF_ERROR(internal::pg::Migrate(options));
+  WS_RETURN_IF_ERROR(options.apply_migrations ? internal::pg::Migrate(options)
+                                               : internal::pg::CheckMigrated(options));
   auto storage = std::make_unique<internal::pg::PostgresStorage>(
       options, internal::pg::SettingsFor(options));
   // Fail now, not at the first request, if the pool cannot connect.

@@ -4,6 +4,9 @@
 //   watchstore::PostgresOptions o;
 //   o.url = "postgres://watchstore:secret@db.internal:5432/watchstore?sslmode=require";
 //   auto storage = watchstore::NewPostgresStorage(o);  // migrates, then serves
+//
+// A server that should not hold DDL rights sets o.apply_migrations = false:
+// it then only checks (read-only) that `MigratePostgres` has been run.
 #ifndef WATCHSTORE_POSTGRES_STORAGE_H_
 #define WATCHSTORE_POSTGRES_STORAGE_H_
 
@@ -47,17 +50,31 @@ struct PostgresOptions {
   // (SQLSTATE 40001 / 40P01) is run again before failing with Unavailable.
   // >= 0.
   int max_transaction_retries = 5;
+
+  // --- Schema ---
+  // true: NewPostgresStorage applies pending migrations first (DDL, under an
+  // advisory lock), like MigratePostgres; the role needs CREATE on the
+  // schema. false: it only reads schema_migrations (no DDL, no writes: a
+  // role with row privileges suffices) and fails with FailedPrecondition
+  // "database not migrated: run `watchstore-server migrate`" if the table is
+  // missing or lacks a migration this build has. Either way a schema newer
+  // than this build is refused. `watchstore-server serve` sets false;
+  // MigratePostgres ignores it.
+  bool apply_migrations = true;
 };
 
 // Opens a pool against `options.url`, applies pending migrations (under an
-// advisory lock: concurrent openers wait for each other) and returns the
-// storage. InvalidArgument for a bad option; Unavailable if the server
-// cannot be reached; FailedPrecondition if the database's schema is newer
-// than this build knows. Thread-safe; the caller owns the result.
+// advisory lock: concurrent openers wait for each other) or, with
+// `apply_migrations = false`, checks read-only that there are none, and
+// returns the storage. InvalidArgument for a bad option; Unavailable if the
+// server cannot be reached; FailedPrecondition if the database's schema is
+// newer than this build knows, or (apply_migrations = false) not migrated
+// yet. Thread-safe; the caller owns the result.
 absl::StatusOr<std::unique_ptr<Storage>> NewPostgresStorage(const PostgresOptions& options);
 
 // Applies pending migrations and returns; for `watchstore-server migrate`.
-// Running it again (or concurrently) is a no-op.
+// Running it again (or concurrently) is a no-op. Ignores
+// `options.apply_migrations`.
 absl::Status MigratePostgres(const PostgresOptions& options);
 
 // A snapshot of a PostgreSQL storage's connection pool, for /metrics.
