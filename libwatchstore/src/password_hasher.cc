@@ -5,7 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <vector>
 
 #include "crypto.h"
 #include "watchstore/errors.h"
@@ -17,7 +17,7 @@ namespace watchstore::internal {
 class PasswordHasher::Slot {
  public:
   explicit Slot(PasswordHasher* h) : h_(h) {
-    std::unique_lock<std::mutex> lock(h_->slots_mu_);
+    MutexLock lock(&h_->slots_mu_);
     if (h_->running_ < h_->max_concurrent_) {
       ++h_->running_;
       held_ = true;
@@ -25,18 +25,17 @@ class PasswordHasher::Slot {
     }
     if (h_->waiting_ >= h_->max_waiters_) return;  // the queue is full: refuse now
     ++h_->waiting_;
-    const auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::nanoseconds(absl::ToInt64Nanoseconds(h_->max_wait_));
-    held_ = h_->slot_freed_.wait_until(lock, deadline,
-                                       [this] { return h_->running_ < h_->max_concurrent_; });
+    held_ = h_->slots_mu_.AwaitFor(
+        h_->slot_freed_,
+        [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return h_->running_ < h_->max_concurrent_; },
+        h_->max_wait_);
     --h_->waiting_;
     if (held_) ++h_->running_;
   }
   ~Slot() {
     if (!held_) return;
     {
-      std::lock_guard<std::mutex> lock(h_->slots_mu_);
+      MutexLock lock(&h_->slots_mu_);
       --h_->running_;
     }
     h_->slot_freed_.notify_one();
@@ -78,30 +77,34 @@ PasswordHasher::PasswordHasher(uint64_t opslimit, uint64_t memlimit, int max_con
 }
 
 PasswordHasher::~PasswordHasher() {
+  std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(jobs_mu_);
+    MutexLock lock(&jobs_mu_);
     stop_ = true;
+    threads.swap(threads_);
   }
   jobs_ready_.notify_all();
-  for (std::thread& t : threads_) t.join();
+  for (std::thread& t : threads) t.join();
 }
 
 void PasswordHasher::HashingThread() {
   // Below request handling: a flood being hashed leaves the CPU to the rest.
   // Best effort (a container may forbid it); Linux applies it to this thread.
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), thread_nice_);
-  std::unique_lock<std::mutex> lock(jobs_mu_);
+  jobs_mu_.Lock();
   for (;;) {
-    jobs_ready_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping, nothing left
+    jobs_mu_.Await(jobs_ready_,
+                   [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stop_ || !jobs_.empty(); });
+    if (jobs_.empty()) break;  // stopping, nothing left
     Job* job = jobs_.front();
     jobs_.pop_front();
-    lock.unlock();
+    jobs_mu_.Unlock();
     (*job->fn)();
-    lock.lock();
+    jobs_mu_.Lock();
     job->done = true;
     job->finished.notify_one();  // under the lock: the waiter owns *job
   }
+  jobs_mu_.Unlock();
 }
 
 void PasswordHasher::RunHash(const std::function<void()>& fn) {
@@ -111,13 +114,13 @@ void PasswordHasher::RunHash(const std::function<void()>& fn) {
   }
   Job job;
   job.fn = &fn;
-  std::unique_lock<std::mutex> lock(jobs_mu_);
-  if (threads_.empty()) {
+  MutexLock lock(&jobs_mu_);
+  if (threads_.empty() && !stop_) {
     for (int i = 0; i < max_concurrent_; ++i) threads_.emplace_back([this] { HashingThread(); });
   }
   jobs_.push_back(&job);
   jobs_ready_.notify_one();
-  job.finished.wait(lock, [&job] { return job.done; });
+  jobs_mu_.Await(job.finished, [&job]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return job.done; });
 }
 
 absl::StatusOr<std::string> PasswordHasher::Hash(absl::string_view password) {

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,22 +73,20 @@ class PasswordHasher {
   const int max_concurrent_;
   const absl::Duration max_wait_;
   const int max_waiters_;
-  // Slot accounting: a plain std::mutex (the condition variable needs a
-  // timed wait); running_ and waiting_ are guarded by slots_mu_.
-  std::mutex slots_mu_;
+  // Slot accounting.
+  Mutex slots_mu_;
   std::condition_variable slot_freed_;
-  int running_ = 0;
-  int waiting_ = 0;
+  int running_ ABSL_GUARDED_BY(slots_mu_) = 0;
+  int waiting_ ABSL_GUARDED_BY(slots_mu_) = 0;
   Mutex dummy_mu_;
   std::string dummy_hash_ ABSL_GUARDED_BY(dummy_mu_);
-  // The hashing threads, started at the first hash; jobs_, stop_ and
-  // threads_ are guarded by jobs_mu_.
+  // The hashing threads, started at the first hash.
   const int thread_nice_;
-  std::mutex jobs_mu_;
+  Mutex jobs_mu_;
   std::condition_variable jobs_ready_;
-  std::deque<Job*> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
+  std::deque<Job*> jobs_ ABSL_GUARDED_BY(jobs_mu_);
+  bool stop_ ABSL_GUARDED_BY(jobs_mu_) = false;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(jobs_mu_);
 };
 
 }  // namespace watchstore::internal
