@@ -93,6 +93,17 @@ TEST(ClientAddressHttpTest, TrustedProxiesNameTheClient) {
       ASSERT_TRUE(r);
       EXPECT_EQ(r->status, 401) << i << " " << r->body;
     }
+    // ... but many addresses of one IPv6 /64 are one client.
+    int throttled = 0;
+    for (int i = 0; i < 10; ++i) {
+      auto r = c->Post("/api/v1/auth/login",
+                       {{"X-Forwarded-For", absl::StrCat("2001:db8:0:5::", i + 1, ", 130.176.0.1")}},
+                       absl::StrCat(R"({"email":"someone)", i, R"(@example.com","password":"wrong wrong wrong"})"),
+                       kJson);
+      ASSERT_TRUE(r);
+      throttled += r->status == 429;
+    }
+    EXPECT_GT(throttled, 0);
   }
   (*log)->Flush();
   std::ifstream in(log_path);
