@@ -61,11 +61,12 @@ absl::Status Api::Login(Call& call) {
   } else if (call.session_cookie.has_value()) {
     previous = *call.session_cookie;
   }
-  // The client address: the socket peer, or what a trusted proxy recorded
-  // (never a header from anyone else).
+  // The client: the socket peer, or what a trusted proxy recorded (never a
+  // header from anyone else); an IPv6 client by its /64, which it usually
+  // holds whole.
   WS_ASSIGN_OR_RETURN(LoginResult login,
-                      store_->accounts().Login(c.email, c.password, call.req.client_address(),
-                                               previous));
+                      store_->accounts().Login(c.email, c.password,
+                                               ClientKey(call.req.client_address()), previous));
   WS_ASSIGN_OR_RETURN(User user, store_->storage().GetUserById(login.principal.user_id));
 
   // A guest cart (cookie or header) joins the user's cart.

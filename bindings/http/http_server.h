@@ -1,6 +1,6 @@
 // The HTTP server: cpp-httplib 0.11.4 parses requests and writes responses;
 // everything around it is ours, because its defaults are unsafe or slow (see
-// ../shared/TOOLING.md):
+// docs/DESIGN.md, "The HTTP edge"):
 //  - a reactor (reactor.h) accepts connections and reads every request
 //    whole, head and body, before a worker sees it; the head is checked
 //    strictly first (request_head.h: smuggling shapes, framing, limits), so a
