@@ -266,20 +266,7 @@ bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
   return target == "/api/v1/auth/register" || target == "/api/v1/auth/login";
 }
 
-int64_t Api::checkouts_in_flight() const {
-  absl::MutexLock lock(&checkouts_mu_);
-  return static_cast<int64_t>(checkouts_.size());
-}
-
-bool Api::BeginCheckout(UserId user, const std::string& key) {
-  absl::MutexLock lock(&checkouts_mu_);
-  return checkouts_.emplace(user, key).second;
-}
-
-void Api::EndCheckout(UserId user, const std::string& key) {
-  absl::MutexLock lock(&checkouts_mu_);
-  checkouts_.erase(std::make_pair(user, key));
-}
+int64_t Api::checkouts_in_flight() const { return store_->orders().CheckoutsInFlight(); }
 
 int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   const absl::string_view path = req.path();

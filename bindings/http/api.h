@@ -184,18 +184,12 @@ class Api {
   void ClearCookie(Call& call, const std::string& name, bool http_only);
   void RenderJson(Call& call, int status, std::string body);
 
-  // Idempotency keys of checkouts in progress, per user.
-  bool BeginCheckout(UserId user, const std::string& key);
-  void EndCheckout(UserId user, const std::string& key);
-
   Store* const store_;
   const std::unique_ptr<StaticFiles> static_files_;
   const ApiOptions options_;
   const Router router_;
   ProductJsonCache product_json_;
   RateLimiter registrations_;
-  mutable absl::Mutex checkouts_mu_;
-  absl::flat_hash_set<std::pair<UserId, std::string>> checkouts_ ABSL_GUARDED_BY(checkouts_mu_);
 };
 
 }  // namespace watchstore::http

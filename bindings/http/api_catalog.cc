@@ -18,11 +18,6 @@ constexpr size_t kMaxDescription = 16000;
 constexpr size_t kMaxVariants = 100;
 constexpr size_t kMaxCollections = 20;
 
-absl::Status Forbidden() {
-  return MakeError(absl::StatusCode::kPermissionDenied, watchstore::reason::kForbidden,
-                   "only staff can do this");
-}
-
 // `"<id>-<version>"`: changes whenever the product does.
 std::string ETagOf(const Product& p) { return absl::StrCat("\"", p.id, "-", p.version, "\""); }
 
@@ -182,7 +177,7 @@ absl::Status Api::RenderProduct(Call& call, const std::shared_ptr<const Product>
 
 absl::Status Api::CreateProduct(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
-  if (!actor.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ProductDraft draft;
   WS_RETURN_IF_ERROR(ReadDraft(*doc, &draft, nullptr));
@@ -195,7 +190,7 @@ absl::Status Api::CreateProduct(Call& call) {
 
 absl::Status Api::UpdateProduct(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
-  if (!actor.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ProductDraft draft;
@@ -209,7 +204,7 @@ absl::Status Api::UpdateProduct(Call& call) {
 
 absl::Status Api::ArchiveProduct(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
-  if (!actor.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ObjectReader r(*doc, "");
@@ -224,7 +219,7 @@ absl::Status Api::ArchiveProduct(Call& call) {
 
 absl::Status Api::AdjustStock(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
-  if (!actor.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
   WS_ASSIGN_OR_RETURN(int64_t variant_id, PathId(call.match.params[0], "variant_id"));
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ObjectReader r(*doc, "");

@@ -13,11 +13,6 @@ namespace {
 
 constexpr size_t kMaxAddressField = 1000;
 
-absl::Status Forbidden() {
-  return MakeError(absl::StatusCode::kPermissionDenied, watchstore::reason::kForbidden,
-                   "only staff can do this");
-}
-
 absl::Status ReadShipping(const JsonDocument& doc, ShippingAddress* s) {
   ObjectReader body(doc, "");
   const JsonValue* shipping = body.Object("shipping", ObjectReader::kRequired);
@@ -63,15 +58,7 @@ absl::Status Api::Checkout(Call& call) {
   WS_RETURN_IF_ERROR(ReadShipping(*doc, &request.shipping));
   request.idempotency_key = key;
 
-  // The same key while its first request is still running: 409, so the
-  // client waits instead of racing itself.
-  if (!BeginCheckout(buyer.user_id, key)) {
-    return MakeError(absl::StatusCode::kAborted, reason::kIdempotencyInFlight,
-                     "a checkout with this Idempotency-Key is still being processed",
-                     "Idempotency-Key");
-  }
   auto result = store_->orders().Checkout(buyer, request);
-  EndCheckout(buyer.user_id, key);
   if (!result.ok()) return result.status();
 
   JsonOut out;
@@ -121,7 +108,7 @@ absl::Status Api::CancelOrder(Call& call) {
 
 absl::Status Api::AdminListOrders(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal admin, RequireUser(call));
-  if (!admin.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(admin));  // before the body is read
   QueryReader q(call.req);
   std::optional<std::string> status;
   std::optional<int64_t> limit, before;
@@ -148,7 +135,7 @@ absl::Status Api::AdminListOrders(Call& call) {
 
 absl::Status Api::AdminSetOrderStatus(Call& call) {
   WS_ASSIGN_OR_RETURN(Principal admin, RequireUser(call));
-  if (!admin.is_admin()) return Forbidden();
+  WS_RETURN_IF_ERROR(RequireAdmin(admin));  // before the body is read
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ObjectReader r(*doc, "");

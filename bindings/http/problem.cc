@@ -33,7 +33,7 @@ constexpr ReasonInfo kReasons[] = {
     {watchstore::reason::kCartEmpty, "Cart is empty"},
     {watchstore::reason::kCartLimit, "Cart limit reached"},
     {watchstore::reason::kIdempotencyMismatch, "Idempotency key reused with another request"},
-    {reason::kIdempotencyInFlight, "A request with this idempotency key is in progress"},
+    {watchstore::reason::kIdempotencyInFlight, "A request with this idempotency key is in progress"},
     {watchstore::reason::kIllegalTransition, "Illegal status transition"},
     {watchstore::reason::kUnavailable, "Service unavailable"},
     {watchstore::reason::kInternal, "Internal error"},

@@ -13,7 +13,6 @@ namespace watchstore::http {
 
 // Reasons the server adds to the library's (watchstore/errors.h).
 namespace reason {
-inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight";
 inline constexpr absl::string_view kPayloadTooLarge = "payload_too_large";
 inline constexpr absl::string_view kUnsupportedMediaType = "unsupported_media_type";
 inline constexpr absl::string_view kMethodNotAllowed = "method_not_allowed";

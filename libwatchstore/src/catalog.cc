@@ -380,6 +380,11 @@ void CatalogImpl::AfterStockChanges(const std::vector<StockChange>& changes) {
   if (availability_changed) InvalidateListings();
 }
 
+
+}  // namespace watchstore::internal
+
+namespace watchstore {
+
 absl::Status RequireAdmin(const Principal& p) {
   if (p.user_id == 0) {
     return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
@@ -392,4 +397,4 @@ absl::Status RequireAdmin(const Principal& p) {
   return absl::OkStatus();
 }
 
-}  // namespace watchstore::internal
+}  // namespace watchstore

@@ -73,9 +73,27 @@ absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
   order.clear_user_cart = true;
   order.now = ctx_.clock->Now();
 
-  WS_ASSIGN_OR_RETURN(PlaceOrderResult placed, ctx_.storage->PlaceOrder(order));
+  {
+    MutexLock lock(&in_flight_mu_);
+    if (!in_flight_.emplace(buyer.user_id, key).second) {
+      return MakeError(absl::StatusCode::kAborted, reason::kIdempotencyInFlight,
+                       "a checkout with this Idempotency-Key is still being processed",
+                       "Idempotency-Key");
+    }
+  }
+  auto placed_or = ctx_.storage->PlaceOrder(order);
+  {
+    MutexLock lock(&in_flight_mu_);
+    in_flight_.erase(std::make_pair(buyer.user_id, key));
+  }
+  WS_ASSIGN_OR_RETURN(PlaceOrderResult placed, std::move(placed_or));
   catalog_->AfterStockChanges(placed.stock_changes);
   return CheckoutResult{std::move(placed.order), placed.replayed};
+}
+
+int64_t OrdersImpl::CheckoutsInFlight() const {
+  MutexLock lock(&in_flight_mu_);
+  return static_cast<int64_t>(in_flight_.size());
 }
 
 absl::StatusOr<Order> OrdersImpl::GetOrder(const Principal& viewer, OrderId id) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "codec.h"
 #include "login_throttle.h"
 #include "password_hasher.h"
@@ -141,14 +142,16 @@ class OrdersImpl final : public Orders {
   absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) override;
   absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
                                         OrderStatus to) override;
+  int64_t CheckoutsInFlight() const override;
 
  private:
   absl::StatusOr<Order> Move(OrderId id, OrderStatus to);
   Context ctx_;
   CatalogImpl* catalog_;
+  mutable Mutex in_flight_mu_;
+  absl::flat_hash_set<std::pair<UserId, std::string>> in_flight_ ABSL_GUARDED_BY(in_flight_mu_);
 };
 
-absl::Status RequireAdmin(const Principal& p);
 
 }  // namespace watchstore::internal
 

@@ -96,7 +96,7 @@ step "docker run on SQLite, read-only root, port $port"
 docker volume create "$sqlite_name-data" >/dev/null
 run_opts=(--network host --read-only --tmpfs "/tmp:rw,nosuid,nodev,noexec,size=64m"
   --cap-drop ALL --security-opt no-new-privileges
-  -e "WATCHSTORE_LISTEN=127.0.0.1:$port" -v "$sqlite_name-data:/var/lib/watchstore")
+  -e "WATCHSTORE_LISTEN=127.0.0.1:$port" -e "WATCHSTORE_METRICS_LISTEN=off" -v "$sqlite_name-data:/var/lib/watchstore")
 docker run --rm "${run_opts[@]}" watchstore-server:test seed-demo >"$work/seed.log" 2>&1 ||
   { cat "$work/seed.log" >&2; fail "seed-demo"; }
 docker run -d --name "$sqlite_name" "${run_opts[@]}" watchstore-server:test serve >/dev/null

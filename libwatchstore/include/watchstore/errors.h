@@ -30,6 +30,7 @@ inline constexpr absl::string_view kNotPurchasable = "not_purchasable";
 inline constexpr absl::string_view kCartEmpty = "cart_empty";
 inline constexpr absl::string_view kCartLimit = "cart_limit";
 inline constexpr absl::string_view kIdempotencyMismatch = "idempotency_key_reused";
+inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight";
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";

@@ -36,9 +36,15 @@ class Orders {
   virtual ~Orders() = default;
 
   // Places an order from the user's cart and empties it. FailedPrecondition:
-  // cart_empty, out_of_stock (naming the SKU), not_purchasable.
+  // cart_empty, out_of_stock (naming the SKU), not_purchasable. Aborted
+  // (idempotency_in_flight) while a checkout with the same user and key is
+  // still running in this process, so a client retrying too early waits
+  // instead of racing itself (across processes the storage's unique key
+  // makes the later request replay the first order).
   virtual absl::StatusOr<CheckoutResult> Checkout(const Principal& buyer,
                                                   const CheckoutRequest& request) = 0;
+  // Checkouts running now in this process (a gauge for monitoring).
+  virtual int64_t CheckoutsInFlight() const = 0;
   // The buyer's own order, or any order for an admin; NotFound otherwise.
   virtual absl::StatusOr<Order> GetOrder(const Principal& viewer, OrderId id) = 0;
   // The viewer's orders, newest first; limit 1..100.

@@ -6,6 +6,7 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
@@ -49,6 +50,12 @@ struct Principal {
   std::string email;
   bool is_admin() const { return role == Role::kAdmin; }
 };
+
+// The staff rule every admin operation of the library applies first:
+// Unauthenticated for nobody (user_id 0), PermissionDenied (reason
+// forbidden) for a customer. Bindings may call it before they read a
+// request's body, so a customer learns nothing from body validation.
+absl::Status RequireAdmin(const Principal& principal);
 
 }  // namespace watchstore
 
