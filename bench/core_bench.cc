@@ -23,8 +23,8 @@ class NullCache final : public Cache {
   CacheValuePtr Lookup(absl::string_view, const CacheDecoder&, FillTicket*) override {
     return nullptr;
   }
-  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
-                                        const CacheDecoder&, std::vector<FillTicket>*) override {
+  std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys, const CacheDecoder&,
+                                        std::vector<FillTicket>*) override {
     return std::vector<CacheValuePtr>(keys.size());
   }
   bool Fill(absl::string_view, CacheValuePtr, absl::Duration, const FillTicket&) override {
@@ -59,7 +59,8 @@ struct Fixture {
 
   explicit Fixture(std::unique_ptr<Cache> cache) {
     store = *Store::Open(StoreOptions{}, NewMemoryStorage(), std::move(cache));
-    auto u = store->storage().CreateUser(NewUser{"admin@example.com", "x", Role::kAdmin, absl::Now()});
+    auto u =
+        store->storage().CreateUser(NewUser{"admin@example.com", "x", Role::kAdmin, absl::Now()});
     admin = Principal{u->id, Role::kAdmin, u->email};
     for (int i = 0; i < kProducts; ++i) {
       auto p = *store->catalog().CreateProduct(admin, Draft(i));

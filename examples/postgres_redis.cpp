@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
   // only, inside one transaction.
   const std::string email = absl::StrCat("shopper-", run, "@example.com");
   const std::string password = "correct horse battery staple";
-  if (auto r = store.accounts().Register(email, password); !r.ok()) return Fail("register", r.status());
+  if (auto r = store.accounts().Register(email, password); !r.ok())
+    return Fail("register", r.status());
   auto login = store.accounts().Login(email, password, /*client_address=*/"192.0.2.10");
   if (!login.ok()) return Fail("login", login.status());
   auto buyer = store.accounts().Authenticate(login->token);  // what a server does per request
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
 
   CheckoutRequest checkout;
   checkout.idempotency_key = absl::StrCat("order-", run);  // one per checkout attempt
-  checkout.shipping = ShippingAddress{"Ada Lovelace", "12 Analytical St", "", "London", "N1 9GU", "GB"};
+  checkout.shipping =
+      ShippingAddress{"Ada Lovelace", "12 Analytical St", "", "London", "N1 9GU", "GB"};
   auto order = store.orders().Checkout(*buyer, checkout);
   if (!order.ok()) return Fail("checkout", order.status());
   std::printf("order %s: %s, total %s\n", order->order.number.c_str(),

@@ -27,8 +27,8 @@ int main() {
   Store& store = **opened;
 
   // An operator creates the first admin, who stocks two watches.
-  auto admin_user = store.accounts().CreateUser("owner@example.com", "a long admin passphrase",
-                                                Role::kAdmin);
+  auto admin_user =
+      store.accounts().CreateUser("owner@example.com", "a long admin passphrase", Role::kAdmin);
   if (!admin_user.ok()) return Fail("create admin", admin_user.status());
   const Principal admin{admin_user->id, admin_user->role, admin_user->email};
   for (const auto& [brand, model, sku, price] :
@@ -40,13 +40,16 @@ int main() {
     d.description = "An example watch.";
     d.attributes = WatchAttributes{Movement::kAutomatic, 40, "steel", 300, "bracelet"};
     d.collections = {"Dive"};
-    d.variants.push_back(VariantDraft{0, sku, "black", "bracelet", "", Money{price, Currency()}, 5});
-    if (auto p = store.catalog().CreateProduct(admin, d); !p.ok()) return Fail("create product", p.status());
+    d.variants.push_back(
+        VariantDraft{0, sku, "black", "bracelet", "", Money{price, Currency()}, 5});
+    if (auto p = store.catalog().CreateProduct(admin, d); !p.ok())
+      return Fail("create product", p.status());
   }
 
   // A shopper registers and logs in.
   const std::string email = "ada@example.com", password = "correct horse battery staple";
-  if (auto r = store.accounts().Register(email, password); !r.ok()) return Fail("register", r.status());
+  if (auto r = store.accounts().Register(email, password); !r.ok())
+    return Fail("register", r.status());
   auto login = store.accounts().Login(email, password, "127.0.0.1");
   if (!login.ok()) return Fail("login", login.status());
   auto me = store.accounts().Authenticate(login->token);
@@ -67,7 +70,8 @@ int main() {
   // Cart: one of each.
   const CartOwner cart = store.carts().UserOwner(*me);
   for (const auto& p : listing->items) {
-    if (auto c = store.carts().AddItem(cart, p->variants[0].id, 1); !c.ok()) return Fail("add", c.status());
+    if (auto c = store.carts().AddItem(cart, p->variants[0].id, 1); !c.ok())
+      return Fail("add", c.status());
   }
   auto view = store.carts().GetCart(cart);
   if (!view.ok()) return Fail("cart", view.status());
@@ -77,11 +81,13 @@ int main() {
   // Checkout, with an idempotency key: retrying it never makes two orders.
   CheckoutRequest request;
   request.idempotency_key = "quickstart-order-1";
-  request.shipping = ShippingAddress{"Ada Lovelace", "12 St James's Square", "", "London", "SW1Y 4JH", "GB"};
+  request.shipping =
+      ShippingAddress{"Ada Lovelace", "12 St James's Square", "", "London", "SW1Y 4JH", "GB"};
   auto placed = store.orders().Checkout(*me, request);
   if (!placed.ok()) return Fail("checkout", placed.status());
   const Order& order = placed->order;
-  std::printf("Order %s (%s)\n", order.number.c_str(), std::string(OrderStatusName(order.status)).c_str());
+  std::printf("Order %s (%s)\n", order.number.c_str(),
+              std::string(OrderStatusName(order.status)).c_str());
   for (const OrderLine& line : order.lines) {
     std::printf("  %lld x %-40s %s\n", static_cast<long long>(line.quantity), line.title.c_str(),
                 FormatMoney(line.line_total).c_str());

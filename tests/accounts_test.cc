@@ -32,7 +32,8 @@ TEST_F(AccountsTest, RegistersWithNormalizedEmail) {
   EXPECT_EQ(u.password_hash.rfind("$argon2id$", 0), 0u) << u.password_hash;
   EXPECT_EQ(u.password_hash.find(kPassword), std::string::npos);
   // A taken email looks like success and creates nothing.
-  WS_ASSERT_OK_AND_ASSIGN(auto again, accounts().Register("carol@example.com", "another password!"));
+  WS_ASSERT_OK_AND_ASSIGN(auto again,
+                          accounts().Register("carol@example.com", "another password!"));
   EXPECT_FALSE(again.created);
   WS_ASSERT_OK_AND_ASSIGN(User same, store_->storage().GetUserByEmail("carol@example.com"));
   EXPECT_EQ(same.password_hash, u.password_hash);
@@ -45,9 +46,12 @@ TEST_F(AccountsTest, RejectsBadEmailsAndPasswords) {
     EXPECT_EQ(FieldOf(r.status()), "email") << email << " " << r.status();
   }
   EXPECT_EQ(FieldOf(accounts().Register("d@example.com", "short").status()), "password");
-  EXPECT_EQ(FieldOf(accounts().Register("d@example.com", std::string(129, 'x')).status()), "password");
-  EXPECT_EQ(FieldOf(accounts().Register("dave@example.com", "DAVE@example.com").status()), "password");
-  EXPECT_EQ(FieldOf(accounts().Register("d@example.com", "bad utf8 \xff\xfe ok").status()), "password");
+  EXPECT_EQ(FieldOf(accounts().Register("d@example.com", std::string(129, 'x')).status()),
+            "password");
+  EXPECT_EQ(FieldOf(accounts().Register("dave@example.com", "DAVE@example.com").status()),
+            "password");
+  EXPECT_EQ(FieldOf(accounts().Register("d@example.com", "bad utf8 \xff\xfe ok").status()),
+            "password");
   // 12 characters of 2-byte UTF-8 is enough even though it is 24 bytes.
   WS_EXPECT_OK(accounts().Register("e@example.com", "éééééééééééé"));
   WS_EXPECT_CODE(store_->storage().GetUserByEmail("d@example.com"), absl::StatusCode::kNotFound);
@@ -127,8 +131,8 @@ TEST_F(AccountsTest, ExpiryIsConfigurable) {
 TEST_F(AccountsTest, LoginRotatesTheSession) {
   WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
   LoginResult first = MustLogin("carol@example.com");
-  WS_ASSERT_OK_AND_ASSIGN(LoginResult second,
-                          accounts().Login("carol@example.com", kPassword, "10.0.0.1", first.token));
+  WS_ASSERT_OK_AND_ASSIGN(LoginResult second, accounts().Login("carol@example.com", kPassword,
+                                                               "10.0.0.1", first.token));
   EXPECT_NE(second.token, first.token);
   WS_EXPECT_CODE(accounts().Authenticate(first.token), absl::StatusCode::kUnauthenticated);
   WS_EXPECT_OK(accounts().Authenticate(second.token));
@@ -138,8 +142,9 @@ TEST_F(AccountsTest, ThrottlesPerAccountWithBackoffThatExpires) {
   WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
   for (int i = 0; i < 6; ++i) {
     // Different addresses: only the account is counted here.
-    WS_EXPECT_REASON(accounts().Login("carol@example.com", "wrong password!", "10.1.0." + std::to_string(i)),
-                     absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials);
+    WS_EXPECT_REASON(
+        accounts().Login("carol@example.com", "wrong password!", "10.1.0." + std::to_string(i)),
+        absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials);
   }
   auto throttled = accounts().Login("carol@example.com", kPassword, "10.2.0.1");
   WS_EXPECT_REASON(throttled, absl::StatusCode::kResourceExhausted, reason::kThrottled);
@@ -161,13 +166,14 @@ TEST_F(AccountsTest, ThrottlesPerAccountWithBackoffThatExpires) {
 TEST_F(AccountsTest, ThrottlesPerClientAddress) {
   WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
   for (int i = 0; i < 6; ++i) {
-    WS_EXPECT_CODE(accounts().Login("ghost" + std::to_string(i) + "@example.com", kPassword, "192.0.2.9"),
-                   absl::StatusCode::kUnauthenticated);
+    WS_EXPECT_CODE(
+        accounts().Login("ghost" + std::to_string(i) + "@example.com", kPassword, "192.0.2.9"),
+        absl::StatusCode::kUnauthenticated);
   }
   WS_EXPECT_CODE(accounts().Login("carol@example.com", kPassword, "192.0.2.9"),
                  absl::StatusCode::kResourceExhausted);
   MustLogin("carol@example.com", kPassword, "192.0.2.10");  // another address is fine
-  clock_.Advance(absl::Minutes(31));  // failures forgotten
+  clock_.Advance(absl::Minutes(31));                        // failures forgotten
   MustLogin("carol@example.com", kPassword, "192.0.2.9");
 }
 
@@ -176,12 +182,13 @@ TEST_F(AccountsTest, UpgradesWeakHashesAtLogin) {
   ASSERT_EQ(crypto_pwhash_str(weak, kPassword, strlen(kPassword), crypto_pwhash_OPSLIMIT_MIN,
                               crypto_pwhash_MEMLIMIT_MIN),
             0);
-  WS_ASSERT_OK_AND_ASSIGN(User u, store_->storage().CreateUser(
-                                      NewUser{"old@example.com", weak, Role::kCustomer, clock_.Now()}));
+  WS_ASSERT_OK_AND_ASSIGN(User u, store_->storage().CreateUser(NewUser{
+                                      "old@example.com", weak, Role::kCustomer, clock_.Now()}));
   MustLogin("old@example.com");
   WS_ASSERT_OK_AND_ASSIGN(User after, store_->storage().GetUserById(u.id));
   EXPECT_NE(after.password_hash, std::string(weak));
-  EXPECT_EQ(crypto_pwhash_str_needs_rehash(after.password_hash.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+  EXPECT_EQ(crypto_pwhash_str_needs_rehash(after.password_hash.c_str(),
+                                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                            crypto_pwhash_MEMLIMIT_INTERACTIVE),
             0);
   MustLogin("old@example.com");  // and the new hash verifies
@@ -204,14 +211,16 @@ TEST_F(AccountsTest, ConcurrentHashesAreCappedNotRefused) {
 }
 
 TEST_F(AccountsTest, OperatorCreatesAndPromotesUsers) {
-  WS_ASSERT_OK_AND_ASSIGN(User boss, accounts().CreateUser("Boss@Example.com", kPassword, Role::kAdmin));
+  WS_ASSERT_OK_AND_ASSIGN(User boss,
+                          accounts().CreateUser("Boss@Example.com", kPassword, Role::kAdmin));
   EXPECT_EQ(boss.role, Role::kAdmin);
   WS_EXPECT_REASON(accounts().CreateUser("boss@example.com", kPassword, Role::kAdmin),
                    absl::StatusCode::kAlreadyExists, reason::kEmailTaken);
   WS_ASSERT_OK(accounts().SetRole("alice@example.com", Role::kAdmin));
   WS_ASSERT_OK_AND_ASSIGN(User alice, store_->storage().GetUserByEmail("alice@example.com"));
   EXPECT_EQ(alice.role, Role::kAdmin);
-  WS_EXPECT_CODE(accounts().SetRole("nobody@example.com", Role::kAdmin), absl::StatusCode::kNotFound);
+  WS_EXPECT_CODE(accounts().SetRole("nobody@example.com", Role::kAdmin),
+                 absl::StatusCode::kNotFound);
 }
 
 TEST_F(AccountsTest, WarmSessionLookupsSkipStorage) {

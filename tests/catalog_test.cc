@@ -37,8 +37,8 @@ TEST_F(CatalogTest, WritesInvalidateWhatReadersSee) {
   ASSERT_EQ(list.items.size(), 1u);
   EXPECT_EQ(list.items[0]->variants[0].price, Usd(120'00));
   // Stale version: conflict, nothing changes.
-  WS_EXPECT_REASON(catalog().UpdateProduct(admin_, p->id, p->version, d), absl::StatusCode::kAborted,
-                   reason::kVersionConflict);
+  WS_EXPECT_REASON(catalog().UpdateProduct(admin_, p->id, p->version, d),
+                   absl::StatusCode::kAborted, reason::kVersionConflict);
 }
 
 TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
@@ -62,11 +62,13 @@ TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
 
 TEST_F(CatalogTest, OnlyAdminsWrite) {
   auto p = AddWatch("AB");
-  WS_EXPECT_CODE(catalog().CreateProduct(alice_, WatchDraft("ZZ")), absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().CreateProduct(alice_, WatchDraft("ZZ")),
+                 absl::StatusCode::kPermissionDenied);
   WS_EXPECT_CODE(catalog().UpdateProduct(alice_, p->id, 1, WatchDraft("AB")),
                  absl::StatusCode::kPermissionDenied);
   WS_EXPECT_CODE(catalog().ArchiveProduct(alice_, p->id, 1), absl::StatusCode::kPermissionDenied);
-  WS_EXPECT_CODE(catalog().AdjustStock(alice_, p->variants[0].id, 5), absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_CODE(catalog().AdjustStock(alice_, p->variants[0].id, 5),
+                 absl::StatusCode::kPermissionDenied);
   WS_EXPECT_CODE(catalog().AdjustStock(Principal{}, p->variants[0].id, 5),
                  absl::StatusCode::kUnauthenticated);
   WS_ASSERT_OK_AND_ASSIGN(auto same, catalog().GetProduct(p->id));
@@ -87,7 +89,10 @@ TEST_F(CatalogTest, ValidatesDraftsNamingTheField) {
       {"sku", [](ProductDraft& d) { d.variants[0].sku = "lower-case"; }},
       {"sku", [](ProductDraft& d) { d.variants[0].sku = "X"; }},
       {"price", [](ProductDraft& d) { d.variants[0].price = Usd(-1); }},
-      {"price", [](ProductDraft& d) { d.variants[0].price = Money{100, *Currency::FromCode("EUR")}; }},
+      {"price",
+       [](ProductDraft& d) {
+         d.variants[0].price = Money{100, *Currency::FromCode("EUR")};
+       }},
       {"stock", [](ProductDraft& d) { d.variants[0].stock = -3; }},
       {"image_url", [](ProductDraft& d) { d.image_url = "javascript:alert(1)"; }},
       {"image_url", [](ProductDraft& d) { d.image_url = "//evil.example/x.svg"; }},

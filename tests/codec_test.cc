@@ -19,7 +19,8 @@ TEST(CodecTest, ProductRoundTrips) {
   p.created_at = absl::FromUnixNanos(1'800'000'000'123'456'789);
   p.updated_at = p.created_at + absl::Hours(1);
   p.variants.push_back(Variant{7, 42, "BV-GMT-1", "black", "rubber", "", Money{-1, Currency()}, 3});
-  p.variants.push_back(Variant{8, 42, "BV-GMT-2", "white", "steel", "L", Money{999'99, *Currency::FromCode("EUR")}, 0});
+  p.variants.push_back(Variant{8, 42, "BV-GMT-2", "white", "steel", "L",
+                               Money{999'99, *Currency::FromCode("EUR")}, 0});
   auto back = DecodeProduct(EncodeProduct(p));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(EncodeProduct(*back), EncodeProduct(p));
@@ -40,7 +41,8 @@ TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
   other[0] = 2;
   EXPECT_FALSE(DecodeProduct(other).has_value());
   EXPECT_FALSE(DecodeProduct(bytes + "x").has_value());
-  EXPECT_FALSE(DecodeProduct(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)).has_value());
+  EXPECT_FALSE(
+      DecodeProduct(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)).has_value());
 }
 
 TEST(CodecTest, SessionAndPageRoundTrip) {

@@ -123,7 +123,8 @@ TEST_P(DurableStorageConformanceTest, TimesKeepNanosecondsAcrossReopen) {
   {
     auto s = Open();
     ASSERT_NE(s, nullptr);
-    WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"t@example.com", "h", Role::kCustomer, t}));
+    WS_ASSERT_OK_AND_ASSIGN(User u,
+                            s->CreateUser(NewUser{"t@example.com", "h", Role::kCustomer, t}));
     EXPECT_EQ(u.created_at, t);
     user_id = u.id;
     WS_ASSERT_OK(s->CreateSession({std::string(64, 't'), u.id, t, t + absl::Nanoseconds(1)}));
@@ -249,7 +250,8 @@ TEST_P(DurableStorageConformanceTest, TwoHandlesNeverOversell) {
   ASSERT_NE(b, nullptr);
   WS_ASSERT_OK_AND_ASSIGN(Product p, a->CreateProduct(WatchDraft("AB", 100, 30), kT0));
   std::vector<UserId> users;
-  for (int i = 0; i < 8; ++i) users.push_back(MakeUser(*a, absl::StrCat("u", i, "@example.com")).id);
+  for (int i = 0; i < 8; ++i)
+    users.push_back(MakeUser(*a, absl::StrCat("u", i, "@example.com")).id);
   std::atomic<int> sold{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {

@@ -20,7 +20,8 @@ TEST_F(OrdersTest, ChecksOutTheCart) {
   EXPECT_EQ(r.order.total, Usd(500'00));
   EXPECT_EQ(r.order.status, OrderStatus::kPending);
   EXPECT_EQ(r.order.shipping.name, "Alice Liddell");
-  WS_ASSERT_OK_AND_ASSIGN(CartView cart, store_->carts().GetCart(store_->carts().UserOwner(alice_)));
+  WS_ASSERT_OK_AND_ASSIGN(CartView cart,
+                          store_->carts().GetCart(store_->carts().UserOwner(alice_)));
   EXPECT_TRUE(cart.lines.empty());
   // Readers see the stock taken (the cached snapshot was invalidated).
   WS_ASSERT_OK_AND_ASSIGN(auto after, store_->catalog().GetProduct(p->id));
@@ -131,7 +132,8 @@ TEST_F(OrdersTest, EveryTransitionLegalOrNot) {
       Fill(alice_, p->variants[0].id, 1);
       WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r,
                               orders().Checkout(alice_, Checkout("k" + std::to_string(n++))));
-      for (OrderStatus step : path_to[from]) WS_ASSERT_OK(orders().TransitionOrder(admin_, r.order.id, step));
+      for (OrderStatus step : path_to[from])
+        WS_ASSERT_OK(orders().TransitionOrder(admin_, r.order.id, step));
       auto moved = orders().TransitionOrder(admin_, r.order.id, to);
       if (IsLegalTransition(all[from], to)) {
         WS_EXPECT_OK(moved);

@@ -41,8 +41,8 @@ TEST_P(StorageConformanceTest, CreatesAndFindsUsers) {
 
 TEST_P(StorageConformanceTest, RejectsDuplicateEmail) {
   WS_ASSERT_OK(storage_->CreateUser(AUser("a@example.com")));
-  WS_EXPECT_REASON(storage_->CreateUser(AUser("a@example.com")),
-                   absl::StatusCode::kAlreadyExists, reason::kEmailTaken);
+  WS_EXPECT_REASON(storage_->CreateUser(AUser("a@example.com")), absl::StatusCode::kAlreadyExists,
+                   reason::kEmailTaken);
 }
 
 TEST_P(StorageConformanceTest, UpdatesPasswordHashAndRole) {
@@ -79,11 +79,11 @@ TEST_P(StorageConformanceTest, DeletesExpiredSessions) {
   WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
   // old: created long ago; idle: not seen lately; fresh: neither.
   WS_ASSERT_OK(storage_->CreateSession({std::string(64, '1'), a.id, kT0 - absl::Hours(13), kT0}));
-  WS_ASSERT_OK(storage_->CreateSession({std::string(64, '2'), a.id, kT0 - absl::Hours(1),
-                                        kT0 - absl::Minutes(31)}));
+  WS_ASSERT_OK(storage_->CreateSession(
+      {std::string(64, '2'), a.id, kT0 - absl::Hours(1), kT0 - absl::Minutes(31)}));
   WS_ASSERT_OK(storage_->CreateSession({std::string(64, '3'), a.id, kT0 - absl::Hours(1), kT0}));
-  WS_ASSERT_OK_AND_ASSIGN(int64_t n, storage_->DeleteExpiredSessions(kT0 - absl::Hours(12),
-                                                                     kT0 - absl::Minutes(30)));
+  WS_ASSERT_OK_AND_ASSIGN(
+      int64_t n, storage_->DeleteExpiredSessions(kT0 - absl::Hours(12), kT0 - absl::Minutes(30)));
   EXPECT_EQ(n, 2);
   WS_EXPECT_OK(storage_->GetSession(std::string(64, '3')));
   WS_EXPECT_CODE(storage_->GetSession(std::string(64, '1')), absl::StatusCode::kNotFound);
@@ -209,8 +209,8 @@ class ListingFixture {
     const Movement movements[] = {Movement::kAutomatic, Movement::kQuartz, Movement::kManual};
     std::mt19937 rng(42);
     for (int i = 0; i < 37; ++i) {
-      ProductDraft d = WatchDraft(absl::StrCat("L", i), 100'00 + (rng() % 50) * 1000, rng() % 3,
-                                  1 + i % 2);
+      ProductDraft d =
+          WatchDraft(absl::StrCat("L", i), 100'00 + (rng() % 50) * 1000, rng() % 3, 1 + i % 2);
       d.brand = brands[i % 4];
       d.model = absl::StrCat(i % 5 == 0 ? "Sea Hunter " : "Field ", 100 - i % 7);  // ties in name
       d.attributes.movement = movements[i % 3];
@@ -364,8 +364,9 @@ TEST_P(StorageConformanceTest, CartLines) {
   ASSERT_EQ(guest_items.size(), 1u);
   EXPECT_EQ(guest_items[0].quantity, 4);
 
-  WS_ASSERT_OK(storage_->ReplaceCart(mine, {CartItem{p.variants[0].id, 0, 2, kT0},
-                                            CartItem{p.variants[1].id, 0, 1, kT0 + absl::Seconds(5)}}));
+  WS_ASSERT_OK(
+      storage_->ReplaceCart(mine, {CartItem{p.variants[0].id, 0, 2, kT0},
+                                   CartItem{p.variants[1].id, 0, 1, kT0 + absl::Seconds(5)}}));
   WS_ASSERT_OK_AND_ASSIGN(items, storage_->GetCart(mine));
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].quantity, 2);
@@ -437,20 +438,24 @@ TEST_P(StorageConformanceTest, IdempotencyKeyReplaysFirstOrder) {
   WS_ASSERT_OK_AND_ASSIGN(User b, storage_->CreateUser(AUser("b@example.com")));
   WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
   const VariantId v = p.variants[0].id;
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult first, storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult again, storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult first,
+                          storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult again,
+                          storage_->PlaceOrder(AnOrder(a.id, "k", {{v, 1}})));
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.order.id, first.order.id);
   EXPECT_TRUE(again.stock_changes.empty());
   // Replay wins even with no lines (the cart was emptied by the first).
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult empty_replay, storage_->PlaceOrder(AnOrder(a.id, "k", {})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult empty_replay,
+                          storage_->PlaceOrder(AnOrder(a.id, "k", {})));
   EXPECT_EQ(empty_replay.order.id, first.order.id);
   NewOrder other = AnOrder(a.id, "k", {{v, 2}});
   other.request_fingerprint = "something else";
   WS_EXPECT_REASON(storage_->PlaceOrder(other), absl::StatusCode::kFailedPrecondition,
                    reason::kIdempotencyMismatch);
   // The key is per user.
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult theirs, storage_->PlaceOrder(AnOrder(b.id, "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult theirs,
+                          storage_->PlaceOrder(AnOrder(b.id, "k", {{v, 1}})));
   EXPECT_FALSE(theirs.replayed);
   EXPECT_NE(theirs.order.id, first.order.id);
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
@@ -487,11 +492,13 @@ TEST_P(StorageConformanceTest, RejectsBadOrders) {
 TEST_P(StorageConformanceTest, SixtyFourBuyersForTheLastTenUnits) {
   constexpr int kBuyers = 64;
   constexpr int kUnits = 10;
-  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("LAST", 4'200'00, kUnits), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product p,
+                          storage_->CreateProduct(WatchDraft("LAST", 4'200'00, kUnits), kT0));
   const VariantId v = p.variants[0].id;
   std::vector<UserId> buyers;
   for (int i = 0; i < kBuyers; ++i) {
-    WS_ASSERT_OK_AND_ASSIGN(User u, storage_->CreateUser(AUser(absl::StrCat("b", i, "@example.com"))));
+    WS_ASSERT_OK_AND_ASSIGN(User u,
+                            storage_->CreateUser(AUser(absl::StrCat("b", i, "@example.com"))));
     buyers.push_back(u.id);
     WS_ASSERT_OK(storage_->SetCartItem(CartOwner::ForUser(u.id), v, 1, kT0));
   }
@@ -562,7 +569,8 @@ TEST_P(StorageConformanceTest, ListsOrdersNewestFirstWithKeyset) {
   const VariantId v = p.variants[0].id;
   std::vector<OrderId> mine;
   for (int i = 0; i < 5; ++i) {
-    WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(AnOrder(a.id, absl::StrCat("a", i), {{v, 1}})));
+    WS_ASSERT_OK_AND_ASSIGN(auto r,
+                            storage_->PlaceOrder(AnOrder(a.id, absl::StrCat("a", i), {{v, 1}})));
     mine.push_back(r.order.id);
     WS_ASSERT_OK(storage_->PlaceOrder(AnOrder(b.id, absl::StrCat("b", i), {{v, 1}})));
   }
@@ -602,8 +610,8 @@ TEST_P(StorageConformanceTest, StatusMachineAndCancelRestocks) {
                    absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition);
   WS_EXPECT_REASON(storage_->TransitionOrder(id, OrderStatus::kPaid, OrderStatus::kShipped, t1),
                    absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition);
-  WS_ASSERT_OK_AND_ASSIGN(auto paid, storage_->TransitionOrder(id, OrderStatus::kPending,
-                                                               OrderStatus::kPaid, t1));
+  WS_ASSERT_OK_AND_ASSIGN(
+      auto paid, storage_->TransitionOrder(id, OrderStatus::kPending, OrderStatus::kPaid, t1));
   EXPECT_EQ(paid.order.status, OrderStatus::kPaid);
   EXPECT_EQ(paid.order.updated_at, t1);
   EXPECT_TRUE(paid.stock_changes.empty());
@@ -615,8 +623,9 @@ TEST_P(StorageConformanceTest, StatusMachineAndCancelRestocks) {
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));
   EXPECT_EQ(after.variants[0].stock, 5);
   // Cancelled is final: no double restock.
-  WS_EXPECT_CODE(storage_->TransitionOrder(id, OrderStatus::kCancelled, OrderStatus::kCancelled, t1),
-                 absl::StatusCode::kFailedPrecondition);
+  WS_EXPECT_CODE(
+      storage_->TransitionOrder(id, OrderStatus::kCancelled, OrderStatus::kCancelled, t1),
+      absl::StatusCode::kFailedPrecondition);
   WS_ASSERT_OK_AND_ASSIGN(Product still, storage_->GetProduct(p.id));
   EXPECT_EQ(still.variants[0].stock, 5);
   WS_EXPECT_CODE(storage_->TransitionOrder(id + 100, OrderStatus::kPending, OrderStatus::kPaid, t1),
@@ -627,7 +636,8 @@ TEST_P(StorageConformanceTest, StatusMachineAndCancelRestocks) {
 TEST_P(StorageConformanceTest, FullLifecycleToDelivered) {
   WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
   WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
-  WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(AnOrder(a.id, "k", {{p.variants[0].id, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(auto r,
+                          storage_->PlaceOrder(AnOrder(a.id, "k", {{p.variants[0].id, 1}})));
   OrderStatus s = OrderStatus::kPending;
   for (OrderStatus next : {OrderStatus::kPaid, OrderStatus::kShipped, OrderStatus::kDelivered}) {
     WS_ASSERT_OK(storage_->TransitionOrder(r.order.id, s, next, kT0));

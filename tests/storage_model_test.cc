@@ -89,28 +89,30 @@ class Printer {
   std::string O(OrderId id) const { return ids_ ? ids_->orders.Ref(id) : absl::StrCat(id); }
 
   static std::string T(absl::Time t) { return absl::StrCat(absl::ToUnixNanos(t)); }
-  static std::string M(const Money& m) { return absl::StrCat(m.minor_units, " ", m.currency.code()); }
+  static std::string M(const Money& m) {
+    return absl::StrCat(m.minor_units, " ", m.currency.code());
+  }
 
   std::string Of(const absl::Status& s) const {
     if (s.ok()) return "OK";
     return absl::StrCat("ERROR ", absl::StatusCodeToString(s.code()), " reason=", ReasonOf(s));
   }
   std::string Of(const User& u) const {
-    return absl::StrCat("user{", U(u.id), " ", u.email, " ", u.password_hash, " ",
-                        RoleName(u.role), " ", T(u.created_at), "}");
+    return absl::StrCat("user{", U(u.id), " ", u.email, " ", u.password_hash, " ", RoleName(u.role),
+                        " ", T(u.created_at), "}");
   }
   std::string Of(const SessionRecord& s) const {
     return absl::StrCat("session{", s.token_hash, " ", U(s.user_id), " ", T(s.created_at), " ",
                         T(s.last_seen_at), "}");
   }
   std::string Of(const Product& p) const {
-    std::string out = absl::StrCat(
-        "product{", P(p.id), " ", p.brand, "|", p.model, "|", p.description, "|",
-        static_cast<int>(p.attributes.movement), " ", p.attributes.case_diameter_mm, " ",
-        p.attributes.case_material, " ", p.attributes.water_resistance_m, " ",
-        p.attributes.strap, " [", absl::StrJoin(p.collections, ","), "] ", p.image_url,
-        p.active ? " active" : " archived", " v", p.version, " ", T(p.created_at), " ",
-        T(p.updated_at));
+    std::string out =
+        absl::StrCat("product{", P(p.id), " ", p.brand, "|", p.model, "|", p.description, "|",
+                     static_cast<int>(p.attributes.movement), " ", p.attributes.case_diameter_mm,
+                     " ", p.attributes.case_material, " ", p.attributes.water_resistance_m, " ",
+                     p.attributes.strap, " [", absl::StrJoin(p.collections, ","), "] ", p.image_url,
+                     p.active ? " active" : " archived", " v", p.version, " ", T(p.created_at), " ",
+                     T(p.updated_at));
     for (const Variant& v : p.variants) {
       absl::StrAppend(&out, " variant{", V(v.id), " of ", P(v.product_id), " ", v.sku, "|",
                       v.dial_color, "|", v.strap, "|", v.size, " ", M(v.price), " stock ", v.stock,
@@ -247,7 +249,8 @@ class Model {
     static const char* kCollections[] = {"Dive", "Dress", "Field", "Pilot"};
     ProductDraft d;
     d.brand = kBrands[Rand(5)];
-    d.model = absl::StrCat(Chance(30) ? "Sea Hunter " : "Field ", Rand(12), Chance(5) ? " 100%" : "");
+    d.model =
+        absl::StrCat(Chance(30) ? "Sea Hunter " : "Field ", Rand(12), Chance(5) ? " 100%" : "");
     d.description = Chance(50) ? "A steel diver." : "";
     d.attributes.movement = static_cast<Movement>(Rand(6));
     d.attributes.case_diameter_mm = static_cast<int32_t>(34 + Rand(12));
@@ -296,8 +299,9 @@ class Model {
     }
     if (!fine) {
       ok_ = false;
-      ADD_FAILURE() << "operation " << op_ << ": cannot pair the ids of\n  reference: "
-                    << Printer(nullptr).Of(r) << "\n  tested:    " << Printer(&ids_).Of(t);
+      ADD_FAILURE() << "operation " << op_
+                    << ": cannot pair the ids of\n  reference: " << Printer(nullptr).Of(r)
+                    << "\n  tested:    " << Printer(&ids_).Of(t);
     }
   }
 
@@ -481,14 +485,14 @@ class Model {
     q.include_archived = Chance(30);
     q.sort = static_cast<ProductSort>(Rand(4));
     q.limit = static_cast<int>(1 + Rand(Chance(20) ? 100 : 12));
-    const std::string what =
-        absl::StrCat("ListProducts sort=", ProductSortName(q.sort), " limit=", q.limit,
-                     " brand=", q.brand.value_or("-"), " movement=",
-                     q.movement ? static_cast<int>(*q.movement) : -1, " collection=",
-                     q.collection.value_or("-"), " price=", q.min_price_minor.value_or(-1), "..",
-                     q.max_price_minor.value_or(-1), " case=", q.min_case_mm.value_or(-1), "..",
-                     q.max_case_mm.value_or(-1), " in_stock=", q.in_stock_only, " text='", q.text,
-                     "' archived=", q.include_archived);
+    const std::string what = absl::StrCat(
+        "ListProducts sort=", ProductSortName(q.sort), " limit=", q.limit,
+        " brand=", q.brand.value_or("-"),
+        " movement=", q.movement ? static_cast<int>(*q.movement) : -1,
+        " collection=", q.collection.value_or("-"), " price=", q.min_price_minor.value_or(-1), "..",
+        q.max_price_minor.value_or(-1), " case=", q.min_case_mm.value_or(-1), "..",
+        q.max_case_mm.value_or(-1), " in_stock=", q.in_stock_only, " text='", q.text,
+        "' archived=", q.include_archived);
     ProductQuery qt = q;
     for (int page = 0; page < 3; ++page) {
       auto r = ref_.ListProducts(q);
@@ -598,17 +602,17 @@ class Model {
   void Transition() {
     const OrderId id = AnOrderId();
     auto current = ref_.GetOrder(id);
-    const OrderStatus from = current.ok() && Chance(75) ? current->status
-                                                        : static_cast<OrderStatus>(Rand(5));
+    const OrderStatus from =
+        current.ok() && Chance(75) ? current->status : static_cast<OrderStatus>(Rand(5));
     OrderStatus to = static_cast<OrderStatus>(Rand(5));
     const bool legal = Chance(60);
     for (int tries = 0; legal && tries < 8 && !IsLegalTransition(from, to); ++tries) {
       to = static_cast<OrderStatus>(Rand(5));  // mostly legal moves
     }
-    Same(absl::StrCat("TransitionOrder ", id, " ", OrderStatusName(from), "->",
-                      OrderStatusName(to)),
-         ref_.TransitionOrder(id, from, to, now_),
-         tested_.TransitionOrder(ids_.orders.ToTested(id), from, to, now_));
+    Same(
+        absl::StrCat("TransitionOrder ", id, " ", OrderStatusName(from), "->", OrderStatusName(to)),
+        ref_.TransitionOrder(id, from, to, now_),
+        tested_.TransitionOrder(ids_.orders.ToTested(id), from, to, now_));
   }
 
   Storage& ref_;

@@ -43,8 +43,8 @@ NewOrder AnOrder(UserId user, const std::string& key, std::vector<NewOrder::Line
 }
 
 User MakeUser(Storage& storage, const std::string& email, Role role) {
-  auto u = storage.CreateUser(NewUser{email, "$argon2id$not-a-real-hash", role,
-                                      absl::FromUnixSeconds(1'800'000'000)});
+  auto u = storage.CreateUser(
+      NewUser{email, "$argon2id$not-a-real-hash", role, absl::FromUnixSeconds(1'800'000'000)});
   EXPECT_TRUE(u.ok()) << u.status();
   return u.ok() ? *u : User{};
 }

@@ -19,28 +19,28 @@
 #include "watchstore/store.h"
 
 // ASSERT/EXPECT that a Status or StatusOr is OK, printing the status if not.
-#define WS_ASSERT_OK(expr) ASSERT_TRUE(::watchstore::testing::StatusOf(expr).ok()) \
-    << ::watchstore::testing::StatusOf(expr)
-#define WS_EXPECT_OK(expr) EXPECT_TRUE(::watchstore::testing::StatusOf(expr).ok()) \
-    << ::watchstore::testing::StatusOf(expr)
+#define WS_ASSERT_OK(expr) \
+  ASSERT_TRUE(::watchstore::testing::StatusOf(expr).ok()) << ::watchstore::testing::StatusOf(expr)
+#define WS_EXPECT_OK(expr) \
+  EXPECT_TRUE(::watchstore::testing::StatusOf(expr).ok()) << ::watchstore::testing::StatusOf(expr)
 // `WS_ASSERT_OK_AND_ASSIGN(auto x, Foo());`
 #define WS_ASSERT_OK_AND_ASSIGN(lhs, expr) \
   WS_TEST_ASSIGN_IMPL(WS_INTERNAL_CONCAT(ws_test_sor_, __LINE__), lhs, expr)
-#define WS_TEST_ASSIGN_IMPL(tmp, lhs, expr)        \
-  auto tmp = (expr);                               \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();           \
+#define WS_TEST_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                        \
+  ASSERT_TRUE(tmp.ok()) << tmp.status();    \
   lhs = std::move(tmp).value()
 // EXPECT a Status/StatusOr to fail with `code` (and, if given, reason).
-#define WS_EXPECT_CODE(expr, want_code)                                        \
-  do {                                                                         \
-    ::absl::Status ws_s_ = ::watchstore::testing::StatusOf(expr);              \
-    EXPECT_EQ(ws_s_.code(), want_code) << ws_s_;                               \
+#define WS_EXPECT_CODE(expr, want_code)                           \
+  do {                                                            \
+    ::absl::Status ws_s_ = ::watchstore::testing::StatusOf(expr); \
+    EXPECT_EQ(ws_s_.code(), want_code) << ws_s_;                  \
   } while (false)
-#define WS_EXPECT_REASON(expr, want_code, why)                                    \
-  do {                                                                           \
-    ::absl::Status ws_s_ = ::watchstore::testing::StatusOf(expr);                \
-    EXPECT_EQ(ws_s_.code(), want_code) << ws_s_;                                    \
-    EXPECT_EQ(::watchstore::ReasonOf(ws_s_), why) << ws_s_;                      \
+#define WS_EXPECT_REASON(expr, want_code, why)                    \
+  do {                                                            \
+    ::absl::Status ws_s_ = ::watchstore::testing::StatusOf(expr); \
+    EXPECT_EQ(ws_s_.code(), want_code) << ws_s_;                  \
+    EXPECT_EQ(::watchstore::ReasonOf(ws_s_), why) << ws_s_;       \
   } while (false)
 
 #include "watchstore/status_macros.h"

@@ -60,14 +60,16 @@ int main(int argc, char** argv) {
   const absl::Time now = absl::Now();
   const std::string run = absl::StrCat(absl::ToUnixMillis(now));
   for (int i = 0; i < users; ++i) {
-    auto user = storage.CreateUser(watchstore::NewUser{
-        absl::StrCat("bench-", run, "-", i, "@example.com"), "$argon2id$unusable", watchstore::Role::kCustomer, now});
+    auto user = storage.CreateUser(
+        watchstore::NewUser{absl::StrCat("bench-", run, "-", i, "@example.com"),
+                            "$argon2id$unusable", watchstore::Role::kCustomer, now});
     if (!user.ok()) {
       std::cerr << user.status() << "\n";
       return 1;
     }
     const std::string token = NewToken();
-    if (auto st = storage.CreateSession(watchstore::SessionRecord{Sha256Hex(token), user->id, now, now});
+    if (auto st =
+            storage.CreateSession(watchstore::SessionRecord{Sha256Hex(token), user->id, now, now});
         !st.ok()) {
       std::cerr << st << "\n";
       return 1;

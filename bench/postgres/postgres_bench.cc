@@ -62,8 +62,8 @@ Fixture* fx = nullptr;
 
 std::string WithSchema(const std::string& url, const std::string& schema) {
   if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
-    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?",
-                        "options=-csearch_path%3D", schema);
+    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "options=-csearch_path%3D",
+                        schema);
   }
   return absl::StrCat(url, " options='-csearch_path=", schema, "'");
 }
@@ -143,10 +143,10 @@ void Setup(const std::string& server_url) {
     (void)absl::SimpleAtoi(One(*c, absl::StrCat("SELECT count(*) FROM products WHERE ", where)),
                            &matching);
     *offset = std::min<int64_t>(99'980, matching * 9 / 10);
-    auto r = c->ExecuteScript(absl::StrCat("SELECT id, min_price, name_key FROM products WHERE ",
-                                           where, " ORDER BY ", order, " OFFSET ", *offset - 1,
-                                           " LIMIT 1")
-                                  .c_str());
+    auto r =
+        c->ExecuteScript(absl::StrCat("SELECT id, min_price, name_key FROM products WHERE ", where,
+                                      " ORDER BY ", order, " OFFSET ", *offset - 1, " LIMIT 1")
+                             .c_str());
     if (!r.ok() || r->rows() != 1) Die("cannot place the deep cursor");
     *cursor = ProductCursor{*r->Int(0, 0), *r->Int(0, 1), r->String(0, 2)};
   };
@@ -161,8 +161,8 @@ void Setup(const std::string& server_url) {
   fx->raw = PQconnectdb(fx->url.c_str());
   if (PQstatus(fx->raw) != CONNECTION_OK) Die(PQerrorMessage(fx->raw));
   // The library's session settings (pg_connection.cc), for parity.
-  PGresult* r = PQexec(fx->raw,
-                       "SET statement_timeout = 5000; SET plan_cache_mode = force_generic_plan");
+  PGresult* r =
+      PQexec(fx->raw, "SET statement_timeout = 5000; SET plan_cache_mode = force_generic_plan");
   PQclear(r);
   r = PQprepare(fx->raw, "point",
                 "SELECT id, brand, model, description, movement, case_diameter_mm,"

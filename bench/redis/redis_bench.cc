@@ -135,7 +135,8 @@ Fixture* Setup() {
     fx->raw_page_key.assign(scan->element[1]->element[0]->str, scan->element[1]->element[0]->len);
     freeReplyObject(scan);
     for (std::string* key : {&fx->raw_product_key, &fx->raw_page_key}) {
-      auto* r = static_cast<redisReply*>(redisCommand(fx->raw, "STRLEN %b", key->data(), key->size()));
+      auto* r =
+          static_cast<redisReply*>(redisCommand(fx->raw, "STRLEN %b", key->data(), key->size()));
       if (r == nullptr || r->type != REDIS_REPLY_INTEGER || r->integer == 0) {
         std::cerr << "missing " << *key << "\n";
         std::exit(1);
@@ -340,7 +341,8 @@ void BM_Paired_L1HitGetProduct_vs_MutexMapFind(benchmark::State& state) {
   }
   std::mutex mu;
   std::unordered_map<std::string, std::shared_ptr<const Product>> map;
-  for (int i = 1; i <= 1000; ++i) map.emplace(absl::StrCat("p:", i), std::make_shared<const Product>());
+  for (int i = 1; i <= 1000; ++i)
+    map.emplace(absl::StrCat("p:", i), std::make_shared<const Product>());
   const std::string key = "p:500";
   constexpr int kBatch = 64;  // per-op times below the clock's resolution
   std::vector<double> floor, ours;
@@ -376,7 +378,8 @@ int main(int argc, char** argv) {
   const char* url = std::getenv("WATCHSTORE_BENCH_REDIS_URL");
   if (url == nullptr) url = std::getenv("WATCHSTORE_TEST_REDIS_URL");
   if (url == nullptr) {
-    std::cerr << "redis_bench: set WATCHSTORE_BENCH_REDIS_URL (scripts/services.sh start-redis DIR)\n";
+    std::cerr
+        << "redis_bench: set WATCHSTORE_BENCH_REDIS_URL (scripts/services.sh start-redis DIR)\n";
     return 0;
   }
   watchstore::g_url = url;

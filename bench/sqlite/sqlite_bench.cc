@@ -31,7 +31,7 @@
 namespace watchstore {
 namespace {
 
-const char* const kBrands[] = {"Aldenmark", "Brevik",  "Corvane", "Dunmore",  "Eskerud",
+const char* const kBrands[] = {"Aldenmark", "Brevik",   "Corvane", "Dunmore",  "Eskerud",
                                "Falkner",   "Grisvold", "Halden",  "Ivarsson", "Jornet"};
 const char* const kCollections[] = {"Dive", "Dress", "Field", "Pilot", "Chronograph"};
 
@@ -68,18 +68,18 @@ void BuildCatalog(const std::string& path, int n) {
   Exec(db, "PRAGMA synchronous = OFF");
   Exec(db, "PRAGMA cache_size = -1048576");
   Exec(db, "BEGIN");
-  sqlite3_stmt* product = Prepare(
-      db,
-      "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm, "
-      "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
-      "updated_at, name_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'steel', 200, 'bracelet', "
-      "'/img/w.svg', 1, 1, ?7, ?7, ?8)");
+  sqlite3_stmt* product =
+      Prepare(db,
+              "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm, "
+              "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
+              "updated_at, name_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'steel', 200, 'bracelet', "
+              "'/img/w.svg', 1, 1, ?7, ?7, ?8)");
   sqlite3_stmt* variant = Prepare(
       db,
       "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
       "stock) VALUES (?1, ?2, 'black', 'bracelet', '', ?3, 'USD', ?4)");
-  sqlite3_stmt* collection = Prepare(
-      db, "INSERT INTO product_collections VALUES (?1, 0, ?2, lower(?2))");
+  sqlite3_stmt* collection =
+      Prepare(db, "INSERT INTO product_collections VALUES (?1, 0, ?2, lower(?2))");
   const std::string description(300, 'd');
   for (int i = 1; i <= n; ++i) {
     const std::string brand = kBrands[i % 10];
@@ -270,9 +270,10 @@ void BM_Checkout3Lines_Storage(benchmark::State& state) {
   const auto sync = static_cast<SqliteOptions::Synchronous>(state.range(1));
   Catalog& c = CatalogOf(static_cast<int>(state.range(0)), sync);
   Exec(c.raw, "UPDATE variants SET stock = 1000000000 WHERE product_id IN (11, 22, 33)");
-  auto user = c.storage->CreateUser(
-      NewUser{absl::StrCat("buyer", state.range(1), "@example.com"), "x", Role::kCustomer, absl::Now()});
-  if (!user.ok()) user = c.storage->GetUserByEmail(absl::StrCat("buyer", state.range(1), "@example.com"));
+  auto user = c.storage->CreateUser(NewUser{absl::StrCat("buyer", state.range(1), "@example.com"),
+                                            "x", Role::kCustomer, absl::Now()});
+  if (!user.ok())
+    user = c.storage->GetUserByEmail(absl::StrCat("buyer", state.range(1), "@example.com"));
   std::vector<VariantId> lines;
   for (ProductId id : {11, 22, 33}) lines.push_back(c.storage->GetProduct(id)->variants[0].id);
   NewOrder o;
@@ -335,9 +336,8 @@ int main(int argc, char** argv) {
   const char* big = std::getenv("WATCHSTORE_BENCH_1M");
   if (big != nullptr && std::string(big) == "1") {
     benchmark::RegisterBenchmark("BM_ListPage1M_Storage", watchstore::BM_ListPage_Storage)
-        ->Apply([](benchmark::internal::Benchmark* b) {
-          watchstore::ListArgs(b, 1'000'000, 5'000);
-        });
+        ->Apply(
+            [](benchmark::internal::Benchmark* b) { watchstore::ListArgs(b, 1'000'000, 5'000); });
     benchmark::RegisterBenchmark("BM_GetProduct1M_Storage", watchstore::BM_GetProduct_Storage)
         ->Arg(1'000'000);
     benchmark::RegisterBenchmark("BM_GetProduct1M_RawPointSelectFloor",

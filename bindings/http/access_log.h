@@ -22,7 +22,7 @@ struct AccessLogEntry {
   absl::string_view route;  // the route's pattern, "static" or "unmatched"
   int status = 0;
   absl::Duration duration;
-  size_t bytes = 0;  // response body bytes
+  size_t bytes = 0;          // response body bytes
   absl::string_view peer;    // the socket peer
   absl::string_view client;  // the client address (the peer, or what a trusted proxy said)
 };

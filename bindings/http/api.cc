@@ -128,9 +128,9 @@ std::vector<std::pair<std::string, std::string>> RouteLabels() {
 
 absl::StatusOr<int64_t> PathId(absl::string_view segment, absl::string_view field) {
   int64_t id = 0;
-  const bool digits = !segment.empty() && segment.size() <= 19 &&
-                      std::all_of(segment.begin(), segment.end(),
-                                  [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !segment.empty() && segment.size() <= 19 &&
+      std::all_of(segment.begin(), segment.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits || !absl::SimpleAtoi(segment, &id) || id <= 0) {
     return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound,
                      absl::StrCat("no such ", field == "id" ? "resource" : field), field);
@@ -177,9 +177,8 @@ bool QueryReader::Int64(const char* name, std::optional<int64_t>* out, int64_t m
   if (!status_.ok()) return false;
   if (v == nullptr || v->empty()) return true;
   int64_t n = 0;
-  const bool digits = std::all_of(v->begin(), v->end(), [](char c) {
-    return (c >= '0' && c <= '9') || c == '-';
-  });
+  const bool digits =
+      std::all_of(v->begin(), v->end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
   if (!digits || !absl::SimpleAtoi(*v, &n) || n < min || n > max) {
     Fail(name, absl::StrCat("must be an integer from ", min, " to ", max));
     return false;
@@ -276,9 +275,9 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   // there and nowhere else.
   const bool operations = req.listener() == Listener::kOperations;
   if (operations) {
-    const bool operational = match.route != nullptr &&
-                             (match.route->id == kHealthz || match.route->id == kReadyz ||
-                              match.route->id == kMetrics);
+    const bool operational =
+        match.route != nullptr &&
+        (match.route->id == kHealthz || match.route->id == kReadyz || match.route->id == kMetrics);
     if (!operational) match = RouteMatch{};
   } else if (path == "/metrics") {
     match = RouteMatch{};
@@ -325,8 +324,8 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
     res->status = 204;
     res->AddHeader("Allow", "GET, HEAD, OPTIONS");
   } else {
-    RenderProblem(405, reason::kMethodNotAllowed, absl::StrCat(req.method(), " is not allowed here"),
-                  res);
+    RenderProblem(405, reason::kMethodNotAllowed,
+                  absl::StrCat(req.method(), " is not allowed here"), res);
     res->AddHeader("Allow", "GET, HEAD, OPTIONS");
   }
   if (!res->HasHeader("Cache-Control")) res->AddHeader("Cache-Control", "no-store");
@@ -356,32 +355,58 @@ void Api::FinishCaching(Call& call) {
 absl::Status Api::Dispatch(int route, Call& call) {
   if (IsUnsafe(call.req.method())) WS_RETURN_IF_ERROR(CheckCsrf(call));
   switch (route) {
-    case kRegister: return Register(call);
-    case kLogin: return Login(call);
-    case kLogout: return Logout(call);
-    case kMe: return Me(call);
-    case kListProducts: return ListProducts(call);
-    case kGetProduct: return GetProduct(call);
-    case kGetProductBySku: return GetProductBySku(call);
-    case kCreateProduct: return CreateProduct(call);
-    case kUpdateProduct: return UpdateProduct(call);
-    case kArchiveProduct: return ArchiveProduct(call);
-    case kAdjustStock: return AdjustStock(call);
-    case kGetCart: return GetCart(call);
-    case kAddCartItem: return AddCartItem(call);
-    case kSetCartItem: return SetCartItem(call);
-    case kRemoveCartItem: return RemoveCartItem(call);
-    case kCheckout: return Checkout(call);
-    case kListOrders: return ListOrders(call);
-    case kGetOrder: return GetOrder(call);
-    case kCancelOrder: return CancelOrder(call);
-    case kAdminListOrders: return AdminListOrders(call);
-    case kAdminSetOrderStatus: return AdminSetOrderStatus(call);
-    case kHealthz: return Healthz(call);
-    case kReadyz: return Readyz(call);
-    case kMetrics: return Metrics(call);
-    case kBenchHello: return BenchHello(call);
-    default: return absl::InternalError("unrouted request");
+    case kRegister:
+      return Register(call);
+    case kLogin:
+      return Login(call);
+    case kLogout:
+      return Logout(call);
+    case kMe:
+      return Me(call);
+    case kListProducts:
+      return ListProducts(call);
+    case kGetProduct:
+      return GetProduct(call);
+    case kGetProductBySku:
+      return GetProductBySku(call);
+    case kCreateProduct:
+      return CreateProduct(call);
+    case kUpdateProduct:
+      return UpdateProduct(call);
+    case kArchiveProduct:
+      return ArchiveProduct(call);
+    case kAdjustStock:
+      return AdjustStock(call);
+    case kGetCart:
+      return GetCart(call);
+    case kAddCartItem:
+      return AddCartItem(call);
+    case kSetCartItem:
+      return SetCartItem(call);
+    case kRemoveCartItem:
+      return RemoveCartItem(call);
+    case kCheckout:
+      return Checkout(call);
+    case kListOrders:
+      return ListOrders(call);
+    case kGetOrder:
+      return GetOrder(call);
+    case kCancelOrder:
+      return CancelOrder(call);
+    case kAdminListOrders:
+      return AdminListOrders(call);
+    case kAdminSetOrderStatus:
+      return AdminSetOrderStatus(call);
+    case kHealthz:
+      return Healthz(call);
+    case kReadyz:
+      return Readyz(call);
+    case kMetrics:
+      return Metrics(call);
+    case kBenchHello:
+      return BenchHello(call);
+    default:
+      return absl::InternalError("unrouted request");
   }
 }
 
@@ -409,9 +434,9 @@ absl::StatusOr<Principal> Api::RequireUser(Call& call) {
   if (call.authorization.has_value()) {
     absl::string_view v = absl::StripAsciiWhitespace(*call.authorization);
     if (v.size() < 7 || !absl::EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {
-      call.principal = MakeError(absl::StatusCode::kUnauthenticated,
-                                 watchstore::reason::kUnauthenticated,
-                                 "use Authorization: Bearer <token>");
+      call.principal =
+          MakeError(absl::StatusCode::kUnauthenticated, watchstore::reason::kUnauthenticated,
+                    "use Authorization: Bearer <token>");
       return call.principal;
     }
     token = absl::StripAsciiWhitespace(v.substr(7));
@@ -460,10 +485,10 @@ absl::Status Api::NoBody(Call& call) {
 
 void Api::SetCookie(Call& call, const std::string& name, absl::string_view value, bool http_only,
                     int64_t max_age_seconds) {
-  call.res->AddHeader("Set-Cookie",
-                      SetCookieValue(name, value,
-                                     CookieAttributes{http_only, options_.cookies.secure,
-                                                      max_age_seconds}));
+  call.res->AddHeader(
+      "Set-Cookie",
+      SetCookieValue(name, value,
+                     CookieAttributes{http_only, options_.cookies.secure, max_age_seconds}));
 }
 
 void Api::ClearCookie(Call& call, const std::string& name, bool http_only) {

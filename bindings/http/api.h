@@ -1,8 +1,8 @@
 // The HTTP surface of a store: the JSON API under /api/v1 (the contract in
 // docs/openapi.yaml), the operations endpoints (/healthz, /readyz, /metrics)
 // and the storefront's static files. /metrics is answered only on the
-// operations listener, which answers nothing else but /healthz and /readyz. Handlers parse and validate the request,
-// call the library (watchstore::Store) and render the result; every business
+// operations listener, which answers nothing else but /healthz and /readyz. Handlers parse and
+// validate the request, call the library (watchstore::Store) and render the result; every business
 // rule lives in the library.
 #ifndef WATCHSTORE_BINDINGS_HTTP_API_H_
 #define WATCHSTORE_BINDINGS_HTTP_API_H_
@@ -74,8 +74,8 @@ std::vector<std::pair<std::string, std::string>> RouteLabels();
 struct ServerStats {
   int worker_threads = 0;
   int busy_workers = 0;
-  int queued_connections = 0;       // requests waiting for a worker
-  int64_t shed_connections = 0;     // requests answered 503: the queue was full
+  int queued_connections = 0;    // requests waiting for a worker
+  int64_t shed_connections = 0;  // requests answered 503: the queue was full
   int64_t open_connections = 0;
   int64_t evicted_connections = 0;  // closed to make room (per-address or total caps)
   int64_t refused_connections = 0;  // closed at accept: no room at all

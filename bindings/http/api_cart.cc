@@ -29,8 +29,8 @@ namespace {
 
 absl::StatusOr<CartTarget> ResolveCart(Store* store, const std::optional<Principal>& user,
                                        std::optional<absl::string_view> header_token,
-                                       std::optional<absl::string_view> cookie_token,
-                                       bool create, std::string* minted) {
+                                       std::optional<absl::string_view> cookie_token, bool create,
+                                       std::string* minted) {
   if (user.has_value()) return CartTarget{store->carts().UserOwner(*user)};
   if (header_token.has_value()) {
     // An explicit token that is malformed is the client's error.
@@ -69,8 +69,7 @@ CartView Api::EmptyCart() const {
   return view;
 }
 
-absl::Status Api::RenderCart(Call& call, const CartView& view,
-                             absl::string_view new_guest_token) {
+absl::Status Api::RenderCart(Call& call, const CartView& view, absl::string_view new_guest_token) {
   if (!new_guest_token.empty()) {
     // A new guest cart: the browser keeps it in a cookie, API clients read
     // the token from X-Cart-Token.

@@ -64,7 +64,8 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
     for (rapidjson::SizeType i = 0; i < cols->Size(); ++i) {
       const JsonValue& c = (*cols)[i];
       if (!c.IsString() || c.GetStringLength() > kMaxText) {
-        return InvalidField(ElementPath("collections", i), "must be a string of at most 1000 bytes");
+        return InvalidField(ElementPath("collections", i),
+                            "must be a string of at most 1000 bytes");
       }
       d->collections.emplace_back(c.GetString(), c.GetStringLength());
     }
@@ -115,7 +116,8 @@ absl::Status Api::ListProducts(Call& call) {
   }
   if (sort) {
     auto s = ParseProductSort(*sort);
-    if (!s.ok()) return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
+    if (!s.ok())
+      return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
     query.sort = *s;
   }
   if (min_case) query.min_case_mm = static_cast<int32_t>(*min_case);
@@ -124,9 +126,9 @@ absl::Status Api::ListProducts(Call& call) {
   if (limit) query.limit = static_cast<int>(*limit);
 
   const std::optional<Principal> viewer = OptionalUser(call);
-  WS_ASSIGN_OR_RETURN(ProductListing listing,
-                      store_->catalog().ListProducts(query, cursor.value_or(""),
-                                                     viewer ? &*viewer : nullptr));
+  WS_ASSIGN_OR_RETURN(
+      ProductListing listing,
+      store_->catalog().ListProducts(query, cursor.value_or(""), viewer ? &*viewer : nullptr));
   JsonOut out;
   out.StartObject();
   out.Key("items");
@@ -149,16 +151,15 @@ absl::Status Api::GetProduct(Call& call) {
   WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   const std::optional<Principal> viewer = OptionalUser(call);
-  WS_ASSIGN_OR_RETURN(auto product,
-                      store_->catalog().GetProduct(id, viewer ? &*viewer : nullptr));
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProduct(id, viewer ? &*viewer : nullptr));
   return RenderProduct(call, product, viewer.has_value());
 }
 
 absl::Status Api::GetProductBySku(Call& call) {
   WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
   const std::optional<Principal> viewer = OptionalUser(call);
-  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(
-                                        call.match.params[0], viewer ? &*viewer : nullptr));
+  WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(call.match.params[0],
+                                                                      viewer ? &*viewer : nullptr));
   return RenderProduct(call, product, viewer.has_value());
 }
 

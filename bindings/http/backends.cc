@@ -35,9 +35,8 @@ namespace {
 #if WATCHSTORE_HTTP_WITH_SQLITE
 SqliteOptions SqliteOptionsFor(const ServerConfig& config) {
   SqliteOptions o;
-  o.path = absl::StartsWith(config.database_url, "sqlite:")
-               ? config.database_url.substr(7)
-               : config.database_url;
+  o.path = absl::StartsWith(config.database_url, "sqlite:") ? config.database_url.substr(7)
+                                                            : config.database_url;
   return o;
 }
 
@@ -94,8 +93,7 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config)
   return absl::InternalError("unknown database kind");
 }
 
-absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config,
-                                                 const Clock* clock) {
+absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config, const Clock* clock) {
   MemoryCacheOptions l1;
   l1.clock = clock;
   if (config.redis_url.empty()) return NewMemoryCache(l1);

@@ -119,8 +119,8 @@ absl::StatusOr<ClientAddressResolver> ClientAddressResolver::Create(
     if (const size_t slash = t.find('/'); slash != absl::string_view::npos) {
       addr = t.substr(0, slash);
       if (!absl::SimpleAtoi(t.substr(slash + 1), &prefix) || !AllDigits(t.substr(slash + 1))) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", t.substr(0, 100),
-                                                       "\" is not a network (address/prefix)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", t.substr(0, 100), "\" is not a network (address/prefix)"));
       }
     }
     auto ip = ParseIp(addr);

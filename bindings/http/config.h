@@ -64,7 +64,7 @@ struct ServerConfig {
   bool insecure_cookies = false;  // cookies without __Host- and Secure (plain http dev)
   bool trust_tls_proxy = false;   // reached over TLS via a proxy: send HSTS
   std::string access_log = "stderr";
-  bool bench_hello = false;       // serve GET /bench/hello for load tests
+  bool bench_hello = false;  // serve GET /bench/hello for load tests
 
   // --- create-admin ---
   std::string admin_email;

@@ -117,8 +117,7 @@ Connection::Progress Connection::ReadRequest(const HeadLimits& limits, HeadRefus
     // What may still be read: the rest of this request (head or body), plus
     // a chunk of whatever follows it; never more than one request's worth.
     const size_t have = end_ - begin_;
-    const size_t limit = head_parsed_ ? request_bytes_ + kReadChunk
-                                      : limits.max_header_bytes + 1;
+    const size_t limit = head_parsed_ ? request_bytes_ + kReadChunk : limits.max_header_bytes + 1;
     if (have >= limit) return Progress::kNeedMore;  // full: the rest waits in the kernel
     const size_t want = std::min(kReadChunk, limit - have);
     Reserve(want);

@@ -111,7 +111,9 @@ class Connection {
   int local_port() const { return local_port_; }
 
  private:
-  absl::string_view Buffered() const { return absl::string_view(data_.get() + begin_, end_ - begin_); }
+  absl::string_view Buffered() const {
+    return absl::string_view(data_.get() + begin_, end_ - begin_);
+  }
   // Makes room for at least `n` more bytes after end_ (keeps what is buffered).
   void Reserve(size_t n);
 
@@ -119,9 +121,9 @@ class Connection {
   const int listener_;
   std::unique_ptr<char[]> data_;
   size_t cap_ = 0;
-  size_t begin_ = 0;  // first byte of the current request
-  size_t end_ = 0;    // end of what was received
-  size_t read_ = 0;   // how far Read() got, from begin_
+  size_t begin_ = 0;      // first byte of the current request
+  size_t end_ = 0;        // end of what was received
+  size_t read_ = 0;       // how far Read() got, from begin_
   size_t scan_from_ = 0;  // where to resume looking for the end of the head
   bool head_parsed_ = false;
   bool continue_sent_ = false;

@@ -78,7 +78,7 @@ class RequestView final : public HttpRequest {
   absl::string_view client_address() const override {
     const RequestState* st = t_state;
     return st != nullptr && !st->client_address.empty() ? absl::string_view(st->client_address)
-                                                         : absl::string_view(r_.remote_addr);
+                                                        : absl::string_view(r_.remote_addr);
   }
   Listener listener() const override {
     const RequestState* st = t_state;
@@ -134,8 +134,8 @@ httplib::Headers SecurityHeaders(bool hsts) {
 
 // A whole response written outside cpp-httplib (refusals): a problem
 // document, the security headers, and Connection: close.
-std::string CannedResponse(int status, absl::string_view why, absl::string_view detail,
-                           bool hsts, bool head_request) {
+std::string CannedResponse(int status, absl::string_view why, absl::string_view detail, bool hsts,
+                           bool head_request) {
   HttpResponse out;
   RenderProblem(status, why, detail, &out);
   std::string text = absl::StrCat("HTTP/1.1 ", status, " ", StatusText(status), "\r\n");
@@ -241,16 +241,16 @@ void HttpServer::Engine::ServeBuffered(std::unique_ptr<Connection>& conn) {
     conn->BeginResponse(state.start + o.limits.response_timeout, o.limits.write_timeout);
     t_state = &state;
     // The last request of a connection says so (Connection: close).
-    const bool last = conn->requests_served() + 1 >= o.keep_alive_max_requests ||
-                      owner_->stopping();
+    const bool last =
+        conn->requests_served() + 1 >= o.keep_alive_max_requests || owner_->stopping();
     bool closed_by_client = false;
     const bool ok = process_request(stream, last, closed_by_client,
                                     [this](httplib::Request& req) { OnHeaders(req); });
     t_state = nullptr;
     conn->FinishRequest();
     if (!ok || closed_by_client || last || state.must_close || !state.headers_parsed) {
-      owner_->reactor_->Return(std::move(conn), state.must_close ? Reactor::Next::kLinger
-                                                                 : Reactor::Next::kClose);
+      owner_->reactor_->Return(std::move(conn),
+                               state.must_close ? Reactor::Next::kLinger : Reactor::Next::kClose);
       return;
     }
     // The next request may be here already (pipelined, or quick).
@@ -298,8 +298,9 @@ void HttpServer::Engine::OnHeaders(httplib::Request& req) {
   bool has_length = false;
   for (auto it = req.headers.begin(); it != req.headers.end();) {
     const std::string& name = it->first;
-    if (absl::EqualsIgnoreCase(name, "REMOTE_ADDR") || absl::EqualsIgnoreCase(name, "REMOTE_PORT") ||
-        absl::EqualsIgnoreCase(name, "LOCAL_ADDR") || absl::EqualsIgnoreCase(name, "LOCAL_PORT") ||
+    if (absl::EqualsIgnoreCase(name, "REMOTE_ADDR") ||
+        absl::EqualsIgnoreCase(name, "REMOTE_PORT") || absl::EqualsIgnoreCase(name, "LOCAL_ADDR") ||
+        absl::EqualsIgnoreCase(name, "LOCAL_PORT") ||
         absl::EqualsIgnoreCase(name, "Accept-Encoding") || absl::EqualsIgnoreCase(name, "Expect")) {
       it = req.headers.erase(it);
       continue;
@@ -434,37 +435,38 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
 
   // Errors cpp-httplib makes itself (unparsable request, 414, 416, a body
   // that did not arrive): a problem document, and the connection closes.
-  e.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    RequestState* st = t_state;
-    if (st != nullptr && !st->dispatched) st->must_close = true;
-    if (res.body.empty()) {
-      res.set_header("Content-Type", std::string(kProblemContentType));
-      res.set_header("Cache-Control", "no-store");
-      res.body = ProblemBodyForStatus(res.status);
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  e.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        RequestState* st = t_state;
+        if (st != nullptr && !st->dispatched) st->must_close = true;
+        if (res.body.empty()) {
+          res.set_header("Content-Type", std::string(kProblemContentType));
+          res.set_header("Cache-Control", "no-store");
+          res.body = ProblemBodyForStatus(res.status);
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
 
   // A handler that throws: a generic 500, never the exception's text.
-  e.set_exception_handler([self](const httplib::Request&, httplib::Response& res,
-                                 std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
-    if (self->access_log_ != nullptr) self->access_log_->Event("error", "handler_exception", what);
-    RequestState* st = t_state;
-    if (st != nullptr) st->dispatched = true;
-    res.headers.clear();
-    for (const auto& h : SecurityHeaders(self->options_.hsts)) res.headers.insert(h);
-    HttpResponse out;
-    RenderProblem(500, watchstore::reason::kInternal, "something went wrong on our side", &out);
-    CopyResponse(out, res);
-  });
+  e.set_exception_handler(
+      [self](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& ex) {
+          what = ex.what();
+        } catch (...) {
+        }
+        if (self->access_log_ != nullptr)
+          self->access_log_->Event("error", "handler_exception", what);
+        RequestState* st = t_state;
+        if (st != nullptr) st->dispatched = true;
+        res.headers.clear();
+        for (const auto& h : SecurityHeaders(self->options_.hsts)) res.headers.insert(h);
+        HttpResponse out;
+        RenderProblem(500, watchstore::reason::kInternal, "something went wrong on our side", &out);
+        CopyResponse(out, res);
+      });
 
   // Every response, just before it is written (metrics are counted here, so
   // a client that reads /metrics after a response sees it counted).
@@ -499,7 +501,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
       entry.status = res.status;
       entry.duration = took;
       entry.bytes = res.body.size();
-      entry.peer = st != nullptr ? absl::string_view(st->conn->peer_address()) : absl::string_view();
+      entry.peer =
+          st != nullptr ? absl::string_view(st->conn->peer_address()) : absl::string_view();
       entry.client = st != nullptr && !st->client_address.empty()
                          ? absl::string_view(st->client_address)
                          : entry.peer;
@@ -533,8 +536,8 @@ absl::StatusOr<int> HttpServer::Listen(const std::string& host, int port, Listen
     return absl::InvalidArgumentError(
         absl::StrCat("cannot resolve listen address ", host, ": ", gai_strerror(rc)));
   }
-  const int fd = ::socket(result->ai_family, result->ai_socktype | SOCK_CLOEXEC,
-                          result->ai_protocol);
+  const int fd =
+      ::socket(result->ai_family, result->ai_socktype | SOCK_CLOEXEC, result->ai_protocol);
   int err = fd < 0 ? errno : 0;
   if (fd >= 0) {
     // No SO_REUSEPORT: a second server on a busy port must fail, not share it.

@@ -102,7 +102,7 @@ class HttpServer {
   class Engine;  // the cpp-httplib server; defined in http_server.cc
 
  private:
-  class Stage;   // the reactor's delegate; defined in http_server.cc
+  class Stage;  // the reactor's delegate; defined in http_server.cc
 
   HttpServer(const HttpServerOptions& options, Api* api, AccessLog* access_log);
   absl::StatusOr<int> Listen(const std::string& host, int port, Listener listener);

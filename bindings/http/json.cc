@@ -109,9 +109,7 @@ class LimitedHandler {
   const std::string& rejection() const { return rejection_; }
 
  private:
-  std::string TooDeep() const {
-    return absl::StrCat("nested deeper than ", max_depth_, " levels");
-  }
+  std::string TooDeep() const { return absl::StrCat("nested deeper than ", max_depth_, " levels"); }
   bool Reject(std::string why) {
     rejection_ = std::move(why);
     return false;
@@ -237,8 +235,7 @@ const JsonValue* ObjectReader::Find(const char* name, Presence presence) {
   return nullptr;
 }
 
-bool ObjectReader::String(const char* name, std::string* out, Presence presence,
-                          size_t max_bytes) {
+bool ObjectReader::String(const char* name, std::string* out, Presence presence, size_t max_bytes) {
   const JsonValue* v = Find(name, presence);
   if (v == nullptr) return status_.ok();
   if (!v->IsString()) {

@@ -53,8 +53,7 @@ class ObjectReader {
   enum Presence { kRequired, kOptional };
 
   // Strings: valid UTF-8 (checked by the parser), at most max_bytes.
-  bool String(const char* name, std::string* out, Presence presence,
-              size_t max_bytes = 4096);
+  bool String(const char* name, std::string* out, Presence presence, size_t max_bytes = 4096);
   bool Int64(const char* name, int64_t* out, Presence presence,
              int64_t min = std::numeric_limits<int64_t>::min(),
              int64_t max = std::numeric_limits<int64_t>::max());
@@ -109,12 +108,30 @@ class JsonOut {
     writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   }
   // Key + value shorthands.
-  void Field(absl::string_view k, absl::string_view v) { Key(k); String(v); }
-  void Field(absl::string_view k, const char* v) { Key(k); String(v); }
-  void Field(absl::string_view k, const std::string& v) { Key(k); String(v); }
-  void Field(absl::string_view k, int64_t v) { Key(k); Int64(v); }
-  void Field(absl::string_view k, int v) { Key(k); Int64(v); }
-  void Field(absl::string_view k, bool v) { Key(k); Bool(v); }
+  void Field(absl::string_view k, absl::string_view v) {
+    Key(k);
+    String(v);
+  }
+  void Field(absl::string_view k, const char* v) {
+    Key(k);
+    String(v);
+  }
+  void Field(absl::string_view k, const std::string& v) {
+    Key(k);
+    String(v);
+  }
+  void Field(absl::string_view k, int64_t v) {
+    Key(k);
+    Int64(v);
+  }
+  void Field(absl::string_view k, int v) {
+    Key(k);
+    Int64(v);
+  }
+  void Field(absl::string_view k, bool v) {
+    Key(k);
+    Bool(v);
+  }
 
   std::string Take() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
 

@@ -225,17 +225,18 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
     metrics = absl::StrCat("http://", UrlHost(config.metrics_listen_host), ":", *ops, "/metrics");
   }
 
-  events->Event("info", "listening",
-                absl::StrCat("http://", UrlHost(config.listen_host), ":", *port, " metrics=",
-                             metrics, " database=", DescribeDatabase(config.database_url),
-                             " cache=", (*store)->cache().Kind(), " threads=", config.threads,
-                             config.trusted_proxies.empty()
-                                 ? ""
-                                 : absl::StrCat(" trusted_proxies=",
-                                                absl::StrJoin(config.trusted_proxies, ","),
-                                                " client_address=", config.client_address_header,
-                                                "[-", config.trusted_hops, "]"),
-                             config.insecure_cookies ? " cookies=insecure(dev)" : ""));
+  events->Event(
+      "info", "listening",
+      absl::StrCat(
+          "http://", UrlHost(config.listen_host), ":", *port, " metrics=", metrics,
+          " database=", DescribeDatabase(config.database_url), " cache=", (*store)->cache().Kind(),
+          " threads=", config.threads,
+          config.trusted_proxies.empty()
+              ? ""
+              : absl::StrCat(" trusted_proxies=", absl::StrJoin(config.trusted_proxies, ","),
+                             " client_address=", config.client_address_header, "[-",
+                             config.trusted_hops, "]"),
+          config.insecure_cookies ? " cookies=insecure(dev)" : ""));
   events->Flush();
 
   // SIGTERM / SIGINT: stop accepting, let requests in flight finish.

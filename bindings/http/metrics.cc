@@ -7,11 +7,10 @@ namespace watchstore::http {
 namespace {
 
 constexpr double kBucketBounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                    0.1,    0.25,  0.5,    1,     2.5,   5};
-constexpr int64_t kBucketNanos[] = {500'000,     1'000'000,   2'500'000,   5'000'000,
-                                    10'000'000,  25'000'000,  50'000'000,  100'000'000,
-                                    250'000'000, 500'000'000, 1000'000'000, 2500'000'000,
-                                    5000'000'000};
+                                    0.1,    0.25,  0.5,    1,     2.5,  5};
+constexpr int64_t kBucketNanos[] = {
+    500'000,     1'000'000,   2'500'000,   5'000'000,    10'000'000,   25'000'000,  50'000'000,
+    100'000'000, 250'000'000, 500'000'000, 1000'000'000, 2500'000'000, 5000'000'000};
 
 std::string EscapeLabel(absl::string_view v) {
   std::string out;
@@ -43,7 +42,8 @@ HttpMetrics::HttpMetrics(std::vector<std::string> label_sets)
 
 void HttpMetrics::Record(int route, int status, absl::Duration latency) {
   if (labels_.empty()) return;
-  if (route < 0 || route >= static_cast<int>(labels_.size())) route = static_cast<int>(labels_.size()) - 1;
+  if (route < 0 || route >= static_cast<int>(labels_.size()))
+    route = static_cast<int>(labels_.size()) - 1;
   if (status < 0 || status >= kStatuses) status = 0;
   PerRoute& r = routes_[route];
   r.by_status[status].fetch_add(1, std::memory_order_relaxed);
@@ -87,17 +87,17 @@ void HttpMetrics::Render(std::string* out) const {
     int64_t cumulative = 0;
     for (int b = 0; b < kBuckets; ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);
-      const std::string le = b == kBuckets - 1 ? std::string("+Inf")
-                                               : absl::StrFormat("%g", kBucketBounds[b]);
-      absl::StrAppend(out, "watchstore_http_request_duration_seconds_bucket{", label,
-                      ",le=\"", le, "\"} ", cumulative, "\n");
+      const std::string le =
+          b == kBuckets - 1 ? std::string("+Inf") : absl::StrFormat("%g", kBucketBounds[b]);
+      absl::StrAppend(out, "watchstore_http_request_duration_seconds_bucket{", label, ",le=\"", le,
+                      "\"} ", cumulative, "\n");
     }
     absl::StrAppend(out, "watchstore_http_request_duration_seconds_sum{", label, "} ",
                     absl::StrFormat("%.6f", r.sum_nanos.load(std::memory_order_relaxed) / 1e9),
                     "\n");
     // The +Inf bucket's count, so the two agree even while requests land.
-    absl::StrAppend(out, "watchstore_http_request_duration_seconds_count{", label, "} ",
-                    cumulative, "\n");
+    absl::StrAppend(out, "watchstore_http_request_duration_seconds_count{", label, "} ", cumulative,
+                    "\n");
   }
 }
 

@@ -31,8 +31,7 @@ class HttpMetrics {
 
   // Appends one gauge or counter sample with its HELP/TYPE header.
   static void AppendSample(std::string* out, absl::string_view name, absl::string_view type,
-                           absl::string_view help, int64_t value,
-                           absl::string_view labels = {});
+                           absl::string_view help, int64_t value, absl::string_view labels = {});
 
  private:
   static constexpr int kStatuses = 600;

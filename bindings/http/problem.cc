@@ -33,7 +33,8 @@ constexpr ReasonInfo kReasons[] = {
     {watchstore::reason::kCartEmpty, "Cart is empty"},
     {watchstore::reason::kCartLimit, "Cart limit reached"},
     {watchstore::reason::kIdempotencyMismatch, "Idempotency key reused with another request"},
-    {watchstore::reason::kIdempotencyInFlight, "A request with this idempotency key is in progress"},
+    {watchstore::reason::kIdempotencyInFlight,
+     "A request with this idempotency key is in progress"},
     {watchstore::reason::kIllegalTransition, "Illegal status transition"},
     {watchstore::reason::kUnavailable, "Service unavailable"},
     {watchstore::reason::kInternal, "Internal error"},
@@ -88,13 +89,20 @@ absl::string_view ReasonForStatus(int http_status) {
 // What a 4xx says when the library's message cannot be shown.
 absl::string_view GenericDetail(int http_status) {
   switch (http_status) {
-    case 400: return "the request is not valid";
-    case 401: return "log in first";
-    case 403: return "this is not allowed";
-    case 404: return "no such resource";
-    case 409: return "the request conflicts with the resource's current state";
-    case 429: return "too many requests; try again later";
-    default: return "";
+    case 400:
+      return "the request is not valid";
+    case 401:
+      return "log in first";
+    case 403:
+      return "this is not allowed";
+    case 404:
+      return "no such resource";
+    case 409:
+      return "the request conflicts with the resource's current state";
+    case 429:
+      return "too many requests; try again later";
+    default:
+      return "";
   }
 }
 
@@ -130,32 +138,58 @@ std::string ProblemJson(int http_status, absl::string_view why, absl::string_vie
 
 absl::string_view StatusText(int s) {
   switch (s) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return s >= 500 ? "Server Error" : "Client Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return s >= 500 ? "Server Error" : "Client Error";
   }
 }
 
@@ -202,7 +236,8 @@ void RenderProblem(const absl::Status& status, HttpResponse* res) {
   if (!IsKnownReason(why)) why = std::string(ReasonForStatus(code));
   if (code >= 500) {
     // Internal messages (SQL errors, hostnames) never reach the client.
-    RenderProblem(code, code == 503 ? watchstore::reason::kUnavailable : watchstore::reason::kInternal,
+    RenderProblem(code,
+                  code == 503 ? watchstore::reason::kUnavailable : watchstore::reason::kInternal,
                   code == 503 ? "the store is briefly unavailable; try again shortly"
                               : "something went wrong on our side",
                   res);
@@ -233,16 +268,36 @@ void RenderProblem(int http_status, absl::string_view why, absl::string_view det
 std::string ProblemBodyForStatus(int http_status) {
   absl::string_view detail;
   switch (http_status) {
-    case 400: detail = "the request could not be parsed"; break;
-    case 404: detail = "no such resource"; break;
-    case 405: detail = "this method is not allowed here"; break;
-    case 408: detail = "the request took too long to arrive"; break;
-    case 413: detail = "the request body is too large"; break;
-    case 414: detail = "the request target is too long"; break;
-    case 416: detail = "the Range header is not satisfiable"; break;
-    case 431: detail = "the request headers are too large or too many"; break;
-    case 501: detail = "this is not implemented by this server"; break;
-    default: detail = http_status >= 500 ? "something went wrong on our side" : ""; break;
+    case 400:
+      detail = "the request could not be parsed";
+      break;
+    case 404:
+      detail = "no such resource";
+      break;
+    case 405:
+      detail = "this method is not allowed here";
+      break;
+    case 408:
+      detail = "the request took too long to arrive";
+      break;
+    case 413:
+      detail = "the request body is too large";
+      break;
+    case 414:
+      detail = "the request target is too long";
+      break;
+    case 416:
+      detail = "the Range header is not satisfiable";
+      break;
+    case 431:
+      detail = "the request headers are too large or too many";
+      break;
+    case 501:
+      detail = "this is not implemented by this server";
+      break;
+    default:
+      detail = http_status >= 500 ? "something went wrong on our side" : "";
+      break;
   }
   return ProblemJson(http_status, ReasonForStatus(http_status), detail, {});
 }

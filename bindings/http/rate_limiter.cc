@@ -15,9 +15,8 @@ absl::StatusOr<Rate> ParseRate(absl::string_view text) {
   const size_t slash = t.find('/');
   Rate r;
   if (slash == std::string::npos || !absl::SimpleAtoi(t.substr(0, slash), &r.count) ||
-      r.count < 1 || r.count > 1'000'000 ||
-      !absl::ParseDuration(t.substr(slash + 1), &r.period) || r.period < absl::Seconds(1) ||
-      r.period > absl::Hours(24)) {
+      r.count < 1 || r.count > 1'000'000 || !absl::ParseDuration(t.substr(slash + 1), &r.period) ||
+      r.period < absl::Seconds(1) || r.period > absl::Hours(24)) {
     return absl::InvalidArgumentError(
         "must be COUNT/PERIOD (1 to 1000000 per 1s to 24h), such as 10/1h, or off");
   }
@@ -33,8 +32,7 @@ RateLimiter::RateLimiter(const RateLimiterOptions& options)
 
 void RateLimiter::Refill(const Rate& rate, absl::Time now, Bucket* b) {
   if (now > b->updated) {
-    const double per_second =
-        static_cast<double>(rate.count) / absl::ToDoubleSeconds(rate.period);
+    const double per_second = static_cast<double>(rate.count) / absl::ToDoubleSeconds(rate.period);
     b->tokens = std::min(static_cast<double>(rate.count),
                          b->tokens + per_second * absl::ToDoubleSeconds(now - b->updated));
   }

@@ -50,7 +50,8 @@ int DescriptorBudget(int wanted) {
 absl::StatusOr<std::unique_ptr<Reactor>> Reactor::Create(const ReactorOptions& options,
                                                          Delegate* delegate) {
   if (delegate == nullptr) return absl::InvalidArgumentError("Reactor needs a delegate");
-  if (options.max_connections < 1) return absl::InvalidArgumentError("max_connections must be >= 1");
+  if (options.max_connections < 1)
+    return absl::InvalidArgumentError("max_connections must be >= 1");
   if (options.max_connections_per_address < 0) {
     return absl::InvalidArgumentError("max_connections_per_address must be >= 0");
   }
@@ -69,7 +70,8 @@ Reactor::Reactor(const ReactorOptions& options, Delegate* delegate)
 
 absl::Status Reactor::Init() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) return absl::InternalError(absl::StrCat("epoll_create1: ", std::strerror(errno)));
+  if (epoll_fd_ < 0)
+    return absl::InternalError(absl::StrCat("epoll_create1: ", std::strerror(errno)));
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
   epoll_event ev{};
@@ -225,8 +227,8 @@ void Reactor::Admit(int fd, const sockaddr_storage& peer, int listener_id) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const bool counted = options_.max_connections_per_address > 0 &&
-                       !(options_.exempt && options_.exempt(ip));
+  const bool counted =
+      options_.max_connections_per_address > 0 && !(options_.exempt && options_.exempt(ip));
   std::string key;
   if (counted) {
     key = ClientKey(ip);

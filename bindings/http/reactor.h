@@ -58,8 +58,8 @@ struct ReactorOptions {
 
 struct ReactorStats {
   int64_t open_connections = 0;
-  int64_t evicted_connections = 0;   // closed to make room for others
-  int64_t refused_connections = 0;   // closed at accept: no room at all
+  int64_t evicted_connections = 0;  // closed to make room for others
+  int64_t refused_connections = 0;  // closed at accept: no room at all
 };
 
 // Thread-safe where noted; everything else runs on the thread in Run().
@@ -89,7 +89,7 @@ class Reactor {
 
   // `delegate` must outlive the reactor.
   static absl::StatusOr<std::unique_ptr<Reactor>> Create(const ReactorOptions& options,
-                                                        Delegate* delegate);
+                                                         Delegate* delegate);
   ~Reactor();  // closes listeners and every connection it holds
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;

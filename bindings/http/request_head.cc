@@ -72,9 +72,9 @@ bool ParseRequestLine(absl::string_view line, const HeadLimits& limits, RequestH
   const absl::string_view version = line.substr(sp2 + 1);
   if (!IsToken(method)) return Invalid(refusal, "the method is not a token");
   if (target.size() > limits.max_target_bytes) {
-    return Refuse(refusal, 414, reason::kPayloadTooLarge,
-                  absl::StrCat("the request target must be at most ", limits.max_target_bytes,
-                               " bytes"));
+    return Refuse(
+        refusal, 414, reason::kPayloadTooLarge,
+        absl::StrCat("the request target must be at most ", limits.max_target_bytes, " bytes"));
   }
   if (target.empty()) return Invalid(refusal, "the request target is empty");
   for (char ch : target) {
@@ -173,9 +173,9 @@ bool ParseRequestHead(absl::string_view head, const HeadLimits& limits, RequestH
   for (size_t i = 1; i < lines.size(); ++i) {
     const absl::string_view line = lines[i];
     if (line.size() > limits.max_field_line_bytes) {
-      return Refuse(refusal, 431, reason::kPayloadTooLarge,
-                    absl::StrCat("a header line must be at most ", limits.max_field_line_bytes,
-                                 " bytes"));
+      return Refuse(
+          refusal, 431, reason::kPayloadTooLarge,
+          absl::StrCat("a header line must be at most ", limits.max_field_line_bytes, " bytes"));
     }
     if (line.front() == ' ' || line.front() == '\t') {
       return Invalid(refusal, "obsolete line folding is not allowed");
@@ -198,9 +198,9 @@ bool ParseRequestHead(absl::string_view head, const HeadLimits& limits, RequestH
       ++hosts;
     } else if (absl::EqualsIgnoreCase(name, "Content-Length")) {
       ++lengths;
-      const bool digits = !value.empty() && value.size() <= 19 &&
-                          std::all_of(value.begin(), value.end(),
-                                      [](char c) { return c >= '0' && c <= '9'; });
+      const bool digits =
+          !value.empty() && value.size() <= 19 &&
+          std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!digits || !absl::SimpleAtoi(value, &length)) length_ok = false;
     } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
       transfer_encoding = true;

@@ -31,14 +31,14 @@ struct HeadLimits {
 // What a valid head says about the request.
 struct RequestHead {
   std::string method;
-  int minor_version = 1;        // HTTP/1.0 or HTTP/1.1
-  uint64_t body_bytes = 0;      // Content-Length, or 0
-  bool expect_continue = false; // "Expect: 100-continue" on HTTP/1.1
+  int minor_version = 1;         // HTTP/1.0 or HTTP/1.1
+  uint64_t body_bytes = 0;       // Content-Length, or 0
+  bool expect_continue = false;  // "Expect: 100-continue" on HTTP/1.1
 };
 
 // Why a head was refused: the response to send before closing.
 struct HeadRefusal {
-  int status = 0;  // 400, 405, 411, 413, 414, 415, 417, 431, 501, 505
+  int status = 0;            // 400, 405, 411, 413, 414, 415, 417, 431, 501, 505
   absl::string_view reason;  // a problem reason ("validation", "payload_too_large"...)
   std::string detail;
 };

@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<StaticFiles>> StaticFiles::Open(const std::string
   }
   struct stat st;
   if (::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("static directory ", root, " is not a directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("static directory ", root, " is not a directory"));
   }
   std::string canonical = resolved;
   while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();

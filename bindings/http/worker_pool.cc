@@ -77,9 +77,8 @@ void WorkerPool::RunWorker() {
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !tasks_.empty() || shutdown_;
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !tasks_.empty() || shutdown_; };
       mu_.Await(absl::Condition(&ready));
       if (tasks_.empty()) return;  // shutting down, nothing left
       task = std::move(tasks_.front());

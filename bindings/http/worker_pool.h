@@ -24,9 +24,9 @@
 namespace watchstore::http {
 
 struct WorkerPoolOptions {
-  int threads = 256;                      // >= 1
-  size_t stack_bytes = size_t{8} << 20;   // >= 4 MiB
-  int max_queued = 1024;                  // >= 0
+  int threads = 256;                     // >= 1
+  size_t stack_bytes = size_t{8} << 20;  // >= 4 MiB
+  int max_queued = 1024;                 // >= 0
 };
 
 // Thread-safe.

@@ -45,7 +45,11 @@ bool CountUtf8(absl::string_view s, size_t* count) {
   size_t n = 0;
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
@@ -90,10 +94,9 @@ AccountsImpl::AccountsImpl(const Context& ctx)
     : ctx_(ctx),
       hasher_(ctx.options->accounts.pwhash_opslimit, ctx.options->accounts.pwhash_memlimit_bytes,
               ctx.options->accounts.max_concurrent_hashes),
-      throttle_(ThrottlePolicy{ctx.options->accounts.throttle_free_failures,
-                               ctx.options->accounts.throttle_base_delay,
-                               ctx.options->accounts.throttle_max_delay,
-                               ctx.options->accounts.throttle_forget_after}),
+      throttle_(ThrottlePolicy{
+          ctx.options->accounts.throttle_free_failures, ctx.options->accounts.throttle_base_delay,
+          ctx.options->accounts.throttle_max_delay, ctx.options->accounts.throttle_forget_after}),
       sessions_(ctx.cache, SessionCodec{}) {}
 
 absl::StatusOr<User> AccountsImpl::CreateValidated(absl::string_view email,
@@ -137,7 +140,9 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
   {
     auto a = throttle_.RetryAfter(account_key, now);
     auto b = throttle_.RetryAfter(address_key, now);
-    if (a || b) return Throttled(std::max(a.value_or(absl::ZeroDuration()), b.value_or(absl::ZeroDuration())));
+    if (a || b)
+      return Throttled(
+          std::max(a.value_or(absl::ZeroDuration()), b.value_or(absl::ZeroDuration())));
   }
   auto fail = [&]() {
     throttle_.RecordFailure(account_key, now);

@@ -99,7 +99,8 @@ absl::StatusOr<CartView> CartsImpl::SetLine(const CartOwner& owner, VariantId va
   }
   auto st = ctx_.storage->SetCartItem(owner, variant_id, target, ctx_.clock->Now());
   if (absl::IsNotFound(st)) {
-    return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such variant", "variant_id");
+    return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such variant",
+                     "variant_id");
   }
   WS_RETURN_IF_ERROR(st);
   return GetCart(owner);

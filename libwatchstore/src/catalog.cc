@@ -85,15 +85,16 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
       !absl::StartsWith(d.image_url, "https://")) {
     return InvalidField("image_url", "must be a path starting with / or an https URL");
   }
-  if (!d.image_url.empty() && (absl::StartsWith(d.image_url, "//") ||
-                               !IsPrintableAscii(d.image_url))) {
+  if (!d.image_url.empty() &&
+      (absl::StartsWith(d.image_url, "//") || !IsPrintableAscii(d.image_url))) {
     return InvalidField("image_url", "must be a plain path or https URL");
   }
   if (d.variants.empty() || d.variants.size() > 50) {
     return InvalidField("variants", "a product has 1 to 50 variants");
   }
   for (const VariantDraft& v : d.variants) {
-    if (v.sku.size() < 3 || v.sku.size() > 40) return InvalidField("sku", "must be 3 to 40 characters");
+    if (v.sku.size() < 3 || v.sku.size() > 40)
+      return InvalidField("sku", "must be 3 to 40 characters");
     for (char c : v.sku) {
       if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
           !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-') {
@@ -110,14 +111,15 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
       return InvalidField("price", "must be between 0 and 1e11 minor units");
     }
     if (v.id < 0) return InvalidField("id", "must be positive");
-    if (v.stock < 0 || v.stock > 1'000'000) return InvalidField("stock", "must be between 0 and 1000000");
+    if (v.stock < 0 || v.stock > 1'000'000)
+      return InvalidField("stock", "must be between 0 and 1000000");
   }
   return absl::OkStatus();
 }
 
 std::string EncodeCursor(ProductSort sort, const ProductCursor& c) {
-  return absl::WebSafeBase64Escape(absl::StrCat("1:", ProductSortName(sort), ":", c.id, ":",
-                                                c.price_minor, ":", c.name_key));
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("1:", ProductSortName(sort), ":", c.id, ":", c.price_minor, ":", c.name_key));
 }
 
 absl::StatusOr<ProductCursor> DecodeCursor(absl::string_view cursor, ProductSort sort) {
@@ -187,8 +189,8 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
   return loaded;
 }
 
-absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProduct(
-    ProductId id, const Principal* viewer) {
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProduct(ProductId id,
+                                                                       const Principal* viewer) {
   if (id <= 0) return NoSuchProduct();
   WS_ASSIGN_OR_RETURN(auto p, Load(id));
   if (!Visible(*p, viewer)) return NoSuchProduct();
@@ -228,8 +230,8 @@ std::string CatalogImpl::ListingKey(const ProductQuery& q) {
   if (gen.value == nullptr) {
     // None yet (or it expired): start one, unless an invalidation got there
     // first (then this page is cached under a generation nobody reads).
-    gen.value = generations_.Fill(kGenerationKey, absl::StrCat(RandomU64()), kGenerationTtl,
-                                  gen.ticket);
+    gen.value =
+        generations_.Fill(kGenerationKey, absl::StrCat(RandomU64()), kGenerationTtl, gen.ticket);
   }
   const std::string& generation = *gen.value;
   // Every field that changes the result, in a fixed order. User text is
@@ -239,10 +241,10 @@ std::string CatalogImpl::ListingKey(const ProductQuery& q) {
   return absl::StrCat(
       "l:", generation, ":", q.brand ? text(absl::AsciiStrToLower(*q.brand)) : "-", ":",
       q.movement ? MovementName(*q.movement) : "-", ":",
-      q.collection ? text(absl::AsciiStrToLower(*q.collection)) : "-", ":",
-      opt(q.min_price_minor), ":", opt(q.max_price_minor), ":", opt(q.min_case_mm), ":",
-      opt(q.max_case_mm), ":", q.in_stock_only ? 1 : 0, ":", q.include_archived ? 1 : 0, ":",
-      ProductSortName(q.sort), ":", q.limit, ":", text(absl::AsciiStrToLower(q.text)), ":",
+      q.collection ? text(absl::AsciiStrToLower(*q.collection)) : "-", ":", opt(q.min_price_minor),
+      ":", opt(q.max_price_minor), ":", opt(q.min_case_mm), ":", opt(q.max_case_mm), ":",
+      q.in_stock_only ? 1 : 0, ":", q.include_archived ? 1 : 0, ":", ProductSortName(q.sort), ":",
+      q.limit, ":", text(absl::AsciiStrToLower(q.text)), ":",
       q.after ? absl::StrCat(q.after->id, "/", q.after->price_minor, "/", text(q.after->name_key))
               : "-");
 }
@@ -253,8 +255,8 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   ProductQuery q = query;
   q.after.reset();
   if (q.limit < 1 || q.limit > ctx_.options->catalog.max_page_size) {
-    return InvalidField("limit", absl::StrCat("must be between 1 and ",
-                                              ctx_.options->catalog.max_page_size));
+    return InvalidField(
+        "limit", absl::StrCat("must be between 1 and ", ctx_.options->catalog.max_page_size));
   }
   if (q.include_archived && (viewer == nullptr || !viewer->is_admin())) {
     return MakeError(absl::StatusCode::kPermissionDenied, reason::kForbidden,
@@ -347,8 +349,8 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::ArchiveProduct(
   d.collections = current->collections;
   d.image_url = current->image_url;
   d.active = false;
-  WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->UpdateProduct(id, expected_version, d,
-                                                             ctx_.clock->Now()));
+  WS_ASSIGN_OR_RETURN(Product p,
+                      ctx_.storage->UpdateProduct(id, expected_version, d, ctx_.clock->Now()));
   return Publish(std::move(p));
 }
 
@@ -380,15 +382,13 @@ void CatalogImpl::AfterStockChanges(const std::vector<StockChange>& changes) {
   if (availability_changed) InvalidateListings();
 }
 
-
 }  // namespace watchstore::internal
 
 namespace watchstore {
 
 absl::Status RequireAdmin(const Principal& p) {
   if (p.user_id == 0) {
-    return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated,
-                     "log in first");
+    return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated, "log in first");
   }
   if (!p.is_admin()) {
     return MakeError(absl::StatusCode::kPermissionDenied, reason::kForbidden,

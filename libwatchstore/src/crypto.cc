@@ -19,8 +19,7 @@ std::string NewRandomToken() {
   unsigned char raw[kTokenBytes];
   randombytes_buf(raw, sizeof(raw));
   char out[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(out, sizeof(out), raw, sizeof(raw),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(out, sizeof(out), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   sodium_memzero(raw, sizeof(raw));
   return std::string(out);
 }
@@ -38,8 +37,7 @@ bool IsWellFormedToken(absl::string_view token) {
 std::string Sha256Hex(absl::string_view data) {
   EnsureSodium();
   unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   char hex[crypto_hash_sha256_BYTES * 2 + 1];
   sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
   return std::string(hex, crypto_hash_sha256_BYTES * 2);

@@ -36,8 +36,8 @@ absl::string_view NameOf(Enum e, const std::pair<Enum, absl::string_view> (&tabl
   return "unknown";
 }
 
-constexpr std::pair<Role, absl::string_view> kRoles[] = {
-    {Role::kCustomer, "customer"}, {Role::kAdmin, "admin"}};
+constexpr std::pair<Role, absl::string_view> kRoles[] = {{Role::kCustomer, "customer"},
+                                                         {Role::kAdmin, "admin"}};
 constexpr std::pair<Movement, absl::string_view> kMovements[] = {
     {Movement::kAutomatic, "automatic"}, {Movement::kManual, "manual"},
     {Movement::kQuartz, "quartz"},       {Movement::kSolar, "solar"},
@@ -48,8 +48,10 @@ constexpr std::pair<ProductSort, absl::string_view> kSorts[] = {
     {ProductSort::kPriceDesc, "price_desc"},
     {ProductSort::kNameAsc, "name_asc"}};
 constexpr std::pair<OrderStatus, absl::string_view> kStatuses[] = {
-    {OrderStatus::kPending, "pending"},     {OrderStatus::kPaid, "paid"},
-    {OrderStatus::kShipped, "shipped"},     {OrderStatus::kDelivered, "delivered"},
+    {OrderStatus::kPending, "pending"},
+    {OrderStatus::kPaid, "paid"},
+    {OrderStatus::kShipped, "shipped"},
+    {OrderStatus::kDelivered, "delivered"},
     {OrderStatus::kCancelled, "cancelled"}};
 constexpr std::pair<CartMergeChange::Kind, absl::string_view> kMergeKinds[] = {
     {CartMergeChange::Kind::kAdded, "added"},
@@ -61,9 +63,7 @@ constexpr std::pair<CartMergeChange::Kind, absl::string_view> kMergeKinds[] = {
 }  // namespace
 
 absl::string_view RoleName(Role role) { return NameOf(role, kRoles); }
-absl::StatusOr<Role> ParseRole(absl::string_view name) {
-  return ParseByName(name, kRoles, "role");
-}
+absl::StatusOr<Role> ParseRole(absl::string_view name) { return ParseByName(name, kRoles, "role"); }
 absl::string_view MovementName(Movement m) { return NameOf(m, kMovements); }
 absl::StatusOr<Movement> ParseMovement(absl::string_view name) {
   return ParseByName(name, kMovements, "movement");

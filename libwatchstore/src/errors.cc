@@ -38,8 +38,8 @@ absl::string_view DefaultReason(absl::StatusCode code) {
 
 }  // namespace
 
-absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
-                       absl::string_view message, absl::string_view field) {
+absl::Status MakeError(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                       absl::string_view field) {
   absl::Status status(code, message);
   status.SetPayload(kReasonUrl, absl::Cord(reason));
   if (!field.empty()) status.SetPayload(kFieldUrl, absl::Cord(field));
@@ -47,13 +47,11 @@ absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view message) {
-  return MakeError(absl::StatusCode::kInvalidArgument, reason::kValidation, message,
-                   field);
+  return MakeError(absl::StatusCode::kInvalidArgument, reason::kValidation, message, field);
 }
 
 absl::Status Throttled(absl::Duration retry_after) {
-  absl::Status status = MakeError(absl::StatusCode::kResourceExhausted,
-                                  reason::kThrottled,
+  absl::Status status = MakeError(absl::StatusCode::kResourceExhausted, reason::kThrottled,
                                   "too many attempts; try again later");
   status.SetPayload(kRetryAfterUrl,
                     absl::Cord(std::to_string(absl::ToInt64Milliseconds(retry_after))));

@@ -4,8 +4,7 @@
 
 namespace watchstore::internal {
 
-std::optional<absl::Duration> LoginThrottle::RetryAfter(absl::string_view key,
-                                                        absl::Time now) {
+std::optional<absl::Duration> LoginThrottle::RetryAfter(absl::string_view key, absl::Time now) {
   MutexLock lock(&mu_);
   auto it = state_.find(key);
   if (it == state_.end()) return std::nullopt;
@@ -39,9 +38,8 @@ void LoginThrottle::Reset(absl::string_view key) {
 }
 
 void LoginThrottle::PruneLocked(absl::Time now) {
-  absl::erase_if(state_, [&](const auto& kv) {
-    return now - kv.second.last_failure >= policy_.forget_after;
-  });
+  absl::erase_if(
+      state_, [&](const auto& kv) { return now - kv.second.last_failure >= policy_.forget_after; });
   // Still full (a flood of distinct keys): start over rather than grow
   // without bound. Back-off resumes from zero for those keys.
   if (state_.size() >= policy_.max_tracked_keys) state_.clear();

@@ -10,8 +10,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "sync.h"
 #include "absl/time/time.h"
+#include "sync.h"
 
 namespace watchstore::internal {
 

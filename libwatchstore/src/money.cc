@@ -22,12 +22,10 @@ absl::StatusOr<Currency> Currency::FromCode(absl::string_view code) {
 
 int Currency::MinorDigits() const {
   // ISO 4217 exceptions to the common two digits.
-  static constexpr absl::string_view kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK",
-                                               "JPY", "KMF", "KRW", "PYG", "RWF",
-                                               "UGX", "UYI", "VND", "VUV", "XAF",
-                                               "XOF", "XPF"};
-  static constexpr absl::string_view kThree[] = {"BHD", "IQD", "JOD", "KWD",
-                                                "LYD", "OMR", "TND"};
+  static constexpr absl::string_view kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                                "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                                "VND", "VUV", "XAF", "XOF", "XPF"};
+  static constexpr absl::string_view kThree[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
   for (auto z : kZero) {
     if (code() == z) return 0;
   }
@@ -67,7 +65,8 @@ std::string FormatMoney(const Money& m) {
     units = digits_str;
   } else {
     const size_t d = static_cast<size_t>(digits);
-    if (digits_str.size() <= d) digits_str = std::string(d + 1 - digits_str.size(), '0') + digits_str;
+    if (digits_str.size() <= d)
+      digits_str = std::string(d + 1 - digits_str.size(), '0') + digits_str;
     const size_t whole = digits_str.size() - d;
     units = absl::StrCat(absl::string_view(digits_str).substr(0, whole), ".",
                          absl::string_view(digits_str).substr(whole));

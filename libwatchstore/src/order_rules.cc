@@ -35,9 +35,9 @@ absl::StatusOr<OrderPlan> PlanOrder(const NewOrder& request, LockVariants lock) 
   Order& order = plan.order;
   order.total = Money{0, request.currency};
   for (const auto& [variant_id, qty] : wanted) {
-    auto it = std::lower_bound(
-        locked.begin(), locked.end(), variant_id,
-        [](const LockedVariant& v, VariantId id) { return v.variant.id < id; });
+    auto it =
+        std::lower_bound(locked.begin(), locked.end(), variant_id,
+                         [](const LockedVariant& v, VariantId id) { return v.variant.id < id; });
     if (it == locked.end() || it->variant.id != variant_id) {
       return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such variant",
                        "variant_id");
@@ -89,10 +89,10 @@ absl::StatusOr<PlaceOrderResult> ReplayOrder(const Order& first, const NewOrder&
 
 absl::Status CheckTransition(OrderStatus current, OrderStatus from, OrderStatus to) {
   if (current != from || !IsLegalTransition(current, to)) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
-                     absl::StrCat("a ", OrderStatusName(current), " order cannot become ",
-                                  OrderStatusName(to)),
-                     "status");
+    return MakeError(
+        absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
+        absl::StrCat("a ", OrderStatusName(current), " order cannot become ", OrderStatusName(to)),
+        "status");
   }
   return absl::OkStatus();
 }

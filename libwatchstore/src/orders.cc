@@ -22,7 +22,8 @@ absl::Status ValidateShipping(const ShippingAddress& s) {
                                          : absl::StrCat("must be at most ", max, " bytes"));
     }
     for (char c : v) {
-      if (static_cast<unsigned char>(c) < 0x20) return InvalidField(field, "has control characters");
+      if (static_cast<unsigned char>(c) < 0x20)
+        return InvalidField(field, "has control characters");
     }
     return absl::OkStatus();
   };
@@ -130,8 +131,8 @@ absl::StatusOr<OrderPage> OrdersImpl::ListAllOrders(const Principal& admin,
 absl::StatusOr<Order> OrdersImpl::Move(OrderId id, OrderStatus to) {
   WS_ASSIGN_OR_RETURN(Order current, ctx_.storage->GetOrder(id));
   WS_RETURN_IF_ERROR(CheckTransition(current.status, current.status, to));
-  WS_ASSIGN_OR_RETURN(TransitionResult moved, ctx_.storage->TransitionOrder(
-                                                  id, current.status, to, ctx_.clock->Now()));
+  WS_ASSIGN_OR_RETURN(TransitionResult moved,
+                      ctx_.storage->TransitionOrder(id, current.status, to, ctx_.clock->Now()));
   catalog_->AfterStockChanges(moved.stock_changes);
   return std::move(moved.order);
 }

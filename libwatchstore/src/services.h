@@ -37,18 +37,18 @@ class CatalogImpl final : public Catalog {
 
   absl::StatusOr<std::shared_ptr<const Product>> GetProduct(ProductId id,
                                                             const Principal* viewer) override;
-  absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(
-      absl::string_view sku, const Principal* viewer) override;
-  absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query,
-                                              absl::string_view cursor,
+  absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(absl::string_view sku,
+                                                                 const Principal* viewer) override;
+  absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query, absl::string_view cursor,
                                               const Principal* viewer) override;
-  absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(
-      const Principal& actor, const ProductDraft& draft) override;
-  absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(
-      const Principal& actor, ProductId id, int64_t expected_version,
-      const ProductDraft& draft) override;
-  absl::StatusOr<std::shared_ptr<const Product>> ArchiveProduct(
-      const Principal& actor, ProductId id, int64_t expected_version) override;
+  absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(const Principal& actor,
+                                                               const ProductDraft& draft) override;
+  absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(const Principal& actor, ProductId id,
+                                                               int64_t expected_version,
+                                                               const ProductDraft& draft) override;
+  absl::StatusOr<std::shared_ptr<const Product>> ArchiveProduct(const Principal& actor,
+                                                                ProductId id,
+                                                                int64_t expected_version) override;
   absl::StatusOr<std::shared_ptr<const Product>> AdjustStock(const Principal& actor,
                                                              VariantId variant_id,
                                                              int64_t delta) override;
@@ -122,8 +122,8 @@ class CartsImpl final : public Carts {
  private:
   absl::StatusOr<CartView> View(const std::vector<CartItem>& items);
   // Sets a line to `quantity` after checking bounds, stock and cart size.
-  absl::StatusOr<CartView> SetLine(const CartOwner& owner, VariantId variant_id,
-                                   int64_t quantity, bool add);
+  absl::StatusOr<CartView> SetLine(const CartOwner& owner, VariantId variant_id, int64_t quantity,
+                                   bool add);
   Context ctx_;
   CatalogImpl* catalog_;
 };
@@ -137,8 +137,7 @@ class OrdersImpl final : public Orders {
   absl::StatusOr<Order> GetOrder(const Principal& viewer, OrderId id) override;
   absl::StatusOr<OrderPage> ListMyOrders(const Principal& viewer, int limit,
                                          std::optional<OrderId> before_id) override;
-  absl::StatusOr<OrderPage> ListAllOrders(const Principal& admin,
-                                          const OrderQuery& query) override;
+  absl::StatusOr<OrderPage> ListAllOrders(const Principal& admin, const OrderQuery& query) override;
   absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) override;
   absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
                                         OrderStatus to) override;
@@ -151,7 +150,6 @@ class OrdersImpl final : public Orders {
   mutable Mutex in_flight_mu_;
   absl::flat_hash_set<std::pair<UserId, std::string>> in_flight_ ABSL_GUARDED_BY(in_flight_mu_);
 };
-
 
 }  // namespace watchstore::internal
 

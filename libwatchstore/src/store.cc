@@ -7,7 +7,7 @@
 namespace watchstore {
 namespace {
 
-constexpr uint64_t kMinOpsLimit = 2;               // crypto_pwhash_OPSLIMIT_INTERACTIVE
+constexpr uint64_t kMinOpsLimit = 2;                   // crypto_pwhash_OPSLIMIT_INTERACTIVE
 constexpr uint64_t kMinMemLimit = uint64_t{64} << 20;  // crypto_pwhash_MEMLIMIT_INTERACTIVE
 
 absl::Status Validate(const StoreOptions& o) {

@@ -32,9 +32,9 @@ class TypedCache {
   };
 
   TypedCache(Cache* cache, Codec codec)
-      : cache_(cache), codec_(std::move(codec)), decode_([this](absl::string_view bytes) {
-          return Decoded(bytes);
-        }) {}
+      : cache_(cache),
+        codec_(std::move(codec)),
+        decode_([this](absl::string_view bytes) { return Decoded(bytes); }) {}
   TypedCache(const TypedCache&) = delete;
   TypedCache& operator=(const TypedCache&) = delete;
 

@@ -51,19 +51,20 @@ TEST_F(AuthTest, RegisterRejectsBadInputNamingTheField) {
     EXPECT_EQ(ReasonOfBody(r->body), "validation") << r->body;
     EXPECT_EQ(FieldOfBody(r->body), c.field) << r->body;
   }
-  EXPECT_TRUE(absl::IsNotFound(
-      server_.store().storage().GetUserByEmail("a@example.com").status()));
+  EXPECT_TRUE(absl::IsNotFound(server_.store().storage().GetUserByEmail("a@example.com").status()));
 }
 
 TEST_F(AuthTest, LoginSetsTheSessionCookieAndMergesTheGuestCart) {
   auto product = server_.MakeProduct("LOGIN", 250'00, 5);
-  ASSERT_TRUE(server_.store().accounts().CreateUser("ada@example.com", "analytical engine",
-                                                    Role::kCustomer).ok());
+  ASSERT_TRUE(server_.store()
+                  .accounts()
+                  .CreateUser("ada@example.com", "analytical engine", Role::kCustomer)
+                  .ok());
   Browser browser(server_);
   ASSERT_EQ(browser.Get("/api/v1/cart")->status, 200);  // picks up the CSRF cookie
-  auto added = browser.Send("POST", "/api/v1/cart/items",
-                            absl::StrCat(R"({"variant_id":)", product->variants[0].id,
-                                         R"(,"quantity":2})"));
+  auto added =
+      browser.Send("POST", "/api/v1/cart/items",
+                   absl::StrCat(R"({"variant_id":)", product->variants[0].id, R"(,"quantity":2})"));
   ASSERT_TRUE(added);
   ASSERT_EQ(added->status, 200) << added->body;
   ASSERT_TRUE(browser.cookie("ws_cart").has_value());
@@ -112,9 +113,13 @@ TEST_F(AuthTest, ProductionCookiesUseTheHostPrefixAndSecure) {
   TestServerOptions o;
   o.insecure_cookies = false;
   TestServer prod(o);
-  ASSERT_TRUE(prod.store().accounts().CreateUser("bob@example.com", "a long password", Role::kCustomer).ok());
+  ASSERT_TRUE(prod.store()
+                  .accounts()
+                  .CreateUser("bob@example.com", "a long password", Role::kCustomer)
+                  .ok());
   auto c = prod.Client();
-  auto login = c->Post("/api/v1/auth/login", R"({"email":"bob@example.com","password":"a long password"})", kJson);
+  auto login = c->Post("/api/v1/auth/login",
+                       R"({"email":"bob@example.com","password":"a long password"})", kJson);
   ASSERT_TRUE(login);
   ASSERT_EQ(login->status, 200);
   auto session = SetCookieFor(*login, "__Host-ws_session");
@@ -131,12 +136,16 @@ TEST_F(AuthTest, ProductionCookiesUseTheHostPrefixAndSecure) {
 }
 
 TEST_F(AuthTest, UnknownEmailAndWrongPasswordLookTheSame) {
-  ASSERT_TRUE(server_.store().accounts().CreateUser("carol@example.com", "the right password",
-                                                    Role::kCustomer).ok());
-  auto wrong = client_->Post("/api/v1/auth/login",
-                             R"({"email":"carol@example.com","password":"the wrong password"})", kJson);
-  auto unknown = client_->Post("/api/v1/auth/login",
-                               R"({"email":"nobody@example.com","password":"the wrong password"})", kJson);
+  ASSERT_TRUE(server_.store()
+                  .accounts()
+                  .CreateUser("carol@example.com", "the right password", Role::kCustomer)
+                  .ok());
+  auto wrong =
+      client_->Post("/api/v1/auth/login",
+                    R"({"email":"carol@example.com","password":"the wrong password"})", kJson);
+  auto unknown =
+      client_->Post("/api/v1/auth/login",
+                    R"({"email":"nobody@example.com","password":"the wrong password"})", kJson);
   ASSERT_TRUE(wrong && unknown);
   EXPECT_EQ(wrong->status, 401);
   EXPECT_EQ(unknown->status, 401);
@@ -153,9 +162,10 @@ TEST_F(AuthTest, LoginIsThrottledBySocketAddressWhateverTheHeadersSay) {
     httplib::Headers spoof = {{"REMOTE_ADDR", absl::StrCat("10.0.0.", i)},
                               {"X-Forwarded-For", absl::StrCat("10.1.0.", i)},
                               {"X-Real-IP", absl::StrCat("10.2.0.", i)}};
-    auto r = client_->Post("/api/v1/auth/login", spoof,
-                           absl::StrCat(R"({"email":"user)", i, R"(@example.com","password":"nope nope nope"})"),
-                           kJson);
+    auto r = client_->Post(
+        "/api/v1/auth/login", spoof,
+        absl::StrCat(R"({"email":"user)", i, R"(@example.com","password":"nope nope nope"})"),
+        kJson);
     ASSERT_TRUE(r);
     if (r->status == 429) {
       throttled_at = i;
@@ -233,19 +243,20 @@ TEST_F(AuthTest, ExpiredSessionsAreRefusedAndTheCookieCleared) {
 TEST_F(AuthTest, CsrfIsRequiredWhenCookiesCarryTheCredentials) {
   auto a = server_.MakeAccount("gina@example.com");
   auto product = server_.MakeProduct("CSRF", 100'00, 5);
-  const std::string body = absl::StrCat(R"({"variant_id":)", product->variants[0].id, R"(,"quantity":1})");
+  const std::string body =
+      absl::StrCat(R"({"variant_id":)", product->variants[0].id, R"(,"quantity":1})");
   const std::string cookies = absl::StrCat("ws_session=", a.token, "; ws_csrf=tok123");
   auto missing = client_->Post("/api/v1/cart/items", {{"Cookie", cookies}}, body, kJson);
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 403);
   EXPECT_EQ(ReasonOfBody(missing->body), "csrf");
-  auto wrong = client_->Post("/api/v1/cart/items", {{"Cookie", cookies}, {"X-CSRF-Token", "tok124"}},
-                             body, kJson);
+  auto wrong = client_->Post("/api/v1/cart/items",
+                             {{"Cookie", cookies}, {"X-CSRF-Token", "tok124"}}, body, kJson);
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 403);
-  auto no_cookie = client_->Post("/api/v1/cart/items",
-                                 {{"Cookie", absl::StrCat("ws_session=", a.token)}, {"X-CSRF-Token", ""}},
-                                 body, kJson);
+  auto no_cookie = client_->Post(
+      "/api/v1/cart/items",
+      {{"Cookie", absl::StrCat("ws_session=", a.token)}, {"X-CSRF-Token", ""}}, body, kJson);
   ASSERT_TRUE(no_cookie);
   EXPECT_EQ(no_cookie->status, 403);
   auto cart = server_.store().carts().GetCart(CartOwner::ForUser(a.user.id));
@@ -271,7 +282,8 @@ TEST_F(AuthTest, TheCsrfCookieIsIssuedOnceOnNoStoreApiResponses) {
   ASSERT_TRUE(csrf.has_value());
   EXPECT_EQ(CookieValueOf(*csrf).size(), 43u);
   EXPECT_FALSE(absl::StrContains(*csrf, "HttpOnly"));
-  auto again = client_->Get("/api/v1/auth/me", {{"Cookie", absl::StrCat("ws_csrf=", CookieValueOf(*csrf))}});
+  auto again =
+      client_->Get("/api/v1/auth/me", {{"Cookie", absl::StrCat("ws_csrf=", CookieValueOf(*csrf))}});
   ASSERT_TRUE(again);
   EXPECT_FALSE(SetCookieFor(*again, "ws_csrf").has_value());
   auto error = client_->Get("/api/v1/nope");
@@ -336,7 +348,8 @@ class CatalogTest : public ::testing::Test {
         R"({"brand":"Halvard","model":"Meridian 40","description":"A test watch.","movement":"automatic",)",
         R"("case_diameter_mm":40,"case_material":"steel","water_resistance_m":100,"strap":"leather",)",
         R"("collections":["Dress"],"image_url":"/img/watches/w03.svg","active":true,)",
-        R"("variants":[{"sku":")", sku, R"(","dial_color":"white","strap":"leather","size":"40 mm",)",
+        R"("variants":[{"sku":")", sku,
+        R"(","dial_color":"white","strap":"leather","size":"40 mm",)",
         R"("price":{"amount_minor":)", price, R"(,"currency":"USD"},"stock":4}]})");
   }
 
@@ -356,8 +369,9 @@ TEST_F(CatalogTest, ListFiltersSortsAndPages) {
   ASSERT_EQ(d["items"].Size(), 2u);
   EXPECT_EQ(d["items"][0]["price_from"]["amount_minor"].GetInt64(), 100'00);
   ASSERT_TRUE(d["next_cursor"].IsString());
-  auto next = client_->Get(absl::StrCat("/api/v1/products?limit=2&sort=price_asc&cursor=",
-                                        d["next_cursor"].GetString()).c_str());
+  auto next = client_->Get(
+      absl::StrCat("/api/v1/products?limit=2&sort=price_asc&cursor=", d["next_cursor"].GetString())
+          .c_str());
   ASSERT_TRUE(next);
   rapidjson::Document n = Json(next->body);
   ASSERT_EQ(n["items"].Size(), 2u);
@@ -439,7 +453,8 @@ TEST_F(CatalogTest, CustomersCannotEditProductsAndAnonymousMustLogIn) {
   auto anon = client_->Post("/api/v1/products", DraftJson("NEW-1"), kJson);
   ASSERT_TRUE(anon);
   EXPECT_EQ(anon->status, 401);
-  auto customer = client_->Post("/api/v1/products", Bearer(customer_.token), DraftJson("NEW-1"), kJson);
+  auto customer =
+      client_->Post("/api/v1/products", Bearer(customer_.token), DraftJson("NEW-1"), kJson);
   ASSERT_TRUE(customer);
   EXPECT_EQ(customer->status, 403);
   EXPECT_EQ(ReasonOfBody(customer->body), "forbidden");
@@ -520,8 +535,8 @@ TEST_F(CatalogTest, AdminsCreateUpdateArchiveAndRestock) {
   ASSERT_TRUE(overflow);
   EXPECT_EQ(overflow->status, 400);
   EXPECT_EQ(FieldOfBody(overflow->body), "delta");
-  auto unknown = client_->Post("/api/v1/variants/987654/stock", Bearer(admin_.token),
-                               R"({"delta":1})", kJson);
+  auto unknown =
+      client_->Post("/api/v1/variants/987654/stock", Bearer(admin_.token), R"({"delta":1})", kJson);
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(server_.store().storage().GetProduct(id)->variants[0].stock, 10);
@@ -536,9 +551,9 @@ TEST_F(CatalogTest, AdminsCreateUpdateArchiveAndRestock) {
                                        R"({"version":1})", kJson);
   ASSERT_TRUE(missing_archive);
   EXPECT_EQ(missing_archive->status, 404);
-  auto archived = client_->Post(absl::StrCat("/api/v1/products/", id, "/archive").c_str(),
-                                Bearer(admin_.token), absl::StrCat(R"({"version":)", version, "}"),
-                                kJson);
+  auto archived =
+      client_->Post(absl::StrCat("/api/v1/products/", id, "/archive").c_str(), Bearer(admin_.token),
+                    absl::StrCat(R"({"version":)", version, "}"), kJson);
   ASSERT_TRUE(archived);
   ASSERT_EQ(archived->status, 200) << archived->body;
   EXPECT_FALSE(Json(archived->body)["active"].GetBool());

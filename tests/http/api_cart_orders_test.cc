@@ -98,15 +98,19 @@ TEST_F(CartTest, BadQuantitiesAndVariantsChangeNothing) {
       {Line(v, 0), 400, "validation", "quantity"},
       {Line(v, -1), 400, "validation", "quantity"},
       {Line(v, -9223372036854775807LL), 400, "validation", "quantity"},
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":9223372036854775808})"), 400, "validation", "quantity"},
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":99999999999999999999999})"), 400, "validation", "quantity"},
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":9223372036854775808})"), 400,
+       "validation", "quantity"},
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":99999999999999999999999})"), 400,
+       "validation", "quantity"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1e400})"), 400, "validation", "body"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1.5})"), 400, "validation", "quantity"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":"2"})"), 400, "validation", "quantity"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":null})"), 400, "validation", "quantity"},
       {absl::StrCat(R"({"variant_id":)", v, R"(})"), 400, "validation", "quantity"},
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"note":"gift"})"), 400, "validation", "note"},
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"quantity":2})"), 400, "validation", "quantity"},
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"note":"gift"})"), 400, "validation",
+       "note"},
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"quantity":2})"), 400, "validation",
+       "quantity"},
       {Line(v, 11), 400, "validation", "quantity"},
       {Line(v, 3), 409, "out_of_stock", "quantity"},  // 1 + 3 > 3 in stock
       {Line(sold_out->variants[0].id, 1), 409, "out_of_stock", "variant_id"},
@@ -125,10 +129,12 @@ TEST_F(CartTest, BadQuantitiesAndVariantsChangeNothing) {
                           R"({"quantity":-3})", kJson);
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 400);
-  auto put_unknown = client_->Put("/api/v1/cart/items/abc", Bearer(a.token), R"({"quantity":1})", kJson);
+  auto put_unknown =
+      client_->Put("/api/v1/cart/items/abc", Bearer(a.token), R"({"quantity":1})", kJson);
   ASSERT_TRUE(put_unknown);
   EXPECT_EQ(put_unknown->status, 404);
-  auto put_missing = client_->Put("/api/v1/cart/items/987654", Bearer(a.token), R"({"quantity":1})", kJson);
+  auto put_missing =
+      client_->Put("/api/v1/cart/items/987654", Bearer(a.token), R"({"quantity":1})", kJson);
   ASSERT_TRUE(put_missing);
   EXPECT_EQ(put_missing->status, 404);
   auto delete_unknown = client_->Delete("/api/v1/cart/items/abc", Bearer(a.token));
@@ -151,7 +157,8 @@ class OrdersTest : public ::testing::Test {
     admin_ = server_.MakeAccount("boss@example.com", Role::kAdmin);
   }
   void AddToCart(const TestServer::Account& who, int64_t qty) {
-    auto r = client_->Post("/api/v1/cart/items", Bearer(who.token), Line(product_->variants[0].id, qty), kJson);
+    auto r = client_->Post("/api/v1/cart/items", Bearer(who.token),
+                           Line(product_->variants[0].id, qty), kJson);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
   }
@@ -229,12 +236,14 @@ TEST_F(OrdersTest, CheckoutFailuresChangeNothing) {
   EXPECT_EQ(long_key->status, 400);
   auto two_keys = client_->Post("/api/v1/orders",
                                 {{"Authorization", absl::StrCat("Bearer ", buyer_.token)},
-                                 {"Idempotency-Key", "a"}, {"Idempotency-Key", "b"}},
+                                 {"Idempotency-Key", "a"},
+                                 {"Idempotency-Key", "b"}},
                                 ShippingBody(), kJson);
   ASSERT_TRUE(two_keys);
   EXPECT_EQ(two_keys->status, 400);
-  auto bad_country = Checkout(buyer_, "k-country",
-                              R"({"shipping":{"name":"A","line1":"B","city":"C","postal_code":"D","country":"England"}})");
+  auto bad_country = Checkout(
+      buyer_, "k-country",
+      R"({"shipping":{"name":"A","line1":"B","city":"C","postal_code":"D","country":"England"}})");
   ASSERT_TRUE(bad_country);
   EXPECT_EQ(bad_country->status, 400);
   EXPECT_EQ(FieldOfBody(bad_country->body), "shipping.country");
@@ -242,14 +251,19 @@ TEST_F(OrdersTest, CheckoutFailuresChangeNothing) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 400);
   EXPECT_EQ(FieldOfBody(missing->body), "shipping.line1");
-  auto extra = Checkout(buyer_, "k-extra", R"({"shipping":{"name":"A","line1":"B","city":"C","postal_code":"D","country":"GB"},"coupon":"FREE"})");
+  auto extra = Checkout(
+      buyer_, "k-extra",
+      R"({"shipping":{"name":"A","line1":"B","city":"C","postal_code":"D","country":"GB"},"coupon":"FREE"})");
   ASSERT_TRUE(extra);
   EXPECT_EQ(extra->status, 400);
   EXPECT_EQ(FieldOfBody(extra->body), "coupon");
 
   // Stock drops below the cart between adding and paying.
-  ASSERT_TRUE(server_.store().catalog().AdjustStock(Principal{admin_.user.id, Role::kAdmin, ""},
-                                                    product_->variants[0].id, -4).ok());
+  ASSERT_TRUE(
+      server_.store()
+          .catalog()
+          .AdjustStock(Principal{admin_.user.id, Role::kAdmin, ""}, product_->variants[0].id, -4)
+          .ok());
   auto short_stock = Checkout(buyer_, "k-stock");
   ASSERT_TRUE(short_stock);
   EXPECT_EQ(short_stock->status, 409);
@@ -285,7 +299,9 @@ TEST(OrdersInFlightTest, TheSameKeyWhileTheFirstIsRunningIs409) {
   auto p = server.MakeProduct("SLOW", 10'00, 5);
   auto a = server.MakeAccount("slow@example.com");
   auto c = server.Client();
-  ASSERT_EQ(c->Post("/api/v1/cart/items", Bearer(a.token), Line(p->variants[0].id, 1), kJson)->status, 200);
+  ASSERT_EQ(
+      c->Post("/api/v1/cart/items", Bearer(a.token), Line(p->variants[0].id, 1), kJson)->status,
+      200);
   httplib::Headers h = Bearer(a.token);
   h.emplace("Idempotency-Key", "in-flight-1");
   int first_status = 0;
@@ -344,14 +360,14 @@ TEST_F(OrdersTest, CancelRestoresStockOnce) {
   auto placed = Checkout(buyer_, "cancel-1");
   const int64_t id = Json(placed->body)["id"].GetInt64();
   EXPECT_EQ(Stock(), 3);
-  auto cancelled = client_->Post(absl::StrCat("/api/v1/orders/", id, "/cancel").c_str(),
-                                 Bearer(buyer_.token));
+  auto cancelled =
+      client_->Post(absl::StrCat("/api/v1/orders/", id, "/cancel").c_str(), Bearer(buyer_.token));
   ASSERT_TRUE(cancelled);
   ASSERT_EQ(cancelled->status, 200) << cancelled->body;
   EXPECT_EQ(std::string(Json(cancelled->body)["status"].GetString()), "cancelled");
   EXPECT_EQ(Stock(), 5);
-  auto again = client_->Post(absl::StrCat("/api/v1/orders/", id, "/cancel").c_str(),
-                             Bearer(buyer_.token));
+  auto again =
+      client_->Post(absl::StrCat("/api/v1/orders/", id, "/cancel").c_str(), Bearer(buyer_.token));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 409);
   EXPECT_EQ(ReasonOfBody(again->body), "illegal_transition");
@@ -375,8 +391,9 @@ TEST_F(OrdersTest, HistoryPagesNewestFirst) {
   ASSERT_EQ(d["items"].Size(), 2u);
   EXPECT_GT(d["items"][0]["id"].GetInt64(), d["items"][1]["id"].GetInt64());
   ASSERT_TRUE(d["next_before"].IsInt64());
-  auto rest = client_->Get(absl::StrCat("/api/v1/orders?limit=2&before=", d["next_before"].GetInt64()).c_str(),
-                           Bearer(buyer_.token));
+  auto rest = client_->Get(
+      absl::StrCat("/api/v1/orders?limit=2&before=", d["next_before"].GetInt64()).c_str(),
+      Bearer(buyer_.token));
   rapidjson::Document r = Json(rest->body);
   EXPECT_EQ(r["items"].Size(), 1u);
   EXPECT_TRUE(r["next_before"].IsNull());
@@ -394,11 +411,15 @@ TEST_F(OrdersTest, AdminOrdersAndTransitions) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->status, 200) << all->body;
   EXPECT_EQ(Json(all->body)["items"].Size(), 1u);
-  EXPECT_EQ(Json(client_->Get("/api/v1/admin/orders?status=paid", Bearer(admin_.token))->body)["items"].Size(), 0u);
+  EXPECT_EQ(
+      Json(client_->Get("/api/v1/admin/orders?status=paid", Bearer(admin_.token))->body)["items"]
+          .Size(),
+      0u);
   EXPECT_EQ(client_->Get("/api/v1/admin/orders?status=lost", Bearer(admin_.token))->status, 400);
 
   const std::string path = absl::StrCat("/api/v1/admin/orders/", id, "/status");
-  auto by_customer = client_->Post(path.c_str(), Bearer(buyer_.token), R"({"status":"paid"})", kJson);
+  auto by_customer =
+      client_->Post(path.c_str(), Bearer(buyer_.token), R"({"status":"paid"})", kJson);
   ASSERT_TRUE(by_customer);
   EXPECT_EQ(by_customer->status, 403);
   auto paid = client_->Post(path.c_str(), Bearer(admin_.token), R"({"status":"paid"})", kJson);
@@ -409,7 +430,8 @@ TEST_F(OrdersTest, AdminOrdersAndTransitions) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->status, 409);
   EXPECT_EQ(ReasonOfBody(back->body), "illegal_transition");
-  auto bogus = client_->Post(path.c_str(), Bearer(admin_.token), R"({"status":"teleported"})", kJson);
+  auto bogus =
+      client_->Post(path.c_str(), Bearer(admin_.token), R"({"status":"teleported"})", kJson);
   ASSERT_TRUE(bogus);
   EXPECT_EQ(bogus->status, 400);
   EXPECT_EQ(FieldOfBody(bogus->body), "status");
@@ -478,12 +500,15 @@ TEST(OperationsTest, HealthReadinessAndMetrics) {
   EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   const std::string& m = metrics->body;
   EXPECT_TRUE(absl::StrContains(
-      m, R"(watchstore_http_requests_total{method="GET",route="/api/v1/products/{id}",status="200"} 3)"))
+      m,
+      R"(watchstore_http_requests_total{method="GET",route="/api/v1/products/{id}",status="200"} 3)"))
       << m;
   EXPECT_TRUE(absl::StrContains(
-      m, R"(watchstore_http_requests_total{method="GET",route="/api/v1/products/{id}",status="404"} 1)"));
+      m,
+      R"(watchstore_http_requests_total{method="GET",route="/api/v1/products/{id}",status="404"} 1)"));
   EXPECT_TRUE(absl::StrContains(
-      m, R"(watchstore_http_request_duration_seconds_bucket{method="GET",route="/api/v1/products/{id}",le="+Inf"} 4)"));
+      m,
+      R"(watchstore_http_request_duration_seconds_bucket{method="GET",route="/api/v1/products/{id}",le="+Inf"} 4)"));
   EXPECT_TRUE(absl::StrContains(m, R"(watchstore_cache_hits_total{cache="memory"})"));
   EXPECT_TRUE(absl::StrContains(m, R"(watchstore_cache_misses_total{cache="memory"})"));
   EXPECT_TRUE(absl::StrContains(m, "watchstore_http_worker_threads 96"));

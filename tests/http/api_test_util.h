@@ -15,7 +15,8 @@ namespace watchstore::http::testing {
 constexpr char kJson[] = "application/json";
 
 // The Set-Cookie value for `name` ("name=value; ..."), if the response set it.
-inline std::optional<std::string> SetCookieFor(const httplib::Response& r, const std::string& name) {
+inline std::optional<std::string> SetCookieFor(const httplib::Response& r,
+                                               const std::string& name) {
   const size_t n = r.get_header_value_count("Set-Cookie");
   for (size_t i = 0; i < n; ++i) {
     std::string v = r.get_header_value("Set-Cookie", i);
@@ -97,8 +98,9 @@ class Browser {
 };
 
 inline std::string ShippingBody(const std::string& name = "Ada Lovelace") {
-  return absl::StrCat(R"({"shipping":{"name":")", name,
-                      R"(","line1":"12 Analytical St","line2":"","city":"London","postal_code":"N1 9GU","country":"GB"}})");
+  return absl::StrCat(
+      R"({"shipping":{"name":")", name,
+      R"(","line1":"12 Analytical St","line2":"","city":"London","postal_code":"N1 9GU","country":"GB"}})");
 }
 
 }  // namespace watchstore::http::testing

@@ -57,8 +57,10 @@ TEST(ClientAddressTest, TrustedProxiesNameTheClientHopsFromTheRight) {
 TEST(ClientAddressTest, CloudFrontViewerAddress) {
   const ClientAddressResolver cf = Make({"10.0.0.0/8", "fd00::/8"}, "CloudFront-Viewer-Address");
   EXPECT_EQ(cf.Resolve("10.2.3.4", {"198.51.100.10:46532"}), "198.51.100.10");
-  EXPECT_EQ(cf.Resolve("fd12::1", {"2001:db8::1:8080"}), "2001:db8::1");  // unbracketed, with a port
-  EXPECT_EQ(cf.Resolve("10.2.3.4", {"198.51.100.10"}), "10.2.3.4");       // no port: not this header's form
+  EXPECT_EQ(cf.Resolve("fd12::1", {"2001:db8::1:8080"}),
+            "2001:db8::1");  // unbracketed, with a port
+  EXPECT_EQ(cf.Resolve("10.2.3.4", {"198.51.100.10"}),
+            "10.2.3.4");  // no port: not this header's form
 }
 
 TEST(ClientAddressTest, BadOptionsAreErrors) {

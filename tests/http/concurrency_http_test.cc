@@ -27,7 +27,8 @@ TEST_P(LastUnitsTest, SixtyFourClientsTenUnitsTenOrders) {
     accounts.push_back(server.MakeAccount(absl::StrCat("racer", i, "@example.com")));
     // Each puts one unit in the cart while there are ten for everybody.
     auto r = server.Client()->Post("/api/v1/cart/items", Bearer(accounts.back().token),
-                                   absl::StrCat(R"({"variant_id":)", variant, R"(,"quantity":1})"), kJson);
+                                   absl::StrCat(R"({"variant_id":)", variant, R"(,"quantity":1})"),
+                                   kJson);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
   }

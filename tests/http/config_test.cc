@@ -161,14 +161,14 @@ TEST(ConfigTest, Commands) {
   EXPECT_EQ(Parse({"serve", "-h"})->command, Command::kHelp);
   EXPECT_TRUE(Parse({"--bench-hello"})->bench_hello);
   const std::string usage = UsageText();
-  for (const char* s : {"WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL",
-                        "WATCHSTORE_STATIC_DIR", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES",
-                        "WATCHSTORE_TRUST_TLS_PROXY", "WATCHSTORE_ADMIN_PASSWORD", "seed-demo",
-                        "create-admin", "migrate", "WATCHSTORE_METRICS_LISTEN",
-                        "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER",
-                        "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_MAX_CONNECTIONS_PER_ADDRESS",
-                        "WATCHSTORE_REGISTER_RATE_PER_ADDRESS", "WATCHSTORE_REGISTER_RATE_TOTAL",
-                        "--promote-existing"}) {
+  for (const char* s :
+       {"WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL",
+        "WATCHSTORE_STATIC_DIR", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES",
+        "WATCHSTORE_TRUST_TLS_PROXY", "WATCHSTORE_ADMIN_PASSWORD", "seed-demo", "create-admin",
+        "migrate", "WATCHSTORE_METRICS_LISTEN", "WATCHSTORE_TRUSTED_PROXIES",
+        "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS",
+        "WATCHSTORE_MAX_CONNECTIONS_PER_ADDRESS", "WATCHSTORE_REGISTER_RATE_PER_ADDRESS",
+        "WATCHSTORE_REGISTER_RATE_TOTAL", "--promote-existing"}) {
     EXPECT_TRUE(absl::StrContains(usage, s)) << s;
   }
 }

@@ -29,7 +29,8 @@ TEST(DemoCatalogTest, IsVariedAndInvented) {
     EXPECT_LE(d.variants.size(), 3u);
     EXPECT_GE(d.description.size(), 40u) << d.model;
     for (const auto& c : d.collections) collections.insert(c);
-    EXPECT_TRUE(std::filesystem::exists(std::string(WATCHSTORE_SOURCE_DIR) + "/frontend" + d.image_url))
+    EXPECT_TRUE(
+        std::filesystem::exists(std::string(WATCHSTORE_SOURCE_DIR) + "/frontend" + d.image_url))
         << d.image_url;
     int64_t total = 0;
     for (const VariantDraft& v : d.variants) {
@@ -55,13 +56,57 @@ TEST(DemoCatalogTest, IsVariedAndInvented) {
   // No real maker's name.
   for (const std::string& b : brands) {
     const std::string l = absl::AsciiStrToLower(b);
-    for (const char* real : {"rolex", "omega", "seiko", "casio", "tudor", "cartier", "patek", "audemars",
-                             "breitling", "tag heuer", "iwc", "longines", "tissot", "hamilton", "citizen",
-                             "zenith", "panerai", "jaeger", "vacheron", "swatch", "timex", "fossil", "bulova",
-                             "oris", "sinn", "nomos", "junghans", "stowa", "laco", "glash", "blancpain",
-                             "breguet", "hublot", "chopard", "montblanc", "baume", "rado", "certina", "mido",
-                             "orient", "bell & ross", "grand seiko", "lange", "tudor", "doxa", "squale",
-                             "christopher ward", "farer", "baltic", "marathon", "victorinox"}) {
+    for (const char* real : {"rolex",
+                             "omega",
+                             "seiko",
+                             "casio",
+                             "tudor",
+                             "cartier",
+                             "patek",
+                             "audemars",
+                             "breitling",
+                             "tag heuer",
+                             "iwc",
+                             "longines",
+                             "tissot",
+                             "hamilton",
+                             "citizen",
+                             "zenith",
+                             "panerai",
+                             "jaeger",
+                             "vacheron",
+                             "swatch",
+                             "timex",
+                             "fossil",
+                             "bulova",
+                             "oris",
+                             "sinn",
+                             "nomos",
+                             "junghans",
+                             "stowa",
+                             "laco",
+                             "glash",
+                             "blancpain",
+                             "breguet",
+                             "hublot",
+                             "chopard",
+                             "montblanc",
+                             "baume",
+                             "rado",
+                             "certina",
+                             "mido",
+                             "orient",
+                             "bell & ross",
+                             "grand seiko",
+                             "lange",
+                             "tudor",
+                             "doxa",
+                             "squale",
+                             "christopher ward",
+                             "farer",
+                             "baltic",
+                             "marathon",
+                             "victorinox"}) {
       EXPECT_FALSE(absl::StrContains(l, real)) << b;
     }
   }

@@ -145,15 +145,16 @@ TEST(EdgeAbuseTest, SmugglingShapesAreRefusedAndTheConnectionClosed) {
        400},
       {"two Hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
       {"no Host", "GET /healthz HTTP/1.1\r\n\r\n", 400},
-      {"NUL in a header", std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n",
-                                     sizeof("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n") - 1), 400},
+      {"NUL in a header",
+       std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n",
+                   sizeof("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n") - 1),
+       400},
       {"bare CR", "GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\rGET / HTTP/1.1\r\n\r\n", 400},
       {"bare LF", "GET /healthz HTTP/1.1\nHost: x\n\n", 400},
       {"unknown method", "PURGE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 501},
       {"a request line over 8 KiB",
        absl::StrCat("GET /", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n"), 414},
-      {"a request line with no end",
-       absl::StrCat("GET /", std::string(40000, 'a')), 414},
+      {"a request line with no end", absl::StrCat("GET /", std::string(40000, 'a')), 414},
   };
   for (const Case& c : cases) {
     bool closed = false;
@@ -208,8 +209,9 @@ TEST(EdgeAbuseTest, SlowClientsDoNotStarveAFreshOne) {
         SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
         break;
       case 1:  // a body that trickles
-        SendAll(fd, "POST /api/v1/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    "Content-Length: 60000\r\n\r\n{\"variant_id\":");
+        SendAll(fd,
+                "POST /api/v1/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Content-Length: 60000\r\n\r\n{\"variant_id\":");
         break;
       default:  // silent
         break;
@@ -233,7 +235,7 @@ TEST(EdgeAbuseTest, SlowClientsDoNotStarveAFreshOne) {
     EXPECT_LT(same_took, milliseconds(1000));
   }
   const ServerStats stats = server.server().stats();
-  EXPECT_GT(stats.evicted_connections, 200);       // one address keeps at most 64 open
+  EXPECT_GT(stats.evicted_connections, 200);  // one address keeps at most 64 open
   EXPECT_LE(stats.open_connections, 64 + 4);
   EXPECT_LT(RssKiB() - rss_before, 64 * 1024);
   stop = true;
@@ -251,8 +253,9 @@ TEST(EdgeAbuseTest, SlowRequestsAreCutAtTheirDeadlines) {
   // is cut at the request deadline with a 408.
   const int fd = ConnectFrom("127.0.0.1", server.port());
   ASSERT_GE(fd, 0);
-  SendAll(fd, "POST /api/v1/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              "Content-Length: 1000\r\n\r\n");
+  SendAll(fd,
+          "POST /api/v1/cart/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Content-Length: 1000\r\n\r\n");
   const auto start = Clock::now();
   std::string got;
   bool closed = false;
@@ -292,7 +295,8 @@ TEST(EdgeAbuseTest, ExpectContinueAndTrickledRequestsWork) {
   const std::string body = R"({"email":"expect@example.com","password":"a long enough password"})";
   SendAll(fd, absl::StrCat("POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\n"
                            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
-                           "Content-Length: ", body.size(), "\r\n\r\n"));
+                           "Content-Length: ",
+                           body.size(), "\r\n\r\n"));
   const std::string interim = ReadUntil(fd, milliseconds(2000), [](const std::string& s) {
     return absl::StrContains(s, "\r\n\r\n");
   });

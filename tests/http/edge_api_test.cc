@@ -65,8 +65,9 @@ TEST(ClientAddressHttpTest, TrustedProxiesNameTheClient) {
     // CloudFront -> ALB: "<client-sent>, <viewer>, <CloudFront>"; the viewer counts.
     EXPECT_EQ(Register(*c, "a1@example.com", "6.6.6.6, 198.51.100.1, 130.176.0.1"), 202);
     EXPECT_EQ(Register(*c, "a2@example.com", "7.7.7.7, 198.51.100.1, 130.176.0.2"), 202);
-    auto third = c->Post("/api/v1/auth/register", {{"X-Forwarded-For", "198.51.100.1, 130.176.0.3"}},
-                         RegisterBody("a3@example.com"), kJson);
+    auto third =
+        c->Post("/api/v1/auth/register", {{"X-Forwarded-For", "198.51.100.1, 130.176.0.3"}},
+                RegisterBody("a3@example.com"), kJson);
     ASSERT_TRUE(third);
     EXPECT_EQ(third->status, 429);
     EXPECT_EQ(ReasonOfBody(third->body), "throttled");
@@ -79,7 +80,8 @@ TEST(ClientAddressHttpTest, TrustedProxiesNameTheClient) {
     for (int i = 0; i < 8; ++i) {
       auto r = c->Post("/api/v1/auth/login",
                        {{"X-Forwarded-For", absl::StrCat("198.51.100.", 50 + i, ", 130.176.0.1")}},
-                       absl::StrCat(R"({"email":"nobody)", i, R"(@example.com","password":"wrong wrong wrong"})"),
+                       absl::StrCat(R"({"email":"nobody)", i,
+                                    R"(@example.com","password":"wrong wrong wrong"})"),
                        kJson);
       ASSERT_TRUE(r);
       EXPECT_EQ(r->status, 401) << i << " " << r->body;
@@ -87,10 +89,12 @@ TEST(ClientAddressHttpTest, TrustedProxiesNameTheClient) {
     // ... but many addresses of one IPv6 /64 are one client.
     int throttled = 0;
     for (int i = 0; i < 10; ++i) {
-      auto r = c->Post("/api/v1/auth/login",
-                       {{"X-Forwarded-For", absl::StrCat("2001:db8:0:5::", i + 1, ", 130.176.0.1")}},
-                       absl::StrCat(R"({"email":"someone)", i, R"(@example.com","password":"wrong wrong wrong"})"),
-                       kJson);
+      auto r =
+          c->Post("/api/v1/auth/login",
+                  {{"X-Forwarded-For", absl::StrCat("2001:db8:0:5::", i + 1, ", 130.176.0.1")}},
+                  absl::StrCat(R"({"email":"someone)", i,
+                               R"(@example.com","password":"wrong wrong wrong"})"),
+                  kJson);
       ASSERT_TRUE(r);
       throttled += r->status == 429;
     }

@@ -13,7 +13,7 @@ namespace watchstore::http::testing {
 namespace {
 
 constexpr const char* kLeaks[] = {"invalid byte sequence", "duplicate key value", "sqlite:",
-                                  "constraint failed", "secret_idx", "UNIQUE"};
+                                  "constraint failed",     "secret_idx",          "UNIQUE"};
 
 void ExpectNoLeak(const std::string& body) {
   for (const char* leak : kLeaks) EXPECT_FALSE(absl::StrContains(body, leak)) << body;

@@ -154,9 +154,11 @@ TEST(RegistrationFloodTest, ProductPagesStayFastAndNothingElseFails) {
     std::vector<std::string> requests;
     for (int i = 0; i < kFlood; ++i) {
       const std::string body = RegisterBody(absl::StrCat("flood", wave, "-", i, "@example.com"));
-      requests.push_back(absl::StrCat("POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\n"
-                                      "Content-Type: application/json\r\nConnection: close\r\n"
-                                      "Content-Length: ", body.size(), "\r\n\r\n", body));
+      requests.push_back(
+          absl::StrCat("POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\nConnection: close\r\n"
+                       "Content-Length: ",
+                       body.size(), "\r\n\r\n", body));
     }
     RawFlood flood(server.port(), kFlood);
     for (const RawAnswer& a : flood.Send(requests, std::chrono::seconds(20))) {
@@ -188,8 +190,8 @@ TEST(RegistrationFloodTest, ProductPagesStayFastAndNothingElseFails) {
   ASSERT_GE(latencies_ms.size(), 100u);
   const double quiet_p99 = p99_of(quiet_ms);
   const double p99 = p99_of(latencies_ms);
-  std::cout << "product detail p99: " << quiet_p99 << " ms alone, " << p99 << " ms during the flood ("
-            << latencies_ms.size() << " requests)\n";
+  std::cout << "product detail p99: " << quiet_p99 << " ms alone, " << p99
+            << " ms during the flood (" << latencies_ms.size() << " requests)\n";
   // Under 50 ms; on a machine busy with other work, 50 ms above what the
   // same client measured just before without the flood.
   EXPECT_LT(p99, 50.0 + quiet_p99) << "product detail p99 during the flood, ms";

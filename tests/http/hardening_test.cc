@@ -19,7 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr const char* kSecurityHeaders[] = {
-    "Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'\r\n",
+    "Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'\r\n",
     "X-Content-Type-Options: nosniff\r\n",
     "Referrer-Policy: no-referrer\r\n",
 };
@@ -40,8 +41,10 @@ class HardeningTest : public ::testing::Test {
 
 TEST_F(HardeningTest, SecurityHeadersOnEveryKindOfResponse) {
   const int port = server_.port();
-  ExpectSecurityHeaders(RawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-  ExpectSecurityHeaders(RawExchange(port, "GET /api/v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ExpectSecurityHeaders(
+      RawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ExpectSecurityHeaders(
+      RawExchange(port, "GET /api/v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   const std::string garbage = RawExchange(port, "BLAH\r\n\r\n");
   EXPECT_EQ(StatusOfRaw(garbage), 400);
   ExpectSecurityHeaders(garbage);
@@ -56,25 +59,27 @@ TEST_F(HardeningTest, SecurityHeadersOnEveryKindOfResponse) {
   tls.server.hsts = true;
   TestServer behind_tls(tls);
   EXPECT_TRUE(absl::StrContains(
-      RawExchange(behind_tls.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      RawExchange(behind_tls.port(),
+                  "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
       "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"));
 }
 
 TEST_F(HardeningTest, TransferEncodingIsRefusedBeforeTheBody) {
   bool closed = false;
-  const std::string raw = RawExchange(
-      server_.port(),
-      "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-      "Content-Type: application/json\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-      milliseconds(3000), &closed);
+  const std::string raw =
+      RawExchange(server_.port(),
+                  "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  "Content-Type: application/json\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\nGET /healthz "
+                  "HTTP/1.1\r\nHost: x\r\n\r\n",
+                  milliseconds(3000), &closed);
   EXPECT_EQ(StatusOfRaw(raw), 411);
   EXPECT_EQ(CountResponses(raw), 1) << raw;  // the rest is never parsed as a request
   EXPECT_TRUE(closed);
   EXPECT_TRUE(absl::StrContains(raw, "Connection: close"));
-  const std::string gzip = RawExchange(
-      server_.port(),
-      "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
-      "Content-Type: application/json\r\nContent-Length: 4\r\n\r\nabcd");
+  const std::string gzip =
+      RawExchange(server_.port(),
+                  "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 4\r\n\r\nabcd");
   EXPECT_EQ(StatusOfRaw(gzip), 415);
   EXPECT_TRUE(absl::StrContains(gzip, "unsupported_media_type"));
 }
@@ -96,18 +101,19 @@ TEST_F(HardeningTest, OversizedBodiesAre413WithoutWaitingForThem) {
   auto r = c->Post("/api/v1/auth/register", std::string(64 * 1024 + 1, ' '), kJson);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
-  const std::string dup = RawExchange(
-      server_.port(),
-      "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 20\r\n\r\n{}");
+  const std::string dup = RawExchange(server_.port(),
+                                      "POST /api/v1/auth/register HTTP/1.1\r\nHost: "
+                                      "x\r\nContent-Length: 2\r\nContent-Length: 20\r\n\r\n{}");
   EXPECT_EQ(StatusOfRaw(dup), 400);
   const std::string word = RawExchange(
-      server_.port(), "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: two\r\n\r\n{}");
+      server_.port(),
+      "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: two\r\n\r\n{}");
   EXPECT_EQ(StatusOfRaw(word), 400);
   // Expect: 100-continue for a body we refuse: no "100 Continue", a 413.
-  const std::string expect = RawExchange(
-      server_.port(),
-      "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-      "Content-Length: 10485760\r\n\r\n");
+  const std::string expect =
+      RawExchange(server_.port(),
+                  "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 10485760\r\n\r\n");
   EXPECT_EQ(StatusOfRaw(expect), 413) << expect;
   EXPECT_FALSE(absl::StrContains(expect, "100 Continue"));
   EXPECT_TRUE(Alive(server_));
@@ -115,20 +121,20 @@ TEST_F(HardeningTest, OversizedBodiesAre413WithoutWaitingForThem) {
 
 TEST_F(HardeningTest, ABodyOnGetIsRefusedAndNeverParsedAsTheNextRequest) {
   auto a = server_.MakeAccount("smuggle@example.com");
-  const std::string smuggled = absl::StrCat("GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
-                                            a.token, "\r\n\r\n");
+  const std::string smuggled = absl::StrCat(
+      "GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", a.token, "\r\n\r\n");
   bool closed = false;
   const std::string raw = RawExchange(
       server_.port(),
-      absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: ", smuggled.size(), "\r\n\r\n",
-                   smuggled),
+      absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: ", smuggled.size(),
+                   "\r\n\r\n", smuggled),
       milliseconds(2000), &closed);
   EXPECT_EQ(StatusOfRaw(raw), 400);
   EXPECT_EQ(CountResponses(raw), 1) << raw;
   EXPECT_FALSE(absl::StrContains(raw, "smuggle@example.com"));
   EXPECT_TRUE(closed);
-  const std::string head = RawExchange(server_.port(),
-                                       "HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  const std::string head = RawExchange(
+      server_.port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
   EXPECT_EQ(StatusOfRaw(head), 400);
 }
 
@@ -145,8 +151,8 @@ TEST_F(HardeningTest, UnsafeRequestsWithoutLengthHaveNoBody) {
   const auto start = std::chrono::steady_clock::now();
   const std::string raw = RawExchange(
       server_.port(),
-      absl::StrCat("DELETE /api/v1/cart/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", a.token,
-                   "\r\nConnection: close\r\n\r\n"),
+      absl::StrCat("DELETE /api/v1/cart/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
+                   a.token, "\r\nConnection: close\r\n\r\n"),
       milliseconds(4000));
   EXPECT_EQ(StatusOfRaw(raw), 200) << raw;
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1500));
@@ -161,15 +167,17 @@ TEST_F(HardeningTest, HeaderCountAndSizeLimits) {
   ExpectSecurityHeaders(raw);
 
   std::string big = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 8; ++i) absl::StrAppend(&big, "X-Big", i, ": ", std::string(5000, 'a'), "\r\n");
+  for (int i = 0; i < 8; ++i)
+    absl::StrAppend(&big, "X-Big", i, ": ", std::string(5000, 'a'), "\r\n");
   big.append("\r\n");
   bool closed = false;
   const std::string raw_big = RawExchange(server_.port(), big, milliseconds(2000), &closed);
   EXPECT_EQ(StatusOfRaw(raw_big), 431) << raw_big.substr(0, 200);
   EXPECT_TRUE(closed);
   // One header line over 8 KiB.
-  const std::string line = RawExchange(
-      server_.port(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ", std::string(9000, 'b'), "\r\n\r\n"));
+  const std::string line =
+      RawExchange(server_.port(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ",
+                                               std::string(9000, 'b'), "\r\n\r\n"));
   EXPECT_EQ(StatusOfRaw(line), 431);
   EXPECT_TRUE(Alive(server_));
 }
@@ -190,8 +198,9 @@ TEST_F(HardeningTest, RangesAreIgnoredOrRefused) {
   // before any handler runs; the workers' 8 MiB stacks take it.
   std::string ranges = "bytes=0-0";
   while (ranges.size() < 8000) absl::StrAppend(&ranges, ",", ranges.size(), "-", ranges.size());
-  const std::string raw = RawExchange(
-      server_.port(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nRange: ", ranges, "\r\n\r\n"));
+  const std::string raw =
+      RawExchange(server_.port(),
+                  absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nRange: ", ranges, "\r\n\r\n"));
   EXPECT_EQ(StatusOfRaw(raw), 416);
   EXPECT_TRUE(Alive(server_));
 }
@@ -255,10 +264,15 @@ TEST_F(HardeningTest, BadJsonIsRefusedAndChangesNothing) {
       {"null", "body"},
       {"[]", "body"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1} trailing)"), "body"},
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1}{"variant_id":)", v, R"(,"quantity":1})"), "body"},
-      {absl::StrCat(R"({"variant_id":)", v, ",\"quantity\":1,\"x\":\"", "\xff\xfe", "\"}"), "body"},  // invalid UTF-8
-      {absl::StrCat(R"({"variant_id":)", v, ",\"quantity\":1,\"x\":\"", "\xc0\xaf", "\"}"), "body"},  // overlong
-      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"x":"\ud800"})"), "body"},  // lone surrogate
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1}{"variant_id":)", v,
+                    R"(,"quantity":1})"),
+       "body"},
+      {absl::StrCat(R"({"variant_id":)", v, ",\"quantity\":1,\"x\":\"", "\xff\xfe", "\"}"),
+       "body"},  // invalid UTF-8
+      {absl::StrCat(R"({"variant_id":)", v, ",\"quantity\":1,\"x\":\"", "\xc0\xaf", "\"}"),
+       "body"},  // overlong
+      {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"x":"\ud800"})"),
+       "body"},  // lone surrogate
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"x":"a\u0000b"})"), "body"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1)", std::string("\0", 1), "}"), "body"},
       {absl::StrCat(R"({"variant_id":)", v, R"(,"quantity":1,"x":NaN})"), "body"},
@@ -312,19 +326,21 @@ TEST_F(HardeningTest, DeepNestingIsRefused) {
 TEST_F(HardeningTest, JsonRoutesNeedAJsonContentType) {
   auto c = server_.Client();
   const std::string body = R"({"email":"x@example.com","password":"long enough password"})";
-  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                           "application/json; charset=latin1", "application/jsonp", "application/json-seq"}) {
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "application/json; charset=latin1", "application/jsonp", "application/json-seq"}) {
     auto r = c->Post("/api/v1/auth/register", body, type);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 415) << type;
     EXPECT_EQ(ReasonOfBody(r->body), "unsupported_media_type");
   }
-  const std::string no_type = RawExchange(
-      server_.port(),
-      absl::StrCat("POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(),
-                   "\r\nConnection: close\r\n\r\n", body));
+  const std::string no_type =
+      RawExchange(server_.port(),
+                  absl::StrCat("POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                               body.size(), "\r\nConnection: close\r\n\r\n", body));
   EXPECT_EQ(StatusOfRaw(no_type), 415);
-  for (const char* type : {"application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"}) {
+  for (const char* type :
+       {"application/json; charset=utf-8", "Application/JSON", "application/json;charset=UTF-8"}) {
     auto r = c->Post("/api/v1/auth/register", body, type);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 202) << type;
@@ -334,7 +350,8 @@ TEST_F(HardeningTest, JsonRoutesNeedAJsonContentType) {
 TEST_F(HardeningTest, RequestHeadersAreNeverEchoed) {
   const std::string raw = RawExchange(
       server_.port(),
-      "GET /api/v1/products/424242 HTTP/1.1\r\nHost: x\r\nX-Probe: marker-7f3a\r\nOrigin: https://marker-7f3b.example\r\n"
+      "GET /api/v1/products/424242 HTTP/1.1\r\nHost: x\r\nX-Probe: marker-7f3a\r\nOrigin: "
+      "https://marker-7f3b.example\r\n"
       "Cookie: ws_csrf=marker-7f3c\r\nX-Request-Id: marker-7f3d\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(StatusOfRaw(raw), 404);
   EXPECT_FALSE(absl::StrContains(raw, "marker-7f3")) << raw;
@@ -355,7 +372,8 @@ TEST(HardeningExceptionTest, AnExceptionIsAGeneric500) {
     return std::unique_ptr<Storage>(new ThrowingStorage(std::move(base)));
   };
   TestServer server(o);
-  const std::string raw = RawExchange(server.port(), "GET /api/v1/products/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string raw = RawExchange(
+      server.port(), "GET /api/v1/products/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(StatusOfRaw(raw), 500);
   EXPECT_FALSE(absl::StrContains(raw, "secret-internal-detail"));
   EXPECT_FALSE(absl::StrContains(raw, "EXCEPTION_WHAT"));
@@ -431,9 +449,9 @@ TEST(HardeningCapacityTest, IdleKeepAliveConnectionsHoldNoWorker) {
   // served at once, and the idle connection stays open and usable.
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const std::string other = RawExchange(
-        server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        milliseconds(3000));
+    const std::string other =
+        RawExchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    milliseconds(3000));
     EXPECT_EQ(StatusOfRaw(other), 200);
     EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1500));
   }
@@ -478,8 +496,8 @@ TEST(HardeningCapacityTest, RequestsBeyondTheQueueGet503AtOnce) {
   slow->entered.WaitForNotification();
   // ... and there is no queue: the next request is answered 503 at once.
   const auto start = std::chrono::steady_clock::now();
-  const std::string shed = RawExchange(
-      server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", milliseconds(3000));
+  const std::string shed =
+      RawExchange(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", milliseconds(3000));
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1500));
   EXPECT_EQ(StatusOfRaw(shed), 503) << shed;
   EXPECT_TRUE(absl::StrContains(shed, "Retry-After: 1"));

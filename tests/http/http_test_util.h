@@ -167,15 +167,19 @@ class TestServer {
     a.user = MakeUser(store_->storage(), email, role);
     a.token = NewCsrfToken();  // same shape as a session token: 32 bytes, base64url
     const absl::Time now = clock_.Now();
-    EXPECT_TRUE(store_->storage().CreateSession(SessionRecord{Sha256Hex(a.token), a.user.id, now, now}).ok());
+    EXPECT_TRUE(store_->storage()
+                    .CreateSession(SessionRecord{Sha256Hex(a.token), a.user.id, now, now})
+                    .ok());
     return a;
   }
 
   // A product made through the catalog (so caches see it).
-  std::shared_ptr<const Product> MakeProduct(const std::string& sku_prefix, int64_t price_minor = 100'00,
-                                             int64_t stock = 5, int variants = 1) {
+  std::shared_ptr<const Product> MakeProduct(const std::string& sku_prefix,
+                                             int64_t price_minor = 100'00, int64_t stock = 5,
+                                             int variants = 1) {
     Principal staff{-1, Role::kAdmin, "staff@test"};
-    auto p = store_->catalog().CreateProduct(staff, WatchDraft(sku_prefix, price_minor, stock, variants));
+    auto p = store_->catalog().CreateProduct(staff,
+                                             WatchDraft(sku_prefix, price_minor, stock, variants));
     EXPECT_TRUE(p.ok()) << p.status();
     return p.ok() ? *p : nullptr;
   }

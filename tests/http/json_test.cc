@@ -41,8 +41,9 @@ TEST(JsonTest, ByteLimitIsCheckedFirst) {
 }
 
 TEST(JsonTest, NumbersAreInt64OrNothing) {
-  auto doc = Parse(R"({"a":9223372036854775807,"b":-9223372036854775808,"c":9223372036854775808,)"
-                   R"("d":1.0,"e":1e2,"f":-0,"g":1e-999999999999,"h":123456789012345678901234567890})");
+  auto doc =
+      Parse(R"({"a":9223372036854775807,"b":-9223372036854775808,"c":9223372036854775808,)"
+            R"("d":1.0,"e":1e2,"f":-0,"g":1e-999999999999,"h":123456789012345678901234567890})");
   ASSERT_TRUE(doc.ok()) << doc.status();
   ObjectReader r(**doc, "");
   int64_t a = 0, b = 0, f = 7;

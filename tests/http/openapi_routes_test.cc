@@ -57,24 +57,44 @@ TEST(OpenApiRoutesTest, SpecAndServerAgree) {
   ASSERT_FALSE(spec.empty()) << "docs/openapi.yaml is missing";
   const auto in_spec = SpecOperations(spec);
   std::set<std::pair<std::string, std::string>> in_server;
-  for (const Route& r : ApiRoutes(/*include_bench_hello=*/false)) in_server.emplace(r.method, r.pattern);
+  for (const Route& r : ApiRoutes(/*include_bench_hello=*/false))
+    in_server.emplace(r.method, r.pattern);
   for (const auto& op : in_server) {
-    EXPECT_TRUE(in_spec.count(op)) << op.first << " " << op.second << " is served but not in docs/openapi.yaml";
+    EXPECT_TRUE(in_spec.count(op))
+        << op.first << " " << op.second << " is served but not in docs/openapi.yaml";
   }
   for (const auto& op : in_spec) {
-    EXPECT_TRUE(in_server.count(op)) << op.first << " " << op.second << " is in docs/openapi.yaml but not served";
+    EXPECT_TRUE(in_server.count(op))
+        << op.first << " " << op.second << " is in docs/openapi.yaml but not served";
   }
   EXPECT_EQ(in_spec.size(), in_server.size());
 }
 
 TEST(OpenApiRoutesTest, EveryProblemReasonIsDocumented) {
   const std::string spec = ReadSpec();
-  for (const char* reason :
-       {"validation", "not_found", "unauthenticated", "forbidden", "invalid_credentials", "throttled",
-        "email_taken", "sku_taken", "version_conflict", "out_of_stock", "not_purchasable", "cart_empty",
-        "cart_limit", "idempotency_key_reused", "idempotency_in_flight", "illegal_transition",
-        "unavailable", "internal", "payload_too_large", "unsupported_media_type",
-        "method_not_allowed", "csrf", "not_implemented"}) {
+  for (const char* reason : {"validation",
+                             "not_found",
+                             "unauthenticated",
+                             "forbidden",
+                             "invalid_credentials",
+                             "throttled",
+                             "email_taken",
+                             "sku_taken",
+                             "version_conflict",
+                             "out_of_stock",
+                             "not_purchasable",
+                             "cart_empty",
+                             "cart_limit",
+                             "idempotency_key_reused",
+                             "idempotency_in_flight",
+                             "illegal_transition",
+                             "unavailable",
+                             "internal",
+                             "payload_too_large",
+                             "unsupported_media_type",
+                             "method_not_allowed",
+                             "csrf",
+                             "not_implemented"}) {
     EXPECT_TRUE(absl::StrContains(spec, absl::StrCat("/problems/", reason))) << reason;
   }
 }

@@ -25,7 +25,8 @@ TEST(RateLimiterTest, PerKeyBurstsThenRefills) {
 
 TEST(RateLimiterTest, TheTotalCapsEveryKeyTogether) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{Rate{10, absl::Hours(1)}, Rate{5, absl::Seconds(1)}, 100, &clock});
+  RateLimiter limiter(
+      RateLimiterOptions{Rate{10, absl::Hours(1)}, Rate{5, absl::Seconds(1)}, 100, &clock});
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.Acquire(absl::StrCat("k", i)).has_value());
   auto wait = limiter.Acquire("fresh");
   ASSERT_TRUE(wait.has_value());
@@ -58,7 +59,8 @@ TEST(RateLimiterTest, ParsesRates) {
   EXPECT_EQ(r->period, absl::Hours(1));
   EXPECT_TRUE(ParseRate("off")->unlimited());
   EXPECT_TRUE(ParseRate("0")->unlimited());
-  for (const char* bad : {"10", "10/", "/1s", "x/1s", "-1/1s", "10/0s", "10/500ms", "10/48h", "10/1q"}) {
+  for (const char* bad :
+       {"10", "10/", "/1s", "x/1s", "-1/1s", "10/0s", "10/500ms", "10/48h", "10/1q"}) {
     EXPECT_FALSE(ParseRate(bad).ok()) << bad;
   }
   RateLimiter unlimited(RateLimiterOptions{});

@@ -70,16 +70,24 @@ TEST(RequestHeadTest, RefusesSmugglingShapes) {
     int status;
   } cases[] = {
       {"space before the colon",
-       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 2\r\n\r\n", 400},
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 2\r\n\r\n",
+       400},
       {"obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", 400},
       {"obs-fold with a tab", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n", 400},
-      {"both framings", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+      {"both framings",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
+       400},
       {"chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
       {"unknown coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
-      {"chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501},
-      {"coding then chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+      {"chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+       501},
+      {"coding then chunked",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n",
+       501},
       {"xchunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 501},
-      {"two lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", 400},
+      {"two lengths",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n", 400},
       {"a length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n", 400},
       {"a signed length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n", 400},
       {"a hex length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n", 400},
@@ -102,10 +110,15 @@ TEST(RequestHeadTest, RefusesSmugglingShapes) {
       {"unknown method", "BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
       {"TRACE", "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
       {"CONNECT", "CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-      {"gzip body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", 415},
-      {"multipart", "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=a\r\nContent-Length: 3\r\n\r\n", 415},
+      {"gzip body",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", 415},
+      {"multipart",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+       "boundary=a\r\nContent-Length: 3\r\n\r\n",
+       415},
       {"too large", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n", 413},
-      {"another expectation", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 200-ok\r\n\r\n", 417},
+      {"another expectation",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 200-ok\r\n\r\n", 417},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(StatusOf(c.head), c.status) << c.what;
@@ -119,12 +132,15 @@ TEST(RequestHeadTest, Limits) {
   EXPECT_EQ(StatusOf(many), 431);  // 101 fields
   HeadLimits small;
   small.max_header_bytes = 64;
-  const Outcome big = Check("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(64, 'a') + "\r\n\r\n", small);
+  const Outcome big =
+      Check("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(64, 'a') + "\r\n\r\n", small);
   EXPECT_FALSE(big.ok);
   EXPECT_EQ(big.refusal.status, 431);
   EXPECT_EQ(StatusOf("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"), 414);
-  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n"), 431);
-  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(8000, 'b') + "\r\n\r\n"), 200);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n"),
+            431);
+  EXPECT_EQ(StatusOf("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(8000, 'b') + "\r\n\r\n"),
+            200);
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ int Wait(Process& p, milliseconds timeout, std::string* output = nullptr) {
 }
 
 int RunServer(const std::vector<std::string>& args, std::string* output,
-        const std::vector<std::string>& env = {}, const std::string& stdin_data = "") {
+              const std::vector<std::string>& env = {}, const std::string& stdin_data = "") {
   Process p = Start(args, env, stdin_data);
   return Wait(p, milliseconds(30000), output);
 }
@@ -134,8 +134,9 @@ bool WaitHealthy(int port, milliseconds timeout) {
 class ServerBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / absl::StrCat("ws-bin-", ::getpid(), "-",
-                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("ws-bin-", ::getpid(), "-",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -151,7 +152,8 @@ TEST_F(ServerBinaryTest, HelpAndBadValues) {
   EXPECT_TRUE(absl::StrContains(out, "--threads: must be an integer")) << out;
   EXPECT_EQ(RunServer({}, &out, {"WATCHSTORE_LISTEN=here"}), 2);
   EXPECT_TRUE(absl::StrContains(out, "WATCHSTORE_LISTEN")) << out;
-  EXPECT_EQ(RunServer({"--static-dir", (dir_ / "missing").string(), "--database=memory:"}, &out), 1);
+  EXPECT_EQ(RunServer({"--static-dir", (dir_ / "missing").string(), "--database=memory:"}, &out),
+            1);
   EXPECT_TRUE(absl::StrContains(out, "--static-dir")) << out;
 }
 
@@ -167,24 +169,27 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
   EXPECT_TRUE(absl::StrContains(out, "already has products")) << out;
 
   EXPECT_EQ(RunServer({"create-admin", "--email", "root@example.com", "--database", db}, &out, {},
-                "a strong admin password\n"),
+                      "a strong admin password\n"),
             0)
       << out;
   EXPECT_TRUE(absl::StrContains(out, "created as an admin")) << out;
   // The same email again: an account exists, nothing changes.
   // (No password on stdin: it must not be asked for.)
-  EXPECT_EQ(RunServer({"create-admin", "--email", "Root@Example.com", "--database", db}, &out),
-            1)
+  EXPECT_EQ(RunServer({"create-admin", "--email", "Root@Example.com", "--database", db}, &out), 1)
       << out;
   EXPECT_TRUE(absl::StrContains(out, "already exists")) << out;
   EXPECT_TRUE(absl::StrContains(out, "--promote-existing")) << out;
   EXPECT_EQ(RunServer({"create-admin", "--email", "ops@example.com", "--database", db}, &out,
-                {"WATCHSTORE_ADMIN_PASSWORD=another strong password"}),
+                      {"WATCHSTORE_ADMIN_PASSWORD=another strong password"}),
             0)
       << out;
-  EXPECT_EQ(RunServer({"create-admin", "--email", "weak@example.com", "--database", db}, &out, {}, "short\n"), 1);
+  EXPECT_EQ(RunServer({"create-admin", "--email", "weak@example.com", "--database", db}, &out, {},
+                      "short\n"),
+            1);
   EXPECT_TRUE(absl::StrContains(out, "password")) << out;
-  EXPECT_EQ(RunServer({"create-admin", "--email", "x@example.com", "--password", "hunter2hunter2"}, &out), 2);
+  EXPECT_EQ(
+      RunServer({"create-admin", "--email", "x@example.com", "--password", "hunter2hunter2"}, &out),
+      2);
 
   // The admin can log in to a server over that database.
   const int port = FreePort();
@@ -193,7 +198,8 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
                           WATCHSTORE_SOURCE_DIR "/frontend", "--access-log", "off"});
   ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
   httplib::Client c("127.0.0.1", port);
-  auto login = c.Post("/api/v1/auth/login", R"({"email":"root@example.com","password":"a strong admin password"})",
+  auto login = c.Post("/api/v1/auth/login",
+                      R"({"email":"root@example.com","password":"a strong admin password"})",
                       "application/json");
   ASSERT_TRUE(login);
   EXPECT_EQ(login->status, 200) << login->body;
@@ -201,12 +207,12 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
 
   // Someone registers the operator's address first: create-admin does not
   // hand them the store; only --promote-existing does, saying so.
-  const std::string squatter = R"({"email":"owner@example.com","password":"the squatter's password"})";
+  const std::string squatter =
+      R"({"email":"owner@example.com","password":"the squatter's password"})";
   auto registered = c.Post("/api/v1/auth/register", squatter, "application/json");
   ASSERT_TRUE(registered);
   ASSERT_EQ(registered->status, 202) << registered->body;
-  EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--database", db}, &out),
-            1)
+  EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--database", db}, &out), 1)
       << out;
   EXPECT_TRUE(absl::StrContains(out, "already exists")) << out;
   auto as_squatter = c.Post("/api/v1/auth/login", squatter, "application/json");
@@ -258,11 +264,14 @@ TEST_F(ServerBinaryTest, BusyPortGracefulStopAndAccessLog) {
   httplib::Client c("127.0.0.1", port);
   const std::string secret = "zz-secret-token-value-that-must-not-be-logged-000000000";
   auto r = c.Get("/api/v1/auth/me?token=zz-query-secret",
-                 {{"Authorization", absl::StrCat("Bearer ", secret)}, {"Cookie", "ws_session=zz-cookie-secret"}});
+                 {{"Authorization", absl::StrCat("Bearer ", secret)},
+                  {"Cookie", "ws_session=zz-cookie-secret"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
-  ASSERT_EQ(c.Post("/api/v1/auth/register", R"({"email":"zz-body-secret@example.com","password":"x"})",
-                   "application/json")->status, 400);
+  ASSERT_EQ(c.Post("/api/v1/auth/register",
+                   R"({"email":"zz-body-secret@example.com","password":"x"})", "application/json")
+                ->status,
+            400);
 
   const auto start = std::chrono::steady_clock::now();
   ::kill(a.pid, SIGTERM);
@@ -301,7 +310,8 @@ TEST_F(ServerBinaryTest, PostgresAndRedis) {
   std::string out;
   ASSERT_EQ(RunServer({"migrate", "--database", pg}, &out), 0) << out;
   EXPECT_TRUE(absl::StrContains(out, "migrated postgres")) << out;
-  EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << "the password must not be printed: " << out;
+  EXPECT_FALSE(absl::StrContains(out, "watchstore-test"))
+      << "the password must not be printed: " << out;
   ASSERT_EQ(RunServer({"seed-demo", "--database", pg}, &out), 0) << out;
   const int port = FreePort();
   const int ops_port = FreePort();

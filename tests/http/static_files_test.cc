@@ -23,7 +23,9 @@ class StaticFilesTest : public ::testing::Test {
     std::ofstream(p) << content;
   }
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / absl::StrCat("ws-static-", ::getpid(), "-", ::testing::UnitTest::GetInstance()->random_seed());
+    dir_ =
+        fs::temp_directory_path() / absl::StrCat("ws-static-", ::getpid(), "-",
+                                                 ::testing::UnitTest::GetInstance()->random_seed());
     fs::remove_all(dir_);
     root_ = dir_ / "site";
     Write(root_ / "index.html", "<!doctype html><title>home</title>");
@@ -98,17 +100,17 @@ TEST_F(StaticFilesTest, ServesFilesWithTypesAndCaching) {
 }
 
 TEST_F(StaticFilesTest, NothingOutsideTheRootOrHidden) {
-  for (const char* path : {"/../outside.html", "/%2e%2e/outside.html", "/js/../../outside.html",
-                           "/link.html", "/.git/config", "/notes.bak", "/docs", "/img/",
-                           "/img/watches", "/nope.html", "/index.html%00.png", "/js\\app.js",
-                           "//etc/passwd", "/%2Fetc%2Fpasswd"}) {
+  for (const char* path :
+       {"/../outside.html", "/%2e%2e/outside.html", "/js/../../outside.html", "/link.html",
+        "/.git/config", "/notes.bak", "/docs", "/img/", "/img/watches", "/nope.html",
+        "/index.html%00.png", "/js\\app.js", "//etc/passwd", "/%2Fetc%2Fpasswd"}) {
     auto r = client_->Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path << " " << r->body;
     EXPECT_FALSE(absl::StrContains(r->body, "secret")) << path;
   }
-  const std::string raw = RawExchange(server_->port(),
-                                      "GET /../../outside.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string raw = RawExchange(
+      server_->port(), "GET /../../outside.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_FALSE(absl::StrContains(raw, "secret"));
   auto post = client_->Post("/index.html", "x", "text/plain");
   ASSERT_TRUE(post);

@@ -29,7 +29,9 @@ inline std::string GenerateCatalogSql(int64_t products) {
       "  1800000000000000000 + g, 1800000000000000000 + g,"
       "  lower(b.brand || ' Model ' || g), lower(b.brand), lower('Model ' || g),"
       "  ARRAY[lower(c.coll)], 10000 + (g::bigint * 7919) % 500000, g % 10 <> 0"
-      " FROM generate_series(1, ", products, ") AS g,"
+      " FROM generate_series(1, ",
+      products,
+      ") AS g,"
       "  LATERAL (SELECT (ARRAY['Aldenmark','Brevik','Corvane','Dunmore','Elstree'])"
       "           [1 + g % 5] AS brand) AS b,"
       "  LATERAL (SELECT (ARRAY['Dive','Dress','Field','Pilot'])[1 + g % 4] AS coll) AS c;"

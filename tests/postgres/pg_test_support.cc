@@ -65,8 +65,8 @@ std::optional<std::string> PostgresUrlFromEnv() {
 
 std::string UrlWithSchema(const std::string& url, const std::string& schema) {
   if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
-    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?",
-                        "options=-csearch_path%3D", schema);
+    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "options=-csearch_path%3D",
+                        schema);
   }
   return absl::StrCat(url, " options='-csearch_path=", schema, "'");
 }

@@ -28,14 +28,14 @@ namespace watchstore::testing {
 std::optional<std::string> PostgresUrlFromEnv();
 
 // In a test body or SetUp: skips (fails under CI=true) without a server.
-#define WS_REQUIRE_POSTGRES()                                                       \
-  do {                                                                              \
-    if (!::watchstore::testing::PostgresUrlFromEnv()) {                             \
-      if (::watchstore::testing::InCi()) {                                          \
-        FAIL() << "WATCHSTORE_TEST_POSTGRES_URL is not set (required under CI)";    \
-      }                                                                             \
-      GTEST_SKIP() << "WATCHSTORE_TEST_POSTGRES_URL is not set";                    \
-    }                                                                               \
+#define WS_REQUIRE_POSTGRES()                                                    \
+  do {                                                                           \
+    if (!::watchstore::testing::PostgresUrlFromEnv()) {                          \
+      if (::watchstore::testing::InCi()) {                                       \
+        FAIL() << "WATCHSTORE_TEST_POSTGRES_URL is not set (required under CI)"; \
+      }                                                                          \
+      GTEST_SKIP() << "WATCHSTORE_TEST_POSTGRES_URL is not set";                 \
+    }                                                                            \
   } while (false)
 
 // `url` with its search_path set to `schema`.

@@ -87,8 +87,8 @@ TEST(PostgresCheckoutConcurrency, TwoProcessesNeverOversell) {
   std::unique_ptr<Storage> storage = *std::move(opened);
   const User buyer = MakeUser(*storage, "buyer@example.com");
   constexpr int kStock = 150;
-  WS_ASSERT_OK_AND_ASSIGN(Product p, storage->CreateProduct(WatchDraft("PROC", 100'00, kStock),
-                                                            absl::Now()));
+  WS_ASSERT_OK_AND_ASSIGN(Product p,
+                          storage->CreateProduct(WatchDraft("PROC", 100'00, kStock), absl::Now()));
   const VariantId variant = p.variants[0].id;
 
   std::vector<std::pair<pid_t, int>> children;

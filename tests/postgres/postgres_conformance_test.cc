@@ -16,7 +16,6 @@
 #include "postgres/pg_migrate.h"
 #include "storage_conformance.h"
 #include "storage_model_test.h"
-#include "storage_model_test.h"
 #include "test_util.h"
 
 namespace watchstore::testing {
@@ -66,19 +65,19 @@ std::unique_ptr<DurableDatabase> MakePostgresDatabase() {
   return std::make_unique<PostgresDatabase>();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Postgres, StorageConformanceTest,
-    ::testing::Values(StorageFactory{"postgres", [] { return MakeTestPostgresStorage(); }}),
-    StorageFactoryName);
+INSTANTIATE_TEST_SUITE_P(Postgres, StorageConformanceTest,
+                         ::testing::Values(StorageFactory{
+                             "postgres", [] { return MakeTestPostgresStorage(); }}),
+                         StorageFactoryName);
 
 INSTANTIATE_TEST_SUITE_P(Postgres, DurableStorageConformanceTest,
                          ::testing::Values(DurableStorageFactory{"postgres", MakePostgresDatabase}),
                          DurableStorageFactoryName);
 
-INSTANTIATE_TEST_SUITE_P(
-    Postgres, StorageModelTest,
-    ::testing::Values(StorageFactory{"postgres", [] { return MakeTestPostgresStorage(); }}),
-    StorageFactoryName);
+INSTANTIATE_TEST_SUITE_P(Postgres, StorageModelTest,
+                         ::testing::Values(StorageFactory{
+                             "postgres", [] { return MakeTestPostgresStorage(); }}),
+                         StorageFactoryName);
 
 }  // namespace
 }  // namespace watchstore::testing

@@ -46,8 +46,8 @@ std::string Plan(internal::pg::Connection& raw, const ProductQuery& q, bool gene
   const std::string sql = internal::pg::ProductListingSql(shape);
   std::string text;
   if (!generic) {
-    auto r = raw.ExecuteNamed(absl::StrCat("explain_", tag), [&] { return "EXPLAIN " + sql; },
-                              params);
+    auto r = raw.ExecuteNamed(
+        absl::StrCat("explain_", tag), [&] { return "EXPLAIN " + sql; }, params);
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return "";
     for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&text, r->Text(i, 0), "\n");
@@ -99,14 +99,18 @@ TEST_F(PostgresListingTest, ListingUsesIndexesAt100kProducts) {
   add("price_asc", ProductSort::kPriceAsc, true, none);
   add("price_desc", ProductSort::kPriceDesc, true, none);
   add("name_asc", ProductSort::kNameAsc, true, none);
-  add("newest_after", ProductSort::kNewest, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 0, ""}; });
-  add("price_after", ProductSort::kPriceAsc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 250'000, ""}; });
-  add("price_desc_after", ProductSort::kPriceDesc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 250'000, ""}; });
-  add("name_after", ProductSort::kNameAsc, true,
-      [](ProductQuery& q) { q.after = ProductCursor{50'000, 0, "corvane model 50000"}; });
+  add("newest_after", ProductSort::kNewest, true, [](ProductQuery& q) {
+    q.after = ProductCursor{50'000, 0, ""};
+  });
+  add("price_after", ProductSort::kPriceAsc, true, [](ProductQuery& q) {
+    q.after = ProductCursor{50'000, 250'000, ""};
+  });
+  add("price_desc_after", ProductSort::kPriceDesc, true, [](ProductQuery& q) {
+    q.after = ProductCursor{50'000, 250'000, ""};
+  });
+  add("name_after", ProductSort::kNameAsc, true, [](ProductQuery& q) {
+    q.after = ProductCursor{50'000, 0, "corvane model 50000"};
+  });
   add("brand_price", ProductSort::kPriceAsc, true, [](ProductQuery& q) { q.brand = "Brevik"; });
   add("filters_newest", ProductSort::kNewest, true, [](ProductQuery& q) {
     q.movement = Movement::kQuartz;

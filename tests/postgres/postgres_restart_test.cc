@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,7 +60,8 @@ class PrivateServer {
     auto out = Services("start-postgres", dir_);
     if (!out) return false;
     for (absl::string_view line : absl::StrSplit(*out, '\n')) {
-      if (absl::ConsumePrefix(&line, "export WATCHSTORE_TEST_POSTGRES_URL=")) url_ = std::string(line);
+      if (absl::ConsumePrefix(&line, "export WATCHSTORE_TEST_POSTGRES_URL="))
+        url_ = std::string(line);
     }
     return !url_.empty();
   }
@@ -217,9 +218,9 @@ TEST_F(PostgresRestartTest, KillDuringLoadCostsOnlyInFlightRequests) {
   }
   absl::SleepFor(absl::Milliseconds(300));
   const absl::Time kill = absl::Now();
-  ASSERT_TRUE(server_.Stop());                 // pg_ctl -m immediate: backends die mid-request
-  absl::SleepFor(absl::Milliseconds(300));     // down: requests fail fast
-  ASSERT_TRUE(server_.Restart());              // returns once the server accepts connections
+  ASSERT_TRUE(server_.Stop());              // pg_ctl -m immediate: backends die mid-request
+  absl::SleepFor(absl::Milliseconds(300));  // down: requests fail fast
+  ASSERT_TRUE(server_.Restart());           // returns once the server accepts connections
   const absl::Time up = absl::Now();
   absl::SleepFor(absl::Seconds(1));
   stop = true;
@@ -235,8 +236,7 @@ TEST_F(PostgresRestartTest, KillDuringLoadCostsOnlyInFlightRequests) {
       if (!o.status.ok()) first_failure_end = std::min(first_failure_end, o.end);
     }
   }
-  int before_kill = 0, in_flight_at_kill = 0, in_flight_or_down = 0, after_up = 0,
-      ok_after_up = 0;
+  int before_kill = 0, in_flight_at_kill = 0, in_flight_or_down = 0, after_up = 0, ok_after_up = 0;
   for (int t = 0; t < kPoolSize; ++t) {
     bool recovered = false;
     for (const Outcome& o : outcomes[t]) {
@@ -261,9 +261,9 @@ TEST_F(PostgresRestartTest, KillDuringLoadCostsOnlyInFlightRequests) {
     }
   }
   std::cout << "failures: before kill " << before_kill << ", in flight at the kill "
-            << in_flight_at_kill << ", in flight or while down " << in_flight_or_down << ", after restart " << after_up << "; successes after restart "
-            << ok_after_up << "; reconnects " << PostgresPoolStatsOf(*storage_)->reconnects
-            << "\n";
+            << in_flight_at_kill << ", in flight or while down " << in_flight_or_down
+            << ", after restart " << after_up << "; successes after restart " << ok_after_up
+            << "; reconnects " << PostgresPoolStatsOf(*storage_)->reconnects << "\n";
   EXPECT_EQ(before_kill, 0);
   EXPECT_LE(in_flight_at_kill, kPoolSize);  // one request per connection at most
   EXPECT_LE(after_up, kPoolSize);

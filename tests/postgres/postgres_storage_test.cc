@@ -74,8 +74,9 @@ TEST_F(PostgresStorageTest, OpeningWithoutMigrationRefusesAnUnmigratedSchemaAndC
 
 TEST_F(PostgresStorageTest, OpeningWithoutMigrationRefusesAnOlderSchema) {
   WS_ASSERT_OK(MigratePostgres(schema_->Options()));
-  schema_->Exec("DELETE FROM schema_migrations"
-                " WHERE version = (SELECT max(version) FROM schema_migrations)");
+  schema_->Exec(
+      "DELETE FROM schema_migrations"
+      " WHERE version = (SELECT max(version) FROM schema_migrations)");
   const std::string fingerprint =
       "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations";
   const std::string before = schema_->Query(fingerprint);
@@ -122,22 +123,25 @@ TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   rejected("UPDATE variants SET price_minor = -1", "23514");
   rejected("UPDATE variants SET currency = 'usd'", "23514");
   rejected("UPDATE orders SET status = 9", "23514");
-  rejected("INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor,"
-           " currency, stock) SELECT product_id, sku, '', '', '', 1, 'USD', 1 FROM variants",
-           "23505");  // unique SKU
-  rejected("INSERT INTO users (email, password_hash, role, created_at_ns)"
-           " VALUES ('a@example.com', 'x', 0, 0)",
-           "23505");  // unique email
-  rejected("INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
-           " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
-           " request_fingerprint, created_at_ns, updated_at_ns)"
-           " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0"
-           " FROM orders",
-           "23505");  // unique (user_id, idempotency_key)
+  rejected(
+      "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor,"
+      " currency, stock) SELECT product_id, sku, '', '', '', 1, 'USD', 1 FROM variants",
+      "23505");  // unique SKU
+  rejected(
+      "INSERT INTO users (email, password_hash, role, created_at_ns)"
+      " VALUES ('a@example.com', 'x', 0, 0)",
+      "23505");  // unique email
+  rejected(
+      "INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
+      " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
+      " request_fingerprint, created_at_ns, updated_at_ns)"
+      " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0"
+      " FROM orders",
+      "23505");  // unique (user_id, idempotency_key)
   rejected("INSERT INTO sessions VALUES ('t', 424242, 0, 0)", "23503");
-  rejected(absl::StrCat("INSERT INTO cart_items VALUES (", u.id, ", 'g', ", p.variants[0].id,
-                        ", 1, 0)"),
-           "23514");  // one owner
+  rejected(
+      absl::StrCat("INSERT INTO cart_items VALUES (", u.id, ", 'g', ", p.variants[0].id, ", 1, 0)"),
+      "23514");  // one owner
   rejected("DELETE FROM products", "23503");
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage->GetProduct(p.id));
   EXPECT_EQ(after.variants[0].stock, 4);
@@ -212,7 +216,9 @@ TEST_F(PostgresStorageTest, HostileValuesAreDataNotSql) {
 
 TEST_F(PostgresStorageTest, RejectsBadOptionsAndReportsPoolStats) {
   PostgresOptions o = schema_->Options();
-  auto code_of = [](const PostgresOptions& opts) { return NewPostgresStorage(opts).status().code(); };
+  auto code_of = [](const PostgresOptions& opts) {
+    return NewPostgresStorage(opts).status().code();
+  };
   PostgresOptions bad = o;
   bad.url = "";
   EXPECT_EQ(code_of(bad), absl::StatusCode::kInvalidArgument);
@@ -335,9 +341,8 @@ TEST_F(PostgresStorageTest, MixedConcurrentWritesKeepEveryInvariant) {
   std::vector<ProductId> products;
   for (int i = 0; i < kProducts; ++i) {
     WS_ASSERT_OK_AND_ASSIGN(
-        Product p, storage->CreateProduct(WatchDraft(absl::StrCat("MIX", i), 100'00, kInitial,
-                                                     kVariants),
-                                          kT0));
+        Product p, storage->CreateProduct(
+                       WatchDraft(absl::StrCat("MIX", i), 100'00, kInitial, kVariants), kT0));
     products.push_back(p.id);
     for (const Variant& v : p.variants) variants.push_back(v.id);
   }
@@ -440,12 +445,11 @@ TEST_F(PostgresStorageTest, MixedConcurrentWritesKeepEveryInvariant) {
       EXPECT_EQ(v.stock, kInitial + adjusted[v.id] - ordered[v.id]) << v.sku;
     }
   }
-  EXPECT_EQ(schema_->Query(
-                "SELECT count(*) FROM products p WHERE"
-                " p.in_stock <> EXISTS (SELECT 1 FROM variants v"
-                "                       WHERE v.product_id = p.id AND v.stock > 0)"
-                " OR p.min_price <> (SELECT min(price_minor) FROM variants v"
-                "                    WHERE v.product_id = p.id)"),
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM products p WHERE"
+                           " p.in_stock <> EXISTS (SELECT 1 FROM variants v"
+                           "                       WHERE v.product_id = p.id AND v.stock > 0)"
+                           " OR p.min_price <> (SELECT min(price_minor) FROM variants v"
+                           "                    WHERE v.product_id = p.id)"),
             "0");
 }
 

@@ -1,8 +1,8 @@
 // The Redis cache adapter: URLs and options, key layout, TTL jitter, one
 // round trip per GetMany, and graceful degradation (Redis down, paused,
 // restarted, partitioned) with the circuit breaker.
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <set>
 #include <thread>
@@ -87,12 +87,27 @@ TEST(RedisUrl, ParsesTheForms) {
 }
 
 TEST(RedisUrl, RejectsMalformed) {
-  for (const char* bad :
-       {"", "127.0.0.1:6379", "http://h:1", "rediss://h:6379", "redis://", "redis://:1",
-        "redis://h:", "redis://h:0", "redis://h:65536", "redis://h:12ab", "redis://h:1/x",
-        "redis://h:1/-1", "redis://h:1/0?timeout=1", "redis://user@h:1", "redis://user:@h:1",
-        "redis://:%zz@h", "redis://:a%00b@h", "redis://[::1:1", "redis://[zz]:1",
-        "redis://h h:1", "redis://h:1/99999999"}) {
+  for (const char* bad : {"",
+                          "127.0.0.1:6379",
+                          "http://h:1",
+                          "rediss://h:6379",
+                          "redis://",
+                          "redis://:1",
+                          "redis://h:",
+                          "redis://h:0",
+                          "redis://h:65536",
+                          "redis://h:12ab",
+                          "redis://h:1/x",
+                          "redis://h:1/-1",
+                          "redis://h:1/0?timeout=1",
+                          "redis://user@h:1",
+                          "redis://user:@h:1",
+                          "redis://:%zz@h",
+                          "redis://:a%00b@h",
+                          "redis://[::1:1",
+                          "redis://[zz]:1",
+                          "redis://h h:1",
+                          "redis://h:1/99999999"}) {
     auto ep = ParseRedisUrl(bad);
     EXPECT_EQ(ep.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
@@ -156,8 +171,7 @@ TEST(RedisDegradation, OpensAgainstADeadServerAndAnswersMisses) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   EXPECT_GE(c.Stats().errors, 1000);
   EXPECT_EQ(c.Ping().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(std::string(c.Ping().message()).find("circuit open"), std::string::npos)
-      << c.Ping();
+  EXPECT_NE(std::string(c.Ping().message()).find("circuit open"), std::string::npos) << c.Ping();
 }
 
 // --- Against the shared server ------------------------------------------------
@@ -274,8 +288,8 @@ TEST_F(RedisCacheTest, AFillThatStartedBeforeAnEraseIsRefused) {
   (*other)->Erase("p:1");
   FillTicket ticket;
   EXPECT_EQ(cache_->Lookup("p:1", kDecode, &ticket), nullptr);  // miss: a fill may follow
-  (*other)->Put("p:1", Value("v2"), absl::Minutes(1));  // a write...
-  (*other)->Erase("p:1");                                // ...and its erase
+  (*other)->Put("p:1", Value("v2"), absl::Minutes(1));          // a write...
+  (*other)->Erase("p:1");                                       // ...and its erase
   EXPECT_FALSE(cache_->Fill("p:1", Value("v1-read-before"), absl::Minutes(1), ticket));
   EXPECT_EQ(Stored(raw_->Command({"GET", RedisKey("p:1")})), "tombstone");
   EXPECT_EQ(cache_->Get("p:1", kDecode), nullptr);
@@ -326,7 +340,8 @@ TEST_F(RedisCacheTest, ManyThreadsShareThePool) {
   small.pool_size = 2;
   auto c = NewRedisCache(small);
   ASSERT_TRUE(c.ok());
-  for (int i = 0; i < 20; ++i) (*c)->Put(absl::StrCat("k", i), Value(absl::StrCat("v", i)), absl::Minutes(1));
+  for (int i = 0; i < 20; ++i)
+    (*c)->Put(absl::StrCat("k", i), Value(absl::StrCat("v", i)), absl::Minutes(1));
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -393,9 +408,8 @@ TEST_F(PrivateRedisTest, SelectsTheDatabase) {
 }
 
 TEST_F(PrivateRedisTest, AuthenticatesWithPasswordOrAclUser) {
-  const std::string hostport =
-      server_->url().substr(std::string("redis://").size(),
-                            server_->url().rfind('/') - std::string("redis://").size());
+  const std::string hostport = server_->url().substr(
+      std::string("redis://").size(), server_->url().rfind('/') - std::string("redis://").size());
   ASSERT_EQ(raw_->Command({"ACL", "SETUSER", "cacheuser", "on", ">user-pw", "~*", "&*", "+@all"}),
             "OK");
   ASSERT_EQ(raw_->Command({"CONFIG", "SET", "requirepass", "s3cret/pw"}), "OK");

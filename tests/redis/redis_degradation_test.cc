@@ -106,8 +106,8 @@ class RedisDegradationTest : public RedisStoreFixture {
   // Waits (bounded) until the workload has served `n` more requests and
   // `also()` holds: the scripts below move on when the workload has made
   // progress through each phase, not after fixed sleeps.
-  void AfterRequests(const Result& r, int64_t n,
-                     const std::function<bool()>& also = [] { return true; }) {
+  void AfterRequests(
+      const Result& r, int64_t n, const std::function<bool()>& also = [] { return true; }) {
     const int64_t target = r.requests.load() + n;
     EXPECT_TRUE(WaitFor([&] { return r.requests.load() >= target && also(); }, absl::Seconds(20)))
         << "the workload stalled at " << r.requests.load() << " requests";
@@ -132,9 +132,9 @@ class RedisDegradationTest : public RedisStoreFixture {
 
   void Report(const char* what, const Result& r) {
     std::cout << GetParam() << " / " << what << ": " << r.requests.load() << " requests, "
-              << r.failures.load() << " failed, " << r.stale.load()
-              << " stale, slowest read " << r.worst_read_us.load() / 1000.0 << " ms, cache "
-              << store_->cache().Stats().errors << " errors\n";
+              << r.failures.load() << " failed, " << r.stale.load() << " stale, slowest read "
+              << r.worst_read_us.load() / 1000.0 << " ms, cache " << store_->cache().Stats().errors
+              << " errors\n";
   }
 
   static constexpr int kProducts = 8;

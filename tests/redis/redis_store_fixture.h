@@ -53,8 +53,8 @@ class RedisStoreFixture : public ::testing::TestWithParam<std::string> {
       EXPECT_TRUE(l1.ok() && l2.ok() && feed.ok());
       if (!l1.ok() || !l2.ok() || !feed.ok()) return nullptr;
       InvalidationFeed* f = feed->get();
-      auto c = NewTieredCache(*std::move(l1), *std::move(l2), TieredCacheOptions{},
-                              *std::move(feed));
+      auto c =
+          NewTieredCache(*std::move(l1), *std::move(l2), TieredCacheOptions{}, *std::move(feed));
       EXPECT_TRUE(c.ok()) << c.status();
       if (!c.ok()) return nullptr;
       cache = *std::move(c);

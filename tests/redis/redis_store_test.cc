@@ -97,8 +97,8 @@ TEST_P(RedisStoreTest, ASoldOutProductLeavesInStockListingsAtOnce) {
 
 TEST_P(RedisStoreTest, LogoutEndsTheSession) {
   WS_ASSERT_OK(store_->accounts().Register("carol@example.com", kPassword));
-  WS_ASSERT_OK_AND_ASSIGN(LoginResult login,
-                          store_->accounts().Login("carol@example.com", kPassword, "127.0.0.1", ""));
+  WS_ASSERT_OK_AND_ASSIGN(
+      LoginResult login, store_->accounts().Login("carol@example.com", kPassword, "127.0.0.1", ""));
   WS_ASSERT_OK(store_->accounts().Authenticate(login.token));
   const int64_t reads = counting_->session_reads.load();
   WS_ASSERT_OK(store_->accounts().Authenticate(login.token));

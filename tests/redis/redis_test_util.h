@@ -34,14 +34,14 @@ inline std::string SharedRedisUrl() {
 }
 
 // In a test body or SetUp: skips without a Redis (fails under CI=true).
-#define WS_REQUIRE_REDIS()                                                          \
-  do {                                                                              \
-    if (::watchstore::testing::SharedRedisUrl().empty()) {                          \
-      if (::watchstore::testing::InCi()) {                                          \
-        GTEST_FAIL() << "WATCHSTORE_TEST_REDIS_URL is not set (CI=true)";           \
-      }                                                                             \
+#define WS_REQUIRE_REDIS()                                                             \
+  do {                                                                                 \
+    if (::watchstore::testing::SharedRedisUrl().empty()) {                             \
+      if (::watchstore::testing::InCi()) {                                             \
+        GTEST_FAIL() << "WATCHSTORE_TEST_REDIS_URL is not set (CI=true)";              \
+      }                                                                                \
       GTEST_SKIP() << "WATCHSTORE_TEST_REDIS_URL is not set; see scripts/services.sh"; \
-    }                                                                               \
+    }                                                                                  \
   } while (false)
 
 // A namespace no other test uses, so tests can share one server.
@@ -206,8 +206,8 @@ class PrivateRedis {
     return out;
   }
   std::string Script(const std::string& verb) {
-    return Run(absl::StrCat(WATCHSTORE_SOURCE_DIR, "/scripts/services.sh ", verb, " '", dir_,
-                            "' 2>&1"));
+    return Run(
+        absl::StrCat(WATCHSTORE_SOURCE_DIR, "/scripts/services.sh ", verb, " '", dir_, "' 2>&1"));
   }
   int Pid() const {
     std::ifstream f(dir_ + "/redis.pid");

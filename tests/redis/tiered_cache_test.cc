@@ -127,7 +127,7 @@ TEST_F(TieredUnitTest, ServesFromL1ThenL2AndCapsL1Ttl) {
 TEST_F(TieredUnitTest, AnL1CopyNeverOutlivesTheTtlItWasPutWith) {
   cache_->Put("k", Value("v"), absl::Seconds(3));
   clock_.Advance(absl::Seconds(2));
-  feed_->listener->OnInvalidate("k");  // L1 copy dropped; L2 (real clock) keeps it
+  feed_->listener->OnInvalidate("k");                  // L1 copy dropped; L2 (real clock) keeps it
   EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "v");  // refilled for the 1 s left
   clock_.Advance(absl::Milliseconds(1500));
   EXPECT_EQ(cache_->Get("k", kDecode), nullptr);  // not the 5 s of l1_ttl
@@ -202,7 +202,7 @@ TEST_F(TieredUnitTest, AFillRacingARemoteWriteIsDropped) {
 TEST_F(TieredUnitTest, AFillFromBeforeAClearDoesNotLand) {
   FillTicket ticket;
   EXPECT_EQ(cache_->Lookup("k", kDecode, &ticket), nullptr);  // miss: a fill may follow
-  feed_->listener->OnInvalidateAll();                          // announcements were missed
+  feed_->listener->OnInvalidateAll();                         // announcements were missed
   cache_->Fill("k", Value("read-before-the-clear"), absl::Minutes(1), ticket);
   l2_->Erase("k");  // (L2 holds whatever it holds; look at L1 alone)
   EXPECT_EQ(cache_->Get("k", kDecode), nullptr);
@@ -266,18 +266,16 @@ TEST_F(TieredRedisTest, AWriteInOneInstanceDropsTheOthersL1Copy) {
   // Put (e.g. "catalog:gen" when listings are invalidated) is announced too.
   absl::Time t0 = absl::Now();
   a.cache->Put("p:1", Value("v2"), absl::Minutes(10));
-  ASSERT_TRUE(WaitFor([&] { return BytesOf(b.cache->Get("p:1", kDecode)) == "v2"; },
-                      absl::Seconds(2)));
+  ASSERT_TRUE(
+      WaitFor([&] { return BytesOf(b.cache->Get("p:1", kDecode)) == "v2"; }, absl::Seconds(2)));
   const absl::Duration put_delay = absl::Now() - t0;
 
   ASSERT_TRUE(LoadIntoL1(b, "p:1", "v2"));
   t0 = absl::Now();
   a.cache->Erase("p:1");
-  ASSERT_TRUE(WaitFor([&] { return b.cache->Get("p:1", kDecode) == nullptr; },
-                      absl::Seconds(2)));
+  ASSERT_TRUE(WaitFor([&] { return b.cache->Get("p:1", kDecode) == nullptr; }, absl::Seconds(2)));
   const absl::Duration erase_delay = absl::Now() - t0;
-  std::cout << "in-process propagation: put " << put_delay << ", erase " << erase_delay
-            << "\n";
+  std::cout << "in-process propagation: put " << put_delay << ", erase " << erase_delay << "\n";
   EXPECT_LT(put_delay, absl::Milliseconds(500));
   EXPECT_LT(erase_delay, absl::Milliseconds(500));
 }
@@ -383,8 +381,8 @@ TEST_F(TieredRedisTest, PropagationAcrossTwoProcesses) {
   const double p50 = delays_ms[delays_ms.size() / 2];
   const double p90 = delays_ms[delays_ms.size() * 9 / 10];
   const double max = delays_ms.back();
-  std::cout << "cross-process L1 invalidation delay over " << kRounds
-            << " rounds: p50 " << p50 << " ms, p90 " << p90 << " ms, max " << max << " ms\n";
+  std::cout << "cross-process L1 invalidation delay over " << kRounds << " rounds: p50 " << p50
+            << " ms, p90 " << p90 << " ms, max " << max << " ms\n";
   RecordProperty("propagation_p50_us", static_cast<int>(p50 * 1000));
   RecordProperty("propagation_max_us", static_cast<int>(max * 1000));
   EXPECT_LE(p50, 100.0);   // target on loopback

@@ -30,7 +30,8 @@ TEST(SqliteConcurrencyTest, StockArithmeticHoldsUnderMixedLoad) {
   Storage& s = **opened;
   std::vector<VariantId> variants;
   for (int i = 0; i < kProducts; ++i) {
-    WS_ASSERT_OK_AND_ASSIGN(Product p, s.CreateProduct(WatchDraft(absl::StrCat("M", i), 100, kInitial), kT0));
+    WS_ASSERT_OK_AND_ASSIGN(Product p,
+                            s.CreateProduct(WatchDraft(absl::StrCat("M", i), 100, kInitial), kT0));
     variants.push_back(p.variants[0].id);
   }
   std::vector<UserId> users;
@@ -58,7 +59,8 @@ TEST(SqliteConcurrencyTest, StockArithmeticHoldsUnderMixedLoad) {
           continue;
         }
         if (rng() % 3 == 0) {
-          auto c = s.TransitionOrder(r->order.id, OrderStatus::kPending, OrderStatus::kCancelled, kT0);
+          auto c =
+              s.TransitionOrder(r->order.id, OrderStatus::kPending, OrderStatus::kCancelled, kT0);
           if (!c.ok()) ++failures;
         }
       }

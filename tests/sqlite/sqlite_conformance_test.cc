@@ -7,7 +7,6 @@
 #include "sqlite/sqlite_test_util.h"
 #include "storage_conformance.h"
 #include "storage_model_test.h"
-#include "storage_model_test.h"
 
 namespace watchstore::testing {
 namespace {
@@ -48,8 +47,8 @@ class SqliteDatabase : public DurableDatabase {
     const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
     EXPECT_GE(rows, 1);
     EXPECT_EQ(latest, rows) << "versions 1, 2, ... without gaps";
-    return absl::StrCat("migrations=", rows, " latest=", latest, " applied_at=",
-                        raw.Scalar("SELECT max(applied_at) FROM schema_migrations"),
+    return absl::StrCat("migrations=", rows, " latest=", latest,
+                        " applied_at=", raw.Scalar("SELECT max(applied_at) FROM schema_migrations"),
                         " objects=", raw.Scalar("SELECT count(*) FROM sqlite_schema"));
   }
   void AddFutureMigration() override {

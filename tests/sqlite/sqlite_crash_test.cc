@@ -123,8 +123,7 @@ TEST(SqliteCrashTest, SigkillLosesNoCommittedOrder) {
     const std::vector<Committed> reported =
         RunAndKill(path, user, variant, round, absl::Milliseconds(300));
     total_reported += reported.size();
-    std::printf("round %d: %zu orders reported committed before SIGKILL\n", round,
-                reported.size());
+    std::printf("round %d: %zu orders reported committed before SIGKILL\n", round, reported.size());
     EXPECT_GT(reported.size(), 0u) << "the child committed nothing in round " << round;
 
     // Reopen after the crash (WAL recovery) and check.

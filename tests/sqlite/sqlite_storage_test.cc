@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "sqlite/sqlite_listing.h"
 #include "sqlite/sqlite_test_util.h"
 #include "storage/listing.h"
-#include "sqlite/sqlite_listing.h"
 #include "test_util.h"
 
 namespace watchstore::testing {
@@ -98,7 +98,8 @@ TEST_F(SqliteStorageTest, OpensInWalModeWithNormalSyncOptIn) {
 TEST_F(SqliteStorageTest, SchemaRejectsInvariantBreakingWrites) {
   auto s = Open();
   ASSERT_NE(s, nullptr);
-  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(User u,
+                          s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
   WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(WatchDraft("AB", 100, 3), kT0));
   WS_ASSERT_OK(s->PlaceOrder(AnOrder(u.id, "k", {{p.variants[0].id, 1}})));
   RawDb raw(path_);
@@ -112,17 +113,19 @@ TEST_F(SqliteStorageTest, SchemaRejectsInvariantBreakingWrites) {
   expect_constraint("UPDATE variants SET price_minor = -5 WHERE id = " + v);
   expect_constraint(
       "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
-      "stock) VALUES (" + absl::StrCat(p.id) + ", 'AB-0', '', '', '', 1, 'USD', 1)");
+      "stock) VALUES (" +
+      absl::StrCat(p.id) + ", 'AB-0', '', '', '', 1, 'USD', 1)");
   expect_constraint(
       "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
       "stock) VALUES (424242, 'ZZ-1', '', '', '', 1, 'USD', 1)");
   expect_constraint(
-      "INSERT INTO users (email, password_hash, role, created_at) VALUES ('a@example.com', 'x', 0, 0)");
+      "INSERT INTO users (email, password_hash, role, created_at) VALUES ('a@example.com', 'x', 0, "
+      "0)");
   expect_constraint(
       "INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1, "
       "ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key, "
-      "request_fingerprint, created_at, updated_at) VALUES (" + absl::StrCat(u.id) +
-      ", 0, 0, 'USD', '', '', '', '', '', '', 'k', 'fp', 0, 0)");
+      "request_fingerprint, created_at, updated_at) VALUES (" +
+      absl::StrCat(u.id) + ", 0, 0, 'USD', '', '', '', '', '', '', 'k', 'fp', 0, 0)");
   expect_constraint("INSERT INTO cart_items VALUES ('u:1', 987654, 1, 0)");
   expect_constraint("INSERT INTO cart_items VALUES ('u:1', " + v + ", 0, 0)");
   expect_constraint("UPDATE products SET total_stock = -1 WHERE id = " + absl::StrCat(p.id));
@@ -149,7 +152,8 @@ TEST_F(SqliteStorageTest, ListingColumnsFollowEveryVariantChange) {
     EXPECT_EQ(raw.Scalar("SELECT total_stock" + where), p.TotalStock());
     EXPECT_EQ(raw.Text("SELECT name_key" + where), ProductNameKey(p.brand, p.model));
   };
-  WS_ASSERT_OK_AND_ASSIGN(User u, s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(User u,
+                          s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
   WS_ASSERT_OK_AND_ASSIGN(Product p, s->CreateProduct(WatchDraft("AB", 500'00, 4, 3), kT0));
   check(p.id);
   ProductDraft d = WatchDraft("AB", 700'00, 0, 3);
@@ -165,8 +169,8 @@ TEST_F(SqliteStorageTest, ListingColumnsFollowEveryVariantChange) {
   check(p.id);
   WS_ASSERT_OK(s->AdjustStock(p.variants[0].id, 10, kT0));
   check(p.id);
-  WS_ASSERT_OK_AND_ASSIGN(auto r, s->PlaceOrder(AnOrder(u.id, "k", {{p.variants[0].id, 3},
-                                                                   {p.variants[3].id, 7}})));
+  WS_ASSERT_OK_AND_ASSIGN(
+      auto r, s->PlaceOrder(AnOrder(u.id, "k", {{p.variants[0].id, 3}, {p.variants[3].id, 7}})));
   check(p.id);
   WS_ASSERT_OK(s->TransitionOrder(r.order.id, OrderStatus::kPending, OrderStatus::kCancelled, kT0));
   check(p.id);
@@ -208,14 +212,15 @@ void BuildCatalog(const std::string& path, int n) {
   ASSERT_EQ(raw.Exec("BEGIN"), SQLITE_OK);
   const std::string rows = absl::StrCat(
       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ", n, ") ");
-  ASSERT_EQ(raw.Exec(rows +
-                     "INSERT INTO products (id, brand, model, description, movement, "
-                     "case_diameter_mm, case_material, water_resistance_m, strap, image_url, "
-                     "active, version, created_at, updated_at, name_key) "
-                     "SELECT i, 'Brand' || (i % 37), 'Model ' || (i % 101), '', i % 6, 30 + i % 20, "
-                     "'steel', 100, '', '', i % 10 != 0, 1, i, i, "
-                     "lower('Brand' || (i % 37) || ' Model ' || (i % 101)) FROM n"),
-            SQLITE_OK)
+  ASSERT_EQ(
+      raw.Exec(rows +
+               "INSERT INTO products (id, brand, model, description, movement, "
+               "case_diameter_mm, case_material, water_resistance_m, strap, image_url, "
+               "active, version, created_at, updated_at, name_key) "
+               "SELECT i, 'Brand' || (i % 37), 'Model ' || (i % 101), '', i % 6, 30 + i % 20, "
+               "'steel', 100, '', '', i % 10 != 0, 1, i, i, "
+               "lower('Brand' || (i % 37) || ' Model ' || (i % 101)) FROM n"),
+      SQLITE_OK)
       << raw.last_message();
   ASSERT_EQ(raw.Exec(rows +
                      "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, "
@@ -223,11 +228,11 @@ void BuildCatalog(const std::string& path, int n) {
                      "1000 + (i * 7919) % 5000, 'USD', i % 4 FROM n"),
             SQLITE_OK)
       << raw.last_message();
-  ASSERT_EQ(raw.Exec(rows +
-                     "INSERT INTO product_collections SELECT i, 0, "
-                     "CASE i % 3 WHEN 0 THEN 'Dive' WHEN 1 THEN 'Dress' ELSE 'Field' END, "
-                     "CASE i % 3 WHEN 0 THEN 'dive' WHEN 1 THEN 'dress' ELSE 'field' END FROM n"),
-            SQLITE_OK)
+  ASSERT_EQ(
+      raw.Exec(rows + "INSERT INTO product_collections SELECT i, 0, "
+                      "CASE i % 3 WHEN 0 THEN 'Dive' WHEN 1 THEN 'Dress' ELSE 'Field' END, "
+                      "CASE i % 3 WHEN 0 THEN 'dive' WHEN 1 THEN 'dress' ELSE 'field' END FROM n"),
+      SQLITE_OK)
       << raw.last_message();
   ASSERT_EQ(raw.Exec("COMMIT"), SQLITE_OK);
 }
@@ -271,8 +276,8 @@ TEST_F(SqliteStorageTest, ListQueriesUseTheirIndexes) {
         for (size_t i = 0; i < listing.parts.size(); ++i) {
           const std::vector<std::string> plan = QueryPlan(raw.get(), listing.parts[i].sql);
           const std::string shown = absl::StrJoin(plan, " | ");
-          SCOPED_TRACE(absl::StrCat(ProductSortName(sort), deep ? " deep" : " first",
-                                    " filters ", filters, " part ", i, ": ", shown));
+          SCOPED_TRACE(absl::StrCat(ProductSortName(sort), deep ? " deep" : " first", " filters ",
+                                    filters, " part ", i, ": ", shown));
           ASSERT_FALSE(plan.empty());
           EXPECT_TRUE(absl::StrContains(plan[0], "SEARCH p USING INDEX products_active_"))
               << plan[0];
@@ -281,8 +286,7 @@ TEST_F(SqliteStorageTest, ListQueriesUseTheirIndexes) {
           if (deep && i == 0) {
             // An exact seek: the position ranges on id (after pinning the
             // sort key, for the tie part of price and name sorts).
-            EXPECT_TRUE(absl::StrContains(plan[0], "id<?") ||
-                        absl::StrContains(plan[0], "id>?"))
+            EXPECT_TRUE(absl::StrContains(plan[0], "id<?") || absl::StrContains(plan[0], "id>?"))
                 << plan[0];
           }
         }
@@ -340,8 +344,7 @@ TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
         ASSERT_TRUE(page.ok()) << page.status();
         for (const Product& p : page->items) {
           ASSERT_LT(offset, expected.size());
-          ASSERT_EQ(p.id, expected[offset]->id)
-              << ProductSortName(sort) << " position " << offset;
+          ASSERT_EQ(p.id, expected[offset]->id) << ProductSortName(sort) << " position " << offset;
           ++offset;
         }
         if (!page->has_more) break;

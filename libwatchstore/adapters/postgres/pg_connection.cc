@@ -131,16 +131,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectSettin
   const std::string timeout = absl::StrCat(settings.connect_timeout_seconds);
   // Keywords before "dbname" are defaults the URL may override; those after
   // it are the options' word.
-  const char* const keys[] = {"fallback_application_name",
-                              "keepalives",
-                              "keepalives_idle",
-                              "keepalives_interval",
-                              "keepalives_count",
-                              "dbname",
-                              "connect_timeout",
-                              nullptr};
-  const char* const values[] = {"watchstore", "1", "30", "10", "3",
-                                settings.url.c_str(), timeout.c_str(), nullptr};
+  const char* const keys[] = {
+      "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+      "keepalives_count",          "dbname",     "connect_timeout", nullptr};
+  const char* const values[] = {"watchstore",    "1",    "30", "10", "3", settings.url.c_str(),
+                                timeout.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return Unavailable("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(raw) != CONNECTION_OK) {
@@ -149,7 +144,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectSettin
     return Unavailable(absl::StrCat("cannot connect to PostgreSQL: ", message));
   }
   // libpq prints NOTICEs to stderr by default; a library must stay quiet.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> conn(new Connection(raw));
   if (PQserverVersion(raw) < 120000) {
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kInternal,
@@ -171,8 +167,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectSettin
   params.Add(settings.statement_timeout_ms).Add(settings.lock_timeout_ms);
   absl::StatusOr<Result> r = conn->Execute(kSessionSettings, params);
   if (!r.ok()) {
-    return Unavailable(absl::StrCat("cannot configure the PostgreSQL session: ",
-                                    r.status().message()));
+    return Unavailable(
+        absl::StrCat("cannot configure the PostgreSQL session: ", r.status().message()));
   }
   return conn;
 }
@@ -209,8 +205,7 @@ absl::StatusOr<Result> Connection::Check(PGresult* r) {
 
 absl::Status Connection::Prepare(absl::string_view name, const char* sql) {
   std::string owned_name(name);
-  WS_ASSIGN_OR_RETURN(Result r,
-                      Check(PQprepare(conn_, owned_name.c_str(), sql, 0, nullptr)));
+  WS_ASSIGN_OR_RETURN(Result r, Check(PQprepare(conn_, owned_name.c_str(), sql, 0, nullptr)));
   prepared_.insert(std::move(owned_name));
   return absl::OkStatus();
 }
@@ -266,13 +261,11 @@ void Connection::Rollback() {
 }
 
 bool Connection::LastErrorRetryable() const {
-  return !broken_ &&
-         (last_error_.sqlstate == "40001" || last_error_.sqlstate == "40P01");
+  return !broken_ && (last_error_.sqlstate == "40001" || last_error_.sqlstate == "40P01");
 }
 
 bool Connection::Idle() const {
-  return !broken_ && PQstatus(conn_) == CONNECTION_OK &&
-         PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  return !broken_ && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 bool Connection::ProbeIdle() {

@@ -124,8 +124,7 @@ class Connection {
   // Runs the statement named `name`, preparing it from `sql()` the first
   // time. `sql` must return the same text for the same name, and build it
   // from constant fragments only.
-  absl::StatusOr<Result> ExecuteNamed(absl::string_view name,
-                                      absl::FunctionRef<std::string()> sql,
+  absl::StatusOr<Result> ExecuteNamed(absl::string_view name, absl::FunctionRef<std::string()> sql,
                                       const Params& params);
   // Runs constant SQL without parameters (BEGIN, COMMIT, migrations, which
   // may hold several statements).

@@ -53,9 +53,7 @@ std::string BoundedPage(const std::string& inner, uint32_t bucket, const char* a
                       " ORDER BY ", order, " LIMIT ", limit_param, "::bigint) ", alias);
 }
 
-ProductSort SortOf(uint32_t shape) {
-  return static_cast<ProductSort>((shape >> kSortShift) & 3u);
-}
+ProductSort SortOf(uint32_t shape) { return static_cast<ProductSort>((shape >> kSortShift) & 3u); }
 
 // ORDER BY of a sort, over relation `p`.
 const char* OrderBy(ProductSort sort) {

@@ -18,10 +18,10 @@ namespace watchstore::internal::pg {
 // (variant columns NULL for a product without variants).
 inline constexpr int kProductColumnCount = 15;
 inline constexpr int kVariantColumnCount = 8;
-#define WS_PG_PRODUCT_COLUMNS                                                         \
-  "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "           \
-  "p.case_material, p.water_resistance_m, p.strap, p.collections, p.image_url, "     \
-  "p.active, p.version, p.created_at_ns, p.updated_at_ns, "                           \
+#define WS_PG_PRODUCT_COLUMNS                                                    \
+  "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "      \
+  "p.case_material, p.water_resistance_m, p.strap, p.collections, p.image_url, " \
+  "p.active, p.version, p.created_at_ns, p.updated_at_ns, "                      \
   "v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, v.stock"
 
 // A product and its variants by product id ($1), in one round trip: the
@@ -33,11 +33,11 @@ inline constexpr char kGetProductSql[] =
 
 // Columns every order read selects, order then line.
 inline constexpr int kOrderColumnCount = 15;
-#define WS_PG_ORDER_COLUMNS                                                              \
-  "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "   \
-  "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, "  \
-  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, "                           \
-  "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "        \
+#define WS_PG_ORDER_COLUMNS                                                            \
+  "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "  \
+  "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, " \
+  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, "                          \
+  "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "       \
   "l.line_total_minor, l.currency"
 
 // A listing query's shape: sort, filters present, cursor present.

@@ -66,9 +66,9 @@ absl::StatusOr<absl::flat_hash_set<int64_t>> AppliedVersions(
 }
 
 absl::Status NotMigrated(absl::string_view why) {
-  return MakeError(absl::StatusCode::kFailedPrecondition, reason::kInternal,
-                   absl::StrCat("database not migrated: run `watchstore-server migrate` (", why,
-                                ")"));
+  return MakeError(
+      absl::StatusCode::kFailedPrecondition, reason::kInternal,
+      absl::StrCat("database not migrated: run `watchstore-server migrate` (", why, ")"));
 }
 
 absl::Status ApplyLocked(Connection& conn, absl::Span<const Migration> migrations) {
@@ -96,8 +96,8 @@ absl::Status ApplyLocked(Connection& conn, absl::Span<const Migration> migration
 absl::Status CheckOrder(absl::Span<const Migration> migrations) {
   for (size_t i = 1; i < migrations.size(); ++i) {
     if (migrations[i].version <= migrations[i - 1].version) {
-      return absl::InternalError(absl::StrCat("migration ", migrations[i].name,
-                                              " is out of order"));
+      return absl::InternalError(
+          absl::StrCat("migration ", migrations[i].name, " is out of order"));
     }
   }
   return absl::OkStatus();

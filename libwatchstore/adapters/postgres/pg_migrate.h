@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "storage/migration.h"
 #include "postgres/pg_connection.h"
+#include "storage/migration.h"
 
 namespace watchstore::internal::pg {
 

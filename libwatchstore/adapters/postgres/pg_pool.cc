@@ -34,12 +34,12 @@ absl::StatusOr<Lease> Pool::Acquire() {
   std::unique_ptr<Connection> conn;
   {
     MutexLock lock(&mu_);
-    if (!mu_.AwaitFor(freed_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanAcquire(); },
-                      wait_timeout_)) {
+    if (!mu_.AwaitFor(
+            freed_, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return CanAcquire(); },
+            wait_timeout_)) {
       return MakeError(absl::StatusCode::kUnavailable, reason::kUnavailable,
                        absl::StrCat("no free PostgreSQL connection within ",
-                                    absl::FormatDuration(wait_timeout_), " (pool of ", size_,
-                                    ")"));
+                                    absl::FormatDuration(wait_timeout_), " (pool of ", size_, ")"));
     }
     ++in_use_;
     if (!idle_.empty()) {

@@ -8,16 +8,16 @@
 #ifndef WATCHSTORE_ADAPTERS_POSTGRES_PG_POOL_H_
 #define WATCHSTORE_ADAPTERS_POSTGRES_PG_POOL_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <condition_variable>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "sync.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "postgres/pg_connection.h"
+#include "sync.h"
 #include "watchstore/postgres_storage.h"
 
 namespace watchstore::internal::pg {
@@ -77,8 +77,8 @@ class Pool {
   mutable Mutex mu_;
   std::condition_variable freed_;  // a slot or an idle connection came free
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;    // idle + leased + being opened
-  int in_use_ ABSL_GUARDED_BY(mu_) = 0;  // leased (or being opened for a lease)
+  int open_ ABSL_GUARDED_BY(mu_) = 0;       // idle + leased + being opened
+  int in_use_ ABSL_GUARDED_BY(mu_) = 0;     // leased (or being opened for a lease)
   int discarded_ ABSL_GUARDED_BY(mu_) = 0;  // broken ones not yet replaced
   int64_t reconnects_ ABSL_GUARDED_BY(mu_) = 0;
 };

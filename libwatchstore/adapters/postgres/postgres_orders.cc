@@ -32,10 +32,9 @@ namespace {
 // --- Statements ---------------------------------------------------------------
 
 constexpr Statement kGetOrder = {
-    "ws_get_order",
-    "SELECT " WS_PG_ORDER_COLUMNS
-    " FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = $1"
-    " ORDER BY l.line_no"};
+    "ws_get_order", "SELECT " WS_PG_ORDER_COLUMNS
+                    " FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = $1"
+                    " ORDER BY l.line_no"};
 
 constexpr Statement kOrderPrecheck = {
     "ws_order_precheck",
@@ -194,8 +193,8 @@ absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id) {
 
 absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  absl::StatusOr<PlaceOrderResult> result = Transact<PlaceOrderResult>(
-      *conn, [&](Connection& c) { return PlaceOrderOnce(c, o); });
+  absl::StatusOr<PlaceOrderResult> result =
+      Transact<PlaceOrderResult>(*conn, [&](Connection& c) { return PlaceOrderOnce(c, o); });
   if (result.ok() || conn->last_error().sqlstate != kUniqueViolation ||
       conn->last_error().constraint != "orders_idempotency_key") {
     return result;
@@ -211,8 +210,7 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) 
   return ReplayOrder(first, o);
 }
 
-absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
-                                                                 const NewOrder& o) {
+absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, const NewOrder& o) {
   // 1. Idempotency first, whatever the lines.
   {
     Params p;
@@ -271,15 +269,15 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c,
       .Add(o.shipping.line2)
       .Add(o.shipping.city)
       .Add(o.shipping.postal_code)
-      .Add(o.shipping.country);                                  // $7..$12
-  p.Add(o.idempotency_key).Add(o.request_fingerprint);          // $13, $14
-  p.AddInt64Array(product_ids);                                                    // $15
+      .Add(o.shipping.country);                         // $7..$12
+  p.Add(o.idempotency_key).Add(o.request_fingerprint);  // $13, $14
+  p.AddInt64Array(product_ids);                         // $15
   p.AddTextArrayOf(order.lines.begin(), order.lines.end(),
-                   [](const OrderLine& l) { return absl::string_view(l.sku); });    // $16
+                   [](const OrderLine& l) { return absl::string_view(l.sku); });  // $16
   p.AddTextArrayOf(order.lines.begin(), order.lines.end(),
                    [](const OrderLine& l) { return absl::string_view(l.title); });  // $17
-  p.AddInt64Array(unit_prices).AddInt64Array(line_totals);                         // $18, $19
-  p.AddBool(o.clear_user_cart);                                                    // $20
+  p.AddInt64Array(unit_prices).AddInt64Array(line_totals);                          // $18, $19
+  p.AddBool(o.clear_user_cart);                                                     // $20
   WS_ASSIGN_OR_RETURN(Result r, c.Execute(kPlaceOrder, p));
   if (r.rows() != static_cast<int>(plan.stock_changes.size())) {
     // Cannot happen while the rows are locked; never commit a partial take.
@@ -308,8 +306,9 @@ absl::StatusOr<OrderPage> PostgresStorage::ListOrders(const OrderQuery& q) {
   Params p;
   BindOrderListing(q, &p);
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(OrderListingName(shape),
-                                                   [shape] { return OrderListingSql(shape); }, p));
+  WS_ASSIGN_OR_RETURN(Result r,
+                      conn->ExecuteNamed(
+                          OrderListingName(shape), [shape] { return OrderListingSql(shape); }, p));
   OrderPage page;
   WS_RETURN_IF_ERROR(ReadOrders(r, &page.items));
   const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
@@ -321,8 +320,7 @@ absl::StatusOr<OrderPage> PostgresStorage::ListOrders(const OrderQuery& q) {
 }
 
 absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(OrderId id, OrderStatus from,
-                                                                  OrderStatus to,
-                                                                  absl::Time now) {
+                                                                  OrderStatus to, absl::Time now) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   return Transact<TransitionResult>(*conn, [&](Connection& c) -> absl::StatusOr<TransitionResult> {
     Params lock;

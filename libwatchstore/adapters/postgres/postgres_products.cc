@@ -23,8 +23,8 @@ constexpr Statement kGetProduct = {"ws_get_product", kGetProductSql};
 
 constexpr Statement kFindProductIdBySku = {"ws_find_product_by_sku",
                                            "SELECT product_id FROM variants WHERE sku = $1"};
-constexpr Statement kFindProductIdByVariant = {
-    "ws_find_product_by_variant", "SELECT product_id FROM variants WHERE id = $1"};
+constexpr Statement kFindProductIdByVariant = {"ws_find_product_by_variant",
+                                               "SELECT product_id FROM variants WHERE id = $1"};
 
 // One statement, so atomic without BEGIN: the product with its listing keys
 // (computed by the caller from the draft), then its variants in draft order.
@@ -188,9 +188,8 @@ void AddListingKeys(const ProductDraft& d, Params* p) {
 // Variant columns as arrays: sku, dial, strap, size, price, currency[, stock].
 void AddVariantArrays(const std::vector<const VariantDraft*>& vs, bool with_stock, Params* p) {
   auto text = [&](auto field) {
-    p->AddTextArrayOf(vs.begin(), vs.end(), [&](const VariantDraft* v) {
-      return absl::string_view(v->*field);
-    });
+    p->AddTextArrayOf(vs.begin(), vs.end(),
+                      [&](const VariantDraft* v) { return absl::string_view(v->*field); });
   };
   text(&VariantDraft::sku);
   text(&VariantDraft::dial_color);
@@ -286,10 +285,10 @@ absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, ab
     variants.push_back(&v);
   }
   Params p;
-  AddProductFields(d, &p);  // $1..$11
-  p.AddTime(now);           // $12
-  AddListingKeys(d, &p);    // $13..$16
-  p.Add(min_price).AddBool(in_stock);         // $17, $18
+  AddProductFields(d, &p);                              // $1..$11
+  p.AddTime(now);                                       // $12
+  AddListingKeys(d, &p);                                // $13..$16
+  p.Add(min_price).AddBool(in_stock);                   // $17, $18
   AddVariantArrays(variants, /*with_stock=*/true, &p);  // $19..$25
 
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
@@ -399,9 +398,9 @@ absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q)
   Params p;
   BindProductListing(q, &p);
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(
-                                    ProductListingName(shape),
-                                    [shape] { return ProductListingSql(shape); }, p));
+  WS_ASSIGN_OR_RETURN(
+      Result r, conn->ExecuteNamed(
+                    ProductListingName(shape), [shape] { return ProductListingSql(shape); }, p));
   ProductPage page;
   WS_RETURN_IF_ERROR(ReadProducts(r, &page.items));
   const size_t limit = static_cast<size_t>(std::max(q.limit, 1));

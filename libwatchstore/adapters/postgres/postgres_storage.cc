@@ -30,10 +30,9 @@ constexpr Statement kGetUserById = {
 constexpr Statement kGetUserByEmail = {
     "ws_get_user_by_email",
     "SELECT id, email, password_hash, role, created_at_ns FROM users WHERE email = $1"};
-constexpr Statement kUpdatePasswordHash = {
-    "ws_update_password_hash", "UPDATE users SET password_hash = $2 WHERE id = $1"};
-constexpr Statement kSetUserRole = {"ws_set_user_role",
-                                    "UPDATE users SET role = $2 WHERE id = $1"};
+constexpr Statement kUpdatePasswordHash = {"ws_update_password_hash",
+                                           "UPDATE users SET password_hash = $2 WHERE id = $1"};
+constexpr Statement kSetUserRole = {"ws_set_user_role", "UPDATE users SET role = $2 WHERE id = $1"};
 
 constexpr Statement kCreateSession = {
     "ws_create_session",
@@ -188,7 +187,10 @@ absl::Status CheckMigrated(const PostgresOptions& o) {
 absl::StatusOr<User> PostgresStorage::CreateUser(const NewUser& user) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   Params p;
-  p.Add(user.email).Add(user.password_hash).Add(static_cast<int>(user.role)).AddTime(user.created_at);
+  p.Add(user.email)
+      .Add(user.password_hash)
+      .Add(static_cast<int>(user.role))
+      .AddTime(user.created_at);
   WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kCreateUser, p));
   User u{0, user.email, user.password_hash, user.role, user.created_at};
   WS_ASSIGN_OR_RETURN(u.id, r.Int(0, 0));
@@ -326,11 +328,13 @@ absl::Status PostgresStorage::ReplaceCart(const CartOwner& owner,
     added.push_back(absl::ToUnixNanos(c.added_at));
   }
   insert.AddInt64Array(variants).AddInt64Array(quantities).AddInt64Array(added);
-  return Transact<bool>(*conn, [&](Connection& c) -> absl::StatusOr<bool> {
-           WS_RETURN_IF_ERROR(c.Execute(st.clear, clear).status());
-           if (!items.empty()) WS_RETURN_IF_ERROR(c.Execute(st.insert_many, insert).status());
-           return true;
-         })
+  return Transact<bool>(*conn,
+                        [&](Connection& c) -> absl::StatusOr<bool> {
+                          WS_RETURN_IF_ERROR(c.Execute(st.clear, clear).status());
+                          if (!items.empty())
+                            WS_RETURN_IF_ERROR(c.Execute(st.insert_many, insert).status());
+                          return true;
+                        })
       .status();
 }
 
@@ -355,9 +359,9 @@ absl::Status PostgresStorage::Ping() {
 absl::StatusOr<std::unique_ptr<Storage>> NewPostgresStorage(const PostgresOptions& options) {
   WS_RETURN_IF_ERROR(internal::pg::ValidateOptions(options));
   WS_RETURN_IF_ERROR(options.apply_migrations ? internal::pg::Migrate(options)
-                                               : internal::pg::CheckMigrated(options));
-  auto storage = std::make_unique<internal::pg::PostgresStorage>(
-      options, internal::pg::SettingsFor(options));
+                                              : internal::pg::CheckMigrated(options));
+  auto storage =
+      std::make_unique<internal::pg::PostgresStorage>(options, internal::pg::SettingsFor(options));
   // Fail now, not at the first request, if the pool cannot connect.
   WS_RETURN_IF_ERROR(storage->Ping());
   return storage;

@@ -59,8 +59,7 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<Product> CreateProduct(const ProductDraft& draft, absl::Time now) override;
   absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t expected_version,
                                         const ProductDraft& draft, absl::Time now) override;
-  absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
-                                      absl::Time now) override;
+  absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta, absl::Time now) override;
   absl::StatusOr<Product> GetProduct(ProductId id) override;
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override;
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override;

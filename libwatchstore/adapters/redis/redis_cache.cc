@@ -117,19 +117,17 @@ class RedisCache final : public Cache {
     ReplyPtr reply;
     if (!RunOne(args, &reply)) {
       if (breaker_.is_open()) {
-        return absl::UnavailableError(absl::StrCat(
-            "redis unavailable (circuit open; last error: ", pool_.last_error(), ")"));
+        return absl::UnavailableError(
+            absl::StrCat("redis unavailable (circuit open; last error: ", pool_.last_error(), ")"));
       }
-      return absl::UnavailableError(
-          absl::StrCat("redis unavailable: ", pool_.last_error()));
+      return absl::UnavailableError(absl::StrCat("redis unavailable: ", pool_.last_error()));
     }
-    if (reply->type == REDIS_REPLY_STATUS &&
-        absl::string_view(reply->str, reply->len) == "PONG") {
+    if (reply->type == REDIS_REPLY_STATUS && absl::string_view(reply->str, reply->len) == "PONG") {
       return absl::OkStatus();
     }
     return absl::UnavailableError(absl::StrCat(
         "redis PING: ", reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len)
-                                                        : std::string("unexpected reply")));
+                                                         : std::string("unexpected reply")));
   }
 
   CacheStats Stats() const override {
@@ -197,9 +195,9 @@ class RedisCache final : public Cache {
     if (ticket != nullptr) ticket->stamp = stamp;
     if (stored.size() < kHeaderSize || stored[0] != kValueTag) return Miss();
     const absl::string_view bytes = stored.substr(kHeaderSize);
-    CacheValuePtr v = decode ? decode(bytes)
-                             : std::make_shared<const CacheValue>(
-                                   CacheValue{std::string(bytes), nullptr});
+    CacheValuePtr v =
+        decode ? decode(bytes)
+               : std::make_shared<const CacheValue>(CacheValue{std::string(bytes), nullptr});
     // Undecodable (another value format): a miss the next fill replaces.
     if (v == nullptr) return Miss();
     hits_.fetch_add(1, std::memory_order_relaxed);

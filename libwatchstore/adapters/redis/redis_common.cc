@@ -14,8 +14,7 @@ absl::Status ValidateRedisOptions(const RedisOptions& o) {
     return bad("key_namespace must be 1 to 64 characters");
   }
   for (char c : o.key_namespace) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
       return bad("key_namespace may hold only A-Z, a-z, 0-9, '_', '.' and '-'");
     }
   }

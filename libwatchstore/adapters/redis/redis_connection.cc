@@ -41,10 +41,9 @@ bool IsStatus(const redisReply* reply, absl::string_view expected) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Open(
-    const RedisEndpoint& endpoint, absl::Duration connect_timeout,
-    absl::Duration command_timeout) {
-  redisContext* ctx =
-      redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, absl::ToTimeval(connect_timeout));
+    const RedisEndpoint& endpoint, absl::Duration connect_timeout, absl::Duration command_timeout) {
+  redisContext* ctx = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
+                                              absl::ToTimeval(connect_timeout));
   if (ctx == nullptr) return ConnectError("cannot allocate a hiredis context", endpoint);
   std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx));
   if (ctx->err != 0) {
@@ -67,11 +66,10 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Open(
     if (reply == nullptr) return ConnectError(absl::StrCat("AUTH: ", conn->error()), endpoint);
     if (!IsStatus(reply.get(), "OK")) {
       // The server's message names the problem, never the password.
-      return ConnectError(
-          absl::StrCat("AUTH rejected: ",
-                       reply->type == REDIS_REPLY_ERROR ? std::string(reply->str, reply->len)
-                                                        : std::string("unexpected reply")),
-          endpoint);
+      return ConnectError(absl::StrCat("AUTH rejected: ", reply->type == REDIS_REPLY_ERROR
+                                                              ? std::string(reply->str, reply->len)
+                                                              : std::string("unexpected reply")),
+                          endpoint);
     }
   }
   if (endpoint.db != 0) {
@@ -157,8 +155,8 @@ void RedisConnection::SetFailureFromContext(int saved_errno) {
       if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT ||
           saved_errno == EINPROGRESS) {
         failure_ = RedisFailure::kTimeout;
-      } else if (saved_errno == ECONNRESET || saved_errno == EPIPE ||
-                 saved_errno == ECONNABORTED || saved_errno == ENOTCONN) {
+      } else if (saved_errno == ECONNRESET || saved_errno == EPIPE || saved_errno == ECONNABORTED ||
+                 saved_errno == ENOTCONN) {
         failure_ = RedisFailure::kClosed;
       } else {
         failure_ = RedisFailure::kOther;
@@ -190,8 +188,7 @@ bool CircuitBreaker::Allow() {
 }
 
 void CircuitBreaker::OnSuccess() {
-  if (consecutive_.load(std::memory_order_relaxed) == 0 &&
-      !open_.load(std::memory_order_relaxed)) {
+  if (consecutive_.load(std::memory_order_relaxed) == 0 && !open_.load(std::memory_order_relaxed)) {
     return;
   }
   MutexLock lock(&mu_);

@@ -49,9 +49,9 @@ class RedisConnection {
  public:
   // Unavailable (with the failure in *failure, if given) when the server
   // cannot be reached, rejects the credentials or the database.
-  static absl::StatusOr<std::unique_ptr<RedisConnection>> Open(
-      const RedisEndpoint& endpoint, absl::Duration connect_timeout,
-      absl::Duration command_timeout);
+  static absl::StatusOr<std::unique_ptr<RedisConnection>> Open(const RedisEndpoint& endpoint,
+                                                               absl::Duration connect_timeout,
+                                                               absl::Duration command_timeout);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,8 +25,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr auto kHeartbeat = std::chrono::seconds(1);    // PING this often
-constexpr auto kDeadAfter = std::chrono::seconds(3);    // nothing heard: reconnect
+constexpr auto kHeartbeat = std::chrono::seconds(1);  // PING this often
+constexpr auto kDeadAfter = std::chrono::seconds(3);  // nothing heard: reconnect
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(50);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
@@ -119,8 +119,8 @@ class RedisInvalidationFeed final : public InvalidationFeed {
         if (!conn->Append({"PING"}) || !conn->Flush()) return;
         last_ping = now;
       }
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-          last_ping + kHeartbeat - now);
+      const auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(last_ping + kHeartbeat - now);
       pollfd fds[2] = {{c->fd, POLLIN, 0}, {wake_read_, POLLIN, 0}};
       const int n = poll(fds, 2, static_cast<int>(std::max<int64_t>(1, wait.count())));
       if (n < 0) {
@@ -184,8 +184,8 @@ absl::StatusOr<std::unique_ptr<InvalidationFeed>> NewRedisInvalidationFeed(
     return absl::ResourceExhaustedError(
         absl::StrCat("invalidation feed: pipe2: ", strerror(errno)));
   }
-  return std::unique_ptr<InvalidationFeed>(new internal::RedisInvalidationFeed(
-      options, *std::move(endpoint), wake[0], wake[1]));
+  return std::unique_ptr<InvalidationFeed>(
+      new internal::RedisInvalidationFeed(options, *std::move(endpoint), wake[0], wake[1]));
 }
 
 }  // namespace watchstore

@@ -73,7 +73,7 @@ PendingInvalidations::DrainResult PendingInvalidations::Drain(RedisConnection* c
 
 // Tombstones for `keys` (as Erase), then their announcement.
 bool PendingInvalidations::DeleteKeys(RedisConnection* conn,
-                                    const absl::flat_hash_set<std::string>& keys) {
+                                      const absl::flat_hash_set<std::string>& keys) {
   constexpr size_t kAnnounceEach = 64;  // more: one "drop everything" message
   std::vector<std::string> prefixed;
   prefixed.reserve(keys.size());
@@ -106,8 +106,7 @@ bool PendingInvalidations::WipePrefix(RedisConnection* conn) {
     if (!conn->Append({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"})) return false;
     ReplyPtr r = conn->Read();
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING ||
-        r->element[1]->type != REDIS_REPLY_ARRAY) {
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
       return false;
     }
     cursor.assign(r->element[0]->str, r->element[0]->len);

@@ -31,8 +31,7 @@ class ConnectionPool {
   // A connection, reused (*reused = true) or newly opened (always new when
   // !allow_reuse). null with *error set when none is free within pool_wait
   // or a new one cannot connect.
-  std::unique_ptr<RedisConnection> Acquire(bool allow_reuse, bool* reused,
-                                           AcquireError* error) {
+  std::unique_ptr<RedisConnection> Acquire(bool allow_reuse, bool* reused, AcquireError* error) {
     *reused = false;
     *error = AcquireError::kNone;
     std::unique_ptr<RedisConnection> replaced;  // closed outside the lock

@@ -11,9 +11,8 @@ namespace watchstore::internal {
 namespace {
 
 absl::Status Bad(absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("RedisOptions.url: ", what,
-                   " (expected redis://[[user]:password@]host[:port][/db])"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "RedisOptions.url: ", what, " (expected redis://[[user]:password@]host[:port][/db])"));
 }
 
 int HexValue(char c) {
@@ -43,8 +42,7 @@ bool PercentDecode(absl::string_view in, std::string* out) {
 }
 
 bool IsHostChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-         c == '_';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }
 
 }  // namespace

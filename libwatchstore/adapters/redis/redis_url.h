@@ -10,7 +10,7 @@
 namespace watchstore::internal {
 
 struct RedisEndpoint {
-  std::string host;      // name or address; IPv6 without brackets
+  std::string host;  // name or address; IPv6 without brackets
   int port = 6379;
   std::string user;      // empty: AUTH with the password alone
   std::string password;  // empty: no AUTH

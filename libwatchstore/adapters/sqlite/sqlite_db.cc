@@ -184,8 +184,8 @@ absl::Status Connection::Execute(const char* sql) {
 
 absl::Status Connection::Error(int rc, absl::string_view what) {
   last_error_ = rc;
-  const std::string message = absl::StrCat("sqlite: ", what, ": ", sqlite3_errstr(rc), " (",
-                                           sqlite3_errmsg(db_), ")");
+  const std::string message =
+      absl::StrCat("sqlite: ", what, ": ", sqlite3_errstr(rc), " (", sqlite3_errmsg(db_), ")");
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -241,9 +241,9 @@ absl::Status RunTransaction(Connection& conn, absl::string_view begin,
     }
     if (status.ok() || !conn.busy()) return status;
     if (absl::Now() + backoff > deadline) {
-      return MakeError(absl::StatusCode::kUnavailable, reason::kUnavailable,
-                       absl::StrCat("sqlite: database stayed locked past busy_timeout: ",
-                                    status.message()));
+      return MakeError(
+          absl::StatusCode::kUnavailable, reason::kUnavailable,
+          absl::StrCat("sqlite: database stayed locked past busy_timeout: ", status.message()));
     }
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Milliseconds(50));
@@ -266,8 +266,7 @@ absl::Status ReadAutocommit(Connection& conn, const std::function<absl::Status()
 
 // --- ConnectionPool -----------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(
-    const SqliteOptions& options) {
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const SqliteOptions& options) {
   std::unique_ptr<ConnectionPool> pool(new ConnectionPool());
   internal::MutexLock lock(&pool->mu_);
   for (int i = 0; i < options.read_connections; ++i) {
@@ -296,20 +295,20 @@ void ConnectionPool::Return(Connection* conn) {
 
 absl::Status Migrate(Connection& conn, const internal::Migration* migrations, int count) {
   for (int i = 0; i < count; ++i) {
-    if (migrations[i].version <= 0 || (i > 0 && migrations[i].version <= migrations[i - 1].version)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("sqlite: migrations must be numbered 1, 2, ... in order; see ",
-                       migrations[i].name));
+    if (migrations[i].version <= 0 ||
+        (i > 0 && migrations[i].version <= migrations[i - 1].version)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sqlite: migrations must be numbered 1, 2, ... in order; see ", migrations[i].name));
     }
   }
   const int latest = count > 0 ? migrations[count - 1].version : 0;
   return WriteTransaction(conn, [&]() -> absl::Status {
-    WS_RETURN_IF_ERROR(conn.Execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY,"
-        " name TEXT NOT NULL,"
-        " applied_at INTEGER NOT NULL"
-        ") STRICT"));
+    WS_RETURN_IF_ERROR(
+        conn.Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     " version INTEGER PRIMARY KEY,"
+                     " name TEXT NOT NULL,"
+                     " applied_at INTEGER NOT NULL"
+                     ") STRICT"));
     std::vector<int64_t> applied;
     {
       WS_ASSIGN_OR_RETURN(Statement q,

@@ -7,11 +7,11 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <condition_variable>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -19,9 +19,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "sync.h"
 #include "absl/time/time.h"
 #include "storage/migration.h"
+#include "sync.h"
 #include "watchstore/sqlite_storage.h"
 
 namespace watchstore::sqlite {
@@ -79,8 +79,7 @@ class Connection {
   // Opens `options.path` and applies the per-connection settings
   // (busy_timeout, foreign_keys, synchronous). A read-write connection also
   // creates the file if missing and switches it to WAL.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const SqliteOptions& options,
-                                                          Mode mode);
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const SqliteOptions& options, Mode mode);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

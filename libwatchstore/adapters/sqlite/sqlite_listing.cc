@@ -69,8 +69,8 @@ ListingPart Part(const Where& filters, absl::string_view position, absl::string_
   Where where = filters;
   if (!position.empty()) where.Add(position, std::move(values)...);
   ListingPart part;
-  part.sql = absl::StrCat("SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM products p",
-                          where.sql, " ORDER BY ", order, " LIMIT ?");
+  part.sql = absl::StrCat("SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM products p", where.sql,
+                          " ORDER BY ", order, " LIMIT ?");
   part.params = std::move(where.params);
   return part;
 }
@@ -106,8 +106,8 @@ ListingSql BuildListingSql(const ProductQuery& q) {
       } else {
         out.parts.push_back(Part(filters, "p.min_price = ? AND p.id > ?", "p.id",
                                  int64_t{q.after->price_minor}, int64_t{q.after->id}));
-        out.parts.push_back(Part(filters, "p.min_price > ?", "p.min_price, p.id",
-                                 int64_t{q.after->price_minor}));
+        out.parts.push_back(
+            Part(filters, "p.min_price > ?", "p.min_price, p.id", int64_t{q.after->price_minor}));
       }
       break;
     case ProductSort::kPriceDesc:
@@ -126,8 +126,8 @@ ListingSql BuildListingSql(const ProductQuery& q) {
       } else {
         out.parts.push_back(Part(filters, "p.name_key = ? AND p.id > ?", "p.id",
                                  std::string(q.after->name_key), int64_t{q.after->id}));
-        out.parts.push_back(Part(filters, "p.name_key > ?", "p.name_key, p.id",
-                                 std::string(q.after->name_key)));
+        out.parts.push_back(
+            Part(filters, "p.name_key > ?", "p.name_key, p.id", std::string(q.after->name_key)));
       }
       break;
   }

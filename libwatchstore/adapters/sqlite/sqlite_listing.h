@@ -18,9 +18,9 @@ namespace watchstore::sqlite {
 // The product columns every product query selects, in this order, from
 // `products p`. ReadProductRow in sqlite_storage.cc reads them by position.
 // A macro so that fixed statements can be literal concatenations.
-#define WATCHSTORE_SQLITE_PRODUCT_COLUMNS                                        \
-  "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "     \
-  "p.case_material, p.water_resistance_m, p.strap, p.image_url, p.active, "     \
+#define WATCHSTORE_SQLITE_PRODUCT_COLUMNS                                   \
+  "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, " \
+  "p.case_material, p.water_resistance_m, p.strap, p.image_url, p.active, " \
   "p.version, p.created_at, p.updated_at"
 
 // One SELECT of a page: `SELECT <product columns> FROM products p WHERE ...

@@ -11,16 +11,16 @@
 #include "absl/strings/str_join.h"
 #include "sqlite/sqlite_products.h"
 #include "sqlite/sqlite_rows.h"
-#include "watchstore/order_rules.h"
 #include "watchstore/errors.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::sqlite {
 namespace {
 
-#define WS_ORDER_COLUMNS                                                                \
-  "id, user_id, status, total_minor, currency, ship_name, ship_line1, ship_line2, "     \
-  "ship_city, ship_postal_code, ship_country, idempotency_key, request_fingerprint, "    \
+#define WS_ORDER_COLUMNS                                                              \
+  "id, user_id, status, total_minor, currency, ship_name, ship_line1, ship_line2, "   \
+  "ship_city, ship_postal_code, ship_country, idempotency_key, request_fingerprint, " \
   "created_at, updated_at"
 
 constexpr char kSelectCart[] =

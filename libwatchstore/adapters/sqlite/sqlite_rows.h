@@ -38,13 +38,12 @@ inline absl::StatusOr<Currency> CurrencyOf(absl::string_view code) {
 }
 
 inline absl::Status NoSuch(absl::string_view what, absl::string_view field = {}) {
-  return MakeError(absl::StatusCode::kNotFound, reason::kNotFound,
-                   absl::StrCat("no such ", what), field);
+  return MakeError(absl::StatusCode::kNotFound, reason::kNotFound, absl::StrCat("no such ", what),
+                   field);
 }
 
 // Steps `s` once; NotFound ("no such <what>") if there is no row.
-inline absl::Status ExpectRow(Statement& s, absl::string_view what,
-                              absl::string_view field = {}) {
+inline absl::Status ExpectRow(Statement& s, absl::string_view what, absl::string_view field = {}) {
   WS_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return NoSuch(what, field);
   return absl::OkStatus();

@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "sync.h"
-#include "storage/migration.h"
 #include "sqlite/sqlite_db.h"
 #include "sqlite/sqlite_orders.h"
 #include "sqlite/sqlite_products.h"
 #include "sqlite/sqlite_rows.h"
+#include "storage/migration.h"
+#include "sync.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
@@ -95,8 +95,7 @@ class SqliteStorage final : public Storage {
         return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
                          "email already registered", "email");
       }
-      return User{c.last_insert_rowid(), u.email, u.password_hash, u.role,
-                  Stored(u.created_at)};
+      return User{c.last_insert_rowid(), u.email, u.password_hash, u.role, Stored(u.created_at)};
     });
   }
 
@@ -193,9 +192,8 @@ class SqliteStorage final : public Storage {
 
   absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t expected_version,
                                         const ProductDraft& d, absl::Time now) override {
-    return Write<Product>([&](Connection& c) {
-      return sqlite::UpdateProductIn(c, id, expected_version, d, now);
-    });
+    return Write<Product>(
+        [&](Connection& c) { return sqlite::UpdateProductIn(c, id, expected_version, d, now); });
   }
 
   absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
@@ -263,9 +261,10 @@ class SqliteStorage final : public Storage {
   // --- Health ---
   absl::Status Ping() override {
     return ReadOne<bool>([&](Connection& c) -> absl::StatusOr<bool> {
-      WS_ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT 1"));
-      return s.Step();
-    }).status();
+             WS_ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT 1"));
+             return s.Step();
+           })
+        .status();
   }
 
   absl::string_view Kind() const override { return "sqlite"; }
@@ -339,8 +338,7 @@ class SqliteStorage final : public Storage {
 // Opens the writer connection and brings the schema up to date.
 absl::StatusOr<std::unique_ptr<Connection>> OpenMigrated(const SqliteOptions& options) {
   WS_RETURN_IF_ERROR(sqlite::ValidateOptions(options));
-  WS_ASSIGN_OR_RETURN(auto writer,
-                      Connection::Open(options, Connection::Mode::kReadWrite));
+  WS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, Connection::Mode::kReadWrite));
   WS_RETURN_IF_ERROR(
       sqlite::Migrate(*writer, sqlite_sql::kMigrations, sqlite_sql::kMigrationCount));
   return writer;
@@ -354,8 +352,6 @@ absl::StatusOr<std::unique_ptr<Storage>> NewSqliteStorage(const SqliteOptions& o
   return std::unique_ptr<Storage>(new SqliteStorage(std::move(writer), std::move(readers)));
 }
 
-absl::Status MigrateSqlite(const SqliteOptions& options) {
-  return OpenMigrated(options).status();
-}
+absl::Status MigrateSqlite(const SqliteOptions& options) { return OpenMigrated(options).status(); }
 
 }  // namespace watchstore

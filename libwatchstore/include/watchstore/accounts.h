@@ -71,8 +71,8 @@ class Accounts {
                                                       absl::string_view password) = 0;
   // For operator tools: like Register but with a role, and AlreadyExists
   // (reason email_taken) when the email is taken.
-  virtual absl::StatusOr<User> CreateUser(absl::string_view email,
-                                          absl::string_view password, Role role) = 0;
+  virtual absl::StatusOr<User> CreateUser(absl::string_view email, absl::string_view password,
+                                          Role role) = 0;
   // For operator tools: changes a user's role. Sessions pick it up within
   // session_cache_ttl.
   virtual absl::Status SetRole(absl::string_view email, Role role) = 0;
@@ -81,8 +81,7 @@ class Accounts {
   // wrong password alike, after the same work. ResourceExhausted (reason
   // throttled, with RetryAfterOf) while the account or the client address is
   // backing off. `previous_token`, if set, is revoked (session rotation).
-  virtual absl::StatusOr<LoginResult> Login(absl::string_view email,
-                                            absl::string_view password,
+  virtual absl::StatusOr<LoginResult> Login(absl::string_view email, absl::string_view password,
                                             absl::string_view client_address,
                                             absl::string_view previous_token = {}) = 0;
   // Revokes the session. OK if it was unknown.

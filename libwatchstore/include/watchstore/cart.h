@@ -17,13 +17,11 @@ namespace watchstore {
 
 // Whose cart: a user's, or a guest's identified by the hash of its token.
 struct CartOwner {
-  UserId user_id = 0;          // set for a user cart
+  UserId user_id = 0;            // set for a user cart
   std::string guest_token_hash;  // set for a guest cart (hex SHA-256)
 
   static CartOwner ForUser(UserId id) { return CartOwner{id, {}}; }
-  static CartOwner ForGuest(std::string token_hash) {
-    return CartOwner{0, std::move(token_hash)};
-  }
+  static CartOwner ForGuest(std::string token_hash) { return CartOwner{0, std::move(token_hash)}; }
   bool is_user() const { return user_id != 0; }
   friend bool operator==(const CartOwner& a, const CartOwner& b) {
     return a.user_id == b.user_id && a.guest_token_hash == b.guest_token_hash;
@@ -34,7 +32,7 @@ struct CartOwner {
 struct CartItem {
   VariantId variant_id = 0;
   ProductId product_id = 0;  // filled in by Storage::GetCart; ignored on writes
-  int64_t quantity = 0;  // > 0
+  int64_t quantity = 0;      // > 0
   absl::Time added_at;
 };
 
@@ -46,8 +44,8 @@ struct CartLineView {
   int64_t quantity = 0;
   Money unit_price;
   Money line_total;
-  int64_t available = 0;   // current stock
-  bool purchasable = true; // product active and quantity <= available
+  int64_t available = 0;    // current stock
+  bool purchasable = true;  // product active and quantity <= available
 };
 
 struct CartView {
@@ -60,11 +58,11 @@ struct CartView {
 // What a merge at login changed, so the caller can tell the shopper.
 struct CartMergeChange {
   enum class Kind : uint8_t {
-    kAdded = 0,          // guest line moved into the user's cart
-    kQuantityRaised = 1, // guest quantity was larger: kept it
-    kKeptExisting = 2,   // user's quantity was larger or equal: kept it
-    kCappedByStock = 3,  // merged quantity reduced to the available stock
-    kDropped = 4,        // product gone, archived or sold out: line not merged
+    kAdded = 0,           // guest line moved into the user's cart
+    kQuantityRaised = 1,  // guest quantity was larger: kept it
+    kKeptExisting = 2,    // user's quantity was larger or equal: kept it
+    kCappedByStock = 3,   // merged quantity reduced to the available stock
+    kDropped = 4,         // product gone, archived or sold out: line not merged
   };
   Kind kind = Kind::kAdded;
   VariantId variant_id = 0;

@@ -42,15 +42,12 @@ class Carts {
 
   virtual absl::StatusOr<CartView> GetCart(const CartOwner& owner) = 0;
   // Adds `quantity` to the variant's line (creating it).
-  virtual absl::StatusOr<CartView> AddItem(const CartOwner& owner,
-                                           VariantId variant_id,
+  virtual absl::StatusOr<CartView> AddItem(const CartOwner& owner, VariantId variant_id,
                                            int64_t quantity) = 0;
   // Sets the line's quantity; 0 removes it.
-  virtual absl::StatusOr<CartView> SetQuantity(const CartOwner& owner,
-                                               VariantId variant_id,
+  virtual absl::StatusOr<CartView> SetQuantity(const CartOwner& owner, VariantId variant_id,
                                                int64_t quantity) = 0;
-  virtual absl::StatusOr<CartView> RemoveItem(const CartOwner& owner,
-                                              VariantId variant_id) = 0;
+  virtual absl::StatusOr<CartView> RemoveItem(const CartOwner& owner, VariantId variant_id) = 0;
   // Merges the guest cart into the user's (policy above) and deletes it.
   virtual absl::StatusOr<CartMergeReport> MergeGuestCart(absl::string_view guest_token,
                                                          const Principal& user) = 0;

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -47,9 +47,9 @@ class Catalog {
   // `query.after` is ignored: the position comes from `cursor` (empty: first
   // page). InvalidArgument naming the field for a bad limit, range or cursor.
   // include_archived needs an admin viewer (PermissionDenied otherwise).
-  virtual absl::StatusOr<ProductListing> ListProducts(
-      const ProductQuery& query, absl::string_view cursor,
-      const Principal* viewer = nullptr) = 0;
+  virtual absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query,
+                                                      absl::string_view cursor,
+                                                      const Principal* viewer = nullptr) = 0;
 
   // Admin only (PermissionDenied otherwise). Drafts are validated
   // (InvalidArgument naming the field); prices must be in the store currency.
@@ -65,8 +65,9 @@ class Catalog {
       const Principal& actor, ProductId id, int64_t expected_version) = 0;
   // Adds `delta` (may be negative) to a variant's stock; FailedPrecondition if
   // it would go below zero.
-  virtual absl::StatusOr<std::shared_ptr<const Product>> AdjustStock(
-      const Principal& actor, VariantId variant_id, int64_t delta) = 0;
+  virtual absl::StatusOr<std::shared_ptr<const Product>> AdjustStock(const Principal& actor,
+                                                                     VariantId variant_id,
+                                                                     int64_t delta) = 0;
 };
 
 }  // namespace watchstore

@@ -35,9 +35,7 @@ class FakeClock final : public Clock {
   void Advance(absl::Duration d) {
     nanos_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_acq_rel);
   }
-  void Set(absl::Time t) {
-    nanos_.store(absl::ToUnixNanos(t), std::memory_order_release);
-  }
+  void Set(absl::Time t) { nanos_.store(absl::ToUnixNanos(t), std::memory_order_release); }
 
  private:
   std::atomic<int64_t> nanos_;

@@ -37,8 +37,8 @@ inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason
 
 // A status with a reason and, optionally, the field it concerns.
-absl::Status MakeError(absl::StatusCode code, absl::string_view reason,
-                       absl::string_view message, absl::string_view field = {});
+absl::Status MakeError(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                       absl::string_view field = {});
 // InvalidArgument, reason kValidation, naming `field`.
 absl::Status InvalidField(absl::string_view field, absl::string_view message);
 // ResourceExhausted, reason kThrottled, with a retry-after duration.

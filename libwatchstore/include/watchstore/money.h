@@ -21,12 +21,8 @@ class Currency {
   // Digits after the decimal point (2 for USD, 0 for JPY, 3 for KWD).
   int MinorDigits() const;
 
-  friend bool operator==(const Currency& a, const Currency& b) {
-    return a.code() == b.code();
-  }
-  friend bool operator!=(const Currency& a, const Currency& b) {
-    return !(a == b);
-  }
+  friend bool operator==(const Currency& a, const Currency& b) { return a.code() == b.code(); }
+  friend bool operator!=(const Currency& a, const Currency& b) { return !(a == b); }
 
  private:
   char code_[3];

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -69,16 +69,16 @@ struct Order {
 // inside the transaction, never taken from the caller or a cache.
 struct NewOrder {
   UserId user_id = 0;
-  std::string idempotency_key;       // unique per user; non-empty
-  std::string request_fingerprint;   // compared on replay
+  std::string idempotency_key;      // unique per user; non-empty
+  std::string request_fingerprint;  // compared on replay
   struct Line {
     VariantId variant_id = 0;
     int64_t quantity = 0;  // > 0; lines are unique per variant
   };
-  std::vector<Line> lines;           // sorted by variant_id, non-empty
-  Currency currency;                 // every price must be in it
+  std::vector<Line> lines;  // sorted by variant_id, non-empty
+  Currency currency;        // every price must be in it
   ShippingAddress shipping;
-  bool clear_user_cart = true;       // empty the user's cart in the same transaction
+  bool clear_user_cart = true;  // empty the user's cart in the same transaction
   absl::Time now;
 };
 
@@ -92,15 +92,15 @@ struct StockChange {
 
 struct PlaceOrderResult {
   Order order;
-  bool replayed = false;  // the idempotency key had been used: the first order
+  bool replayed = false;                   // the idempotency key had been used: the first order
   std::vector<StockChange> stock_changes;  // empty when replayed
 };
 
 struct OrderQuery {
-  std::optional<UserId> user_id;       // unset: all users (admin)
+  std::optional<UserId> user_id;  // unset: all users (admin)
   std::optional<OrderStatus> status;
-  int limit = 20;                      // 1..100
-  std::optional<OrderId> before_id;    // keyset: orders with id < before_id
+  int limit = 20;                    // 1..100
+  std::optional<OrderId> before_id;  // keyset: orders with id < before_id
 };
 
 struct TransitionResult {

@@ -30,8 +30,8 @@ struct LockedVariant {
 // Reads, under the caller's lock, the variants with these ids (ascending,
 // unique: lock them in this order) into *out; an id with no variant is
 // simply absent. An error aborts the order.
-using LockVariants =
-    absl::FunctionRef<absl::Status(absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)>;
+using LockVariants = absl::FunctionRef<absl::Status(absl::Span<const VariantId> ids,
+                                                    std::vector<LockedVariant>* out)>;
 
 // What PlaceOrder writes once the rules pass.
 struct OrderPlan {

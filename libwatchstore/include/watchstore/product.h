@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -31,22 +31,22 @@ absl::StatusOr<Movement> ParseMovement(absl::string_view name);
 // What a watch buyer filters by.
 struct WatchAttributes {
   Movement movement = Movement::kAutomatic;
-  int32_t case_diameter_mm = 0;   // 20..60
-  std::string case_material;      // "steel", "titanium", "gold", ...
-  int32_t water_resistance_m = 0; // 0..20000
-  std::string strap;              // default strap description
+  int32_t case_diameter_mm = 0;    // 20..60
+  std::string case_material;       // "steel", "titanium", "gold", ...
+  int32_t water_resistance_m = 0;  // 0..20000
+  std::string strap;               // default strap description
 };
 
 // A purchasable option of a product: one SKU with its own price and stock.
 struct Variant {
   VariantId id = 0;
   ProductId product_id = 0;
-  std::string sku;        // unique across the catalog
+  std::string sku;  // unique across the catalog
   std::string dial_color;
   std::string strap;
-  std::string size;       // free-form size option ("S/M", "40 mm"), may be empty
+  std::string size;  // free-form size option ("S/M", "40 mm"), may be empty
   Money price;
-  int64_t stock = 0;      // never negative
+  int64_t stock = 0;  // never negative
 };
 
 // A watch. Immutable once built: the catalog hands out shared snapshots.
@@ -62,7 +62,7 @@ struct Product {
   int64_t version = 1;                   // bumped by every change
   absl::Time created_at;
   absl::Time updated_at;
-  std::vector<Variant> variants;         // at least one, ordered by id
+  std::vector<Variant> variants;  // at least one, ordered by id
 
   // Lowest variant price ("from" price); the listing's price sort key.
   Money MinPrice() const;
@@ -108,13 +108,13 @@ absl::StatusOr<ProductSort> ParseProductSort(absl::string_view name);
 // The position after the last item of a page, for keyset pagination.
 struct ProductCursor {
   ProductId id = 0;
-  int64_t price_minor = 0;   // kPriceAsc / kPriceDesc
-  std::string name_key;      // kNameAsc
+  int64_t price_minor = 0;  // kPriceAsc / kPriceDesc
+  std::string name_key;     // kNameAsc
 };
 
 // Filters of a listing. Unset optionals do not filter.
 struct ProductQuery {
-  std::optional<std::string> brand;        // exact, case-insensitive
+  std::optional<std::string> brand;  // exact, case-insensitive
   std::optional<Movement> movement;
   std::optional<std::string> collection;   // exact, case-insensitive
   std::optional<int64_t> min_price_minor;  // on MinPrice(), inclusive
@@ -122,11 +122,11 @@ struct ProductQuery {
   std::optional<int32_t> min_case_mm;      // inclusive
   std::optional<int32_t> max_case_mm;      // inclusive
   bool in_stock_only = false;
-  std::string text;                        // substring of brand or model, case-insensitive
-  bool include_archived = false;           // admins only
+  std::string text;               // substring of brand or model, case-insensitive
+  bool include_archived = false;  // admins only
   ProductSort sort = ProductSort::kNewest;
-  int limit = 20;                          // 1..100
-  std::optional<ProductCursor> after;      // keyset position
+  int limit = 20;                      // 1..100
+  std::optional<ProductCursor> after;  // keyset position
 };
 
 // The sort key of a product's name: lower-case ASCII of "brand model".

@@ -13,10 +13,10 @@
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function
 // if it is not OK.
-#define WS_RETURN_IF_ERROR(expr)                     \
-  do {                                               \
-    ::absl::Status ws_status_ = (expr);              \
-    if (!ws_status_.ok()) return ws_status_;         \
+#define WS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status ws_status_ = (expr);      \
+    if (!ws_status_.ok()) return ws_status_; \
   } while (false)
 
 // `WS_ASSIGN_OR_RETURN(auto x, Foo());` evaluates Foo() (an absl::StatusOr);
@@ -26,7 +26,7 @@
 
 #define WS_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
-  if (!tmp.ok()) return std::move(tmp).status();    \
+  if (!tmp.ok()) return std::move(tmp).status();     \
   lhs = std::move(tmp).value()
 
 #endif  // WATCHSTORE_STATUS_MACROS_H_

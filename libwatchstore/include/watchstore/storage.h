@@ -6,8 +6,8 @@
 
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -61,8 +61,7 @@ class Storage {
   virtual absl::Status CreateSession(const SessionRecord& session) = 0;
   virtual absl::StatusOr<SessionRecord> GetSession(absl::string_view token_hash) = 0;
   // Sets last_seen_at. NotFound if the session is gone.
-  virtual absl::Status TouchSession(absl::string_view token_hash,
-                                    absl::Time last_seen_at) = 0;
+  virtual absl::Status TouchSession(absl::string_view token_hash, absl::Time last_seen_at) = 0;
   // Idempotent: OK if it did not exist.
   virtual absl::Status DeleteSession(absl::string_view token_hash) = 0;
   // Deletes sessions created before `created_before` or idle since before
@@ -73,17 +72,14 @@ class Storage {
   // --- Products -----------------------------------------------------------
   // Assigns product and variant ids, version 1, created_at = updated_at = now.
   // AlreadyExists if a SKU is taken. Variant drafts must have id 0.
-  virtual absl::StatusOr<Product> CreateProduct(const ProductDraft& draft,
-                                                absl::Time now) = 0;
+  virtual absl::StatusOr<Product> CreateProduct(const ProductDraft& draft, absl::Time now) = 0;
   // Replaces the product's fields. Variants with id != 0 are updated (sku,
   // options, price; never stock), those with id == 0 are added with their
   // stock, variants not named are kept. Bumps version.
   // Aborted if version != expected_version; InvalidArgument if a variant id
   // belongs to another product; AlreadyExists if a SKU is taken.
-  virtual absl::StatusOr<Product> UpdateProduct(ProductId id,
-                                                int64_t expected_version,
-                                                const ProductDraft& draft,
-                                                absl::Time now) = 0;
+  virtual absl::StatusOr<Product> UpdateProduct(ProductId id, int64_t expected_version,
+                                                const ProductDraft& draft, absl::Time now) = 0;
   // Adds `delta` to a variant's stock and bumps the product version.
   // FailedPrecondition if the stock would go negative.
   virtual absl::StatusOr<Product> AdjustStock(VariantId variant_id, int64_t delta,
@@ -102,11 +98,10 @@ class Storage {
   // unknown owner has an empty cart.
   virtual absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) = 0;
   // Sets a line's quantity; 0 removes it. NotFound if the variant does not exist.
-  virtual absl::Status SetCartItem(const CartOwner& owner, VariantId variant_id,
-                                   int64_t quantity, absl::Time now) = 0;
+  virtual absl::Status SetCartItem(const CartOwner& owner, VariantId variant_id, int64_t quantity,
+                                   absl::Time now) = 0;
   // Replaces the whole cart atomically.
-  virtual absl::Status ReplaceCart(const CartOwner& owner,
-                                   const std::vector<CartItem>& items) = 0;
+  virtual absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) = 0;
   virtual absl::Status DeleteCart(const CartOwner& owner) = 0;
 
   // --- Orders -------------------------------------------------------------
@@ -126,10 +121,8 @@ class Storage {
   // Moves an order from `from` to `to` atomically; FailedPrecondition if its
   // status is not `from` or the transition is illegal. A move to kCancelled
   // returns every line's quantity to stock in the same transaction.
-  virtual absl::StatusOr<TransitionResult> TransitionOrder(OrderId id,
-                                                           OrderStatus from,
-                                                           OrderStatus to,
-                                                           absl::Time now) = 0;
+  virtual absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from,
+                                                           OrderStatus to, absl::Time now) = 0;
 
   // --- Health -------------------------------------------------------------
   // OK when the backend answers.
@@ -152,7 +145,9 @@ class StorageWrapper : public Storage {
 
   absl::StatusOr<User> CreateUser(const NewUser& u) override { return target_->CreateUser(u); }
   absl::StatusOr<User> GetUserById(UserId id) override { return target_->GetUserById(id); }
-  absl::StatusOr<User> GetUserByEmail(absl::string_view e) override { return target_->GetUserByEmail(e); }
+  absl::StatusOr<User> GetUserByEmail(absl::string_view e) override {
+    return target_->GetUserByEmail(e);
+  }
   absl::Status UpdatePasswordHash(UserId id, absl::string_view h) override {
     return target_->UpdatePasswordHash(id, h);
   }
@@ -178,9 +173,7 @@ class StorageWrapper : public Storage {
   absl::StatusOr<Product> AdjustStock(VariantId id, int64_t delta, absl::Time now) override {
     return target_->AdjustStock(id, delta, now);
   }
-  absl::StatusOr<Product> GetProduct(ProductId id) override {
-    return target_->GetProduct(id);
-  }
+  absl::StatusOr<Product> GetProduct(ProductId id) override { return target_->GetProduct(id); }
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override {
     return target_->FindProductIdBySku(sku);
   }
@@ -204,7 +197,9 @@ class StorageWrapper : public Storage {
     return target_->PlaceOrder(o);
   }
   absl::StatusOr<Order> GetOrder(OrderId id) override { return target_->GetOrder(id); }
-  absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override { return target_->ListOrders(q); }
+  absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override {
+    return target_->ListOrders(q);
+  }
   absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
                                                    absl::Time now) override {
     return target_->TransitionOrder(id, from, to, now);

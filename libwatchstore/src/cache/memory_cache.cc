@@ -114,9 +114,9 @@ class MemoryCache final : public Cache {
              const FillTicket* ticket) {
     if (ttl <= absl::ZeroDuration()) return true;
     const HashedKey key = Hashed(raw_key);
-    const int64_t charge = static_cast<int64_t>(2 * raw_key.size() +
-                                                (value ? value->bytes.size() : 0)) +
-                           kEntryOverhead;
+    const int64_t charge =
+        static_cast<int64_t>(2 * raw_key.size() + (value ? value->bytes.size() : 0)) +
+        kEntryOverhead;
     Shard& s = ShardFor(key);
     const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
     internal::MutexLock lock(&s.mu);
@@ -172,7 +172,9 @@ class MemoryCache final : public Cache {
     static absl::string_view View(const std::string& k) { return k; }
     static absl::string_view View(const HashedKey& k) { return k.key; }
     template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const { return View(a) == View(b); }
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
   };
   using Index = absl::flat_hash_map<std::string, Entry, KeyHash, KeyEq>;
 
@@ -223,8 +225,7 @@ absl::StatusOr<std::unique_ptr<Cache>> NewMemoryCache(const MemoryCacheOptions& 
   if (options.tombstone_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("MemoryCacheOptions.tombstone_ttl must be > 0");
   }
-  if (options.shards < 1 || options.shards > 1024 ||
-      (options.shards & (options.shards - 1)) != 0) {
+  if (options.shards < 1 || options.shards > 1024 || (options.shards & (options.shards - 1)) != 0) {
     return absl::InvalidArgumentError(
         "MemoryCacheOptions.shards must be a power of two in [1, 1024]");
   }

@@ -13,8 +13,8 @@
 #include "watchstore/tiered_cache.h"
 
 #include <algorithm>
-#include <climits>
 #include <atomic>
+#include <climits>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -72,8 +72,8 @@ std::string L1KeyString(uint64_t gen, absl::string_view key) {
 
 class TieredCache final : public Cache, private InvalidationFeed::Listener {
  public:
-  TieredCache(std::unique_ptr<Cache> l1, std::unique_ptr<Cache> l2,
-              const TieredCacheOptions& o, std::unique_ptr<InvalidationFeed> feed)
+  TieredCache(std::unique_ptr<Cache> l1, std::unique_ptr<Cache> l2, const TieredCacheOptions& o,
+              std::unique_ptr<InvalidationFeed> feed)
       : l1_(std::move(l1)),
         l2_(std::move(l2)),
         l1_ttl_(o.l1_ttl),
@@ -220,9 +220,9 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
     if (!Unwrap(raw->bytes, &deadline_ms, &bytes)) return Missed();
     const int64_t left_ms = deadline_ms - NowMillis();
     if (left_ms <= 0) return Missed();
-    CacheValuePtr v = decode ? decode(bytes)
-                             : std::make_shared<const CacheValue>(
-                                   CacheValue{std::string(bytes), nullptr});
+    CacheValuePtr v =
+        decode ? decode(bytes)
+               : std::make_shared<const CacheValue>(CacheValue{std::string(bytes), nullptr});
     if (v == nullptr) return Missed();
     served_from_l2_.fetch_add(1, std::memory_order_relaxed);
     l1_->Fill(L1Key(gen, key), v, std::min(absl::Milliseconds(left_ms), l1_ttl_), near);

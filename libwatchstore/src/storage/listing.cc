@@ -65,11 +65,9 @@ bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort) {
     case ProductSort::kNewest:
       return p.id < c.id;
     case ProductSort::kPriceAsc:
-      return std::make_tuple(p.MinPrice().minor_units, p.id) >
-             std::make_tuple(c.price_minor, c.id);
+      return std::make_tuple(p.MinPrice().minor_units, p.id) > std::make_tuple(c.price_minor, c.id);
     case ProductSort::kPriceDesc:
-      return std::make_tuple(p.MinPrice().minor_units, p.id) <
-             std::make_tuple(c.price_minor, c.id);
+      return std::make_tuple(p.MinPrice().minor_units, p.id) < std::make_tuple(c.price_minor, c.id);
     case ProductSort::kNameAsc: {
       std::string k = ProductNameKey(p.brand, p.model);
       return std::tie(k, p.id) > std::tie(c.name_key, c.id);

@@ -212,10 +212,9 @@ class MemoryStorage final : public Storage {
     }
     const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
     const size_t keep = std::min(hits.size(), limit + 1);
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<ptrdiff_t>(keep), hits.end(),
-                      [&](const Product* a, const Product* b) {
-                        return internal::SortsBefore(*a, *b, q.sort);
-                      });
+    std::partial_sort(
+        hits.begin(), hits.begin() + static_cast<ptrdiff_t>(keep), hits.end(),
+        [&](const Product* a, const Product* b) { return internal::SortsBefore(*a, *b, q.sort); });
     ProductPage page;
     page.has_more = hits.size() > limit;
     for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i]);
@@ -251,7 +250,8 @@ class MemoryStorage final : public Storage {
   absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) override {
     internal::MutexLock lock(&mu_);
     for (const CartItem& c : items) {
-      if (!product_of_variant_.contains(c.variant_id)) return absl::NotFoundError("no such variant");
+      if (!product_of_variant_.contains(c.variant_id))
+        return absl::NotFoundError("no such variant");
     }
     std::vector<CartItem> sorted = items;
     std::stable_sort(sorted.begin(), sorted.end(), [](const CartItem& a, const CartItem& b) {
@@ -278,16 +278,17 @@ class MemoryStorage final : public Storage {
       return ReplayOrder(orders_.at(it->second), o);
     }
     if (!users_.contains(o.user_id)) return absl::NotFoundError("no such user");
-    auto read = [&](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
-                    ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held: this runs inside PlanOrder
-      for (VariantId id : ids) {
-        auto vit = product_of_variant_.find(id);
-        if (vit == product_of_variant_.end()) continue;
-        const Product& p = products_.at(vit->second);
-        out->push_back(LockedVariant{*p.FindVariant(id), p.active, p.brand, p.model});
-      }
-      return absl::OkStatus();
-    };
+    auto read =
+        [&](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held: this runs inside PlanOrder
+              for (VariantId id : ids) {
+                auto vit = product_of_variant_.find(id);
+                if (vit == product_of_variant_.end()) continue;
+                const Product& p = products_.at(vit->second);
+                out->push_back(LockedVariant{*p.FindVariant(id), p.active, p.brand, p.model});
+              }
+              return absl::OkStatus();
+            };
     WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, read));
     // Every check passed: take the stock. Nothing below can fail.
     for (const StockChange& c : plan.stock_changes) {
@@ -333,8 +334,8 @@ class MemoryStorage final : public Storage {
     return page;
   }
 
-  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from,
-                                                   OrderStatus to, absl::Time now) override {
+  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
+                                                   absl::Time now) override {
     internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
@@ -375,8 +376,8 @@ class MemoryStorage final : public Storage {
     p->active = d.active;
   }
   Variant NewVariant(const VariantDraft& vd, ProductId pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return Variant{next_variant_id_++, pid, vd.sku, vd.dial_color, vd.strap, vd.size,
-                   vd.price,          vd.stock};
+    return Variant{next_variant_id_++, pid,     vd.sku,   vd.dial_color,
+                   vd.strap,           vd.size, vd.price, vd.stock};
   }
   // SKUs of `d` must be unique among themselves and not used by another product.
   absl::Status CheckSkusFree(const ProductDraft& d, ProductId self)
