@@ -403,7 +403,12 @@ std::string UsageText() {
       "Flags (each also read from the environment variable shown; a flag wins):\n";
   for (const OptionSpec& o : kOptions) {
     std::string left = absl::StrCat("  --", o.flag, o.kind == Kind::kBool ? "" : "=V");
-    if (left.size() < 29) left.resize(29, ' ');
+    // A flag longer than the column gets its help on the next line.
+    if (left.size() < 29) {
+      left.resize(29, ' ');
+    } else {
+      absl::StrAppend(&left, "\n", std::string(29, ' '));
+    }
     absl::StrAppend(&s, left, o.help, "\n");
     if (o.env != nullptr) absl::StrAppend(&s, std::string(29, ' '), "[", o.env, "]\n");
   }

@@ -148,6 +148,14 @@ TEST_F(ServerBinaryTest, HelpAndBadValues) {
   std::string out;
   EXPECT_EQ(RunServer({"--help"}, &out), 0);
   EXPECT_TRUE(absl::StrContains(out, "Usage: watchstore-server")) << out;
+  // Every flag's "=V" stands apart from its help, however long the flag.
+  EXPECT_FALSE(absl::StrContains(out, "=Vrequests")) << out;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::StartsWith(line, "  --") && absl::StrContains(line, "=V")) {
+      const size_t v = line.find("=V");
+      EXPECT_TRUE(v + 2 == line.size() || line[v + 2] == ' ') << line;
+    }
+  }
   EXPECT_EQ(RunServer({"--threads=many"}, &out), 2);
   EXPECT_TRUE(absl::StrContains(out, "--threads: must be an integer")) << out;
   EXPECT_EQ(RunServer({}, &out, {"WATCHSTORE_LISTEN=here"}), 2);
