@@ -1,5 +1,7 @@
 #include "problem.h"
 
+#include <vector>
+
 #include <cstdint>
 #include <string>
 
@@ -50,13 +52,6 @@ absl::string_view TitleOf(absl::string_view why) {
     if (r.reason == why) return r.title;
   }
   return "Error";
-}
-
-bool IsKnownReason(absl::string_view why) {
-  for (const ReasonInfo& r : kReasons) {
-    if (r.reason == why) return true;
-  }
-  return false;
 }
 
 absl::string_view ReasonForStatus(int http_status) {
@@ -135,6 +130,19 @@ std::string ProblemJson(int http_status, absl::string_view why, absl::string_vie
 }
 
 }  // namespace
+
+std::vector<absl::string_view> KnownReasons() {
+  std::vector<absl::string_view> out;
+  for (const ReasonInfo& r : kReasons) out.push_back(r.reason);
+  return out;
+}
+
+bool IsKnownReason(absl::string_view why) {
+  for (const ReasonInfo& r : kReasons) {
+    if (r.reason == why) return true;
+  }
+  return false;
+}
 
 absl::string_view StatusText(int s) {
   switch (s) {

@@ -4,6 +4,7 @@
 #define WATCHSTORE_BINDINGS_HTTP_PROBLEM_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -21,6 +22,11 @@ inline constexpr absl::string_view kNotImplemented = "not_implemented";
 }  // namespace reason
 
 inline constexpr absl::string_view kProblemContentType = "application/problem+json";
+
+// Every reason a problem document can carry (the library's and the
+// server's), each with its stable title; `type` is /problems/<reason>.
+std::vector<absl::string_view> KnownReasons();
+bool IsKnownReason(absl::string_view reason);
 
 // The HTTP status for a library status, per the API contract:
 //   InvalidArgument, OutOfRange 400 (422 for reason idempotency_key_reused),
