@@ -226,7 +226,9 @@ TEST_P(CacheConformanceTest, RacingFillsNeverHideTheLastWrite) {
   stop = true;
   for (auto& t : readers) t.join();
   CacheValuePtr v = cache_->Get(key, kDecode);
-  if (v != nullptr) EXPECT_EQ(ObjectOf(v), "300");
+  if (v != nullptr) {
+    EXPECT_EQ(ObjectOf(v), "300");
+  }
 }
 
 TEST_P(CacheConformanceTest, Pings) {
