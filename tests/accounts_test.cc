@@ -194,22 +194,6 @@ TEST_F(AccountsTest, UpgradesWeakHashesAtLogin) {
   MustLogin("old@example.com");  // and the new hash verifies
 }
 
-TEST_F(AccountsTest, ConcurrentHashesAreCappedNotRefused) {
-  StoreOptions o;
-  o.accounts.max_concurrent_hashes = 1;
-  Open(o);
-  std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back([&, i] {
-      auto r = accounts().Register("user" + std::to_string(i) + "@example.com", kPassword);
-      ok += r.ok() && r->created;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 4);
-}
-
 TEST_F(AccountsTest, OperatorCreatesAndPromotesUsers) {
   WS_ASSERT_OK_AND_ASSIGN(User boss,
                           accounts().CreateUser("Boss@Example.com", kPassword, Role::kAdmin));

@@ -78,6 +78,23 @@ TEST(PasswordHasherTest, WaitersAreFewAndWaitBriefly) {
   EXPECT_TRUE(*h.Verify(*hash, "after the flood"));
 }
 
+// Callers beyond the cap wait for a slot (within the bounded wait) rather
+// than being refused, and no more than the cap ever hash at once.
+TEST(PasswordHasherTest, ConcurrentHashesAreCappedNotRefused) {
+  HashAdmission admission;
+  admission.max_wait = absl::Seconds(30);  // generous: this test is about the cap
+  admission.max_waiters = 8;
+  PasswordHasher h = MakeHasher(2, admission);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] { ok += h.Hash("a password for the cap").ok(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 6);
+  EXPECT_EQ(h.PeakConcurrency(), 2);
+}
+
 TEST(PasswordHasherTest, ABusyHasherRefusesVerifyToo) {
   HashAdmission admission;
   admission.max_wait = absl::Milliseconds(1);

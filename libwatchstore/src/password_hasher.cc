@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "crypto.h"
@@ -19,8 +20,7 @@ class PasswordHasher::Slot {
   explicit Slot(PasswordHasher* h) : h_(h) {
     MutexLock lock(&h_->slots_mu_);
     if (h_->running_ < h_->max_concurrent_) {
-      ++h_->running_;
-      held_ = true;
+      Take();
       return;
     }
     if (h_->waiting_ >= h_->max_waiters_) return;  // the queue is full: refuse now
@@ -30,7 +30,7 @@ class PasswordHasher::Slot {
         [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return h_->running_ < h_->max_concurrent_; },
         h_->max_wait_);
     --h_->waiting_;
-    if (held_) ++h_->running_;
+    if (held_) Take();
   }
   ~Slot() {
     if (!held_) return;
@@ -46,6 +46,12 @@ class PasswordHasher::Slot {
   bool ok() const { return held_; }
 
  private:
+  void Take() ABSL_EXCLUSIVE_LOCKS_REQUIRED(h_->slots_mu_) {
+    ++h_->running_;
+    h_->peak_running_ = std::max(h_->peak_running_, h_->running_);
+    held_ = true;
+  }
+
   PasswordHasher* h_;
   bool held_ = false;
 };
@@ -74,6 +80,11 @@ PasswordHasher::PasswordHasher(uint64_t opslimit, uint64_t memlimit, int max_con
       max_waiters_(admission.max_waiters > 0 ? admission.max_waiters : 4 * max_concurrent),
       thread_nice_(admission.thread_nice) {
   EnsureSodium();
+}
+
+int PasswordHasher::PeakConcurrency() const {
+  MutexLock lock(&slots_mu_);
+  return peak_running_;
 }
 
 PasswordHasher::~PasswordHasher() {

@@ -51,6 +51,8 @@ class PasswordHasher {
   // True if `password` matches `hash`; a malformed hash never matches.
   // Unavailable when no slot was free in time.
   absl::StatusOr<bool> Verify(absl::string_view hash, absl::string_view password);
+  // The most hashes that ever ran at once (never above max_concurrent).
+  int PeakConcurrency() const;
   // True if `hash` was made with other parameters than ours (upgrade at login).
   bool NeedsRehash(absl::string_view hash) const;
   // Spends the same work as Verify on a fixed dummy hash, so an unknown email
@@ -74,9 +76,10 @@ class PasswordHasher {
   const absl::Duration max_wait_;
   const int max_waiters_;
   // Slot accounting.
-  Mutex slots_mu_;
+  mutable Mutex slots_mu_;
   std::condition_variable slot_freed_;
   int running_ ABSL_GUARDED_BY(slots_mu_) = 0;
+  int peak_running_ ABSL_GUARDED_BY(slots_mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(slots_mu_) = 0;
   Mutex dummy_mu_;
   std::string dummy_hash_ ABSL_GUARDED_BY(dummy_mu_);
