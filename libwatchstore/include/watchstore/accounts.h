@@ -67,6 +67,8 @@ class Accounts {
 
   // Email: trimmed, lower-cased, validated. Password: >= 12 characters,
   // <= 128 bytes, not the email. InvalidArgument naming "email"/"password".
+  // Unavailable (reason unavailable) when password hashing is saturated
+  // (no slot within AccountsOptions' bounded wait): try again shortly.
   virtual absl::StatusOr<RegistrationResult> Register(absl::string_view email,
                                                       absl::string_view password) = 0;
   // For operator tools: like Register but with a role, and AlreadyExists
@@ -80,7 +82,8 @@ class Accounts {
   // Unauthenticated (reason invalid_credentials) for an unknown email or a
   // wrong password alike, after the same work. ResourceExhausted (reason
   // throttled, with RetryAfterOf) while the account or the client address is
-  // backing off. `previous_token`, if set, is revoked (session rotation).
+  // backing off. Unavailable when password hashing is saturated, as for
+  // Register. `previous_token`, if set, is revoked (session rotation).
   virtual absl::StatusOr<LoginResult> Login(absl::string_view email, absl::string_view password,
                                             absl::string_view client_address,
                                             absl::string_view previous_token = {}) = 0;
