@@ -57,9 +57,9 @@ constexpr char kSelectOrderLineQuantities[] =
     "SELECT variant_id, quantity FROM order_lines WHERE order_id = ?1 ORDER BY line_no";
 
 constexpr char kSelectVariantForOrder[] =
-    "SELECT v.product_id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, "
-    "v.stock, p.brand, p.model, p.active FROM variants v JOIN products p ON p.id = v.product_id "
-    "WHERE v.id = ?1";
+    "SELECT v.product_id, v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, "
+    "v.currency, v.stock, p.brand, p.model, p.active FROM variants v "
+    "JOIN products p ON p.id = v.product_id WHERE v.id = ?1";
 constexpr char kSelectVariantStock[] = "SELECT product_id, sku, stock FROM variants WHERE id = ?1";
 constexpr char kSetStock[] = "UPDATE variants SET stock = ?2 WHERE id = ?1";
 constexpr char kTakeStock[] =
@@ -278,18 +278,10 @@ absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) 
       WS_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) continue;
       LockedVariant v;
-      v.variant.id = id;
-      v.variant.product_id = s.Int(0);
-      v.variant.sku = std::string(s.Text(1));
-      v.variant.dial_color = std::string(s.Text(2));
-      v.variant.strap = std::string(s.Text(3));
-      v.variant.size = std::string(s.Text(4));
-      WS_ASSIGN_OR_RETURN(Currency currency, CurrencyOf(s.Text(6)));
-      v.variant.price = Money{s.Int(5), currency};
-      v.variant.stock = s.Int(7);
-      v.brand = std::string(s.Text(8));
-      v.model = std::string(s.Text(9));
-      v.product_active = s.Int(10) != 0;
+      WS_ASSIGN_OR_RETURN(v.variant, ReadVariant(s, 1, s.Int(0)));
+      v.brand = std::string(s.Text(9));
+      v.model = std::string(s.Text(10));
+      v.product_active = s.Int(11) != 0;
       out->push_back(std::move(v));
     }
     return absl::OkStatus();

@@ -89,22 +89,6 @@ void ReadProductRow(const Statement& s, Product* p) {
   p->updated_at = At(s.Int(13));
 }
 
-// Columns id, sku, dial_color, strap, size, price_minor, currency, stock,
-// from `first`.
-absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id) {
-  Variant v;
-  v.id = s.Int(first);
-  v.product_id = product_id;
-  v.sku = std::string(s.Text(first + 1));
-  v.dial_color = std::string(s.Text(first + 2));
-  v.strap = std::string(s.Text(first + 3));
-  v.size = std::string(s.Text(first + 4));
-  v.price.minor_units = s.Int(first + 5);
-  WS_ASSIGN_OR_RETURN(v.price.currency, CurrencyOf(s.Text(first + 6)));
-  v.stock = s.Int(first + 7);
-  return v;
-}
-
 // Fills p->variants and p->collections for p->id.
 absl::Status LoadProductParts(Connection& c, Product* p) {
   {
@@ -242,6 +226,20 @@ void BindProductFields(Statement& s, int first, const ProductDraft& d) {
 }
 
 }  // namespace
+
+absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id) {
+  Variant v;
+  v.id = s.Int(first);
+  v.product_id = product_id;
+  v.sku = std::string(s.Text(first + 1));
+  v.dial_color = std::string(s.Text(first + 2));
+  v.strap = std::string(s.Text(first + 3));
+  v.size = std::string(s.Text(first + 4));
+  v.price.minor_units = s.Int(first + 5);
+  WS_ASSIGN_OR_RETURN(v.price.currency, CurrencyOf(s.Text(first + 6)));
+  v.stock = s.Int(first + 7);
+  return v;
+}
 
 absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id) {
   Product p;

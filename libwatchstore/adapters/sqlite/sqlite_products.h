@@ -29,6 +29,9 @@ absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t exp
                                         const ProductDraft& d, absl::Time now);
 absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64_t delta,
                                       absl::Time now);
+// A variant from a row whose columns, from `first`, are id, sku,
+// dial_color, strap, size, price_minor, currency, stock.
+absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id);
 // Bumps the product's version and updated_at (after a stock change).
 absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now);
 
