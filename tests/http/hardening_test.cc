@@ -19,8 +19,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr const char* kSecurityHeaders[] = {
-    "Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'\r\n",
+    ("Content-Security-Policy: default-src 'self'; object-src 'none'; base-uri 'none'; "
+     "frame-ancestors 'none'\r\n"),
     "X-Content-Type-Options: nosniff\r\n",
     "Referrer-Policy: no-referrer\r\n",
 };
@@ -488,12 +488,27 @@ TEST(HardeningCapacityTest, RequestsBeyondTheQueueGet503AtOnce) {
   TestServer server(o);
   auto p = server.MakeProduct("BUSY", 10'00, 1);
   slow->block = true;
-  // The only worker is busy with a slow request...
+  // The only worker is busy with a slow request (retried while the server
+  // sheds it: on a loaded machine the worker may still be finishing the
+  // start-up probe's request)...
   std::thread busy([&] {
-    auto r = server.Client()->Get(absl::StrCat("/api/v1/products/", p->id).c_str());
-    EXPECT_TRUE(r && r->status == 200);
+    const std::string path = absl::StrCat("/api/v1/products/", p->id);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto r = server.Client()->Get(path.c_str());
+      if (r && r->status == 200) return;
+      if (slow->entered.HasBeenNotified()) {
+        ADD_FAILURE() << "the slow request was not answered 200";
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    ADD_FAILURE() << "the slow request never reached the storage";
   });
-  slow->entered.WaitForNotification();
+  if (!slow->entered.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+    slow->release.Notify();
+    busy.join();
+    FAIL() << "the slow request never reached the storage";
+  }
   // ... and there is no queue: the next request is answered 503 at once.
   const auto start = std::chrono::steady_clock::now();
   const std::string shed =

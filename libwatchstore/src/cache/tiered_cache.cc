@@ -32,7 +32,6 @@ namespace {
 // then the value's bytes.
 constexpr char kFormat = '\xF7';
 constexpr size_t kHeaderSize = 9;
-constexpr size_t kStripes = 64;
 
 std::string Wrap(int64_t deadline_ms, absl::string_view bytes) {
   std::string out;
