@@ -54,28 +54,6 @@ void SendAll(int fd, absl::string_view data) {
   }
 }
 
-// Reads until the server closes or `wait` passes.
-std::string ReadAll(int fd, milliseconds wait, bool* closed = nullptr) {
-  std::string out;
-  const auto until = Clock::now() + wait;
-  bool eof = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[65536];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      eof = true;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  if (closed != nullptr) *closed = eof;
-  return out;
-}
-
 // Reads until `done(what was read)` or `wait` passes.
 template <typename Done>
 std::string ReadUntil(int fd, milliseconds wait, Done done) {
@@ -100,7 +78,7 @@ std::pair<int, milliseconds> FreshRequest(const char* source, int port) {
   const int fd = ConnectFrom(source, port);
   if (fd < 0) return {0, milliseconds(0)};
   SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  const std::string got = ReadAll(fd, milliseconds(5000));
+  const std::string got = ReadUntilClosed(fd, milliseconds(5000));
   ::close(fd);
   return {StatusOfRaw(got), std::chrono::duration_cast<milliseconds>(Clock::now() - start)};
 }
@@ -261,7 +239,7 @@ TEST(EdgeAbuseTest, SlowRequestsAreCutAtTheirDeadlines) {
   bool closed = false;
   while (Clock::now() - start < milliseconds(5000) && !closed) {
     (void)::send(fd, "a", 1, MSG_NOSIGNAL);
-    got += ReadAll(fd, milliseconds(200), &closed);
+    got += ReadUntilClosed(fd, milliseconds(200), &closed);
   }
   ::close(fd);
   EXPECT_EQ(StatusOfRaw(got), 408) << got;
@@ -272,7 +250,7 @@ TEST(EdgeAbuseTest, SlowRequestsAreCutAtTheirDeadlines) {
   SendAll(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   const auto idle_start = Clock::now();
   bool idle_closed = false;
-  const std::string answer = ReadAll(idle, milliseconds(4000), &idle_closed);
+  const std::string answer = ReadUntilClosed(idle, milliseconds(4000), &idle_closed);
   EXPECT_EQ(StatusOfRaw(answer), 200);
   EXPECT_TRUE(idle_closed);
   EXPECT_GT(Clock::now() - idle_start, milliseconds(800));

@@ -224,6 +224,30 @@ inline std::string FieldOfBody(const std::string& body) {
   return d["field"].GetString();
 }
 
+// Reads from `fd` until the peer closes it or `wait` passes. *closed (if
+// not null): the peer closed the connection.
+inline std::string ReadUntilClosed(int fd, std::chrono::milliseconds wait, bool* closed = nullptr) {
+  std::string out;
+  const auto until = std::chrono::steady_clock::now() + wait;
+  bool eof = false;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[65536];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      eof = true;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (closed != nullptr) *closed = eof;
+  return out;
+}
+
 // Sends raw bytes on a new connection; returns what came back before the
 // server closed it or `wait` passed. *closed: the server closed the connection.
 inline std::string RawExchange(int port, const std::string& request,
@@ -244,24 +268,7 @@ inline std::string RawExchange(int port, const std::string& request,
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
-  std::string out;
-  const auto until = std::chrono::steady_clock::now() + wait;
-  bool eof = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[65536];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      eof = true;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  if (closed != nullptr) *closed = eof;
+  std::string out = ReadUntilClosed(fd, wait, closed);
   ::close(fd);
   return out;
 }
