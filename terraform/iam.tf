@@ -70,6 +70,7 @@ data "aws_iam_policy_document" "app" {
       aws_secretsmanager_secret.db_app.arn,
       aws_secretsmanager_secret.db_migrator.arn,
       aws_secretsmanager_secret.redis_auth.arn,
+      aws_secretsmanager_secret.session_seal.arn,
       aws_db_instance.main.master_user_secret[0].secret_arn,
     ]
   }

@@ -7,12 +7,14 @@
 #   redis_auth     ElastiCache AUTH token (stored in Secrets Manager below)
 #   db_app         password of the application's PostgreSQL role
 #   db_migrator    password of the migrations' PostgreSQL role
+#   session_seal   key sealing the sessions the servers cache in Redis
+#                  (WATCHSTORE_SESSION_SEAL_KEY; shared by every instance)
 #
 # Like random_password's result, the values are in the Terraform state: keep
 # the state bucket private (deploy/bootstrap-state.sh does).
 
 locals {
-  generated_secret_names = toset(["origin_verify", "redis_auth", "db_app", "db_migrator"])
+  generated_secret_names = toset(["origin_verify", "redis_auth", "db_app", "db_migrator", "session_seal"])
 
   origin_verify_secret = terraform_data.generated["origin_verify"].output
   redis_auth_token     = terraform_data.generated["redis_auth"].output
@@ -81,4 +83,15 @@ resource "aws_secretsmanager_secret_version" "db_migrator" {
     username = local.db_migrator_role
     password = terraform_data.generated["db_migrator"].output
   })
+}
+
+resource "aws_secretsmanager_secret" "session_seal" {
+  name_prefix             = "${local.name}-session-seal-"
+  description             = "Key sealing the sessions ${local.name}'s servers cache in Redis (WATCHSTORE_SESSION_SEAL_KEY)"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "session_seal" {
+  secret_id     = aws_secretsmanager_secret.session_seal.id
+  secret_string = jsonencode({ key = terraform_data.generated["session_seal"].output })
 }

@@ -220,10 +220,10 @@ variable "server_environment" {
   validation {
     condition = alltrue([for k, v in var.server_environment :
       can(regex("^WATCHSTORE_[A-Z0-9_]+$", k)) &&
-      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
+      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS"], k) &&
       !can(regex("[\r\n]", v))
     ])
-    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
   }
 }
 

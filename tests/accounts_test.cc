@@ -3,7 +3,9 @@
 // number of logins small.
 #include <sodium.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "service_fixture.h"
 
@@ -146,21 +148,63 @@ TEST_F(AccountsTest, ThrottlesPerAccountWithBackoffThatExpires) {
         accounts().Login("carol@example.com", "wrong password!", "10.1.0." + std::to_string(i)),
         absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials);
   }
-  auto throttled = accounts().Login("carol@example.com", kPassword, "10.2.0.1");
+  // An address that failed is refused even with the right password.
+  auto throttled = accounts().Login("carol@example.com", kPassword, "10.1.0.0");
   WS_EXPECT_REASON(throttled, absl::StatusCode::kResourceExhausted, reason::kThrottled);
   ASSERT_TRUE(RetryAfterOf(throttled.status()).has_value());
   EXPECT_EQ(*RetryAfterOf(throttled.status()), absl::Seconds(1));
   clock_.Advance(absl::Seconds(1));
   // One more failure doubles the wait.
-  WS_EXPECT_CODE(accounts().Login("carol@example.com", "wrong password!", "10.2.0.1"),
+  WS_EXPECT_CODE(accounts().Login("carol@example.com", "wrong password!", "10.1.0.1"),
                  absl::StatusCode::kUnauthenticated);
-  auto again = accounts().Login("carol@example.com", kPassword, "10.2.0.1");
+  auto again = accounts().Login("carol@example.com", kPassword, "10.1.0.1");
   ASSERT_TRUE(RetryAfterOf(again.status()).has_value()) << again.status();
   EXPECT_EQ(*RetryAfterOf(again.status()), absl::Seconds(2));
   // The back-off expires by itself: the owner gets in.
   clock_.Advance(absl::Seconds(2));
-  LoginResult ok = MustLogin("carol@example.com", kPassword, "10.2.0.1");
+  LoginResult ok = MustLogin("carol@example.com", kPassword, "10.1.0.1");
   EXPECT_FALSE(ok.token.empty());
+}
+
+// The owner is not locked out by someone else's guesses: an address with no
+// recent failure still gets in while the account backs off (OWASP ASVS
+// V2.2: no permanent lock-out), a bounded number of times.
+TEST_F(AccountsTest, AnAccountBackOffDoesNotLockTheOwnerOut) {
+  WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
+  for (int i = 0; i < 6; ++i) {
+    WS_EXPECT_CODE(accounts().Login("carol@example.com", "wrong password!", "203.0.113.9"),
+                   absl::StatusCode::kUnauthenticated);
+  }
+  WS_EXPECT_CODE(accounts().Login("carol@example.com", kPassword, "203.0.113.9"),
+                 absl::StatusCode::kResourceExhausted);
+  MustLogin("carol@example.com", kPassword, "192.0.2.44");  // the owner, at home
+  // A success forgets the account's failures.
+  WS_EXPECT_CODE(accounts().Login("carol@example.com", "wrong password!", "192.0.2.45"),
+                 absl::StatusCode::kUnauthenticated);
+}
+
+// Each guess is reserved before the password is checked: a burst of
+// parallel guesses cannot all slip through before the first is counted.
+TEST_F(AccountsTest, ABurstOf64ParallelGuessesGetsOnlyTheFreeAttempts) {
+  WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
+  std::atomic<int> wrong{0}, throttled{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 64; ++i) {
+    threads.emplace_back([&] {
+      auto r = accounts().Login("carol@example.com", "wrong password!", "198.51.100.1");
+      if (ReasonOf(r.status()) == reason::kInvalidCredentials) {
+        ++wrong;
+      } else if (ReasonOf(r.status()) == reason::kThrottled) {
+        ++throttled;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 6);  // free_failures + 1
+  EXPECT_EQ(throttled.load(), 58);
+  EXPECT_EQ(other.load(), 0);
 }
 
 TEST_F(AccountsTest, ThrottlesPerClientAddress) {

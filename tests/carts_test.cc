@@ -78,6 +78,23 @@ TEST_F(CartsTest, GuestTokensAreValidated) {
   EXPECT_EQ(FieldOf(carts().GuestOwner(std::string(43, '!')).status()), "cart_token");
 }
 
+TEST_F(CartsTest, GuestCartsExpireAfterTheirTtlAndUserCartsDoNot) {
+  auto p = AddWatch("AB", 100, 5);
+  WS_ASSERT_OK_AND_ASSIGN(CartOwner guest, carts().GuestOwner(carts().NewGuestToken()));
+  WS_ASSERT_OK(carts().AddItem(guest, p->variants[0].id, 1));
+  WS_ASSERT_OK(carts().AddItem(Alice(), p->variants[0].id, 1));
+  clock_.Advance(store_->options().carts.guest_cart_ttl - absl::Seconds(1));
+  WS_ASSERT_OK_AND_ASSIGN(int64_t purged, carts().PurgeExpiredGuestCarts());
+  EXPECT_EQ(purged, 0);
+  clock_.Advance(absl::Seconds(2));
+  WS_ASSERT_OK_AND_ASSIGN(purged, carts().PurgeExpiredGuestCarts());
+  EXPECT_EQ(purged, 1);
+  WS_ASSERT_OK_AND_ASSIGN(CartView gone, carts().GetCart(guest));
+  EXPECT_TRUE(gone.lines.empty());
+  WS_ASSERT_OK_AND_ASSIGN(CartView kept, carts().GetCart(Alice()));
+  EXPECT_EQ(kept.lines.size(), 1u);
+}
+
 TEST_F(CartsTest, MergeKeepsLargerQuantityCappedByStockAndReportsEachLine) {
   auto added = AddWatch("AD", 100, 5);
   auto raised = AddWatch("RA", 100, 5);

@@ -45,14 +45,35 @@ TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
       DecodeProduct(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)).has_value());
 }
 
+// A sealed value opens only with its key, unaltered, and while it is fresh.
+TEST(CodecTest, SealedValuesRefuseForgeriesAndOldCopies) {
+  const std::string key = NewSealKey();
+  const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
+  const std::string sealed = SealValue(key, "admin", t);
+  EXPECT_EQ(OpenSealedValue(key, sealed, t + absl::Seconds(59), absl::Minutes(1)), "admin");
+  EXPECT_EQ(OpenSealedValue(NewSealKey(), sealed, t, absl::Minutes(1)), std::nullopt);
+  EXPECT_EQ(OpenSealedValue(key, sealed, t + absl::Seconds(61), absl::Minutes(1)), std::nullopt);
+  EXPECT_EQ(OpenSealedValue(key, sealed, t - absl::Seconds(5), absl::Minutes(1)), std::nullopt);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    std::string tampered = sealed;
+    tampered[i] ^= 1;
+    EXPECT_EQ(OpenSealedValue(key, tampered, t, absl::Minutes(1)), std::nullopt) << i;
+  }
+  EXPECT_EQ(OpenSealedValue(key, sealed.substr(1), t, absl::Minutes(1)), std::nullopt);
+  EXPECT_EQ(OpenSealedValue(key, "", t, absl::Minutes(1)), std::nullopt);
+}
+
 TEST(CodecTest, SessionAndPageRoundTrip) {
-  CachedSession s{{"abc", 3, absl::FromUnixSeconds(10), absl::FromUnixSeconds(20)},
-                  {3, Role::kAdmin, "a@example.com"}};
-  auto back = DecodeSession(EncodeSession(s));
+  SessionRecord s{"abc", 3, absl::FromUnixSeconds(10), absl::FromUnixSeconds(20)};
+  auto back = DecodeSessionRecord(EncodeSessionRecord(s));
   ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(back->record.token_hash, "abc");
-  EXPECT_EQ(back->principal.role, Role::kAdmin);
-  EXPECT_EQ(back->record.last_seen_at, absl::FromUnixSeconds(20));
+  EXPECT_EQ(back->token_hash, "abc");
+  EXPECT_EQ(back->user_id, 3);
+  EXPECT_EQ(back->last_seen_at, absl::FromUnixSeconds(20));
+  auto who = DecodePrincipal(EncodePrincipal({3, Role::kAdmin, "a@example.com"}));
+  ASSERT_TRUE(who.has_value());
+  EXPECT_EQ(who->role, Role::kAdmin);
+  EXPECT_EQ(who->email, "a@example.com");
   ProductPage page;
   page.has_more = true;
   page.items.resize(3);

@@ -116,6 +116,31 @@ TEST_F(OrdersTest, BuyerCancelsAndStockReturns) {
   EXPECT_EQ(after->variants[0].stock, 5);
 }
 
+// A buyer cancels only while unpaid; staff cancel a paid order, which
+// records the refund due.
+TEST_F(OrdersTest, OnlyStaffCancelAPaidOrderAndARefundIsDue) {
+  auto p = AddWatch("AB", 100, 5);
+  Fill(alice_, p->variants[0].id, 2);
+  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r, orders().Checkout(alice_, Checkout("k")));
+  WS_ASSERT_OK(orders().TransitionOrder(admin_, r.order.id, OrderStatus::kPaid));
+  WS_EXPECT_REASON(orders().CancelOrder(alice_, r.order.id), absl::StatusCode::kFailedPrecondition,
+                   reason::kOrderPaid);
+  WS_ASSERT_OK_AND_ASSIGN(Order still, orders().GetOrder(alice_, r.order.id));
+  EXPECT_EQ(still.status, OrderStatus::kPaid);
+  WS_ASSERT_OK_AND_ASSIGN(auto held, store_->catalog().GetProduct(p->id));
+  EXPECT_EQ(held->variants[0].stock, 3);
+  WS_ASSERT_OK_AND_ASSIGN(Order cancelled, orders().CancelOrder(admin_, r.order.id));
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(cancelled.refund_due, r.order.total);
+  WS_ASSERT_OK_AND_ASSIGN(auto after, store_->catalog().GetProduct(p->id));
+  EXPECT_EQ(after->variants[0].stock, 5);
+  // An unpaid order cancelled owes nothing.
+  Fill(alice_, p->variants[0].id, 1);
+  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r2, orders().Checkout(alice_, Checkout("k2")));
+  WS_ASSERT_OK_AND_ASSIGN(Order unpaid, orders().CancelOrder(alice_, r2.order.id));
+  EXPECT_EQ(unpaid.refund_due.minor_units, 0);
+}
+
 TEST_F(OrdersTest, EveryTransitionLegalOrNot) {
   auto p = AddWatch("AB", 100, 100);
   const OrderStatus all[] = {OrderStatus::kPending, OrderStatus::kPaid, OrderStatus::kShipped,

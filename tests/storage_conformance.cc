@@ -377,6 +377,36 @@ TEST_P(StorageConformanceTest, CartLines) {
   EXPECT_EQ(items.size(), 2u);
 }
 
+// Guest carts expire by the age of their newest line; user carts never do.
+TEST_P(StorageConformanceTest, ExpiredGuestCartsAreDeleted) {
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(AUser("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5, 2), kT0));
+  const CartOwner mine = CartOwner::ForUser(a.id);
+  const CartOwner stale = CartOwner::ForGuest(std::string(64, 'a'));
+  const CartOwner fresh = CartOwner::ForGuest(std::string(64, 'b'));  // an old line and a new one
+  WS_ASSERT_OK(storage_->SetCartItem(mine, p.variants[0].id, 1, kT0));
+  WS_ASSERT_OK(storage_->SetCartItem(stale, p.variants[0].id, 1, kT0));
+  WS_ASSERT_OK(storage_->SetCartItem(stale, p.variants[1].id, 1, kT0 + absl::Hours(1)));
+  WS_ASSERT_OK(storage_->SetCartItem(fresh, p.variants[0].id, 2, kT0));
+  WS_ASSERT_OK(storage_->SetCartItem(fresh, p.variants[1].id, 2, kT0 + absl::Hours(3)));
+  WS_ASSERT_OK_AND_ASSIGN(int64_t none, storage_->DeleteExpiredGuestCarts(kT0));
+  EXPECT_EQ(none, 0);
+  WS_ASSERT_OK_AND_ASSIGN(int64_t gone, storage_->DeleteExpiredGuestCarts(kT0 + absl::Hours(2)));
+  EXPECT_EQ(gone, 1);
+  WS_ASSERT_OK_AND_ASSIGN(auto stale_items, storage_->GetCart(stale));
+  EXPECT_TRUE(stale_items.empty());
+  WS_ASSERT_OK_AND_ASSIGN(auto fresh_items, storage_->GetCart(fresh));
+  EXPECT_EQ(fresh_items.size(), 2u);
+  WS_ASSERT_OK_AND_ASSIGN(int64_t again, storage_->DeleteExpiredGuestCarts(kT0 + absl::Hours(2)));
+  EXPECT_EQ(again, 0);
+  WS_ASSERT_OK_AND_ASSIGN(auto mine_items, storage_->GetCart(mine));
+  EXPECT_EQ(mine_items.size(), 1u);
+  WS_ASSERT_OK_AND_ASSIGN(gone, storage_->DeleteExpiredGuestCarts(kT0 + absl::Hours(24)));
+  EXPECT_EQ(gone, 1);
+  WS_ASSERT_OK_AND_ASSIGN(mine_items, storage_->GetCart(mine));
+  EXPECT_EQ(mine_items.size(), 1u);
+}
+
 // --- Orders ----------------------------------------------------------------
 
 TEST_P(StorageConformanceTest, PlacesOrderAllOrNothing) {
@@ -615,9 +645,14 @@ TEST_P(StorageConformanceTest, StatusMachineAndCancelRestocks) {
   EXPECT_EQ(paid.order.status, OrderStatus::kPaid);
   EXPECT_EQ(paid.order.updated_at, t1);
   EXPECT_TRUE(paid.stock_changes.empty());
+  EXPECT_EQ(paid.order.refund_due.minor_units, 0);
   WS_ASSERT_OK_AND_ASSIGN(auto cancelled, storage_->TransitionOrder(id, OrderStatus::kPaid,
                                                                     OrderStatus::kCancelled, t1));
   EXPECT_EQ(cancelled.order.status, OrderStatus::kCancelled);
+  // Cancelled after payment: the store owes the total back.
+  EXPECT_EQ(cancelled.order.refund_due, r.order.total);
+  WS_ASSERT_OK_AND_ASSIGN(Order reread, storage_->GetOrder(id));
+  EXPECT_EQ(reread.refund_due, r.order.total);
   ASSERT_EQ(cancelled.stock_changes.size(), 1u);
   EXPECT_EQ(cancelled.stock_changes[0].stock_after, 5);
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage_->GetProduct(p.id));

@@ -21,6 +21,7 @@
 #endif
 #if WATCHSTORE_HTTP_WITH_REDIS
 #include "watchstore/redis_cache.h"
+#include "watchstore/redis_login_limiter.h"
 #include "watchstore/tiered_cache.h"
 #endif
 
@@ -93,13 +94,20 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config)
   return absl::InternalError("unknown database kind");
 }
 
+#if WATCHSTORE_HTTP_WITH_REDIS
+RedisOptions RedisOptionsFor(const ServerConfig& config) {
+  RedisOptions redis;
+  redis.url = config.redis_url;
+  return redis;
+}
+#endif
+
 absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config, const Clock* clock) {
   MemoryCacheOptions l1;
   l1.clock = clock;
   if (config.redis_url.empty()) return NewMemoryCache(l1);
 #if WATCHSTORE_HTTP_WITH_REDIS
-  RedisOptions redis;
-  redis.url = config.redis_url;
+  const RedisOptions redis = RedisOptionsFor(config);
   TieredCacheOptions tiered;
   tiered.clock = clock;
   return NewTieredRedisCache(redis, l1, tiered);
@@ -141,6 +149,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Cache> cache, OpenCache(config, clock));
   StoreOptions options;
   options.clock = clock;
+  options.accounts.session_seal_key = config.session_seal_key;
+#if WATCHSTORE_HTTP_WITH_REDIS
+  // With Redis, every instance counts login attempts together.
+  if (!config.redis_url.empty()) {
+    WS_ASSIGN_OR_RETURN(options.login_limiter, NewRedisLoginLimiter(RedisOptionsFor(config)));
+  }
+#endif
   return Store::Open(options, std::move(storage), std::move(cache));
 }
 

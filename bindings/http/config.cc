@@ -309,6 +309,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     if (v->empty() && o.kind != Kind::kBool && absl::string_view(o.flag) != "redis") continue;
     if (absl::Status st = Apply(o, o.env, *v, &c); !st.ok()) return st;
   }
+  if (std::optional<std::string> key = env("WATCHSTORE_SESSION_SEAL_KEY"); key && !key->empty()) {
+    if (key->size() < 32) {
+      return absl::InvalidArgumentError(
+          "WATCHSTORE_SESSION_SEAL_KEY must be a secret of at least 32 characters (e.g. `openssl "
+          "rand -hex 32`)");
+    }
+    c.session_seal_key = *key;
+  }
   bool have_command = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -353,6 +361,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       return absl::InvalidArgumentError(
           "--password: passwords are never taken from the command line (other users can see "
           "it); pipe it to stdin or set WATCHSTORE_ADMIN_PASSWORD");
+    }
+    if (name == "session-seal-key") {
+      return absl::InvalidArgumentError(
+          "--session-seal-key: secrets are never taken from the command line; set "
+          "WATCHSTORE_SESSION_SEAL_KEY");
     }
     const OptionSpec* o = FindFlag(name);
     if (o == nullptr) {

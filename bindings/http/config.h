@@ -30,7 +30,11 @@ struct ServerConfig {
   // -1: none ("off").
   std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN
   int metrics_listen_port = 9090;
-  std::string redis_url;                  // empty: in-process cache only
+  std::string redis_url;  // empty: in-process cache only
+  // The secret sealing cached sessions (AccountsOptions::session_seal_key),
+  // from WATCHSTORE_SESSION_SEAL_KEY (>= 32 characters) only, never a flag.
+  // Empty: random per process.
+  std::string session_seal_key;
   std::string static_dir = "./frontend";  // the storefront
   bool static_dir_explicit = false;       // set by flag or variable (must exist then)
 

@@ -237,6 +237,11 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
                              " client_address=", config.client_address_header, "[-",
                              config.trusted_hops, "]"),
           config.insecure_cookies ? " cookies=insecure(dev)" : ""));
+  if (!config.redis_url.empty() && config.session_seal_key.empty()) {
+    events->Event("warning", "session_seal_key",
+                  "WATCHSTORE_SESSION_SEAL_KEY is not set: this instance seals cached sessions "
+                  "with a random key, so instances sharing Redis cannot use each other's");
+  }
   events->Flush();
 
   // SIGTERM / SIGINT: stop accepting, let requests in flight finish.
@@ -248,13 +253,17 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
     events->Event("info", "stopping", absl::StrCat("signal ", sig));
     (*server)->Stop();
   });
-  // Expired sessions are deleted every ten minutes.
+  // Expired sessions and guest carts are deleted every ten minutes.
   absl::Notification done;
   std::thread purger([&done, &store, events] {
     while (!done.WaitForNotificationWithTimeout(absl::Minutes(10))) {
       auto purged = (*store)->accounts().PurgeExpiredSessions();
       if (!purged.ok()) {
         events->Event("warning", "session_purge_failed", purged.status().ToString());
+      }
+      auto carts = (*store)->carts().PurgeExpiredGuestCarts();
+      if (!carts.ok()) {
+        events->Event("warning", "guest_cart_purge_failed", carts.status().ToString());
       }
     }
   });

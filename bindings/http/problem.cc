@@ -38,6 +38,7 @@ constexpr ReasonInfo kReasons[] = {
     {watchstore::reason::kIdempotencyInFlight,
      "A request with this idempotency key is in progress"},
     {watchstore::reason::kIllegalTransition, "Illegal status transition"},
+    {watchstore::reason::kOrderPaid, "The order is paid: only the store can cancel it"},
     {watchstore::reason::kUnavailable, "Service unavailable"},
     {watchstore::reason::kInternal, "Internal error"},
     {reason::kPayloadTooLarge, "Payload too large"},

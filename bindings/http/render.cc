@@ -217,6 +217,8 @@ void WriteOrder(JsonOut& out, const Order& o) {
   out.EndArray();
   out.Key("total");
   WriteMoney(out, o.total);
+  out.Key("refund_due");
+  WriteMoney(out, o.refund_due);
   out.Key("shipping");
   out.StartObject();
   out.Field("name", o.shipping.name);

@@ -21,8 +21,10 @@ export function statusBadge(status) {
   return h('span', { class: `status-badge status-${status}`, 'data-testid': 'order-status' }, statusLabel(status));
 }
 
+// Buyers cancel only unpaid orders; a paid one is cancelled by the store
+// (which then owes a refund).
 export function cancellable(order) {
-  return order.status === 'pending' || order.status === 'paid';
+  return order.status === 'pending';
 }
 
 /**

@@ -87,6 +87,14 @@ absl::Status NoSession() {
 }
 
 std::string SessionKey(absl::string_view token_hash) { return absl::StrCat("s:", token_hash); }
+std::string UserKey(UserId id) { return absl::StrCat("u:", id); }
+
+template <typename Inner>
+SealedCodec<Inner> Sealed(const Context& ctx) {
+  const AccountsOptions& o = ctx.options->accounts;
+  return SealedCodec<Inner>{Inner{}, o.session_seal_key.empty() ? NewSealKey() : o.session_seal_key,
+                            ctx.clock, o.session_cache_ttl + absl::Seconds(1)};
+}
 
 }  // namespace
 
@@ -94,10 +102,12 @@ AccountsImpl::AccountsImpl(const Context& ctx)
     : ctx_(ctx),
       hasher_(ctx.options->accounts.pwhash_opslimit, ctx.options->accounts.pwhash_memlimit_bytes,
               ctx.options->accounts.max_concurrent_hashes),
-      throttle_(ThrottlePolicy{
+      throttle_policy_{
           ctx.options->accounts.throttle_free_failures, ctx.options->accounts.throttle_base_delay,
-          ctx.options->accounts.throttle_max_delay, ctx.options->accounts.throttle_forget_after}),
-      sessions_(ctx.cache, SessionCodec{}) {}
+          ctx.options->accounts.throttle_max_delay, ctx.options->accounts.throttle_forget_after},
+      local_limiter_(NewLocalLoginLimiter(ctx.options->accounts.throttle_max_tracked_keys)),
+      sessions_(ctx.cache, Sealed<SessionRecordCodec>(ctx)),
+      principals_(ctx.cache, Sealed<PrincipalCodec>(ctx)) {}
 
 absl::StatusOr<User> AccountsImpl::CreateValidated(absl::string_view email,
                                                    absl::string_view password, Role role) {
@@ -126,8 +136,12 @@ absl::StatusOr<User> AccountsImpl::CreateUser(absl::string_view email, absl::str
 absl::Status AccountsImpl::SetRole(absl::string_view email, Role role) {
   WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
   WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserByEmail(normalized));
-  return ctx_.storage->SetUserRole(user.id, role);
+  WS_RETURN_IF_ERROR(ctx_.storage->SetUserRole(user.id, role));
+  ForgetUser(user.id);
+  return absl::OkStatus();
 }
+
+void AccountsImpl::ForgetUser(UserId id) { principals_.Erase(UserKey(id)); }
 
 absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::string_view password,
                                                 absl::string_view client_address,
@@ -137,33 +151,35 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
   const std::string account_key =
       absl::StrCat("acct:", normalized.ok() ? *normalized : std::string(email.substr(0, 256)));
   const std::string address_key = absl::StrCat("addr:", client_address.substr(0, 64));
-  {
-    auto a = throttle_.RetryAfter(account_key, now);
-    auto b = throttle_.RetryAfter(address_key, now);
-    if (a || b)
-      return Throttled(
-          std::max(a.value_or(absl::ZeroDuration()), b.value_or(absl::ZeroDuration())));
-  }
-  auto fail = [&]() {
-    throttle_.RecordFailure(account_key, now);
-    throttle_.RecordFailure(address_key, now);
-    return InvalidCredentials();
+  const LoginAttemptKeys keys{account_key, address_key};
+  LoginLimiter* limiter = nullptr;
+  if (auto wait = ReserveAttempt(keys, now, &limiter)) return Throttled(*wait);
+  // The attempt is counted as failed unless released: the right password, or
+  // an error before the password was judged (hashing saturated, storage
+  // down), returned as is.
+  auto release = [&](LoginLimiter::Outcome outcome) {
+    (void)limiter->Release(keys, throttle_policy_, now, outcome);
   };
-  // The hasher may refuse at once when it is saturated (Unavailable): that
-  // is no failed attempt, and is returned as is.
+  auto unattempted = [&](absl::Status st) {
+    release(LoginLimiter::Outcome::kNotAttempted);
+    return st;
+  };
   if (!normalized.ok() || password.size() > kMaxPasswordBytes) {
-    WS_RETURN_IF_ERROR(hasher_.VerifyDummy(password.substr(0, kMaxPasswordBytes)));
-    return fail();
+    if (auto st = hasher_.VerifyDummy(password.substr(0, kMaxPasswordBytes)); !st.ok()) {
+      return unattempted(st);
+    }
+    return InvalidCredentials();
   }
   auto user = ctx_.storage->GetUserByEmail(*normalized);
   if (!user.ok()) {
-    if (!absl::IsNotFound(user.status())) return user.status();
-    WS_RETURN_IF_ERROR(hasher_.VerifyDummy(password));
-    return fail();
+    if (!absl::IsNotFound(user.status())) return unattempted(user.status());
+    if (auto st = hasher_.VerifyDummy(password); !st.ok()) return unattempted(st);
+    return InvalidCredentials();
   }
-  WS_ASSIGN_OR_RETURN(const bool matched, hasher_.Verify(user->password_hash, password));
-  if (!matched) return fail();
-  throttle_.Reset(account_key);
+  auto matched = hasher_.Verify(user->password_hash, password);
+  if (!matched.ok()) return unattempted(matched.status());
+  if (!*matched) return InvalidCredentials();
+  release(LoginLimiter::Outcome::kSucceeded);
 
   if (hasher_.NeedsRehash(user->password_hash)) {
     // Best effort: the login succeeds even if the upgrade cannot be stored.
@@ -178,11 +194,25 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
   SessionRecord record{Sha256Hex(result.token), user->id, now, now};
   WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
   result.principal = Principal{user->id, user->role, user->email};
-  sessions_.Put(SessionKey(record.token_hash), CachedSession{record, result.principal},
-                ctx_.options->accounts.session_cache_ttl);
+  sessions_.Put(SessionKey(record.token_hash), record, ctx_.options->accounts.session_cache_ttl);
+  principals_.Put(UserKey(user->id), result.principal, ctx_.options->accounts.session_cache_ttl);
   result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
   result.absolute_expires_at = now + ctx_.options->accounts.session_absolute_timeout;
   return result;
+}
+
+std::optional<absl::Duration> AccountsImpl::ReserveAttempt(const LoginAttemptKeys& keys,
+                                                           absl::Time now, LoginLimiter** used) {
+  if (LoginLimiter* shared = ctx_.options->login_limiter.get()) {
+    auto wait = shared->Reserve(keys, throttle_policy_, now);
+    if (wait.ok()) {
+      *used = shared;
+      return *wait;
+    }
+  }
+  *used = local_limiter_.get();
+  auto wait = local_limiter_->Reserve(keys, throttle_policy_, now);
+  return wait.ok() ? *wait : std::nullopt;
 }
 
 absl::Status AccountsImpl::Logout(absl::string_view token) {
@@ -200,40 +230,54 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
   const AccountsOptions& o = ctx_.options->accounts;
   const absl::Time now = ctx_.clock->Now();
 
+  // Both from the cache, or both from storage: a session's cached copy is
+  // only trusted while its user's is there too (see principals_).
   auto found = sessions_.Lookup(key);
-  std::shared_ptr<const CachedSession> session = found.value;
-  bool from_cache = session != nullptr;
+  std::shared_ptr<const SessionRecord> session = found.value;
+  if (session != nullptr && session->token_hash != hash) session = nullptr;  // not this token's
+  decltype(principals_)::Found user_entry;
+  std::shared_ptr<const Principal> principal;
+  if (session != nullptr) {
+    user_entry = principals_.Lookup(UserKey(session->user_id));
+    principal = user_entry.value;
+    if (principal != nullptr && principal->user_id != session->user_id) principal = nullptr;
+  }
+  bool from_cache = session != nullptr && principal != nullptr;
   // A token with no session costs a read: nothing is written or announced.
   auto load = [&]() -> absl::Status {
     auto record = ctx_.storage->GetSession(hash);
     if (!record.ok()) {
       if (!absl::IsNotFound(record.status())) return record.status();
-      if (from_cache) sessions_.Erase(key);  // a copy storage no longer backs
+      if (session != nullptr) sessions_.Erase(key);  // a copy storage no longer backs
       return NoSession();
+    }
+    if (session == nullptr || session->user_id != record->user_id) {
+      user_entry = principals_.Lookup(UserKey(record->user_id));  // the ticket for the fill
     }
     auto user = ctx_.storage->GetUserById(record->user_id);
     if (!user.ok()) return absl::IsNotFound(user.status()) ? NoSession() : user.status();
-    session = std::make_shared<const CachedSession>(
-        CachedSession{*record, Principal{user->id, user->role, user->email}});
+    session = std::make_shared<const SessionRecord>(*std::move(record));
+    principal = principals_.Fill(UserKey(user->id), Principal{user->id, user->role, user->email},
+                                 o.session_cache_ttl, user_entry.ticket);
     from_cache = false;
     return absl::OkStatus();
   };
-  if (session == nullptr) WS_RETURN_IF_ERROR(load());
+  if (!from_cache) WS_RETURN_IF_ERROR(load());
 
   auto expire = [&]() {
     (void)ctx_.storage->DeleteSession(hash);
     sessions_.Erase(key);
     return NoSession();
   };
-  if (now >= session->record.created_at + o.session_absolute_timeout) return expire();
-  if (now >= session->record.last_seen_at + o.session_idle_timeout) {
+  if (now >= session->created_at + o.session_absolute_timeout) return expire();
+  if (now >= session->last_seen_at + o.session_idle_timeout) {
     // Another instance may have seen the session more recently than our copy.
     if (from_cache) WS_RETURN_IF_ERROR(load());
-    if (now >= session->record.last_seen_at + o.session_idle_timeout) return expire();
+    if (now >= session->last_seen_at + o.session_idle_timeout) return expire();
   }
-  if (now - session->record.last_seen_at >= o.session_touch_interval) {
-    CachedSession touched = *session;
-    touched.record.last_seen_at = now;
+  if (now - session->last_seen_at >= o.session_touch_interval) {
+    SessionRecord touched = *session;
+    touched.last_seen_at = now;
     auto st = ctx_.storage->TouchSession(hash, now);
     if (absl::IsNotFound(st)) {  // revoked meanwhile
       sessions_.Erase(key);
@@ -244,7 +288,7 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
   } else if (!from_cache) {
     sessions_.Fill(key, *session, o.session_cache_ttl, found.ticket);
   }
-  return session->principal;
+  return *principal;
 }
 
 absl::StatusOr<int64_t> AccountsImpl::PurgeExpiredSessions() {

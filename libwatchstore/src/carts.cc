@@ -171,4 +171,8 @@ absl::StatusOr<CartMergeReport> CartsImpl::MergeGuestCart(absl::string_view gues
   return report;
 }
 
+absl::StatusOr<int64_t> CartsImpl::PurgeExpiredGuestCarts() {
+  return ctx_.storage->DeleteExpiredGuestCarts(ctx_.clock->Now() -
+                                               ctx_.options->carts.guest_cart_ttl);
+}
 }  // namespace watchstore::internal

@@ -213,34 +213,48 @@ std::optional<ProductPage> DecodeProductPage(absl::string_view bytes) {
   return page;
 }
 
-std::string EncodeSession(const CachedSession& s) {
+std::string EncodeSessionRecord(const SessionRecord& s) {
   std::string out = Start();
   Writer w(&out);
-  w.Str(s.record.token_hash);
-  w.I64(s.record.user_id);
-  w.Time(s.record.created_at);
-  w.Time(s.record.last_seen_at);
-  w.I64(s.principal.user_id);
-  w.U64(static_cast<uint64_t>(s.principal.role));
-  w.Str(s.principal.email);
+  w.Str(s.token_hash);
+  w.I64(s.user_id);
+  w.Time(s.created_at);
+  w.Time(s.last_seen_at);
   return out;
 }
 
-std::optional<CachedSession> DecodeSession(absl::string_view bytes) {
+std::optional<SessionRecord> DecodeSessionRecord(absl::string_view bytes) {
   if (!CheckVersion(bytes)) return std::nullopt;
   Reader r(bytes);
-  CachedSession s;
-  s.record.token_hash = r.Str();
-  s.record.user_id = r.I64();
-  s.record.created_at = r.Time();
-  s.record.last_seen_at = r.Time();
-  s.principal.user_id = r.I64();
-  uint64_t role = r.U64();
-  if (role > static_cast<uint64_t>(Role::kAdmin)) return std::nullopt;
-  s.principal.role = static_cast<Role>(role);
-  s.principal.email = r.Str();
+  SessionRecord s;
+  s.token_hash = r.Str();
+  s.user_id = r.I64();
+  s.created_at = r.Time();
+  s.last_seen_at = r.Time();
   if (!r.ok() || !r.done()) return std::nullopt;
   return s;
+}
+
+std::string EncodePrincipal(const Principal& p) {
+  std::string out = Start();
+  Writer w(&out);
+  w.I64(p.user_id);
+  w.U64(static_cast<uint64_t>(p.role));
+  w.Str(p.email);
+  return out;
+}
+
+std::optional<Principal> DecodePrincipal(absl::string_view bytes) {
+  if (!CheckVersion(bytes)) return std::nullopt;
+  Reader r(bytes);
+  Principal p;
+  p.user_id = r.I64();
+  const uint64_t role = r.U64();
+  if (role > static_cast<uint64_t>(Role::kAdmin)) return std::nullopt;
+  p.role = static_cast<Role>(role);
+  p.email = r.Str();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return p;
 }
 
 }  // namespace watchstore::internal

@@ -9,17 +9,14 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "crypto.h"
+#include "watchstore/clock.h"
 #include "watchstore/product.h"
 #include "watchstore/storage.h"
 #include "watchstore/user.h"
 
 namespace watchstore::internal {
-
-// A session as the cache holds it: the record plus what Authenticate returns.
-struct CachedSession {
-  SessionRecord record;
-  Principal principal;
-};
 
 std::string EncodeProduct(const Product& p);
 std::optional<Product> DecodeProduct(absl::string_view bytes);
@@ -27,17 +24,44 @@ std::optional<Product> DecodeProduct(absl::string_view bytes);
 std::string EncodeProductPage(const ProductPage& page);
 std::optional<ProductPage> DecodeProductPage(absl::string_view bytes);
 
-std::string EncodeSession(const CachedSession& s);
-std::optional<CachedSession> DecodeSession(absl::string_view bytes);
+std::string EncodeSessionRecord(const SessionRecord& s);
+std::optional<SessionRecord> DecodeSessionRecord(absl::string_view bytes);
+
+std::string EncodePrincipal(const Principal& p);
+std::optional<Principal> DecodePrincipal(absl::string_view bytes);
 
 // Codecs for TypedCache (typed_cache.h).
 struct ProductCodec {
   std::string Encode(const Product& p) const { return EncodeProduct(p); }
   std::optional<Product> Decode(absl::string_view b) const { return DecodeProduct(b); }
 };
-struct SessionCodec {
-  std::string Encode(const CachedSession& s) const { return EncodeSession(s); }
-  std::optional<CachedSession> Decode(absl::string_view b) const { return DecodeSession(b); }
+struct SessionRecordCodec {
+  std::string Encode(const SessionRecord& s) const { return EncodeSessionRecord(s); }
+  std::optional<SessionRecord> Decode(absl::string_view b) const { return DecodeSessionRecord(b); }
+};
+struct PrincipalCodec {
+  std::string Encode(const Principal& p) const { return EncodePrincipal(p); }
+  std::optional<Principal> Decode(absl::string_view b) const { return DecodePrincipal(b); }
+};
+// `Inner`'s encoding sealed with an HMAC (crypto.h SealValue), so a value
+// someone else wrote into a shared cache (Redis) decodes as a miss; a sealed
+// value older than `max_age` does too, which bounds the replay of an old one.
+template <typename Inner>
+struct SealedCodec {
+  Inner inner;
+  std::string key;  // kSealKeyBytes
+  const Clock* clock;
+  absl::Duration max_age;
+
+  template <typename T>
+  std::string Encode(const T& v) const {
+    return SealValue(key, inner.Encode(v), clock->Now());
+  }
+  auto Decode(absl::string_view b) const -> decltype(inner.Decode(b)) {
+    std::optional<absl::string_view> opened = OpenSealedValue(key, b, clock->Now(), max_age);
+    if (!opened) return std::nullopt;
+    return inner.Decode(*opened);
+  }
 };
 // Plain text, stored as it is.
 struct TextCodec {

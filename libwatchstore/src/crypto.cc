@@ -50,4 +50,51 @@ uint64_t RandomU64() {
   return v;
 }
 
+std::string NewSealKey() {
+  EnsureSodium();
+  std::string key(kSealKeyBytes, '\0');
+  randombytes_buf(key.data(), key.size());
+  return key;
+}
+
+namespace {
+
+constexpr size_t kStampBytes = 8;
+constexpr size_t kTagBytes = crypto_auth_hmacsha256_BYTES;
+
+void Tag(absl::string_view key, absl::string_view message, unsigned char* out) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&st, out);
+}
+
+}  // namespace
+
+std::string SealValue(absl::string_view key, absl::string_view bytes, absl::Time sealed_at) {
+  EnsureSodium();
+  std::string out(bytes);
+  const uint64_t micros = static_cast<uint64_t>(absl::ToUnixMicros(sealed_at));
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(micros >> shift));
+  unsigned char tag[kTagBytes];
+  Tag(key, out, tag);
+  out.append(reinterpret_cast<const char*>(tag), kTagBytes);
+  return out;
+}
+
+std::optional<absl::string_view> OpenSealedValue(absl::string_view key, absl::string_view sealed,
+                                                 absl::Time now, absl::Duration max_age) {
+  if (sealed.size() < kStampBytes + kTagBytes) return std::nullopt;
+  const absl::string_view message = sealed.substr(0, sealed.size() - kTagBytes);
+  unsigned char tag[kTagBytes];
+  Tag(key, message, tag);
+  if (sodium_memcmp(tag, sealed.data() + message.size(), kTagBytes) != 0) return std::nullopt;
+  uint64_t micros = 0;
+  for (unsigned char c : message.substr(message.size() - kStampBytes)) micros = micros << 8 | c;
+  const absl::Time at = absl::FromUnixMicros(static_cast<int64_t>(micros));
+  if (at > now + absl::Seconds(1) || now - at > max_age) return std::nullopt;
+  return message.substr(0, message.size() - kStampBytes);
+}
+
 }  // namespace watchstore::internal

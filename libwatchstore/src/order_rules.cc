@@ -34,6 +34,7 @@ absl::StatusOr<OrderPlan> PlanOrder(const NewOrder& request, LockVariants lock) 
   OrderPlan plan;
   Order& order = plan.order;
   order.total = Money{0, request.currency};
+  order.refund_due = Money{0, request.currency};
   for (const auto& [variant_id, qty] : wanted) {
     auto it =
         std::lower_bound(locked.begin(), locked.end(), variant_id,

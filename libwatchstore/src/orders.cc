@@ -139,6 +139,10 @@ absl::StatusOr<Order> OrdersImpl::Move(OrderId id, OrderStatus to) {
 
 absl::StatusOr<Order> OrdersImpl::CancelOrder(const Principal& actor, OrderId id) {
   WS_ASSIGN_OR_RETURN(Order order, GetOrder(actor, id));
+  if (order.status == OrderStatus::kPaid && !actor.is_admin()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOrderPaid,
+                     "this order is paid: ask the store to cancel it");
+  }
   return Move(order.id, OrderStatus::kCancelled);
 }
 

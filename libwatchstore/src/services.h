@@ -9,7 +9,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "codec.h"
-#include "login_throttle.h"
 #include "password_hasher.h"
 #include "single_flight.h"
 #include "typed_cache.h"
@@ -17,6 +16,7 @@
 #include "watchstore/cache.h"
 #include "watchstore/carts.h"
 #include "watchstore/catalog.h"
+#include "watchstore/login_limiter.h"
 #include "watchstore/orders.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
@@ -97,10 +97,23 @@ class AccountsImpl final : public Accounts {
  private:
   absl::StatusOr<User> CreateValidated(absl::string_view email, absl::string_view password,
                                        Role role);
+  // Drops the user's cached entry everywhere: their sessions re-read storage.
+  void ForgetUser(UserId id);
+  // Reserves a login attempt with the shared limiter, or the local one while
+  // the shared one is unavailable; *used is the one that answered.
+  std::optional<absl::Duration> ReserveAttempt(const LoginAttemptKeys& keys, absl::Time now,
+                                               LoginLimiter** used);
+
   Context ctx_;
   PasswordHasher hasher_;
-  LoginThrottle throttle_;
-  TypedCache<CachedSession, SessionCodec> sessions_;
+  const LoginThrottlePolicy throttle_policy_;
+  std::unique_ptr<LoginLimiter> local_limiter_;
+  // "s:<token hash>": the session; "u:<user id>": who the user is now. A
+  // session is only served from the cache while its user's entry is too, so
+  // erasing the user's entry (a role change, a revocation) makes every one
+  // of their sessions read storage again, on every instance.
+  TypedCache<SessionRecord, SealedCodec<SessionRecordCodec>> sessions_;
+  TypedCache<Principal, SealedCodec<PrincipalCodec>> principals_;
 };
 
 class CartsImpl final : public Carts {
@@ -118,6 +131,7 @@ class CartsImpl final : public Carts {
   absl::StatusOr<CartView> RemoveItem(const CartOwner& owner, VariantId variant_id) override;
   absl::StatusOr<CartMergeReport> MergeGuestCart(absl::string_view guest_token,
                                                  const Principal& user) override;
+  absl::StatusOr<int64_t> PurgeExpiredGuestCarts() override;
 
  private:
   absl::StatusOr<CartView> View(const std::vector<CartItem>& items);

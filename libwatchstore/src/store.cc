@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "crypto.h"
 #include "services.h"
 
 namespace watchstore {
@@ -24,6 +25,9 @@ absl::Status Validate(const StoreOptions& o) {
   if (a.session_cache_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("session_cache_ttl must be positive");
   }
+  if (!a.session_seal_key.empty() && a.session_seal_key.size() < internal::kSealKeyBytes) {
+    return absl::InvalidArgumentError("session_seal_key must be at least 32 bytes (or empty)");
+  }
   if (a.pwhash_opslimit < kMinOpsLimit || a.pwhash_memlimit_bytes < kMinMemLimit) {
     return absl::InvalidArgumentError(
         "password hashing limits must not be below libsodium's INTERACTIVE ones");
@@ -45,6 +49,9 @@ absl::Status Validate(const StoreOptions& o) {
   }
   if (o.carts.max_line_quantity < 1 || o.carts.max_lines < 1) {
     return absl::InvalidArgumentError("cart limits must be >= 1");
+  }
+  if (o.carts.guest_cart_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("guest_cart_ttl must be positive");
   }
   return absl::OkStatus();
 }

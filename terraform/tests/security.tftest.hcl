@@ -42,6 +42,12 @@ override_resource {
   values          = { output = "DbMigratorDbMigratorDbMigratorDbMigrator00000000" }
 }
 
+override_resource {
+  target          = terraform_data.generated["session_seal"]
+  override_during = plan
+  values          = { output = "SessionSealSessionSealSessionSealSessionSeal0000" }
+}
+
 variables {
   aws_region                 = "eu-west-1"
   alb_certificate_arn        = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
@@ -384,6 +390,16 @@ run "alb_tls_and_origin_lock" {
   assert {
     condition     = aws_lb.main.idle_timeout == var.alb_idle_timeout_seconds && local.server_keep_alive_timeout_seconds > aws_lb.main.idle_timeout && strcontains(local.user_data, "WATCHSTORE_KEEP_ALIVE_TIMEOUT_SETTING=${local.server_keep_alive_timeout_seconds}s\n") && strcontains(local.user_data, "echo \"WATCHSTORE_KEEP_ALIVE_TIMEOUT=$WATCHSTORE_KEEP_ALIVE_TIMEOUT_SETTING\"")
     error_message = "The servers' keep-alive timeout must be longer than the ALB's idle timeout, both from one setting."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_TRUSTED_PROXIES_SETTING=${var.vpc_cidr}\n") && strcontains(local.user_data, "echo \"WATCHSTORE_TRUSTED_PROXIES=$WATCHSTORE_TRUSTED_PROXIES_SETTING\"") && strcontains(local.user_data, "echo \"WATCHSTORE_CLIENT_ADDRESS_HEADER=X-Forwarded-For\"") && strcontains(local.user_data, "echo \"WATCHSTORE_TRUSTED_HOPS=2\"")
+    error_message = "Behind CloudFront and the ALB the servers must trust the VPC (where the ALB's nodes are) and take the client 2 hops from the right of X-Forwarded-For; otherwise every shopper is keyed on an ALB node."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_SESSION_SEAL_SECRET_ARN=${aws_secretsmanager_secret.session_seal.arn}\n") && strcontains(local.user_data, "echo \"WATCHSTORE_SESSION_SEAL_KEY=$seal\"") && anytrue([for st in data.aws_iam_policy_document.app.statement : st.sid == "StackSecrets" && contains(st.resources, aws_secretsmanager_secret.session_seal.arn)])
+    error_message = "Every instance must seal cached sessions with the one generated key from Secrets Manager, and may read that secret."
   }
 }
 

@@ -138,6 +138,8 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
       {{"--register-rate-total=5/0s"}, {}, "--register-rate-total"},
       {{"--max-connections-per-address=-1"}, {}, "--max-connections-per-address"},
       {{"serve", "--promote-existing"}, {}, "--promote-existing"},
+      {{"--session-seal-key=00"}, {}, "never"},
+      {{}, {{"WATCHSTORE_SESSION_SEAL_KEY", "short"}}, "WATCHSTORE_SESSION_SEAL_KEY"},
   };
   for (const Case& c : cases) {
     auto r = Parse(c.args, c.env);
@@ -149,6 +151,14 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
   auto secret = Parse({"--redis=rediss://:hunter22@cache"});
   ASSERT_FALSE(secret.ok());
   EXPECT_FALSE(absl::StrContains(secret.status().message(), "hunter22"));
+}
+
+TEST(ConfigTest, SessionSealKeyComesFromTheEnvironment) {
+  const std::string key = "0123456789abcdefghijklmnopqrstuvWXYZ";
+  auto c = Parse({}, {{"WATCHSTORE_SESSION_SEAL_KEY", key}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->session_seal_key, key);
+  EXPECT_TRUE(Parse({})->session_seal_key.empty());
 }
 
 TEST(ConfigTest, Commands) {

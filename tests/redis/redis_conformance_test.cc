@@ -1,7 +1,10 @@
 // The Cache conformance suite on the Redis cache and on the tiered cache
-// (memory L1 + Redis L2 + pub/sub feed), against a real redis-server.
+// (memory L1 + Redis L2 + pub/sub feed), and the LoginLimiter suite on the
+// Redis limiter, against a real redis-server.
 #include "cache_conformance.h"
+#include "login_limiter_conformance.h"
 #include "redis_test_util.h"
+#include "watchstore/redis_login_limiter.h"
 
 namespace watchstore::testing {
 namespace {
@@ -42,6 +45,19 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(CacheFactory{"redis", MakeRedis, /*uses_fake_clock=*/false},
                       CacheFactory{"tiered", MakeTiered, /*uses_fake_clock=*/false}),
     CacheFactoryName);
+
+// Two limiters on one Redis namespace: two server instances.
+std::pair<std::shared_ptr<LoginLimiter>, std::shared_ptr<LoginLimiter>> MakeRedisLimiters() {
+  const RedisOptions o = TestRedisOptions(SharedRedisUrl());
+  auto a = NewRedisLoginLimiter(o);
+  auto b = NewRedisLoginLimiter(o);
+  if (!a.ok() || !b.ok()) return {};
+  return {*std::move(a), *std::move(b)};
+}
+
+INSTANTIATE_TEST_SUITE_P(Redis, LoginLimiterConformanceTest,
+                         ::testing::Values(LimiterFactory{"redis", MakeRedisLimiters}),
+                         LimiterFactoryName);
 
 }  // namespace
 }  // namespace watchstore::testing

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "redis_test_util.h"
+#include "watchstore/redis_login_limiter.h"
 
 namespace watchstore::testing {
 
@@ -65,7 +66,13 @@ class RedisStoreFixture : public ::testing::TestWithParam<std::string> {
       if (!c.ok()) return nullptr;
       cache = *std::move(c);
     }
-    auto store = Store::Open(TestStoreOptions(nullptr), std::move(storage), std::move(cache));
+    StoreOptions options = TestStoreOptions(nullptr);
+    options.accounts.session_seal_key = std::string(32, 'k');  // shared by the instances
+    auto limiter = NewRedisLoginLimiter(o);
+    EXPECT_TRUE(limiter.ok()) << limiter.status();
+    if (!limiter.ok()) return nullptr;
+    options.login_limiter = *std::move(limiter);
+    auto store = Store::Open(options, std::move(storage), std::move(cache));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }

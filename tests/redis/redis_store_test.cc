@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "absl/synchronization/barrier.h"
+#include "codec.h"
+#include "crypto.h"
 #include "redis_store_fixture.h"
 
 namespace watchstore::testing {
@@ -184,6 +186,112 @@ TEST_P(RedisStoreTest, TwoInstancesSeeEachOthersWrites) {
   EXPECT_TRUE(WaitFor(
       [&] { return absl::IsUnauthenticated(other->accounts().Authenticate(login.token).status()); },
       absl::Seconds(2)));
+}
+
+// Revocation reaches every instance within a second: a role change and a
+// logout on one are seen by the next request on another that had the
+// session cached.
+TEST_P(RedisStoreTest, ARoleChangeAndALogoutReachEveryInstanceWithinASecond) {
+  std::unique_ptr<Store> other = OpenStore(std::make_unique<CountingStorage>(base_.get()));
+  ASSERT_NE(other, nullptr);
+  WaitUntilSubscribed(*other);
+  WS_ASSERT_OK(store_->accounts().Register("erin@example.com", kPassword));
+  WS_ASSERT_OK_AND_ASSIGN(LoginResult login,
+                          store_->accounts().Login("erin@example.com", kPassword, "127.0.0.1", ""));
+  WS_ASSERT_OK_AND_ASSIGN(Principal before, other->accounts().Authenticate(login.token));
+  EXPECT_EQ(before.role, Role::kCustomer);
+  WS_ASSERT_OK(other->accounts().Authenticate(login.token));  // cached there now
+
+  WS_ASSERT_OK(store_->accounts().SetRole("erin@example.com", Role::kAdmin));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto p = other->accounts().Authenticate(login.token);
+        return p.ok() && p->role == Role::kAdmin;
+      },
+      absl::Seconds(1)));
+  WS_ASSERT_OK(store_->accounts().SetRole("erin@example.com", Role::kCustomer));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto p = other->accounts().Authenticate(login.token);
+        return p.ok() && p->role == Role::kCustomer;
+      },
+      absl::Seconds(1)));
+  WS_ASSERT_OK(store_->accounts().Logout(login.token));
+  EXPECT_TRUE(WaitFor(
+      [&] { return absl::IsUnauthenticated(other->accounts().Authenticate(login.token).status()); },
+      absl::Seconds(1)));
+}
+
+// Someone who can write to Redis but lacks the seal key cannot mint a
+// session: forged entries for a token of their choosing are ignored, and
+// storage (which has no such session) decides.
+TEST_P(RedisStoreTest, ForgedCachedSessionsAreIgnored) {
+  const std::string token(43, 'A');  // well-formed, never issued
+  const std::string hash = internal::Sha256Hex(token);
+  const SessionRecord forged_session{hash, admin_.user_id, absl::Now(), absl::Now()};
+  const Principal forged_user{admin_.user_id, Role::kAdmin, "admin@example.com"};
+  auto raw = NewRedisCache(Options());
+  ASSERT_TRUE(raw.ok());
+  auto put = [&](const std::string& key, std::string bytes) {
+    (*raw)->Put(key, std::make_shared<const CacheValue>(CacheValue{std::move(bytes), nullptr}),
+                absl::Minutes(1));
+  };
+  // Unsealed, and sealed with another key.
+  for (bool sealed : {false, true}) {
+    const std::string wrong_key(32, 'x');
+    const absl::Time now = absl::Now();
+    std::string s = internal::EncodeSessionRecord(forged_session);
+    std::string u = internal::EncodePrincipal(forged_user);
+    if (sealed) {
+      s = internal::SealValue(wrong_key, s, now);
+      u = internal::SealValue(wrong_key, u, now);
+    }
+    put("s:" + hash, s);
+    put("u:" + std::to_string(admin_.user_id), u);
+    std::unique_ptr<Store> fresh = OpenStore(std::make_unique<CountingStorage>(base_.get()));
+    ASSERT_NE(fresh, nullptr);
+    WS_EXPECT_CODE(fresh->accounts().Authenticate(token), absl::StatusCode::kUnauthenticated);
+  }
+}
+
+// Login attempts are counted in Redis: two instances share one budget.
+TEST_P(RedisStoreTest, TwoInstancesCountLoginFailuresTogether) {
+  std::unique_ptr<Store> other = OpenStore(std::make_unique<CountingStorage>(base_.get()));
+  ASSERT_NE(other, nullptr);
+  WS_ASSERT_OK(store_->accounts().Register("frank@example.com", kPassword));
+  for (int i = 0; i < 6; ++i) {
+    Store& s = i % 2 ? *other : *store_;
+    WS_EXPECT_REASON(s.accounts().Login("frank@example.com", "wrong password!", "10.3.0.1"),
+                     absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials);
+  }
+  WS_EXPECT_REASON(store_->accounts().Login("frank@example.com", kPassword, "10.3.0.1"),
+                   absl::StatusCode::kResourceExhausted, reason::kThrottled);
+  WS_EXPECT_REASON(other->accounts().Login("frank@example.com", kPassword, "10.3.0.1"),
+                   absl::StatusCode::kResourceExhausted, reason::kThrottled);
+}
+
+// With its Redis unreachable, the limiter is Unavailable and Accounts
+// counts attempts in process: throttling never switches off.
+TEST(RedisLoginLimiterTest, AnUnreachableRedisFallsBackToTheLocalTable) {
+  RedisOptions o = TestRedisOptions("redis://127.0.0.1:1/0");
+  o.connect_timeout = absl::Milliseconds(50);
+  auto limiter = NewRedisLoginLimiter(o);
+  ASSERT_TRUE(limiter.ok());
+  LoginAttemptKeys keys{"acct:x", "addr:y"};
+  auto r = (*limiter)->Reserve(keys, LoginThrottlePolicy{}, absl::Now());
+  WS_EXPECT_CODE(r, absl::StatusCode::kUnavailable);
+
+  StoreOptions options = TestStoreOptions(nullptr);
+  options.login_limiter = *std::move(limiter);
+  auto store = Store::Open(options, NewMemoryStorage(), *NewMemoryCache({}));
+  ASSERT_TRUE(store.ok());
+  WS_ASSERT_OK((*store)->accounts().Register("gina@example.com", kPassword));
+  for (int i = 0; i < 6; ++i) {
+    WS_EXPECT_CODE((*store)->accounts().Login("gina@example.com", "wrong password!", "10.4.0.1"),
+                   absl::StatusCode::kUnauthenticated);
+  }
+  WS_EXPECT_REASON((*store)->accounts().Login("gina@example.com", kPassword, "10.4.0.1"),
+                   absl::StatusCode::kResourceExhausted, reason::kThrottled);
 }
 
 INSTANTIATE_TEST_SUITE_P(Caches, RedisStoreTest, ::testing::Values("redis", "tiered"),

@@ -32,11 +32,11 @@ inline constexpr char kGetProductSql[] =
     " FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1";
 
 // Columns every order read selects, order then line.
-inline constexpr int kOrderColumnCount = 15;
+inline constexpr int kOrderColumnCount = 16;
 #define WS_PG_ORDER_COLUMNS                                                            \
   "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "  \
   "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, " \
-  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, "                          \
+  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, o.refund_due_minor, "      \
   "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "       \
   "l.line_total_minor, l.currency"
 

@@ -111,7 +111,10 @@ constexpr Statement kRestock = {
     "  WHERE p.id = b.product_id)"
     " SELECT product_id, id, stock, quantity FROM back ORDER BY line_no"};
 constexpr Statement kSetOrderStatus = {
-    "ws_set_order_status", "UPDATE orders SET status = $2, updated_at_ns = $3 WHERE id = $1"};
+    "ws_set_order_status",
+    "UPDATE orders SET status = $2, updated_at_ns = $3, refund_due_minor = CASE "
+    "WHEN status = 1 AND $2::smallint = 4 THEN total_minor ELSE refund_due_minor END "
+    "WHERE id = $1"};
 
 // --- Helpers ------------------------------------------------------------------
 
@@ -142,6 +145,8 @@ absl::Status ReadOrderColumns(const Result& r, int row, Order* o) {
   o->request_fingerprint = r.String(row, 12);
   WS_ASSIGN_OR_RETURN(o->created_at, r.Time(row, 13));
   WS_ASSIGN_OR_RETURN(o->updated_at, r.Time(row, 14));
+  WS_ASSIGN_OR_RETURN(o->refund_due.minor_units, r.Int(row, 15));
+  o->refund_due.currency = o->total.currency;
   return absl::OkStatus();
 }
 

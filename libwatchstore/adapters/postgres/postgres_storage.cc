@@ -50,6 +50,15 @@ constexpr Statement kDeleteExpiredSessions = {
     "ws_delete_expired_sessions",
     "DELETE FROM sessions WHERE created_at_ns < $1 OR last_seen_at_ns < $2"};
 
+// Guest carts whose newest line is older than $1, deleted; returns how many.
+constexpr Statement kDeleteExpiredGuestCarts = {
+    "ws_delete_expired_guest_carts",
+    "WITH expired AS (SELECT guest_token_hash FROM cart_items WHERE guest_token_hash IS NOT NULL "
+    "GROUP BY guest_token_hash HAVING max(added_at_ns) < $1), "
+    "gone AS (DELETE FROM cart_items c USING expired e "
+    "WHERE c.guest_token_hash = e.guest_token_hash) "
+    "SELECT count(*) FROM expired"};
+
 // Carts: one statement per owner kind, so each uses its partial unique index.
 struct CartStatements {
   Statement get;
@@ -343,6 +352,14 @@ absl::Status PostgresStorage::DeleteCart(const CartOwner& owner) {
   Params p;
   AddOwner(owner, &p);
   return conn->Execute(CartFor(owner).clear, p).status();
+}
+
+absl::StatusOr<int64_t> PostgresStorage::DeleteExpiredGuestCarts(absl::Time added_before) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.AddTime(added_before);
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kDeleteExpiredGuestCarts, p));
+  return r.Int(0, 0);
 }
 
 // --- Health ---------------------------------------------------------------------

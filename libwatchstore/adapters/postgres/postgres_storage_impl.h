@@ -71,6 +71,7 @@ class PostgresStorage final : public Storage {
                            absl::Time now) override;
   absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) override;
   absl::Status DeleteCart(const CartOwner& owner) override;
+  absl::StatusOr<int64_t> DeleteExpiredGuestCarts(absl::Time added_before) override;
 
   // --- Orders (postgres_orders.cc) ---
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& order) override;

@@ -21,7 +21,7 @@ namespace {
 #define WS_ORDER_COLUMNS                                                              \
   "id, user_id, status, total_minor, currency, ship_name, ship_line1, ship_line2, "   \
   "ship_city, ship_postal_code, ship_country, idempotency_key, request_fingerprint, " \
-  "created_at, updated_at"
+  "created_at, updated_at, refund_due_minor"
 
 constexpr char kSelectCart[] =
     "SELECT c.variant_id, v.product_id, c.quantity, c.added_at FROM cart_items c "
@@ -52,7 +52,8 @@ constexpr char kInsertOrderLine[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr char kSelectOrderStatus[] = "SELECT status FROM orders WHERE id = ?1";
 constexpr char kUpdateOrderStatus[] =
-    "UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1";
+    "UPDATE orders SET status = ?2, updated_at = ?3, refund_due_minor = CASE "
+    "WHEN status = 1 AND ?2 = 4 THEN total_minor ELSE refund_due_minor END WHERE id = ?1";
 constexpr char kSelectOrderLineQuantities[] =
     "SELECT variant_id, quantity FROM order_lines WHERE order_id = ?1 ORDER BY line_no";
 
@@ -96,6 +97,7 @@ absl::StatusOr<Order> ReadOrderRow(const Statement& s) {
   o.request_fingerprint = std::string(s.Text(12));
   o.created_at = At(s.Int(13));
   o.updated_at = At(s.Int(14));
+  o.refund_due = Money{s.Int(15), o.total.currency};
   return o;
 }
 

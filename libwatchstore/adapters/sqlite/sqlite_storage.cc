@@ -64,6 +64,14 @@ constexpr char kSelectSession[] =
     "SELECT token_hash, user_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?1";
 constexpr char kTouchSession[] = "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1";
 constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
+// Guest carts (owner "g:<hash>") whose newest line is older than ?1.
+#define WS_EXPIRED_GUEST_CARTS                                                        \
+  "SELECT owner FROM cart_items WHERE owner >= 'g:' AND owner < 'g;' GROUP BY owner " \
+  "HAVING max(added_at) < ?1"
+constexpr char kCountExpiredGuestCarts[] = "SELECT count(*) FROM (" WS_EXPIRED_GUEST_CARTS ")";
+constexpr char kDeleteExpiredGuestCarts[] =
+    "DELETE FROM cart_items WHERE owner IN (" WS_EXPIRED_GUEST_CARTS ")";
+#undef WS_EXPIRED_GUEST_CARTS
 constexpr char kDeleteExpiredSessions[] =
     "DELETE FROM sessions WHERE created_at < ?1 OR last_seen_at < ?2";
 
@@ -237,6 +245,19 @@ class SqliteStorage final : public Storage {
 
   absl::Status DeleteCart(const CartOwner& owner) override {
     return WriteStatus([&](Connection& c) { return sqlite::DeleteCartIn(c, owner); });
+  }
+
+  absl::StatusOr<int64_t> DeleteExpiredGuestCarts(absl::Time added_before) override {
+    return Write<int64_t>([&](Connection& c) -> absl::StatusOr<int64_t> {
+      WS_ASSIGN_OR_RETURN(Statement count, c.Prepare(kCountExpiredGuestCarts));
+      count.Bind(1, Nanos(added_before));
+      WS_ASSIGN_OR_RETURN(bool row, count.Step());
+      const int64_t carts = row ? count.Int(0) : 0;
+      WS_ASSIGN_OR_RETURN(Statement remove, c.Prepare(kDeleteExpiredGuestCarts));
+      remove.Bind(1, Nanos(added_before));
+      WS_RETURN_IF_ERROR(remove.Run());
+      return carts;
+    });
   }
 
   // --- Orders ---

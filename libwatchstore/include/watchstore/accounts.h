@@ -26,6 +26,13 @@ struct AccountsOptions {
   // How long a session lookup is served from the cache before Storage is
   // asked again (a revoked session is erased from the cache at once).
   absl::Duration session_cache_ttl = absl::Minutes(1);
+  // Secret key (at least 32 bytes) sealing the sessions and users the cache
+  // holds (HMAC-SHA256 with the time of sealing): a value written into a
+  // shared cache by anyone without the key, or sealed longer than
+  // session_cache_ttl ago, is ignored and storage is asked instead. Every
+  // instance sharing a Redis cache must use the same key. Empty: a random
+  // key per process (fine for one instance).
+  std::string session_seal_key;
 
   // --- Password hashing (Argon2id, libsodium crypto_pwhash_str) ---
   // Never below libsodium's INTERACTIVE limits (2 passes, 64 MiB).
@@ -35,7 +42,8 @@ struct AccountsOptions {
   // max_concurrent_hashes * pwhash_memlimit_bytes. >= 1.
   int max_concurrent_hashes = 2;
 
-  // --- Login throttling (per account and per client address) ---
+  // --- Login throttling (per account and per client address; the policy
+  // is described in watchstore/login_limiter.h) ---
   // Failures allowed before back-off starts.
   int throttle_free_failures = 5;
   // First back-off; doubles with each further failure up to the maximum.
@@ -44,6 +52,8 @@ struct AccountsOptions {
   // Failures are forgotten after this long without a new one, so an attacker
   // cannot lock a user out for good.
   absl::Duration throttle_forget_after = absl::Minutes(30);
+  // Keys the in-process limiter tracks at most (least recently used dropped).
+  size_t throttle_max_tracked_keys = 100'000;
 };
 
 struct RegistrationResult {
@@ -75,8 +85,9 @@ class Accounts {
   // (reason email_taken) when the email is taken.
   virtual absl::StatusOr<User> CreateUser(absl::string_view email, absl::string_view password,
                                           Role role) = 0;
-  // For operator tools: changes a user's role. Sessions pick it up within
-  // session_cache_ttl.
+  // For operator tools: changes a user's role. Every session of the user, on
+  // every instance sharing the cache, sees the new role at its next request
+  // (the user's cached entry is erased and the erase is announced).
   virtual absl::Status SetRole(absl::string_view email, Role role) = 0;
 
   // Unauthenticated (reason invalid_credentials) for an unknown email or a
@@ -87,7 +98,8 @@ class Accounts {
   virtual absl::StatusOr<LoginResult> Login(absl::string_view email, absl::string_view password,
                                             absl::string_view client_address,
                                             absl::string_view previous_token = {}) = 0;
-  // Revokes the session. OK if it was unknown.
+  // Revokes the session, on every instance sharing the cache. OK if it was
+  // unknown.
   virtual absl::Status Logout(absl::string_view token) = 0;
   // The caller behind a token. Unauthenticated if the token is malformed,
   // unknown, revoked or expired.

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "watchstore/cart.h"
 #include "watchstore/user.h"
 
@@ -18,6 +19,9 @@ struct CartOptions {
   int64_t max_line_quantity = 10;
   // Most distinct variants in a cart. >= 1.
   int max_lines = 50;
+  // A guest cart is deleted this long after its newest line was added (by
+  // PurgeExpiredGuestCarts; the server runs it every ten minutes). > 0.
+  absl::Duration guest_cart_ttl = absl::Hours(24 * 14);
 };
 
 // Thread-safe. Quantities are bounded (1..max_line_quantity, 0 removes);
@@ -51,6 +55,8 @@ class Carts {
   // Merges the guest cart into the user's (policy above) and deletes it.
   virtual absl::StatusOr<CartMergeReport> MergeGuestCart(absl::string_view guest_token,
                                                          const Principal& user) = 0;
+  // Deletes guest carts past guest_cart_ttl; returns how many.
+  virtual absl::StatusOr<int64_t> PurgeExpiredGuestCarts() = 0;
 };
 
 }  // namespace watchstore

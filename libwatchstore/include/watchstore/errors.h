@@ -32,6 +32,8 @@ inline constexpr absl::string_view kCartLimit = "cart_limit";
 inline constexpr absl::string_view kIdempotencyMismatch = "idempotency_key_reused";
 inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight";
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
+// A buyer tried to cancel a paid order: only staff may (a refund is due).
+inline constexpr absl::string_view kOrderPaid = "order_paid";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason

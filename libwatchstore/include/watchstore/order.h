@@ -58,6 +58,9 @@ struct Order {
   OrderStatus status = OrderStatus::kPending;
   std::vector<OrderLine> lines;
   Money total;
+  // What the store owes the buyer back: the total once staff cancel a paid
+  // order; zero otherwise.
+  Money refund_due;
   ShippingAddress shipping;
   std::string idempotency_key;
   std::string request_fingerprint;  // hash of the request that created it

@@ -53,7 +53,9 @@ class Orders {
   // Every order (admin only), optionally by status.
   virtual absl::StatusOr<OrderPage> ListAllOrders(const Principal& admin,
                                                   const OrderQuery& query) = 0;
-  // The buyer or an admin cancels a pending or paid order; stock returns.
+  // The buyer cancels a pending order, an admin a pending or paid one (a
+  // paid order's total becomes its refund_due); stock returns. A buyer's
+  // paid order: FailedPrecondition (reason order_paid).
   virtual absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) = 0;
   // Admin only: moves an order along the status machine. FailedPrecondition
   // (reason illegal_transition) for a move the machine does not have.

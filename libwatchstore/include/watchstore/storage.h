@@ -103,6 +103,9 @@ class Storage {
   // Replaces the whole cart atomically.
   virtual absl::Status ReplaceCart(const CartOwner& owner, const std::vector<CartItem>& items) = 0;
   virtual absl::Status DeleteCart(const CartOwner& owner) = 0;
+  // Deletes every guest cart whose newest line was added before
+  // `added_before` (user carts are never touched); returns how many carts.
+  virtual absl::StatusOr<int64_t> DeleteExpiredGuestCarts(absl::Time added_before) = 0;
 
   // --- Orders -------------------------------------------------------------
   // The idempotency check comes first: if the user already has an order with
@@ -193,6 +196,9 @@ class StorageWrapper : public Storage {
     return target_->ReplaceCart(o, items);
   }
   absl::Status DeleteCart(const CartOwner& o) override { return target_->DeleteCart(o); }
+  absl::StatusOr<int64_t> DeleteExpiredGuestCarts(absl::Time added_before) override {
+    return target_->DeleteExpiredGuestCarts(added_before);
+  }
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
     return target_->PlaceOrder(o);
   }

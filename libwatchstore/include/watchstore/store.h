@@ -14,6 +14,7 @@
 #include "watchstore/carts.h"
 #include "watchstore/catalog.h"
 #include "watchstore/clock.h"
+#include "watchstore/login_limiter.h"
 #include "watchstore/money.h"
 #include "watchstore/orders.h"
 #include "watchstore/storage.h"
@@ -28,6 +29,10 @@ struct StoreOptions {
   CartOptions carts;
   // Time source. Not owned; must outlive the store. null: RealClock().
   const Clock* clock = nullptr;
+  // Login throttling shared by every instance (e.g. NewRedisLoginLimiter),
+  // with AccountsOptions' throttle policy. null: in-process only. While it is
+  // Unavailable, logins are counted by the in-process limiter instead.
+  std::shared_ptr<LoginLimiter> login_limiter;
 };
 
 // Thread-safe: every service may be called from any thread.

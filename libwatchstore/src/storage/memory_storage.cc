@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
 #include "sync.h"
@@ -270,6 +271,21 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<int64_t> DeleteExpiredGuestCarts(absl::Time added_before) override {
+    internal::MutexLock lock(&mu_);
+    const std::string guest = OwnerKey(CartOwner::ForGuest(""));
+    int64_t n = 0;
+    absl::erase_if(carts_, [&](const auto& kv) {
+      if (!absl::StartsWith(kv.first, guest)) return false;
+      const bool expired = std::all_of(kv.second.begin(), kv.second.end(), [&](const CartItem& i) {
+        return i.added_at < added_before;
+      });
+      n += expired;
+      return expired;
+    });
+    return n;
+  }
+
   // --- Orders ---
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
     internal::MutexLock lock(&mu_);
@@ -356,6 +372,7 @@ class MemoryStorage final : public Storage {
         p.updated_at = now;
       }
     }
+    if (from == OrderStatus::kPaid && to == OrderStatus::kCancelled) o.refund_due = o.total;
     o.status = to;
     o.updated_at = now;
     result.order = o;
