@@ -66,7 +66,8 @@ TEST_P(LoginLimiterConformanceTest, FreeFailuresThenDoublingBackOffUpToTheMaximu
 TEST_P(LoginLimiterConformanceTest, FailuresAreForgottenAfterTheWindow) {
   Keys keys(run_);
   const auto k = keys("bob", "10.0.0.2");
-  for (int i = 0; i <= policy_.free_failures; ++i) ASSERT_EQ(Reserve(*a_, k, policy_, now_), std::nullopt);
+  for (int i = 0; i <= policy_.free_failures; ++i)
+    ASSERT_EQ(Reserve(*a_, k, policy_, now_), std::nullopt);
   ASSERT_NE(Reserve(*a_, k, policy_, now_), std::nullopt);
   now_ += policy_.forget_after;
   // A fresh start: free_failures again before any back-off.
@@ -79,7 +80,8 @@ TEST_P(LoginLimiterConformanceTest, FailuresAreForgottenAfterTheWindow) {
 TEST_P(LoginLimiterConformanceTest, SuccessForgetsTheAccountAndReturnsTheAddressAttempt) {
   Keys keys(run_);
   const auto k = keys("carol", "10.0.0.3");
-  for (int i = 0; i < policy_.free_failures; ++i) ASSERT_EQ(Reserve(*a_, k, policy_, now_), std::nullopt);
+  for (int i = 0; i < policy_.free_failures; ++i)
+    ASSERT_EQ(Reserve(*a_, k, policy_, now_), std::nullopt);
   // The last free attempt is the right password.
   WS_ASSERT_OK(b_->Release(k, policy_, now_, Outcome::kSucceeded));
   // The account starts over; the address is one below its free failures,
@@ -123,8 +125,7 @@ TEST_P(LoginLimiterConformanceTest, ABackingOffAccountLetsCleanAddressesInAFewTi
   // ...an address with no recent failure (the owner at home) is let through,
   // but only free_failures times per episode.
   for (int i = 0; i < policy_.free_failures; ++i) {
-    EXPECT_EQ(Reserve(*b_, keys("frank", absl::StrCat("192.0.2.", i)), policy_, now_),
-              std::nullopt)
+    EXPECT_EQ(Reserve(*b_, keys("frank", absl::StrCat("192.0.2.", i)), policy_, now_), std::nullopt)
         << i;
   }
   EXPECT_NE(Reserve(*a_, keys("frank", "192.0.2.200"), policy_, now_), std::nullopt);

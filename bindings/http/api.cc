@@ -1,7 +1,5 @@
 #include "api.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -15,6 +13,7 @@
 #include "render.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
+#include "watchstore/tokens.h"
 
 namespace watchstore::http {
 namespace {
@@ -226,27 +225,6 @@ absl::StatusOr<Money> ReadMoney(const JsonValue& value, const std::string& path)
   return Money{amount, *currency};
 }
 
-std::string NewCsrfToken() {
-  unsigned char bytes[32];
-  randombytes_buf(bytes, sizeof bytes);
-  char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(out, sizeof out, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return out;
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
-
-bool SecureEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // --- Api ---------------------------------------------------------------------
 
 Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions options)
@@ -255,9 +233,7 @@ Api::Api(Store* store, std::unique_ptr<StaticFiles> static_files, ApiOptions opt
       options_(std::move(options)),
       router_(ApiRoutes(options_.bench_hello)),
       registrations_(RateLimiterOptions{options_.register_per_address, options_.register_total,
-                                        100000, store->options().clock}) {
-  if (sodium_init() < 0) std::abort();  // libsodium cannot work at all
-}
+                                        100000, store->options().clock}) {}
 
 bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
   if (method != "POST") return false;
@@ -418,7 +394,7 @@ absl::Status Api::CheckCsrf(Call& call) {
   if (!call.session_cookie.has_value() && !call.cart_cookie.has_value()) return absl::OkStatus();
   const auto header = call.req.header("X-CSRF-Token");
   if (!header || !call.csrf_cookie || call.csrf_cookie->empty() ||
-      !SecureEquals(*header, *call.csrf_cookie)) {
+      !ConstantTimeEquals(*header, *call.csrf_cookie)) {
     return MakeError(absl::StatusCode::kPermissionDenied, reason::kCsrf,
                      "send the ws_csrf cookie's value in the X-CSRF-Token header");
   }
@@ -504,7 +480,7 @@ void Api::MaybeIssueCsrfCookie(Call& call) {
       return;
     }
   }
-  SetCookie(call, options_.cookies.csrf_name, NewCsrfToken(), /*http_only=*/false,
+  SetCookie(call, options_.cookies.csrf_name, NewRandomToken(), /*http_only=*/false,
             kCsrfCookieMaxAge);
 }
 

@@ -68,13 +68,6 @@ class QueryReader {
 // {"amount_minor": int, "currency": "USD"} at `path`.
 absl::StatusOr<Money> ReadMoney(const JsonValue& value, const std::string& path);
 
-// Random token for the CSRF cookie (32 bytes, base64url).
-std::string NewCsrfToken();
-// Hex SHA-256.
-std::string Sha256Hex(absl::string_view data);
-// Constant-time comparison.
-bool SecureEquals(absl::string_view a, absl::string_view b);
-
 }  // namespace watchstore::http
 
 #endif  // WATCHSTORE_BINDINGS_HTTP_API_INTERNAL_H_

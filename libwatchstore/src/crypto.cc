@@ -14,35 +14,6 @@ void EnsureSodium() {
   if (!ok) std::abort();  // no secure randomness: nothing safe to do
 }
 
-std::string NewRandomToken() {
-  EnsureSodium();
-  unsigned char raw[kTokenBytes];
-  randombytes_buf(raw, sizeof(raw));
-  char out[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(out, sizeof(out), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero(raw, sizeof(raw));
-  return std::string(out);
-}
-
-bool IsWellFormedToken(absl::string_view token) {
-  if (token.size() != kTokenChars) return false;
-  for (char c : token) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  EnsureSodium();
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-  return std::string(hex, crypto_hash_sha256_BYTES * 2);
-}
-
 uint64_t RandomU64() {
   EnsureSodium();
   uint64_t v = 0;
@@ -98,3 +69,45 @@ std::optional<absl::string_view> OpenSealedValue(absl::string_view key, absl::st
 }
 
 }  // namespace watchstore::internal
+
+namespace watchstore {
+
+using internal::EnsureSodium;
+using internal::kTokenBytes;
+using internal::kTokenChars;
+
+std::string NewRandomToken() {
+  EnsureSodium();
+  unsigned char raw[kTokenBytes];
+  randombytes_buf(raw, sizeof(raw));
+  char out[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof(out), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(raw, sizeof(raw));
+  return std::string(out);
+}
+
+bool IsWellFormedToken(absl::string_view token) {
+  if (token.size() != kTokenChars) return false;
+  for (char c : token) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  EnsureSodium();
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+  return std::string(hex, crypto_hash_sha256_BYTES * 2);
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace watchstore

@@ -8,18 +8,18 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "watchstore/tokens.h"
 
 namespace watchstore::internal {
 
 // Initializes libsodium once; safe to call from any thread, any number of times.
 void EnsureSodium();
 
-// 32 random bytes as unpadded base64url (43 characters).
-std::string NewRandomToken();
-// True if `token` has the shape NewRandomToken() produces.
-bool IsWellFormedToken(absl::string_view token);
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(absl::string_view data);
+// The public token functions (watchstore/tokens.h), by their internal names.
+using ::watchstore::ConstantTimeEquals;
+using ::watchstore::IsWellFormedToken;
+using ::watchstore::NewRandomToken;
+using ::watchstore::Sha256Hex;
 // A uniformly random 64-bit value.
 uint64_t RandomU64();
 

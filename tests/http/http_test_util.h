@@ -32,6 +32,7 @@
 #include "watchstore/clock.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
+#include "watchstore/tokens.h"
 #if WATCHSTORE_HTTP_WITH_SQLITE
 #include "watchstore/sqlite_storage.h"
 #endif
@@ -165,7 +166,7 @@ class TestServer {
   Account MakeAccount(const std::string& email, Role role = Role::kCustomer) {
     Account a;
     a.user = MakeUser(store_->storage(), email, role);
-    a.token = NewCsrfToken();  // same shape as a session token: 32 bytes, base64url
+    a.token = NewRandomToken();  // a session token: 32 bytes, base64url
     const absl::Time now = clock_.Now();
     EXPECT_TRUE(store_->storage()
                     .CreateSession(SessionRecord{Sha256Hex(a.token), a.user.id, now, now})
