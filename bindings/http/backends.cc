@@ -100,8 +100,11 @@ absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config, con
 #if WATCHSTORE_HTTP_WITH_REDIS
   RedisOptions redis;
   redis.url = config.redis_url;
+  redis.request_budget = config.redis_request_budget;
+  redis.breaker_slow_call = config.redis_request_budget;
   TieredCacheOptions tiered;
   tiered.clock = clock;
+  tiered.max_stale = config.cache_max_stale;
   return NewTieredRedisCache(redis, l1, tiered);
 #else
   (void)clock;

@@ -30,9 +30,11 @@ struct ServerConfig {
   // -1: none ("off").
   std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN
   int metrics_listen_port = 9090;
-  std::string redis_url;                  // empty: in-process cache only
-  std::string static_dir = "./frontend";  // the storefront
-  bool static_dir_explicit = false;       // set by flag or variable (must exist then)
+  std::string redis_url;                                         // empty: in-process cache only
+  absl::Duration redis_request_budget = absl::Milliseconds(10);  // RedisOptions::request_budget
+  absl::Duration cache_max_stale = absl::Seconds(10);            // TieredCacheOptions::max_stale
+  std::string static_dir = "./frontend";                         // the storefront
+  bool static_dir_explicit = false;  // set by flag or variable (must exist then)
 
   // --- Capacity and limits ---
   int threads = 256;      // workers = connections served at once
