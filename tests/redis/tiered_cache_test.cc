@@ -270,8 +270,13 @@ TEST_F(TieredStaleTest, StalenessIsBoundedByMaxStaleAndByTheValuesTtl) {
   clock_.Advance(absl::Seconds(6));
   EXPECT_TRUE(ServedStale("k"));
   EXPECT_TRUE(WaitFor([&] { return cache_->Stats().refresh_failures >= 1; }));
+  // Right after a failed refresh, stale hits are served without queueing more.
+  const int64_t refreshes = cache_->Stats().refreshes;
+  EXPECT_TRUE(ServedStale("k"));
+  EXPECT_EQ(cache_->Stats().refreshes, refreshes);
   clock_.Advance(absl::Seconds(8));  // 14 s: still within l1_ttl + max_stale
   EXPECT_TRUE(ServedStale("k"));
+  EXPECT_EQ(cache_->Stats().refreshes, refreshes + 1);
   EXPECT_EQ(cache_->Get("short", kDecode), nullptr);  // its own TTL (8 s) is over
   clock_.Advance(absl::Seconds(2));                   // 16 s: past l1_ttl + max_stale
   EXPECT_EQ(cache_->Get("k", kDecode), nullptr);

@@ -23,7 +23,8 @@
 // bytes make the copy fresh again; other bytes drop it (the next lookup
 // reads L2); nothing usable (Redis slow, down, breaker open, key gone)
 // leaves it until its grace ends, after which the next lookup is a plain
-// miss (L2, then the caller's source of truth). Stale copies are never
+// miss (L2, then the caller's source of truth), and queues no refresh of
+// any key for 200 ms. Stale copies are never
 // served while the feed is disconnected (announcements may be missed).
 //
 // Staleness bound of an L1 copy: a write through any instance removes it

@@ -216,6 +216,8 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
   // In a tiered ticket's far_stamp: the lookup hit L1, so a fill over that
   // value replaces the L1 copy only (L2 holds the same or newer).
   static constexpr int64_t kHitInL1 = INT64_MIN;
+  // How long stale hits queue no refresh after one found nothing usable.
+  static constexpr absl::Duration kRefreshBackoff = absl::Milliseconds(200);
 
   static FillTicket Combine(const FillTicket& near, const FillTicket& far, uint64_t gen) {
     return FillTicket{near.issued && far.issued, near.stamp, far.stamp, gen, false};
@@ -238,6 +240,11 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
                   const CacheValuePtr& value) {
     if (feed_ != nullptr && !feed_->Connected()) return false;
     stale_served_.fetch_add(1, std::memory_order_relaxed);
+    // After a refresh found nothing (Redis slow or down, breaker open), the
+    // next ones wait a little: the copies are served meanwhile either way.
+    if (clock_->NowNanosCoarse() < refresh_quiet_until_.load(std::memory_order_relaxed)) {
+      return true;
+    }
     std::string l1_key = L1KeyString(gen, key);
     {
       internal::MutexLock lock(&refresh_mu_);
@@ -291,6 +298,9 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
     absl::string_view bytes;
     if (raw == nullptr || !Unwrap(raw->bytes, &deadline_ms, &bytes) || deadline_ms <= NowMillis()) {
       refresh_failures_.fetch_add(1, std::memory_order_relaxed);
+      refresh_quiet_until_.store(
+          clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(kRefreshBackoff),
+          std::memory_order_relaxed);
       return;
     }
     if (bytes != task.stale->bytes) {
@@ -356,6 +366,8 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
   std::atomic<int64_t> stale_served_{0};
   std::atomic<int64_t> refreshes_{0};
   std::atomic<int64_t> refresh_failures_{0};
+  // No refresh is queued before this (clock nanos): set by a failed one.
+  std::atomic<int64_t> refresh_quiet_until_{0};
 
   internal::Mutex refresh_mu_;
   std::condition_variable refresh_cv_;  // a task was queued, or stopping_
