@@ -59,6 +59,11 @@ TEST(MemoryCacheTest, GraceServesStaleCopiesToTicketedLookupsOnly) {
   cache->Erase("e");
   EXPECT_EQ(cache->Lookup("e", kNone, &t), nullptr);
   EXPECT_FALSE(t.stale);
+  // PutWithGrace: the same, for a write.
+  cache->PutWithGrace("w", Bytes(3), absl::Seconds(5), absl::Seconds(10));
+  clock.Advance(absl::Seconds(6));
+  ASSERT_NE(cache->Lookup("w", kNone, &t), nullptr);
+  EXPECT_TRUE(t.stale);
   // Plain fills have no grace.
   ASSERT_EQ(cache->Lookup("p", kNone, &t), nullptr);
   ASSERT_TRUE(cache->Fill("p", Bytes(3), absl::Seconds(5), t));

@@ -583,5 +583,36 @@ TEST_F(TieredRedisTest, ReconnectedFeedClearsL1) {
   EXPECT_EQ(b.cache->Get("k", kDecode), nullptr);
 }
 
+// Over a real redis-server, paused (SIGSTOP): a copy past l1_ttl is served
+// from L1 at once (stale) while its one refresh waits on Redis.
+TEST_F(TieredRedisTest, APausedRedisNeverDelaysAStaleL1Hit) {
+  PrivateRedis server;
+  ASSERT_TRUE(server.ok());
+  const RedisOptions o = TestRedisOptions(server.url());  // lookups wait up to 500 ms
+  Instance b = OpenInstance(o, /*l1_ttl=*/absl::Milliseconds(300));
+  ASSERT_TRUE(b.cache);
+  b.cache->Put("k", Value("v1"), absl::Minutes(10));
+  // A copy read from L2 (so it has a grace), past our own announcement.
+  ASSERT_TRUE(WaitFor([&] {
+    if (!LoadIntoL1(b, "k", "v1")) return false;
+    absl::SleepFor(absl::Milliseconds(100));
+    const int64_t hits = b.l1->Stats().hits;
+    (void)b.cache->Get("k", kDecode);
+    return b.l1->Stats().hits > hits;
+  }));
+  absl::SleepFor(absl::Milliseconds(400));  // past l1_ttl: stale
+  server.Pause();
+  const CacheStats before = b.cache->Stats();
+  for (int i = 0; i < 20; ++i) {
+    const absl::Time t0 = absl::Now();
+    EXPECT_EQ(BytesOf(b.cache->Get("k", kDecode)), "v1");
+    EXPECT_LT(absl::Now() - t0, absl::Milliseconds(200));  // waiting on Redis: >= 500 ms
+  }
+  const CacheStats after = b.cache->Stats();
+  server.Resume();
+  EXPECT_EQ(after.stale_hits - before.stale_hits, 20);
+  EXPECT_EQ(after.refreshes - before.refreshes, 1);
+}
+
 }  // namespace
 }  // namespace watchstore::testing

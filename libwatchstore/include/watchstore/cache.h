@@ -141,6 +141,12 @@ class Cache {
   // A write: stores `value` for at most `ttl` (> 0) whatever the key held,
   // and makes every outstanding ticket for `key` stale. REQUIRES: value != null.
   virtual void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) = 0;
+  // As Put, with a grace past `ttl` as FillWithGrace has.
+  virtual void PutWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                            absl::Duration grace) {
+    (void)grace;
+    Put(key, std::move(value), ttl);
+  }
   // Removes `key` here and, for shared tiers, everywhere it is cached; makes
   // every outstanding ticket for `key` stale.
   virtual void Erase(absl::string_view key) = 0;
@@ -187,6 +193,10 @@ class CacheWrapper : public Cache {
   }
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     target_->Put(key, std::move(value), ttl);
+  }
+  void PutWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                    absl::Duration grace) override {
+    target_->PutWithGrace(key, std::move(value), ttl, grace);
   }
   void Erase(absl::string_view key) override { target_->Erase(key); }
   absl::Status Ping() override { return target_->Ping(); }

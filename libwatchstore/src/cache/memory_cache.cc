@@ -103,6 +103,11 @@ class MemoryCache final : public Cache {
     Store(raw_key, std::move(value), ttl, absl::ZeroDuration(), nullptr);
   }
 
+  void PutWithGrace(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
+                    absl::Duration grace) override {
+    Store(raw_key, std::move(value), ttl, grace, nullptr);
+  }
+
   void Erase(absl::string_view raw_key) override {
     // A tombstone: the erase's stamp, remembered for tombstone_ttl_ so that
     // fills of this key whose lookup came before it are refused.

@@ -180,8 +180,9 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
     l2_->Put(key, Wrapped(*value, ttl), ttl);
-    l1_->Put(L1Key(generation_.load(std::memory_order_acquire), key), std::move(value),
-             std::min(ttl, l1_ttl_));
+    const absl::Duration fresh = std::min(ttl, l1_ttl_);
+    l1_->PutWithGrace(L1Key(generation_.load(std::memory_order_acquire), key), std::move(value),
+                      fresh, std::min(ttl, l1_ttl_ + max_stale_) - fresh);
   }
 
   void Erase(absl::string_view key) override {
