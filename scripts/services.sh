@@ -5,6 +5,8 @@
 #   scripts/services.sh start-postgres DIR   # prints: export WATCHSTORE_TEST_POSTGRES_URL=...
 #   scripts/services.sh restart-postgres DIR # immediate stop, then start on the same port
 #   scripts/services.sh stop-postgres DIR
+#   scripts/services.sh start-replica DIR PRIMARY_DIR  # prints: export WATCHSTORE_TEST_POSTGRES_REPLICA_URL=...
+#   scripts/services.sh stop-replica DIR
 #   scripts/services.sh start-redis DIR      # prints: export WATCHSTORE_TEST_REDIS_URL=...
 #   scripts/services.sh restart-redis DIR
 #   scripts/services.sh stop-redis DIR
@@ -55,6 +57,26 @@ CONF
   echo "export WATCHSTORE_TEST_POSTGRES_DIR=$dir"
 }
 
+# A streaming replica of the throwaway primary in PRIMARY_DIR (started by
+# start-postgres: PostgreSQL 15's defaults have wal_level=replica, and
+# initdb's pg_hba.conf admits replication from 127.0.0.1), on a free port.
+start_replica() {
+  local dir=$1 primary=$2 port primary_port
+  [ -f "$primary/port" ] || { echo "start-replica: no primary in $primary" >&2; exit 2; }
+  primary_port=$(cat "$primary/port")
+  mkdir -p "$dir/sock"
+  chmod 755 "$dir" "$(dirname "$dir")"
+  port=$(free_port)
+  echo "$port" > "$dir/port"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
+  # -R writes primary_conninfo (password included) and standby.signal.
+  as_pg env PGPASSWORD=watchstore-test "$PG_BIN/pg_basebackup" -D "$dir/data" -R -X stream \
+    -h 127.0.0.1 -p "$primary_port" -U watchstore >/dev/null
+  pg_start_existing "$dir"
+  echo "export WATCHSTORE_TEST_POSTGRES_REPLICA_URL=postgres://watchstore:watchstore-test@127.0.0.1:$port/watchstore"
+  echo "export WATCHSTORE_TEST_POSTGRES_REPLICA_DIR=$dir"
+}
+
 stop_postgres() {
   local dir=$1
   [ -f "$dir/data/postmaster.pid" ] || return 0
@@ -97,11 +119,13 @@ stop_redis() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$dir" ] || { echo "usage: $0 start-postgres|restart-postgres|stop-postgres|start-redis|restart-redis|stop-redis DIR" >&2; exit 2; }
+[ -n "$dir" ] || { echo "usage: $0 start-postgres|restart-postgres|stop-postgres|start-replica|stop-replica|start-redis|restart-redis|stop-redis DIR" >&2; exit 2; }
 case "$cmd" in
   start-postgres) start_postgres "$dir" ;;
   restart-postgres) stop_postgres "$dir"; pg_start_existing "$dir" ;;
   stop-postgres) stop_postgres "$dir" ;;
+  start-replica) start_replica "$dir" "${3:?usage: $0 start-replica DIR PRIMARY_DIR}" ;;
+  stop-replica) stop_postgres "$dir" ;;
   start-redis) start_redis "$dir" ;;
   restart-redis) stop_redis "$dir"; redis_start_existing "$dir" ;;
   stop-redis) stop_redis "$dir" ;;

@@ -29,6 +29,48 @@ TEST(MemoryCacheTest, EvictsLeastRecentlyUsedPastBudget) {
   EXPECT_NE(cache->Get("k11", kNone), nullptr);
 }
 
+// FillWithGrace: past its TTL the value is served, marked stale, to lookups
+// with a ticket (never to Get), until the grace ends; an Erase ends it.
+TEST(MemoryCacheTest, GraceServesStaleCopiesToTicketedLookupsOnly) {
+  FakeClock clock;
+  MemoryCacheOptions o;
+  o.clock = &clock;
+  WS_ASSERT_OK_AND_ASSIGN(auto cache, NewMemoryCache(o));
+  FillTicket t;
+  ASSERT_EQ(cache->Lookup("k", kNone, &t), nullptr);
+  ASSERT_TRUE(cache->FillWithGrace("k", Bytes(3), absl::Seconds(5), absl::Seconds(10), t));
+  ASSERT_NE(cache->Lookup("k", kNone, &t), nullptr);
+  EXPECT_FALSE(t.stale);
+  clock.Advance(absl::Seconds(6));
+  EXPECT_EQ(cache->Get("k", kNone), nullptr);  // Get never sees a stale copy
+  ASSERT_NE(cache->Lookup("k", kNone, &t), nullptr);
+  EXPECT_TRUE(t.stale);
+  EXPECT_EQ(cache->Stats().stale_hits, 1);
+  // A refill under the stale hit's ticket makes it fresh again.
+  ASSERT_TRUE(cache->FillWithGrace("k", Bytes(4), absl::Seconds(5), absl::Seconds(10), t));
+  ASSERT_NE(cache->Lookup("k", kNone, &t), nullptr);
+  EXPECT_FALSE(t.stale);
+  // Past TTL + grace: gone.
+  clock.Advance(absl::Seconds(16));
+  EXPECT_EQ(cache->Lookup("k", kNone, &t), nullptr);
+  // An Erase ends the grace at once.
+  ASSERT_TRUE(cache->FillWithGrace("e", Bytes(3), absl::Seconds(5), absl::Seconds(10), t));
+  clock.Advance(absl::Seconds(6));
+  cache->Erase("e");
+  EXPECT_EQ(cache->Lookup("e", kNone, &t), nullptr);
+  EXPECT_FALSE(t.stale);
+  // PutWithGrace: the same, for a write.
+  cache->PutWithGrace("w", Bytes(3), absl::Seconds(5), absl::Seconds(10));
+  clock.Advance(absl::Seconds(6));
+  ASSERT_NE(cache->Lookup("w", kNone, &t), nullptr);
+  EXPECT_TRUE(t.stale);
+  // Plain fills have no grace.
+  ASSERT_EQ(cache->Lookup("p", kNone, &t), nullptr);
+  ASSERT_TRUE(cache->Fill("p", Bytes(3), absl::Seconds(5), t));
+  clock.Advance(absl::Seconds(6));
+  EXPECT_EQ(cache->Lookup("p", kNone, &t), nullptr);
+}
+
 TEST(MemoryCacheTest, RejectsBadOptions) {
   MemoryCacheOptions o;
   o.shards = 3;

@@ -1,9 +1,12 @@
-// Prepares an SQLite database for bench/http/run_http_bench.sh's checkout
-// run: N users, each with a session (made directly in Storage: no Argon2),
-// and one watch with a million units. Prints "<token>" per line on stdout
-// and the variant id on stderr ("variant=<id>").
+// Prepares a database (SQLite file or postgres:// URL, migrated) for the
+// HTTP benchmarks. For run_http_bench.sh's checkout run: N users, each with
+// a session (made directly in Storage: no Argon2), and one watch with a
+// million units; prints "<token>" per line on stdout and the variant id on
+// stderr ("variant=<id>"). For run_tail_bench.sh: --products M more watches,
+// their ids on stderr as "products=<first>-<last>".
 //
 //   http_bench_setup --database /tmp/bench.db --users 256
+//   http_bench_setup --database postgres://... --users 1 --products 10000
 #include <sodium.h>
 
 #include <iostream>
@@ -40,13 +43,15 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
   std::string database;
   int users = 0;
+  int products = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--database") database = argv[i + 1];
     if (flag == "--users" && !absl::SimpleAtoi(argv[i + 1], &users)) users = 0;
+    if (flag == "--products" && !absl::SimpleAtoi(argv[i + 1], &products)) products = -1;
   }
-  if (database.empty() || users < 1 || users > 100000) {
-    std::cerr << "usage: http_bench_setup --database FILE --users N\n";
+  if (database.empty() || users < 1 || users > 100000 || products < 0 || products > 1000000) {
+    std::cerr << "usage: http_bench_setup --database FILE|URL --users N [--products M]\n";
     return 2;
   }
   watchstore::http::ServerConfig config;
@@ -97,5 +102,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cerr << "variant=" << (*product)->variants[0].id << "\n";
+  int64_t first = 0, last = 0;
+  for (int i = 0; i < products; ++i) {
+    d.model = absl::StrCat("Tail Tester ", run, "-", i);
+    d.variants[0].sku = absl::StrCat("TAIL-", run, "-", i);
+    d.variants[0].stock = 10;
+    auto made = (*store)->catalog().CreateProduct(staff, d);
+    if (!made.ok()) {
+      std::cerr << made.status() << "\n";
+      return 1;
+    }
+    if (i == 0) first = (*made)->id;
+    last = (*made)->id;
+  }
+  if (products > 0) std::cerr << "products=" << first << "-" << last << "\n";
   return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "redis/redis_url.h"
 #include "watchstore/redis_cache.h"
 #include "watchstore/store.h"
 #include "watchstore/tiered_cache.h"
@@ -109,13 +110,40 @@ Fixture* Setup() {
         fx->product = (*made)->id;
       }
     }
-    const std::string hostport = g_url.substr(8, g_url.rfind('/') - 8);
-    const std::string host = hostport.substr(0, hostport.rfind(':'));
-    const int port = std::atoi(hostport.substr(hostport.rfind(':') + 1).c_str());
-    fx->raw = redisConnect(host.c_str(), port);
+    // The raw client talks to the same server and database as the cache,
+    // with the same credentials (the URL's parser is the adapter's own).
+    auto endpoint = internal::ParseRedisUrl(g_url);
+    if (!endpoint.ok()) {
+      std::cerr << endpoint.status() << "\n";
+      std::exit(1);
+    }
+    fx->raw = redisConnect(endpoint->host.c_str(), endpoint->port);
     if (fx->raw == nullptr || fx->raw->err) {
       std::cerr << "raw connect failed\n";
       std::exit(1);
+    }
+    if (!endpoint->password.empty()) {
+      auto* r = static_cast<redisReply*>(
+          endpoint->user.empty()
+              ? redisCommand(fx->raw, "AUTH %b", endpoint->password.data(),
+                             endpoint->password.size())
+              : redisCommand(fx->raw, "AUTH %b %b", endpoint->user.data(), endpoint->user.size(),
+                             endpoint->password.data(), endpoint->password.size()));
+      const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+      if (r != nullptr) freeReplyObject(r);
+      if (!ok) {
+        std::cerr << "raw AUTH failed\n";
+        std::exit(1);
+      }
+    }
+    if (endpoint->db != 0) {
+      auto* r = static_cast<redisReply*>(redisCommand(fx->raw, "SELECT %d", endpoint->db));
+      const bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+      if (r != nullptr) freeReplyObject(r);
+      if (!ok) {
+        std::cerr << "raw SELECT " << endpoint->db << " failed\n";
+        std::exit(1);
+      }
     }
     // The raw GETs read the very keys the Redis cache filled: same payload.
     if (!fx->redis_store->catalog().GetProduct(fx->product).ok() ||

@@ -540,22 +540,7 @@ absl::Status Api::Metrics(Call& call) {
   }
   HttpMetrics::AppendSample(&text, "watchstore_checkouts_in_flight", "gauge",
                             "Checkouts being processed now.", checkouts_in_flight());
-  const CacheStats cs = store_->cache().Stats();
-  const std::string cache_label = absl::StrCat("cache=\"", store_->cache().Kind(), "\"");
-  HttpMetrics::AppendSample(&text, "watchstore_cache_hits_total", "counter", "Cache hits.", cs.hits,
-                            cache_label);
-  HttpMetrics::AppendSample(&text, "watchstore_cache_misses_total", "counter", "Cache misses.",
-                            cs.misses, cache_label);
-  HttpMetrics::AppendSample(&text, "watchstore_cache_errors_total", "counter",
-                            "Cache backend failures (served as misses).", cs.errors, cache_label);
-  if (cs.entries >= 0) {
-    HttpMetrics::AppendSample(&text, "watchstore_cache_entries", "gauge", "Entries in the cache.",
-                              cs.entries, cache_label);
-  }
-  if (cs.bytes >= 0) {
-    HttpMetrics::AppendSample(&text, "watchstore_cache_bytes", "gauge", "Bytes held by the cache.",
-                              cs.bytes, cache_label);
-  }
+  AppendCacheMetrics(&text, store_->cache().Kind(), store_->cache().Stats());
   if (options_.render_backend_metrics) options_.render_backend_metrics(&text);
   call.res->status = 200;
   call.res->content_type = "text/plain; version=0.0.4; charset=utf-8";

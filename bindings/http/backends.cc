@@ -98,6 +98,8 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config)
 RedisOptions RedisOptionsFor(const ServerConfig& config) {
   RedisOptions redis;
   redis.url = config.redis_url;
+  redis.request_budget = config.redis_request_budget;
+  redis.breaker_slow_call = config.redis_request_budget;
   return redis;
 }
 #endif
@@ -110,6 +112,7 @@ absl::StatusOr<std::unique_ptr<Cache>> OpenCache(const ServerConfig& config, con
   const RedisOptions redis = RedisOptionsFor(config);
   TieredCacheOptions tiered;
   tiered.clock = clock;
+  tiered.max_stale = config.cache_max_stale;
   return NewTieredRedisCache(redis, l1, tiered);
 #else
   (void)clock;

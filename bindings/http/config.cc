@@ -38,6 +38,12 @@ constexpr OptionSpec kOptions[] = {
      "(default 127.0.0.1:9090; /metrics is not on --listen)"},
     {"redis", "WATCHSTORE_REDIS_URL", Kind::kString, 0, 0,
      "redis://host:port/db: a shared cache behind the in-process one (default: none)"},
+    {"redis-request-budget", "WATCHSTORE_REDIS_REQUEST_BUDGET", Kind::kDuration, 0, 60,
+     "longest a request waits on Redis for a lookup or fill before it reads the database "
+     "instead; slower Redis round trips count toward opening its circuit breaker (default 10ms)"},
+    {"cache-max-stale", "WATCHSTORE_CACHE_MAX_STALE", Kind::kDuration, 0, 3600,
+     "with --redis: how long past its 5s freshness an in-process copy is still served while "
+     "it is refreshed in the background; 0s: off (default 10s)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
      "the storefront's files, served at / (default ./frontend)"},
     {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
@@ -210,6 +216,11 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
       return Bad(source, "(hidden)", "must be a redis://host:port/db URL");
     }
     c->redis_url = std::string(v);
+  } else if (f == "redis-request-budget") {
+    if (d <= absl::ZeroDuration()) return Bad(source, v, "must be above 0 (such as 10ms)");
+    c->redis_request_budget = d;
+  } else if (f == "cache-max-stale") {
+    c->cache_max_stale = d;
   } else if (f == "static-dir") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->static_dir = std::string(v);

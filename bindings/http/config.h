@@ -30,7 +30,9 @@ struct ServerConfig {
   // -1: none ("off").
   std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN
   int metrics_listen_port = 9090;
-  std::string redis_url;  // empty: in-process cache only
+  std::string redis_url;                                         // empty: in-process cache only
+  absl::Duration redis_request_budget = absl::Milliseconds(10);  // RedisOptions::request_budget
+  absl::Duration cache_max_stale = absl::Seconds(10);            // TieredCacheOptions::max_stale
   // The secret sealing cached sessions (AccountsOptions::session_seal_key),
   // from WATCHSTORE_SESSION_SEAL_KEY (>= 32 characters) only, never a flag.
   // Empty: random per process.

@@ -27,6 +27,77 @@ std::string EscapeLabel(absl::string_view v) {
 
 }  // namespace
 
+void AppendCacheMetrics(std::string* out, absl::string_view kind, const CacheStats& cs) {
+  const std::string label = absl::StrCat("cache=\"", EscapeLabel(kind), "\"");
+  HttpMetrics::AppendSample(out, "watchstore_cache_hits_total", "counter",
+                            "Cache hits (stale serves included).", cs.hits, label);
+  HttpMetrics::AppendSample(out, "watchstore_cache_misses_total", "counter", "Cache misses.",
+                            cs.misses, label);
+  HttpMetrics::AppendSample(out, "watchstore_cache_errors_total", "counter",
+                            "Cache backend failures (served as misses).", cs.errors, label);
+  if (cs.entries >= 0) {
+    HttpMetrics::AppendSample(out, "watchstore_cache_entries", "gauge", "Entries in the cache.",
+                              cs.entries, label);
+  }
+  if (cs.bytes >= 0) {
+    HttpMetrics::AppendSample(out, "watchstore_cache_bytes", "gauge", "Bytes held by the cache.",
+                              cs.bytes, label);
+  }
+  if (cs.l1_hits >= 0) {
+    absl::StrAppend(out,
+                    "# HELP watchstore_cache_tier_lookups_total Lookups by tier (l1: in-process, "
+                    "l2: shared) and result.\n"
+                    "# TYPE watchstore_cache_tier_lookups_total counter\n");
+    const struct {
+      const char* tier;
+      const char* result;
+      int64_t n;
+    } tiers[] = {{"l1", "hit", cs.l1_hits},
+                 {"l1", "miss", cs.l1_misses},
+                 {"l2", "hit", cs.l2_hits},
+                 {"l2", "miss", cs.l2_misses}};
+    for (const auto& t : tiers) {
+      absl::StrAppend(out, "watchstore_cache_tier_lookups_total{", label, ",tier=\"", t.tier,
+                      "\",result=\"", t.result, "\"} ", t.n, "\n");
+    }
+    HttpMetrics::AppendSample(out, "watchstore_cache_stale_served_total", "counter",
+                              "Near-cache copies served past their freshness while refreshed.",
+                              cs.stale_hits, label);
+    HttpMetrics::AppendSample(out, "watchstore_cache_refreshes_total", "counter",
+                              "Background refreshes of stale near-cache copies.", cs.refreshes,
+                              label);
+    HttpMetrics::AppendSample(out, "watchstore_cache_refresh_failures_total", "counter",
+                              "Refreshes that found nothing usable in L2 (copy kept until its "
+                              "staleness bound).",
+                              cs.refresh_failures, label);
+  }
+  if (cs.breaker_open < 0) return;
+  HttpMetrics::AppendSample(out, "watchstore_cache_breaker_open", "gauge",
+                            "1 while the shared cache's circuit breaker is open.", cs.breaker_open,
+                            label);
+  HttpMetrics::AppendSample(out, "watchstore_cache_breaker_openings_total", "counter",
+                            "Times the shared cache's circuit breaker opened.", cs.breaker_openings,
+                            label);
+  absl::StrAppend(out,
+                  "# HELP watchstore_cache_command_duration_seconds Round trips of shared-cache "
+                  "commands.\n"
+                  "# TYPE watchstore_cache_command_duration_seconds histogram\n");
+  int64_t cumulative = 0;
+  for (int b = 0; b < kCacheLatencyBuckets; ++b) {
+    cumulative += cs.latency_buckets[b];
+    const std::string le =
+        b == kCacheLatencyBuckets - 1
+            ? std::string("+Inf")
+            : absl::StrFormat("%g", static_cast<double>(kCacheLatencyBoundsMicros[b]) / 1e6);
+    absl::StrAppend(out, "watchstore_cache_command_duration_seconds_bucket{", label, ",le=\"", le,
+                    "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(out, "watchstore_cache_command_duration_seconds_sum{", label, "} ",
+                  absl::StrFormat("%.6f", static_cast<double>(cs.latency_sum_micros) / 1e6), "\n");
+  absl::StrAppend(out, "watchstore_cache_command_duration_seconds_count{", label, "} ", cumulative,
+                  "\n");
+}
+
 std::string HttpMetrics::LabelSet(absl::string_view method, absl::string_view route) {
   return absl::StrCat("method=\"", EscapeLabel(method), "\",route=\"", EscapeLabel(route), "\"");
 }

@@ -12,8 +12,15 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "watchstore/cache.h"
 
 namespace watchstore::http {
+
+// Appends the cache's metrics (docs/DEPLOY.md lists them), labelled
+// cache="<kind>": hits, misses, errors, entries, bytes; for a tiered cache
+// each tier's hits and misses, stale serves and refreshes; for a remote
+// backend its circuit breaker and a command latency histogram.
+void AppendCacheMetrics(std::string* out, absl::string_view kind, const CacheStats& stats);
 
 class HttpMetrics {
  public:

@@ -99,6 +99,10 @@ TEST(ConfigTest, EnvironmentThenFlags) {
   auto off = Parse({"--insecure-cookies=false"}, {{"WATCHSTORE_INSECURE_COOKIES", "1"}});
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->insecure_cookies);
+  auto cache = Parse({"--redis-request-budget=5ms"}, {{"WATCHSTORE_CACHE_MAX_STALE", "0s"}});
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  EXPECT_EQ(cache->redis_request_budget, absl::Milliseconds(5));
+  EXPECT_EQ(cache->cache_max_stale, absl::ZeroDuration());
   auto v6 = Parse({"--listen=[::1]:8081"});
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->listen_host, "::1");
@@ -122,6 +126,8 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
       {{"--max-body-bytes=10"}, {}, "--max-body-bytes"},
       {{}, {{"WATCHSTORE_INSECURE_COOKIES", "sometimes"}}, "WATCHSTORE_INSECURE_COOKIES"},
       {{"--redis=http://cache"}, {}, "--redis"},
+      {{"--redis-request-budget=0ms"}, {}, "--redis-request-budget"},
+      {{"--cache-max-stale=-1s"}, {}, "--cache-max-stale"},
       {{"--frobnicate"}, {}, "--frobnicate"},
       {{"launch"}, {}, "launch"},
       {{"serve", "migrate"}, {}, "migrate"},

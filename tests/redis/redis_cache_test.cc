@@ -138,6 +138,8 @@ TEST(RedisOptionsTest, RejectsBadOptions) {
   EXPECT_EQ(bad([](RedisOptions& o) { o.ttl_jitter = 0.6; }), kInvalid);
   EXPECT_EQ(bad([](RedisOptions& o) { o.ttl_jitter = -0.1; }), kInvalid);
   EXPECT_EQ(bad([](RedisOptions& o) { o.breaker_failures = 0; }), kInvalid);
+  EXPECT_EQ(bad([](RedisOptions& o) { o.request_budget = absl::ZeroDuration(); }), kInvalid);
+  EXPECT_EQ(bad([](RedisOptions& o) { o.breaker_slow_call = absl::ZeroDuration(); }), kInvalid);
   EXPECT_EQ(bad([](RedisOptions& o) { o.breaker_cool_down = absl::ZeroDuration(); }), kInvalid);
   EXPECT_EQ(bad([](RedisOptions& o) { o.max_pending_invalidations = 0; }), kInvalid);
   RedisOptions o;
@@ -505,6 +507,59 @@ TEST_F(PrivateRedisTest, TheBreakerCoolsDownOnTheInjectedClock) {
   cache.Put("k", Value("back"), absl::Minutes(10));
   EXPECT_EQ(BytesOf(cache.Get("k", kDecode)), "back");
   EXPECT_TRUE(cache.Ping().ok());
+}
+
+// A Redis that answers, but slowly, opens the breaker as a failing one does;
+// Stats() show the breaker and the round trips.
+TEST_F(PrivateRedisTest, SlowCallsOpenTheBreaker) {
+  FakeClock clock;
+  RedisOptions o = Options();
+  o.breaker_slow_call = absl::Nanoseconds(1);  // every round trip is "slow"
+  o.breaker_cool_down = absl::Minutes(5);
+  o.clock = &clock;
+  auto c = NewRedisCache(o);
+  ASSERT_TRUE(c.ok());
+  Cache& cache = **c;
+  cache.Put("k", Value("v"), absl::Minutes(10));  // slow failure 1
+  EXPECT_EQ(cache.Stats().breaker_open, 0);
+  EXPECT_EQ(BytesOf(cache.Get("k", kDecode)), "v");  // 2: answered all the same
+  EXPECT_EQ(BytesOf(cache.Get("k", kDecode)), "v");  // 3: opens the breaker
+  CacheStats s = cache.Stats();
+  EXPECT_EQ(s.breaker_open, 1);
+  EXPECT_EQ(s.breaker_openings, 1);
+  EXPECT_EQ(s.latency_count, 3);
+  int64_t in_buckets = 0;
+  for (int64_t n : s.latency_buckets) in_buckets += n;
+  EXPECT_EQ(in_buckets, 3);
+  EXPECT_GT(s.latency_sum_micros, 0);
+  raw_->Command({"CONFIG", "RESETSTAT"});
+  EXPECT_EQ(cache.Get("k", kDecode), nullptr);  // open: no network
+  const std::string stats = raw_->Command({"INFO", "commandstats"});
+  EXPECT_EQ(stats.find("cmdstat_get:"), std::string::npos) << stats;
+  EXPECT_EQ(cache.Stats().latency_count, 3);
+}
+
+// Lookups wait at most request_budget, not command_timeout: a request
+// whose Redis stalls reads its source of truth instead.
+TEST_F(PrivateRedisTest, LookupsGiveUpAfterTheRequestBudget) {
+  RedisOptions o = Options();
+  o.command_timeout = absl::Seconds(3);
+  o.request_budget = absl::Milliseconds(30);
+  o.breaker_failures = 1000;  // keep the breaker out of it
+  auto c = NewRedisCache(o);
+  ASSERT_TRUE(c.ok());
+  Cache& cache = **c;
+  cache.Put("k", Value("v"), absl::Minutes(10));
+  server_->Pause();
+  for (int i = 0; i < 3; ++i) {
+    const absl::Time t0 = absl::Now();
+    FillTicket t;
+    EXPECT_EQ(cache.Lookup("k", kDecode, &t), nullptr);
+    EXPECT_LT(absl::Now() - t0, absl::Seconds(1));  // not the 3 s command timeout
+  }
+  server_->Resume();
+  EXPECT_GE(cache.Stats().errors, 3);
+  ASSERT_TRUE(WaitFor([&] { return cache.Get("k", kDecode) != nullptr; }, absl::Seconds(5)));
 }
 
 TEST_F(PrivateRedisTest, PausedServerCostsAtMostTheTimeoutThenTheBreakerOpens) {

@@ -59,6 +59,8 @@ inline RedisOptions TestRedisOptions(const std::string& url, const std::string& 
   o.connect_timeout = absl::Milliseconds(500);
   o.command_timeout = absl::Milliseconds(500);
   o.pool_wait = absl::Milliseconds(500);
+  o.request_budget = absl::Milliseconds(500);
+  o.breaker_slow_call = absl::Milliseconds(500);
   return o;
 }
 

@@ -32,8 +32,9 @@ std::string BytesOf(const CacheValuePtr& v) { return v == nullptr ? "<miss>" : v
 class FakeFeed : public InvalidationFeed {
  public:
   void Start(Listener* l) override { listener = l; }
-  bool Connected() const override { return true; }
+  bool Connected() const override { return connected.load(); }
   Listener* listener = nullptr;
+  std::atomic<bool> connected{true};
 };
 
 // Forwards to another cache; a lookup can be held after it has read its value.
@@ -60,9 +61,12 @@ class HoldingCache : public CacheWrapper {
   std::atomic<bool> hold_next_{false};
 };
 
-// A tiered cache over memory tiers with a fake clock and a fake feed.
+// A tiered cache over memory tiers with a fake clock and a fake feed
+// (stale serving off: these cases are about the tiers and the protocol).
 class TieredUnitTest : public ::testing::Test {
  protected:
+  explicit TieredUnitTest(absl::Duration max_stale = absl::ZeroDuration())
+      : max_stale_(max_stale) {}
   void SetUp() override {
     MemoryCacheOptions near;
     near.clock = &clock_;
@@ -75,12 +79,14 @@ class TieredUnitTest : public ::testing::Test {
     feed_ = feed.get();
     TieredCacheOptions o;
     o.l1_ttl = absl::Seconds(5);
+    o.max_stale = max_stale_;
     o.clock = &clock_;
     auto c = NewTieredCache(std::move(l1), std::move(l2), o, std::move(feed));
     ASSERT_TRUE(c.ok()) << c.status();
     cache_ = *std::move(c);
     ASSERT_NE(feed_->listener, nullptr);
   }
+  const absl::Duration max_stale_;
   FakeClock clock_;
   Cache* l1_ = nullptr;
   HoldingCache* l2_ = nullptr;
@@ -210,6 +216,163 @@ TEST_F(TieredUnitTest, AFillFromBeforeAClearDoesNotLand) {
   cache_->Put("k", Value("written"), absl::Minutes(1));
   l2_->Erase("k");
   EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "written");
+}
+
+// --- Stale-while-revalidate ------------------------------------------------
+
+// l1_ttl 5 s, max_stale 10 s.
+class TieredStaleTest : public TieredUnitTest {
+ protected:
+  TieredStaleTest() : TieredUnitTest(absl::Seconds(10)) {}
+  int64_t L2Lookups() const {
+    const CacheStats s = l2_->Stats();
+    return s.hits + s.misses;
+  }
+  bool ServedStale(absl::string_view key) {
+    FillTicket t;
+    return cache_->Lookup(key, kDecode, &t) != nullptr && t.stale;
+  }
+};
+
+TEST_F(TieredStaleTest, AStaleCopyIsServedAtOnceWithOneRefreshPerKey) {
+  cache_->Put("k", Value("v"), absl::Minutes(1));
+  feed_->listener->OnInvalidate("k");
+  EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "v");  // from L2, kept in L1 with a grace
+  clock_.Advance(absl::Seconds(6));                    // past l1_ttl
+  const int64_t l2_before = L2Lookups();
+  l2_->HoldNext();  // the refresh will hang in L2 (a slow Redis)
+  EXPECT_TRUE(ServedStale("k"));
+  l2_->reading_.WaitForNotification();
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(ServedStale("k"));
+  // Requests never went to L2: the one L2 lookup is the refresh's.
+  EXPECT_EQ(L2Lookups(), l2_before + 1);
+  CacheStats s = cache_->Stats();
+  EXPECT_EQ(s.refreshes, 1);
+  EXPECT_EQ(s.stale_hits, 21);
+  l2_->release_.Notify();
+  // The refresh found the same bytes in L2: the copy is fresh again.
+  EXPECT_TRUE(WaitFor([&] { return !ServedStale("k"); }));
+  EXPECT_EQ(BytesOf(cache_->Get("k", kDecode)), "v");
+  EXPECT_EQ(cache_->Stats().refresh_failures, 0);
+  s = cache_->Stats();
+  EXPECT_EQ(s.l2_hits, 2);
+  EXPECT_GE(s.l1_hits, 22);
+}
+
+TEST_F(TieredStaleTest, StalenessIsBoundedByMaxStaleAndByTheValuesTtl) {
+  cache_->Put("k", Value("v"), absl::Minutes(1));
+  cache_->Put("short", Value("s"), absl::Seconds(8));
+  feed_->listener->OnInvalidate("k");
+  feed_->listener->OnInvalidate("short");
+  ASSERT_EQ(BytesOf(cache_->Get("k", kDecode)), "v");
+  ASSERT_EQ(BytesOf(cache_->Get("short", kDecode)), "s");
+  l2_->Erase("k");  // gone from L2, announcement lost: refreshes find nothing
+  clock_.Advance(absl::Seconds(6));
+  EXPECT_TRUE(ServedStale("k"));
+  EXPECT_TRUE(WaitFor([&] { return cache_->Stats().refresh_failures >= 1; }));
+  // Right after a failed refresh, stale hits are served without queueing more.
+  const int64_t refreshes = cache_->Stats().refreshes;
+  EXPECT_TRUE(ServedStale("k"));
+  EXPECT_EQ(cache_->Stats().refreshes, refreshes);
+  clock_.Advance(absl::Seconds(8));  // 14 s: still within l1_ttl + max_stale
+  EXPECT_TRUE(ServedStale("k"));
+  EXPECT_EQ(cache_->Stats().refreshes, refreshes + 1);
+  EXPECT_EQ(cache_->Get("short", kDecode), nullptr);  // its own TTL (8 s) is over
+  clock_.Advance(absl::Seconds(2));                   // 16 s: past l1_ttl + max_stale
+  EXPECT_EQ(cache_->Get("k", kDecode), nullptr);
+  FillTicket t;
+  EXPECT_EQ(cache_->Lookup("k", kDecode, &t), nullptr);
+}
+
+TEST_F(TieredStaleTest, NeverServedPastAnAnnouncementOrWhileTheFeedIsDown) {
+  cache_->Put("k", Value("old"), absl::Minutes(1));
+  feed_->listener->OnInvalidate("k");
+  ASSERT_EQ(BytesOf(cache_->Get("k", kDecode)), "old");
+  clock_.Advance(absl::Seconds(6));
+  l2_->HoldNext();
+  EXPECT_TRUE(ServedStale("k"));
+  l2_->reading_.WaitForNotification();  // the refresh has read "old" from L2
+  // Another instance replaced it and announced it while the refresh was out.
+  l2_->Erase("k");
+  feed_->listener->OnInvalidate("k");
+  EXPECT_EQ(cache_->Get("k", kDecode), nullptr);
+  l2_->release_.Notify();  // its refill (under the stale hit's ticket) is refused
+  EXPECT_TRUE(WaitFor([&] { return cache_->Stats().refreshes == 1 && !ServedStale("k"); }));
+  absl::SleepFor(absl::Milliseconds(20));
+  FillTicket t;
+  EXPECT_EQ(cache_->Lookup("k", kDecode, &t), nullptr);
+
+  // The feed is down: announcements may be missed, so stale copies are
+  // misses (the lookup reads L2), and the reconnection clears L1.
+  cache_->Put("d", Value("1"), absl::Minutes(1));
+  feed_->listener->OnInvalidate("d");
+  ASSERT_EQ(BytesOf(cache_->Get("d", kDecode)), "1");
+  clock_.Advance(absl::Seconds(6));
+  feed_->connected = false;
+  const int64_t l2_before = L2Lookups();
+  EXPECT_EQ(BytesOf(cache_->Get("d", kDecode)), "1");
+  EXPECT_EQ(L2Lookups(), l2_before + 1);
+  EXPECT_EQ(cache_->Stats().stale_hits, 1);  // only the first case's
+  clock_.Advance(absl::Seconds(6));
+  l2_->Erase("d");
+  feed_->listener->OnInvalidateAll();
+  feed_->connected = true;
+  EXPECT_EQ(cache_->Lookup("d", kDecode, &t), nullptr);
+}
+
+TEST_F(TieredStaleTest, LookupManyServesStaleCopiesToo) {
+  cache_->Put("a", Value("1"), absl::Minutes(1));
+  cache_->Put("b", Value("2"), absl::Minutes(1));
+  feed_->listener->OnInvalidate("a");
+  feed_->listener->OnInvalidate("b");
+  ASSERT_EQ(cache_->GetMany({"a", "b"}, kDecode).size(), 2u);
+  clock_.Advance(absl::Seconds(6));
+  std::vector<FillTicket> tickets;
+  std::vector<CacheValuePtr> got = cache_->LookupMany({"a", "b", "c"}, kDecode, &tickets);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(BytesOf(got[0]), "1");
+  EXPECT_EQ(BytesOf(got[1]), "2");
+  EXPECT_EQ(got[2], nullptr);
+  EXPECT_TRUE(tickets[0].stale);
+  EXPECT_TRUE(tickets[1].stale);
+  EXPECT_TRUE(WaitFor([&] { return !ServedStale("a") && !ServedStale("b"); }));
+  EXPECT_EQ(cache_->Stats().refreshes, 2);
+}
+
+// Destroying the cache with refreshes queued and running joins its threads.
+TEST(TieredStaleShutdown, StopsWithRefreshesInFlight) {
+  FakeClock clock;
+  for (int round = 0; round < 20; ++round) {
+    MemoryCacheOptions near;
+    near.clock = &clock;
+    TieredCacheOptions o;
+    o.clock = &clock;
+    o.refresh_threads = 2;
+    o.max_queued_refreshes = 8;
+    auto c = NewTieredCache(*NewMemoryCache(near), *NewMemoryCache({}), o);
+    ASSERT_TRUE(c.ok());
+    for (int i = 0; i < 50; ++i) (*c)->Put(absl::StrCat("k", i), Value("v"), absl::Minutes(1));
+    for (int pass = 0; pass < 2; ++pass) {  // L1 copies from L2, then stale hits
+      clock.Advance(absl::Seconds(6));
+      for (int i = 0; i < 50; ++i) {
+        FillTicket t;
+        EXPECT_NE((*c)->Lookup(absl::StrCat("k", i), kDecode, &t), nullptr);
+      }
+    }
+    EXPECT_GE((*c)->Stats().refreshes, 1);
+  }
+}
+
+TEST(TieredOptions, RejectsBadStaleOptions) {
+  TieredCacheOptions o;
+  o.max_stale = absl::Seconds(-1);
+  EXPECT_FALSE(NewTieredCache(*NewMemoryCache({}), *NewMemoryCache({}), o).ok());
+  o = {};
+  o.refresh_threads = 0;
+  EXPECT_FALSE(NewTieredCache(*NewMemoryCache({}), *NewMemoryCache({}), o).ok());
+  o = {};
+  o.max_queued_refreshes = 0;
+  EXPECT_FALSE(NewTieredCache(*NewMemoryCache({}), *NewMemoryCache({}), o).ok());
 }
 
 // --- Over real Redis -----------------------------------------------------------
@@ -418,6 +581,37 @@ TEST_F(TieredRedisTest, ReconnectedFeedClearsL1) {
   // ...and once the feed is back (announcements may have been missed), L1 is
   // cleared: the value comes from the restarted (empty) Redis: a miss.
   EXPECT_EQ(b.cache->Get("k", kDecode), nullptr);
+}
+
+// Over a real redis-server, paused (SIGSTOP): a copy past l1_ttl is served
+// from L1 at once (stale) while its one refresh waits on Redis.
+TEST_F(TieredRedisTest, APausedRedisNeverDelaysAStaleL1Hit) {
+  PrivateRedis server;
+  ASSERT_TRUE(server.ok());
+  const RedisOptions o = TestRedisOptions(server.url());  // lookups wait up to 500 ms
+  Instance b = OpenInstance(o, /*l1_ttl=*/absl::Milliseconds(300));
+  ASSERT_TRUE(b.cache);
+  b.cache->Put("k", Value("v1"), absl::Minutes(10));
+  // A copy read from L2 (so it has a grace), past our own announcement.
+  ASSERT_TRUE(WaitFor([&] {
+    if (!LoadIntoL1(b, "k", "v1")) return false;
+    absl::SleepFor(absl::Milliseconds(100));
+    const int64_t hits = b.l1->Stats().hits;
+    (void)b.cache->Get("k", kDecode);
+    return b.l1->Stats().hits > hits;
+  }));
+  absl::SleepFor(absl::Milliseconds(400));  // past l1_ttl: stale
+  server.Pause();
+  const CacheStats before = b.cache->Stats();
+  for (int i = 0; i < 20; ++i) {
+    const absl::Time t0 = absl::Now();
+    EXPECT_EQ(BytesOf(b.cache->Get("k", kDecode)), "v1");
+    EXPECT_LT(absl::Now() - t0, absl::Milliseconds(200));  // waiting on Redis: >= 500 ms
+  }
+  const CacheStats after = b.cache->Stats();
+  server.Resume();
+  EXPECT_EQ(after.stale_hits - before.stale_hits, 20);
+  EXPECT_EQ(after.refreshes - before.refreshes, 1);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // watchstore/redis_cache.h for the contract.
 #include "watchstore/redis_cache.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -44,14 +45,15 @@ class RedisCache final : public Cache {
         put_script_(absl::StrCat(kStampOf, kPutBody)),
         erase_script_(absl::StrCat(kStampOf, kEraseBody)),
         tombstone_ms_(absl::StrCat(absl::ToInt64Milliseconds(o.tombstone_ttl))),
-        pending_(o, erase_script_) {}
+        pending_(o, erase_script_),
+        budget_(std::min(o.request_budget, o.command_timeout)) {}
 
   CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
                        FillTicket* ticket) override {
     const std::string k = Prefixed(key);
     const absl::string_view args[] = {"GET", k};
     ReplyPtr reply;
-    if (!RunOne(args, &reply)) {
+    if (!RunOne(args, budget_, &reply)) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       // Unknown: fill only what nobody stored meanwhile.
       if (ticket != nullptr) *ticket = Ticket(kAbsent);
@@ -76,7 +78,7 @@ class RedisCache final : public Cache {
       args.push_back(prefixed.back());
     }
     ReplyPtr reply;
-    if (!RunOne(args, &reply) || reply->type != REDIS_REPLY_ARRAY ||
+    if (!RunOne(args, budget_, &reply) || reply->type != REDIS_REPLY_ARRAY ||
         reply->elements != keys.size()) {
       errors_.fetch_add(static_cast<int64_t>(keys.size()), std::memory_order_relaxed);
       return out;
@@ -93,14 +95,16 @@ class RedisCache final : public Cache {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return true;
     std::vector<ReplyPtr> replies;
     // A fill that cannot reach Redis changed nothing there: not remembered.
-    if (!RunStore(key, *value, ttl, absl::StrCat(ticket.stamp), &replies)) return true;
+    if (!RunStore(key, *value, ttl, absl::StrCat(ticket.stamp), budget_, &replies)) return true;
     return !(replies[0]->type == REDIS_REPLY_INTEGER && replies[0]->integer == 0);
   }
 
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     if (value == nullptr || ttl <= absl::ZeroDuration()) return;
     std::vector<ReplyPtr> replies;
-    if (!RunStore(key, *value, ttl, "", &replies)) pending_.Remember(key);
+    if (!RunStore(key, *value, ttl, "", options_.command_timeout, &replies)) {
+      pending_.Remember(key);
+    }
   }
 
   void Erase(absl::string_view key) override {
@@ -109,13 +113,13 @@ class RedisCache final : public Cache {
     Pipeline p = {{"EVAL", erase_script_, "1", k, tombstone_ms_}};
     if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
     std::vector<ReplyPtr> replies;
-    if (!RunWrite(p, &replies)) pending_.Remember(key);
+    if (!RunWrite(p, options_.command_timeout, &replies)) pending_.Remember(key);
   }
 
   absl::Status Ping() override {
     const absl::string_view args[] = {"PING"};
     ReplyPtr reply;
-    if (!RunOne(args, &reply)) {
+    if (!RunOne(args, options_.command_timeout, &reply)) {
       if (breaker_.is_open()) {
         return absl::UnavailableError(
             absl::StrCat("redis unavailable (circuit open; last error: ", pool_.last_error(), ")"));
@@ -137,6 +141,13 @@ class RedisCache final : public Cache {
     s.errors = errors_.load(std::memory_order_relaxed);
     s.entries = -1;
     s.bytes = -1;
+    s.breaker_open = breaker_.is_open() ? 1 : 0;
+    s.breaker_openings = breaker_.openings();
+    for (int b = 0; b < kCacheLatencyBuckets; ++b) {
+      s.latency_buckets[b] = latency_buckets_[b].load(std::memory_order_relaxed);
+      s.latency_count += s.latency_buckets[b];
+    }
+    s.latency_sum_micros = latency_sum_micros_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -168,13 +179,14 @@ class RedisCache final : public Cache {
   // Runs the store script for a Put (`fill_ticket` empty) or a Fill, with
   // the announcement, in one round trip. False if it did not run.
   bool RunStore(absl::string_view key, const CacheValue& value, absl::Duration ttl,
-                absl::string_view fill_ticket, std::vector<ReplyPtr>* replies) {
+                absl::string_view fill_ticket, absl::Duration budget,
+                std::vector<ReplyPtr>* replies) {
     const std::string k = Prefixed(key);
     const std::string px = absl::StrCat(JitteredMillis(ttl));
     const std::string message = absl::StrCat(kMessageKey, key);
     Pipeline p = {{"EVAL", put_script_, "1", k, value.bytes, px, fill_ticket}};
     if (options_.publish_invalidations) p.push_back({"PUBLISH", channel_, message});
-    return RunWrite(p, replies);
+    return RunWrite(p, budget, replies);
   }
 
   // A GET reply as a value. *ticket (if not null) gets the key's change
@@ -209,18 +221,18 @@ class RedisCache final : public Cache {
     return nullptr;
   }
 
-  // One command; *reply is its reply. False on any failure.
-  bool RunOne(absl::Span<const absl::string_view> args, ReplyPtr* reply) {
+  // One command within `budget`; *reply is its reply. False on any failure.
+  bool RunOne(absl::Span<const absl::string_view> args, absl::Duration budget, ReplyPtr* reply) {
     std::vector<ReplyPtr> replies;
-    if (!Run(args, nullptr, &replies)) return false;
+    if (!Run(args, nullptr, budget, &replies)) return false;
     *reply = std::move(replies[0]);
     return true;
   }
 
   // A write pipeline; false unless every command succeeded. *replies: one
   // per command.
-  bool RunWrite(const Pipeline& p, std::vector<ReplyPtr>* replies) {
-    if (!Run({}, &p, replies)) {
+  bool RunWrite(const Pipeline& p, absl::Duration budget, std::vector<ReplyPtr>* replies) {
+    if (!Run({}, &p, budget, replies)) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
@@ -235,17 +247,19 @@ class RedisCache final : public Cache {
 
   // Sends `one` (if `many` is null) or every command of `many` in one round
   // trip on a pooled connection, after any pending invalidations; fills one
-  // reply per command (error replies included). A reused connection that
-  // turns out closed (the server restarted) is replaced once. Breaker
-  // failures: connect errors and transport failures.
-  bool Run(absl::Span<const absl::string_view> one, const Pipeline* many,
+  // reply per command (error replies included), waiting at most `budget`
+  // for a pooled connection and for the round trip. A reused connection
+  // that turns out closed (the server restarted) is replaced once. Breaker
+  // failures: connect errors, transport failures (timeouts included) and
+  // round trips slower than breaker_slow_call.
+  bool Run(absl::Span<const absl::string_view> one, const Pipeline* many, absl::Duration budget,
            std::vector<ReplyPtr>* replies) {
     if (!breaker_.Allow()) return false;
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
       ConnectionPool::AcquireError acquire_error;
       std::unique_ptr<RedisConnection> conn =
-          pool_.Acquire(/*allow_reuse=*/attempt == 0, &reused, &acquire_error);
+          pool_.Acquire(/*allow_reuse=*/attempt == 0, budget, &reused, &acquire_error);
       if (conn == nullptr) {
         if (acquire_error == ConnectionPool::AcquireError::kConnect) {
           Failed();
@@ -254,7 +268,7 @@ class RedisCache final : public Cache {
         }
         return false;
       }
-      if (pending_.any()) {
+      if (pending_.any() && conn->SetTimeout(options_.command_timeout)) {
         using DrainResult = PendingInvalidations::DrainResult;
         const DrainResult drained = pending_.Drain(conn.get());
         if (drained != DrainResult::kDone && !conn->broken()) {
@@ -267,7 +281,8 @@ class RedisCache final : public Cache {
           return false;  // never serve before the drain is done
         }
       }
-      bool ok = !conn->broken();
+      bool ok = conn->SetTimeout(budget);
+      const auto start = std::chrono::steady_clock::now();
       if (ok) {
         replies->clear();
         if (many == nullptr) {
@@ -285,9 +300,17 @@ class RedisCache final : public Cache {
           }
         }
       }
+      const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
+      RecordLatency(micros);
       if (ok) {
         pool_.Release(std::move(conn));
-        breaker_.OnSuccess();
+        if (micros > slow_call_micros_) {
+          Failed();  // answered, but too slowly to be worth waiting for
+        } else {
+          breaker_.OnSuccess();
+        }
         return true;
       }
       const RedisFailure failure = conn->failure();
@@ -306,6 +329,13 @@ class RedisCache final : public Cache {
     if (breaker_.OnFailure()) pool_.CloseIdle();
   }
 
+  void RecordLatency(int64_t micros) {
+    int b = 0;
+    while (b < kCacheLatencyBuckets - 1 && micros > kCacheLatencyBoundsMicros[b]) ++b;
+    latency_buckets_[b].fetch_add(1, std::memory_order_relaxed);
+    latency_sum_micros_.fetch_add(micros, std::memory_order_relaxed);
+  }
+
   const RedisOptions options_;
   const std::string prefix_;
   const std::string channel_;
@@ -320,6 +350,10 @@ class RedisCache final : public Cache {
   std::atomic<int64_t> hits_{0};
   std::atomic<int64_t> misses_{0};
   std::atomic<int64_t> errors_{0};
+  const absl::Duration budget_;  // for lookups and fills
+  const int64_t slow_call_micros_ = absl::ToInt64Microseconds(options_.breaker_slow_call);
+  std::atomic<int64_t> latency_buckets_[kCacheLatencyBuckets] = {};
+  std::atomic<int64_t> latency_sum_micros_{0};
 };
 
 }  // namespace

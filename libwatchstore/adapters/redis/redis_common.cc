@@ -26,6 +26,10 @@ absl::Status ValidateRedisOptions(const RedisOptions& o) {
   if (o.connect_timeout > absl::Hours(1) || o.command_timeout > absl::Hours(1)) {
     return bad("timeouts must be at most an hour");
   }
+  if (o.request_budget <= absl::ZeroDuration() || o.request_budget > absl::Hours(1)) {
+    return bad("request_budget must be in (0, 1h]");
+  }
+  if (o.breaker_slow_call <= absl::ZeroDuration()) return bad("breaker_slow_call must be > 0");
   if (o.pool_wait < absl::ZeroDuration() || o.pool_wait > absl::Hours(1)) {
     return bad("pool_wait must be in [0, 1h]");
   }

@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Open(
   if (redisSetTimeout(ctx, absl::ToTimeval(command_timeout)) != REDIS_OK) {
     return ConnectError(absl::StrCat("setting timeouts: ", ctx->errstr), endpoint);
   }
+  conn->timeout_ = command_timeout;
   // Detects a peer that vanished without a reset on idle pooled connections.
   if (redisEnableKeepAlive(ctx) != REDIS_OK) {
     return ConnectError(absl::StrCat("enabling keep-alive: ", ctx->errstr), endpoint);
@@ -143,6 +144,17 @@ bool RedisConnection::Flush() {
   return true;
 }
 
+bool RedisConnection::SetTimeout(absl::Duration timeout) {
+  if (broken()) return false;
+  if (timeout == timeout_) return true;
+  if (redisSetTimeout(ctx_, absl::ToTimeval(timeout)) != REDIS_OK) {
+    failure_ = RedisFailure::kOther;
+    return false;
+  }
+  timeout_ = timeout;
+  return true;
+}
+
 void RedisConnection::SetFailureFromContext(int saved_errno) {
   switch (ctx_->err) {
     case REDIS_ERR_EOF:
@@ -205,6 +217,7 @@ bool CircuitBreaker::OnFailure() {
     probing_ = false;
     retry_at_ = clock_->Now() + cool_down_;
     open_.store(true, std::memory_order_release);
+    if (!was_open) openings_.fetch_add(1, std::memory_order_relaxed);
     return !was_open;
   }
   return false;

@@ -68,6 +68,9 @@ class RedisConnection {
   ReplyPtr Read();
   // Sends what is queued without waiting for replies. False on failure.
   bool Flush();
+  // Bounds the next round trips (send and receive) by `timeout`; a no-op
+  // when it is the current bound. False (and broken) on failure.
+  bool SetTimeout(absl::Duration timeout);
 
   bool broken() const { return failure_ != RedisFailure::kNone; }
   RedisFailure failure() const { return failure_; }
@@ -81,6 +84,7 @@ class RedisConnection {
 
   redisContext* ctx_;
   RedisFailure failure_ = RedisFailure::kNone;
+  absl::Duration timeout_;  // the socket's current send/receive bound
 };
 
 // Stops calls to a failing server for a while. Closed: every call goes
@@ -101,6 +105,8 @@ class CircuitBreaker {
   // the next call probe instead.
   void OnAbandon();
   bool is_open() const { return open_.load(std::memory_order_acquire); }
+  // How many times it opened (a failed probe re-opening it not counted).
+  int64_t openings() const { return openings_.load(std::memory_order_relaxed); }
 
  private:
   const int threshold_;
@@ -108,6 +114,7 @@ class CircuitBreaker {
   const Clock* const clock_;
   std::atomic<bool> open_{false};
   std::atomic<int> consecutive_{0};
+  std::atomic<int64_t> openings_{0};
   Mutex mu_;
   bool probing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time retry_at_ ABSL_GUARDED_BY(mu_);

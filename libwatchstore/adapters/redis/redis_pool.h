@@ -2,6 +2,7 @@
 #ifndef WATCHSTORE_ADAPTERS_REDIS_REDIS_POOL_H_
 #define WATCHSTORE_ADAPTERS_REDIS_REDIS_POOL_H_
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <string>
@@ -29,9 +30,10 @@ class ConnectionPool {
   enum class AcquireError { kNone, kExhausted, kConnect };
 
   // A connection, reused (*reused = true) or newly opened (always new when
-  // !allow_reuse). null with *error set when none is free within pool_wait
-  // or a new one cannot connect.
-  std::unique_ptr<RedisConnection> Acquire(bool allow_reuse, bool* reused, AcquireError* error) {
+  // !allow_reuse). null with *error set when none is free within
+  // min(pool_wait, max_wait) or a new one cannot connect.
+  std::unique_ptr<RedisConnection> Acquire(bool allow_reuse, absl::Duration max_wait, bool* reused,
+                                           AcquireError* error) {
     *reused = false;
     *error = AcquireError::kNone;
     std::unique_ptr<RedisConnection> replaced;  // closed outside the lock
@@ -40,7 +42,7 @@ class ConnectionPool {
       if (!mu_.AwaitFor(
               freed_,
               [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !idle_.empty() || open_ < size_; },
-              wait_)) {
+              std::min(wait_, max_wait))) {
         *error = AcquireError::kExhausted;
         return nullptr;
       }

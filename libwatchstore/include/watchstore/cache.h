@@ -36,12 +36,41 @@ using CacheValuePtr = std::shared_ptr<const CacheValue>;
 // Returns nullptr if the bytes cannot be decoded (treated as a miss).
 using CacheDecoder = std::function<CacheValuePtr(absl::string_view bytes)>;
 
+// Round-trip times of a remote backend's commands, in buckets of upper
+// bounds kCacheLatencyBoundsMicros (the last bucket: everything above).
+inline constexpr int64_t kCacheLatencyBoundsMicros[] = {100,   250,    500,    1'000,  2'500,
+                                                        5'000, 10'000, 25'000, 50'000, 100'000};
+inline constexpr int kCacheLatencyBuckets =
+    static_cast<int>(sizeof(kCacheLatencyBoundsMicros) / sizeof(kCacheLatencyBoundsMicros[0])) + 1;
+
 struct CacheStats {
-  int64_t hits = 0;
+  int64_t hits = 0;  // stale hits included
   int64_t misses = 0;
   int64_t errors = 0;   // backend failures turned into misses
   int64_t entries = 0;  // -1 when unknown
   int64_t bytes = 0;    // -1 when unknown
+  // Hits on copies past their freshness (stale-while-revalidate).
+  int64_t stale_hits = 0;
+
+  // A tiered cache's tiers, each as its own Stats() reports it (hits and
+  // misses of L2 count only lookups that reached it: L1 misses and
+  // background refreshes). -1 for a single-tier cache.
+  int64_t l1_hits = -1;
+  int64_t l1_misses = -1;
+  int64_t l2_hits = -1;
+  int64_t l2_misses = -1;
+  // Background refreshes of stale copies: started, and those that found
+  // nothing usable in L2 (the stale copy stays until its bound).
+  int64_t refreshes = 0;
+  int64_t refresh_failures = 0;
+
+  // A remote backend's circuit breaker: 1 open, 0 closed, -1 none.
+  int breaker_open = -1;
+  int64_t breaker_openings = 0;
+  // Command round trips (remote backends; all zero otherwise).
+  int64_t latency_buckets[kCacheLatencyBuckets] = {};
+  int64_t latency_count = 0;
+  int64_t latency_sum_micros = 0;
 };
 
 // What a cache knew of a key when it was looked up, handed back to Fill so
@@ -56,6 +85,9 @@ struct FillTicket {
   int64_t stamp = 0;
   int64_t far_stamp = 0;
   uint64_t generation = 0;
+  // Set by a lookup that returned a copy past its freshness, still served
+  // within its grace (FillWithGrace): usable, but due for a refresh.
+  bool stale = false;
 };
 
 // Every method is thread-safe. A cache never fails a read: a backend error is
@@ -97,9 +129,24 @@ class Cache {
   // a backend error, a value over the size budget). REQUIRES: value != null.
   virtual bool Fill(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
                     const FillTicket& ticket) = 0;
+  // As Fill, and the value stays for `grace` (>= 0) past `ttl`, served
+  // only to lookups that pass a ticket, with FillTicket::stale set (never
+  // to Get). For near caches that serve stale copies while they refresh
+  // them; a cache without stale serving stores the value for `ttl` alone.
+  virtual bool FillWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                             absl::Duration grace, const FillTicket& ticket) {
+    (void)grace;
+    return Fill(key, std::move(value), ttl, ticket);
+  }
   // A write: stores `value` for at most `ttl` (> 0) whatever the key held,
   // and makes every outstanding ticket for `key` stale. REQUIRES: value != null.
   virtual void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) = 0;
+  // As Put, with a grace past `ttl` as FillWithGrace has.
+  virtual void PutWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                            absl::Duration grace) {
+    (void)grace;
+    Put(key, std::move(value), ttl);
+  }
   // Removes `key` here and, for shared tiers, everywhere it is cached; makes
   // every outstanding ticket for `key` stale.
   virtual void Erase(absl::string_view key) = 0;
@@ -140,8 +187,16 @@ class CacheWrapper : public Cache {
             const FillTicket& ticket) override {
     return target_->Fill(key, std::move(value), ttl, ticket);
   }
+  bool FillWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                     absl::Duration grace, const FillTicket& ticket) override {
+    return target_->FillWithGrace(key, std::move(value), ttl, grace, ticket);
+  }
   void Put(absl::string_view key, CacheValuePtr value, absl::Duration ttl) override {
     target_->Put(key, std::move(value), ttl);
+  }
+  void PutWithGrace(absl::string_view key, CacheValuePtr value, absl::Duration ttl,
+                    absl::Duration grace) override {
+    target_->PutWithGrace(key, std::move(value), ttl, grace);
   }
   void Erase(absl::string_view key) override { target_->Erase(key); }
   absl::Status Ping() override { return target_->Ping(); }

@@ -16,13 +16,27 @@
 // libwatchstore/adapters/redis/README.md). When announcements may have been
 // missed (the feed reconnected), L1 is cleared.
 //
+// Stale-while-revalidate: an L1 copy is fresh for l1_ttl; then, for up to
+// max_stale more, it is still served (at once: a request never waits on
+// Redis while L1 holds a servable copy) and one background refresh per key
+// reads the key from L2 on a small pool of refresher threads: the same
+// bytes make the copy fresh again; other bytes drop it (the next lookup
+// reads L2); nothing usable (Redis slow, down, breaker open, key gone)
+// leaves it until its grace ends, after which the next lookup is a plain
+// miss (L2, then the caller's source of truth), and queues no refresh of
+// any key for 200 ms. Stale copies are never
+// served while the feed is disconnected (announcements may be missed).
+//
 // Staleness bound of an L1 copy: a write through any instance removes it
-// within the propagation delay while the feed is connected; without a feed
-// (or while it reconnects, or while Redis is down) an L1 copy lives at most
-// l1_ttl. An L1 copy never outlives the TTL its value was stored with (L2
-// values carry their deadline). Within an instance, a fill (an L1 fill from
-// L2, or a Fill) never lands after a write or announcement of that key that
-// came after its lookup: both tiers keep the Cache fill protocol.
+// within the propagation delay while the feed is connected (an announced
+// key is never served again from the copy, fresh or stale); without a feed
+// an L1 copy is served at most l1_ttl + max_stale after it was read from
+// L2 or stored, and while the feed reconnects at most l1_ttl (no stale
+// serves; the reconnection clears L1). An L1 copy never outlives the TTL
+// its value was stored with (L2 values carry their deadline). Within an
+// instance, a fill (an L1 fill from L2, a refresh, or a Fill) never lands
+// after a write or announcement of that key that came after its lookup:
+// both tiers keep the Cache fill protocol.
 //
 // Wire format: the tiered cache stores in L2 a 9-byte header (format byte,
 // absolute deadline in Unix milliseconds) before the value's bytes, so every
@@ -74,6 +88,15 @@ struct TieredCacheOptions {
   // Longest an entry stays in L1: min(the TTL it was Put with, l1_ttl).
   // Bounds how stale an L1 copy can be when an announcement is lost. > 0.
   absl::Duration l1_ttl = absl::Seconds(5);
+  // How long past l1_ttl an L1 copy is still served (stale) while it is
+  // refreshed in the background; 0 turns stale serving off. >= 0.
+  absl::Duration max_stale = absl::Seconds(10);
+  // Threads that refresh stale copies from L2 (started with the cache,
+  // joined by its destructor). [1, 16].
+  int refresh_threads = 1;
+  // Refreshes waiting for a thread at most; a stale hit past it is served
+  // without queueing one (a later hit will). >= 1.
+  int max_queued_refreshes = 1024;
   // Time source for L1 deadlines and the L2 deadline header; use the same
   // clock as the L1 cache. Not owned; must outlive the cache. null: RealClock().
   const Clock* clock = nullptr;
@@ -81,8 +104,9 @@ struct TieredCacheOptions {
 
 // InvalidArgument for a bad option or a null tier. Takes ownership of the
 // tiers and of `feed` (null: no cross-instance invalidation, for a single
-// instance). Stats(): hits from either tier, misses of both, L2 errors, and
-// L1's entries and bytes. Ping(): L2's.
+// instance). Stats(): hits from either tier, misses of both, L2 errors,
+// L1's entries, bytes and stale hits, each tier's hits and misses, refreshes,
+// and L2's breaker and latency. Ping(): L2's.
 absl::StatusOr<std::unique_ptr<Cache>> NewTieredCache(
     std::unique_ptr<Cache> l1, std::unique_ptr<Cache> l2, const TieredCacheOptions& options,
     std::unique_ptr<InvalidationFeed> feed = nullptr);

@@ -51,7 +51,19 @@ class MemoryCache final : public Cache {
     }
     Entry& e = it->second;
     if (e.expires_at_nanos <= now || e.value == nullptr) {  // expired, or a tombstone
-      if (e.expires_at_nanos <= now) s.RemoveLocked(it);
+      if (e.value != nullptr && now < e.stale_until_nanos) {
+        // Within its grace (FillWithGrace): only a caller with a ticket
+        // learns that it is stale, so only such a caller gets it.
+        if (ticket != nullptr) {
+          ticket->stale = true;
+          e.referenced = true;
+          ++s.hits;
+          ++s.stale_hits;
+          return e.value;
+        }
+      } else if (e.expires_at_nanos <= now) {
+        s.RemoveLocked(it);
+      }
       ++s.misses;
       return nullptr;
     }
@@ -78,17 +90,28 @@ class MemoryCache final : public Cache {
   bool Fill(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
             const FillTicket& ticket) override {
     if (!ticket.issued) return false;
-    return Store(raw_key, std::move(value), ttl, &ticket);
+    return Store(raw_key, std::move(value), ttl, absl::ZeroDuration(), &ticket);
+  }
+
+  bool FillWithGrace(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
+                     absl::Duration grace, const FillTicket& ticket) override {
+    if (!ticket.issued) return false;
+    return Store(raw_key, std::move(value), ttl, grace, &ticket);
   }
 
   void Put(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl) override {
-    Store(raw_key, std::move(value), ttl, nullptr);
+    Store(raw_key, std::move(value), ttl, absl::ZeroDuration(), nullptr);
+  }
+
+  void PutWithGrace(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
+                    absl::Duration grace) override {
+    Store(raw_key, std::move(value), ttl, grace, nullptr);
   }
 
   void Erase(absl::string_view raw_key) override {
     // A tombstone: the erase's stamp, remembered for tombstone_ttl_ so that
     // fills of this key whose lookup came before it are refused.
-    Store(raw_key, nullptr, tombstone_ttl_, nullptr);
+    Store(raw_key, nullptr, tombstone_ttl_, absl::ZeroDuration(), nullptr);
   }
 
   absl::Status Ping() override { return absl::OkStatus(); }
@@ -99,6 +122,7 @@ class MemoryCache final : public Cache {
       internal::MutexLock lock(&s.mu);
       st.hits += s.hits;
       st.misses += s.misses;
+      st.stale_hits += s.stale_hits;
       st.entries += static_cast<int64_t>(s.index.size()) - s.tombstones;
       st.bytes += s.used;
     }
@@ -108,10 +132,10 @@ class MemoryCache final : public Cache {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
-  // Put (ticket == null), Fill, or Erase (value == null: a tombstone).
-  // False only for a refused fill.
+  // Put (ticket == null), Fill (with `grace` past `ttl` for stale lookups),
+  // or Erase (value == null: a tombstone). False only for a refused fill.
   bool Store(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
-             const FillTicket* ticket) {
+             absl::Duration grace, const FillTicket* ticket) {
     if (ttl <= absl::ZeroDuration()) return true;
     const HashedKey key = Hashed(raw_key);
     const int64_t charge =
@@ -119,6 +143,8 @@ class MemoryCache final : public Cache {
         kEntryOverhead;
     Shard& s = ShardFor(key);
     const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
+    const int64_t stale_until =
+        expires + (grace > absl::ZeroDuration() ? absl::ToInt64Nanoseconds(grace) : 0);
     internal::MutexLock lock(&s.mu);
     auto it = s.index.find(key);
     if (ticket != nullptr) {
@@ -135,8 +161,8 @@ class MemoryCache final : public Cache {
     }
     s.lru.emplace_front(raw_key);
     if (value == nullptr) ++s.tombstones;
-    s.index.emplace(std::string(raw_key),
-                    Entry{std::move(value), expires, charge, stamp, false, s.lru.begin()});
+    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, stale_until, charge,
+                                                stamp, false, s.lru.begin()});
     s.used += charge;
     while (s.used > s.capacity && !s.lru.empty()) {
       auto last = std::prev(s.lru.end());
@@ -153,8 +179,9 @@ class MemoryCache final : public Cache {
 
   using KeyList = std::list<std::string>;  // eviction order, most recent first
   struct Entry {
-    CacheValuePtr value;  // null: a tombstone left by Erase
-    int64_t expires_at_nanos;
+    CacheValuePtr value;        // null: a tombstone left by Erase
+    int64_t expires_at_nanos;   // fresh until then
+    int64_t stale_until_nanos;  // >= expires_at_nanos: served stale until then
     int64_t charge;
     int64_t stamp;  // the shard's change counter when it was stored
     bool referenced;
@@ -189,6 +216,7 @@ class MemoryCache final : public Cache {
     int64_t used ABSL_GUARDED_BY(mu) = 0;
     int64_t hits ABSL_GUARDED_BY(mu) = 0;
     int64_t misses ABSL_GUARDED_BY(mu) = 0;
+    int64_t stale_hits ABSL_GUARDED_BY(mu) = 0;
     int64_t capacity = 0;  // set before the cache is shared, then immutable
     int64_t tombstones ABSL_GUARDED_BY(mu) = 0;
     // Fill tickets: every store and erase takes the next `changes` value

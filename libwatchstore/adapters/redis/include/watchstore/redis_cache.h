@@ -10,12 +10,18 @@
 //
 // Degradation: the cache never fails a read. A connect or command that fails
 // or exceeds its timeout turns into a miss (counted in Stats().errors); after
-// `breaker_failures` consecutive failures the circuit breaker opens and the
+// `breaker_failures` consecutive failures - or slow calls, round trips over
+// `breaker_slow_call` that did succeed - the circuit breaker opens and the
 // cache answers every call as a miss without touching the network for
-// `breaker_cool_down`, then lets one probe through; a successful probe closes
-// it. So a Redis that is down, slow or flushed costs each cache call at most
-// connect_timeout + command_timeout (plus one command_timeout each for AUTH
-// and SELECT on a new connection), and caching resumes by itself.
+// `breaker_cool_down`, then lets one probe through; a successful, quick
+// probe closes it. Lookups and fills (what a request does to read through
+// the cache) get `request_budget` instead of command_timeout, for the wait
+// for a pooled connection and for the round trip: past it the call is a
+// miss and the caller reads its source of truth. So a Redis that is down,
+// slow or flushed costs a reading request at most about request_budget
+// (plus connect_timeout when a new connection must be opened) a few times,
+// then nothing while the breaker is open, and caching resumes by itself.
+// Stats(): breaker state and openings, and a histogram of round trips.
 //
 // Fills cannot hide writes (the Cache fill protocol, cache.h). A lookup's
 // ticket is the key's change stamp as Redis holds it (absent, a tombstone's,
@@ -73,6 +79,12 @@ struct RedisOptions {
   // Bound on each command's round trip (socket send/receive timeouts). A
   // command that times out discards its connection. > 0.
   absl::Duration command_timeout = absl::Milliseconds(50);
+  // Bound on a lookup's or fill's round trip and on its wait for a pooled
+  // connection (the calls on a request's path; Put, Erase and Ping have
+  // command_timeout and pool_wait). A lookup past it is abandoned (its
+  // connection discarded): a miss, and a breaker failure. Capped at
+  // command_timeout. (0, 1h].
+  absl::Duration request_budget = absl::Milliseconds(10);
   // How long a call waits for a free connection when pool_size are busy
   // before it gives up (a miss; not a breaker failure). >= 0.
   absl::Duration pool_wait = absl::Milliseconds(50);
@@ -87,6 +99,10 @@ struct RedisOptions {
   // Consecutive failed round trips (connect errors, I/O errors, timeouts)
   // that open the breaker. >= 1.
   int breaker_failures = 3;
+  // A round trip that succeeds but takes longer than this counts as a
+  // failure for the breaker (a slow Redis opens it as a failing one does).
+  // > 0.
+  absl::Duration breaker_slow_call = absl::Milliseconds(10);
   // How long an open breaker answers everything as a miss before it lets a
   // single probe through. > 0.
   absl::Duration breaker_cool_down = absl::Seconds(1);
