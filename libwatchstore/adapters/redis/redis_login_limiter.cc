@@ -121,7 +121,8 @@ class RedisLoginLimiter final : public LoginLimiter {
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = false;
       ConnectionPool::AcquireError error;
-      std::unique_ptr<RedisConnection> conn = pool_.Acquire(attempt == 0, &reused, &error);
+      std::unique_ptr<RedisConnection> conn =
+          pool_.Acquire(attempt == 0, absl::InfiniteDuration(), &reused, &error);
       if (conn == nullptr) {
         if (error == ConnectionPool::AcquireError::kConnect) {
           Failed();
