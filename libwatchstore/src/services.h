@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "codec.h"
 #include "login_throttle.h"
+#include "mail_payload.h"
 #include "password_hasher.h"
 #include "single_flight.h"
 #include "typed_cache.h"
@@ -93,13 +94,33 @@ class AccountsImpl final : public Accounts {
   absl::Status Logout(absl::string_view token) override;
   absl::StatusOr<Principal> Authenticate(absl::string_view token) override;
   absl::StatusOr<int64_t> PurgeExpiredSessions() override;
+  absl::Status RequestPasswordReset(absl::string_view email,
+                                    absl::string_view client_address) override;
+  absl::Status ResetPassword(absl::string_view token, absl::string_view new_password) override;
+  absl::StatusOr<LoginResult> ChangePassword(absl::string_view session_token,
+                                             absl::string_view current_password,
+                                             absl::string_view new_password) override;
+  absl::Status RequestEmailChange(const Principal& user, absl::string_view current_password,
+                                  absl::string_view new_email) override;
+  absl::StatusOr<User> ConfirmEmail(absl::string_view token) override;
+  absl::Status ResendVerification(const Principal& user) override;
+  absl::StatusOr<User> GetAccount(const Principal& user) override;
 
  private:
   absl::StatusOr<User> CreateValidated(absl::string_view email, absl::string_view password,
-                                       Role role);
+                                       Role role, bool welcome);
+  // A new token for `purpose`; *token gets the value for the link.
+  AccountToken NewToken(TokenPurpose purpose, UserId user_id, absl::string_view email,
+                        std::string* token);
+  // Starts a session for `user` (Login's second half).
+  absl::StatusOr<LoginResult> StartSession(const User& user);
+  // Drops the cached copies of revoked sessions.
+  void ForgetSessions(const std::vector<std::string>& token_hashes);
   Context ctx_;
   PasswordHasher hasher_;
   LoginThrottle throttle_;
+  LoginThrottle reset_by_account_;
+  LoginThrottle reset_by_address_;
   TypedCache<CachedSession, SessionCodec> sessions_;
 };
 
@@ -141,10 +162,13 @@ class OrdersImpl final : public Orders {
   absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) override;
   absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
                                         OrderStatus to) override;
+  absl::StatusOr<Order> ShipOrder(const Principal& admin, OrderId id, absl::string_view carrier,
+                                  absl::string_view tracking_number) override;
   int64_t CheckoutsInFlight() const override;
 
  private:
-  absl::StatusOr<Order> Move(OrderId id, OrderStatus to);
+  // `notice` holds extra template fields for the buyer's notice.
+  absl::StatusOr<Order> Move(OrderId id, OrderStatus to, const PayloadFields& notice);
   Context ctx_;
   CatalogImpl* catalog_;
   mutable Mutex in_flight_mu_;

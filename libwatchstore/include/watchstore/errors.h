@@ -32,6 +32,10 @@ inline constexpr absl::string_view kCartLimit = "cart_limit";
 inline constexpr absl::string_view kIdempotencyMismatch = "idempotency_key_reused";
 inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight";
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
+inline constexpr absl::string_view kTokenInvalid = "token_invalid";
+inline constexpr absl::string_view kTokenUsed = "token_used";
+inline constexpr absl::string_view kTokenExpired = "token_expired";
+inline constexpr absl::string_view kEmailUnverified = "email_unverified";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason

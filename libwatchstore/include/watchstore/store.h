@@ -14,6 +14,7 @@
 #include "watchstore/carts.h"
 #include "watchstore/catalog.h"
 #include "watchstore/clock.h"
+#include "watchstore/mail.h"
 #include "watchstore/money.h"
 #include "watchstore/orders.h"
 #include "watchstore/storage.h"
@@ -26,6 +27,7 @@ struct StoreOptions {
   AccountsOptions accounts;
   CatalogOptions catalog;
   CartOptions carts;
+  MailOptions mail;
   // Time source. Not owned; must outlive the store. null: RealClock().
   const Clock* clock = nullptr;
 };
