@@ -184,8 +184,8 @@ std::string OrderHtml(const Order& o) {
                   "</strong></p><p>Shipping to:<br>", HtmlEscape(o.shipping.name), "<br>",
                   HtmlEscape(o.shipping.line1), "<br>");
   if (!o.shipping.line2.empty()) absl::StrAppend(&s, HtmlEscape(o.shipping.line2), "<br>");
-  absl::StrAppend(&s, HtmlEscape(o.shipping.postal_code), " ", HtmlEscape(o.shipping.city),
-                  "<br>", HtmlEscape(o.shipping.country), "</p>");
+  absl::StrAppend(&s, HtmlEscape(o.shipping.postal_code), " ", HtmlEscape(o.shipping.city), "<br>",
+                  HtmlEscape(o.shipping.country), "</p>");
   return s;
 }
 
@@ -215,15 +215,15 @@ absl::StatusOr<Rendered> RenderBody(Store& store, const OutboxMessage& m) {
                           " account.\nTo choose a new password, open:\n", url,
                           "\n\nThe link works once and expires in 30 minutes. If you did not "
                           "ask, ignore this message.\n");
-    r.html = absl::StrCat("<p>Someone asked to reset the password of your ",
-                          HtmlEscape(store_name), " account.</p>",
-                          Link(url, "Choose a new password"),
+    r.html = absl::StrCat("<p>Someone asked to reset the password of your ", HtmlEscape(store_name),
+                          " account.</p>", Link(url, "Choose a new password"),
                           "<p>The link works once and expires in 30 minutes. If you did not "
                           "ask, ignore this message.</p>");
   } else if (kind == mail_kind::kPasswordChanged) {
     r.subject = absl::StrCat(store_name, ": your password was changed");
-    r.text = "The password of your account was changed and every other session was signed "
-             "out.\nIf this was not you, reset your password now.\n";
+    r.text =
+        "The password of your account was changed and every other session was signed "
+        "out.\nIf this was not you, reset your password now.\n";
     r.html = absl::StrCat("<p>", HtmlEscape(r.text), "</p>");
   } else if (kind == mail_kind::kEmailChange) {
     const std::string url = link("verify-email.html");
@@ -244,14 +244,14 @@ absl::StatusOr<Rendered> RenderBody(Store& store, const OutboxMessage& m) {
     if (kind == mail_kind::kOrderPlaced) {
       r.subject = absl::StrCat(store_name, ": order ", o.number, " received");
       r.text = absl::StrCat("Thank you for your order ", o.number, ".\n\n", OrderText(o));
-      r.html = absl::StrCat("<p>Thank you for your order ", HtmlEscape(o.number), ".</p>",
-                            OrderHtml(o));
+      r.html =
+          absl::StrCat("<p>Thank you for your order ", HtmlEscape(o.number), ".</p>", OrderHtml(o));
     } else if (kind == mail_kind::kOrderPaid) {
       r.subject = absl::StrCat(store_name, ": payment received for ", o.number);
       r.text = absl::StrCat("We received the payment for order ", o.number,
                             ". We will let you know when it ships.\n\n", OrderText(o));
-      r.html = absl::StrCat("<p>We received the payment for order ", HtmlEscape(o.number),
-                            ".</p>", OrderHtml(o));
+      r.html = absl::StrCat("<p>We received the payment for order ", HtmlEscape(o.number), ".</p>",
+                            OrderHtml(o));
     } else if (kind == mail_kind::kOrderShipped) {
       std::string tracking;
       if (!data["tracking_number"].empty()) {
@@ -260,15 +260,14 @@ absl::StatusOr<Rendered> RenderBody(Store& store, const OutboxMessage& m) {
       }
       r.subject = absl::StrCat(store_name, ": order ", o.number, " has shipped");
       r.text = absl::StrCat("Order ", o.number, " is on its way.\n", tracking, "\n", OrderText(o));
-      r.html = absl::StrCat("<p>Order ", HtmlEscape(o.number), " is on its way.</p>",
-                            tracking.empty() ? "" : absl::StrCat("<pre>", HtmlEscape(tracking),
-                                                                 "</pre>"),
-                            OrderHtml(o));
+      r.html = absl::StrCat(
+          "<p>Order ", HtmlEscape(o.number), " is on its way.</p>",
+          tracking.empty() ? "" : absl::StrCat("<pre>", HtmlEscape(tracking), "</pre>"),
+          OrderHtml(o));
     } else if (kind == mail_kind::kOrderCancelled) {
       r.subject = absl::StrCat(store_name, ": order ", o.number, " was cancelled");
       r.text = absl::StrCat("Order ", o.number, " was cancelled.\n\n", OrderText(o));
-      r.html = absl::StrCat("<p>Order ", HtmlEscape(o.number), " was cancelled.</p>",
-                            OrderHtml(o));
+      r.html = absl::StrCat("<p>Order ", HtmlEscape(o.number), " was cancelled.</p>", OrderHtml(o));
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown mail kind ", kind));
     }
@@ -318,12 +317,12 @@ std::string ToMime(const MailMessage& m) {
   const std::string boundary =
       absl::StrCat("=_ws_", internal::Sha256Hex(m.message_id).substr(0, 24));
   std::string out;
-  absl::StrAppend(&out, "From: ", m.from, "\r\nTo: ", m.to, "\r\nSubject: ", EncodeHeader(m.subject),
-                  "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", m.date,
-                                                  absl::UTCTimeZone()),
-                  "\r\nMessage-ID: ", m.message_id,
-                  "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"",
-                  boundary, "\"\r\n\r\n");
+  absl::StrAppend(
+      &out, "From: ", m.from, "\r\nTo: ", m.to, "\r\nSubject: ", EncodeHeader(m.subject),
+      "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", m.date, absl::UTCTimeZone()),
+      "\r\nMessage-ID: ", m.message_id,
+      "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"", boundary,
+      "\"\r\n\r\n");
   absl::StrAppend(&out, "--", boundary,
                   "\r\nContent-Type: text/plain; charset=utf-8\r\n"
                   "Content-Transfer-Encoding: quoted-printable\r\n\r\n",

@@ -18,8 +18,8 @@ absl::string_view OutboxStateName(OutboxState s) {
 
 absl::Status CheckRedeemable(const AccountToken& token, TokenPurpose purpose, absl::Time now) {
   if (token.purpose != purpose) {
-    return MakeError(absl::StatusCode::kNotFound, reason::kTokenInvalid,
-                     "the link is not valid", "token");
+    return MakeError(absl::StatusCode::kNotFound, reason::kTokenInvalid, "the link is not valid",
+                     "token");
   }
   if (token.used_at.has_value()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kTokenUsed,

@@ -13,7 +13,7 @@
 namespace watchstore::internal::pg {
 namespace {
 
-#define WS_PG_OUTBOX_COLUMNS                                                               \
+#define WS_PG_OUTBOX_COLUMNS                                                             \
   "id, message_id, kind, recipient, payload, order_id, created_at_ns, state, attempts, " \
   "next_attempt_at_ns, last_error"
 
@@ -55,14 +55,15 @@ constexpr Statement kClaim = {
     "ORDER BY next_attempt_at_ns, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
     "RETURNING " WS_PG_OUTBOX_COLUMNS};
 constexpr Statement kMarkSent = {
-    "ws_outbox_sent", "UPDATE outbox SET state = 1, sent_at_ns = $2, last_error = '' WHERE id = $1"};
+    "ws_outbox_sent",
+    "UPDATE outbox SET state = 1, sent_at_ns = $2, last_error = '' WHERE id = $1"};
 constexpr Statement kMarkFailed = {
     "ws_outbox_failed",
     "UPDATE outbox SET state = CASE WHEN state = 1 THEN 1 ELSE $2::smallint END, "
     "next_attempt_at_ns = $3, last_error = $4 WHERE id = $1"};
-constexpr Statement kList = {
-    "ws_outbox_list",
-    "SELECT " WS_PG_OUTBOX_COLUMNS " FROM outbox WHERE state = $1 ORDER BY id LIMIT $2"};
+constexpr Statement kList = {"ws_outbox_list",
+                             "SELECT " WS_PG_OUTBOX_COLUMNS
+                             " FROM outbox WHERE state = $1 ORDER BY id LIMIT $2"};
 constexpr Statement kRequeue = {
     "ws_outbox_requeue",
     "UPDATE outbox SET state = 0, attempts = 0, next_attempt_at_ns = $2 "

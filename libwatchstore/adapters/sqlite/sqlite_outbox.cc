@@ -12,8 +12,8 @@
 namespace watchstore::sqlite {
 namespace {
 
-#define WS_OUTBOX_COLUMNS                                                                     \
-  "id, message_id, kind, recipient, payload, order_id, created_at, state, attempts, "        \
+#define WS_OUTBOX_COLUMNS                                                             \
+  "id, message_id, kind, recipient, payload, order_id, created_at, state, attempts, " \
   "next_attempt_at, last_error"
 
 constexpr char kInsertOutbox[] =
@@ -30,7 +30,8 @@ constexpr char kUseToken[] =
 constexpr char kSelectUserById[] = "SELECT " WS_USER_COLUMNS " FROM users WHERE id = ?1";
 constexpr char kSelectUserSessions[] =
     "SELECT token_hash FROM sessions WHERE user_id = ?1 AND token_hash != ?2";
-constexpr char kDeleteUserSessions[] = "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2";
+constexpr char kDeleteUserSessions[] =
+    "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2";
 constexpr char kVerifyEmail[] = "UPDATE users SET email_verified_at = ?2 WHERE id = ?1";
 constexpr char kSetPassword[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
 constexpr char kChangeEmail[] =

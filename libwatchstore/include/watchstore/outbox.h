@@ -56,7 +56,7 @@ struct AccountToken {
   std::string token_hash;  // hex SHA-256 of the token
   TokenPurpose purpose = TokenPurpose::kVerifyEmail;
   int64_t user_id = 0;  // a UserId; Storage::CreateUser fills it for the user it creates
-  std::string email;   // the address the link was sent to (the new one for kChangeEmail)
+  std::string email;    // the address the link was sent to (the new one for kChangeEmail)
   absl::Time created_at;
   absl::Time expires_at;
   std::optional<absl::Time> used_at;
