@@ -71,8 +71,8 @@ TEST_P(StorageConformanceTest, RegistrationWritesTokenAndMailInOneTransaction) {
 
 TEST_P(StorageConformanceTest, VerificationTokenIsSingleUseAndExpires) {
   WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(WithMail("a@example.com")));
-  WS_ASSERT_OK(storage_->IssueAccountToken(
-      Token("late", TokenPurpose::kVerifyEmail, a.id, a.email), {Mail("m2", a.email)}));
+  WS_ASSERT_OK(storage_->IssueAccountToken(Token("late", TokenPurpose::kVerifyEmail, a.id, a.email),
+                                           {Mail("m2", a.email)}));
   TokenRedemption r;
   r.token_hash = "late";
   r.purpose = TokenPurpose::kVerifyEmail;
@@ -112,9 +112,9 @@ TEST_P(StorageConformanceTest, PasswordResetRevokesEverySessionAtomically) {
   r.new_password_hash = "$argon2id$new";
   r.outbox.push_back(Mail("changed", a.email));
   WS_ASSERT_OK_AND_ASSIGN(RedeemResult done, storage_->RedeemAccountToken(r));
-  EXPECT_EQ(std::set<std::string>(done.revoked_session_hashes.begin(),
-                                  done.revoked_session_hashes.end()),
-            (std::set<std::string>{"s1", "s2"}));
+  EXPECT_EQ(
+      std::set<std::string>(done.revoked_session_hashes.begin(), done.revoked_session_hashes.end()),
+      (std::set<std::string>{"s1", "s2"}));
   WS_EXPECT_CODE(storage_->GetSession("s1"), absl::StatusCode::kNotFound);
   WS_EXPECT_CODE(storage_->GetSession("s2"), absl::StatusCode::kNotFound);
   WS_EXPECT_OK(storage_->GetSession("s3"));
@@ -170,7 +170,8 @@ TEST_P(StorageConformanceTest, EmailChangeChecksTheAddressIsFree) {
 }
 
 TEST_P(StorageConformanceTest, OrdersWriteTheirMailInTheSameTransaction) {
-  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(NewUser{"a@example.com", "$argon2id$h", Role::kCustomer, kT0}));
+  WS_ASSERT_OK_AND_ASSIGN(
+      User a, storage_->CreateUser(NewUser{"a@example.com", "$argon2id$h", Role::kCustomer, kT0}));
   WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 1), kT0));
   NewOrder o = AnOrder(a.id, "k1", {{p.variants[0].id, 1}});
   o.outbox.push_back(Mail("placed", a.email));
@@ -187,8 +188,8 @@ TEST_P(StorageConformanceTest, OrdersWriteTheirMailInTheSameTransaction) {
   WS_EXPECT_CODE(storage_->TransitionOrder(placed.order.id, OrderStatus::kPending,
                                            OrderStatus::kShipped, kT0, {Mail("bad", a.email)}),
                  absl::StatusCode::kFailedPrecondition);
-  WS_ASSERT_OK(storage_->TransitionOrder(placed.order.id, OrderStatus::kPending,
-                                         OrderStatus::kPaid, kT0, {Mail("paid", a.email)}));
+  WS_ASSERT_OK(storage_->TransitionOrder(placed.order.id, OrderStatus::kPending, OrderStatus::kPaid,
+                                         kT0, {Mail("paid", a.email)}));
   WS_ASSERT_OK_AND_ASSIGN(auto pending, storage_->ListOutbox(OutboxState::kPending, 10));
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].draft.message_id, "<placed@test>");

@@ -1,5 +1,7 @@
 #include "backends.h"
 
+#include "watchstore/smtp_mailer.h"
+
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -141,7 +143,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Cache> cache, OpenCache(config, clock));
   StoreOptions options;
   options.clock = clock;
+  options.mail.store_name = config.store_name;
+  options.mail.public_base_url = config.public_url;
+  options.mail.from_address = config.mail_from;
+  options.mail.require_verified_email_for_checkout = config.require_verified_email;
   return Store::Open(options, std::move(storage), std::move(cache));
+}
+
+absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config) {
+  if (config.smtp_url.empty()) return NewFileMailer(config.mail_dir);
+  SmtpOptions o;
+  o.url = config.smtp_url;
+  o.username = config.smtp_username;
+  o.password = config.smtp_password;
+  o.require_tls = config.smtp_require_tls;
+  return NewSmtpMailer(o);
 }
 
 absl::Status MigrateDatabase(const ServerConfig& config) {

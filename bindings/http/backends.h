@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "config.h"
 #include "watchstore/clock.h"
+#include "watchstore/mail.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
 
@@ -29,6 +30,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config,
                                                  const Clock* clock = nullptr);
 // Applies pending migrations to the configured database.
 absl::Status MigrateDatabase(const ServerConfig& config);
+
+// The SMTP mailer for --smtp-url, else a file mailer writing to --mail-dir.
+absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config);
 // Prometheus samples about the storage's resources (PostgreSQL pool usage).
 void RenderStorageMetrics(Storage& storage, std::string* out);
 // "sqlite ./var/watchstore.db", "postgres db.internal:5432/watchstore": no

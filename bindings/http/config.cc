@@ -38,6 +38,24 @@ constexpr OptionSpec kOptions[] = {
      "(default 127.0.0.1:9090; /metrics is not on --listen)"},
     {"redis", "WATCHSTORE_REDIS_URL", Kind::kString, 0, 0,
      "redis://host:port/db: a shared cache behind the in-process one (default: none)"},
+    {"smtp-url", "WATCHSTORE_SMTP_URL", Kind::kString, 0, 0,
+     "smtp://host:587 (STARTTLS if offered) or smtps://host:465: send e-mail through this relay "
+     "(default: none, messages are written to --mail-dir); password in WATCHSTORE_SMTP_PASSWORD"},
+    {"smtp-username", "WATCHSTORE_SMTP_USERNAME", Kind::kString, 0, 0,
+     "SMTP AUTH user name (default: no AUTH)"},
+    {"smtp-require-tls", "WATCHSTORE_SMTP_REQUIRE_TLS", Kind::kBool, 0, 0,
+     "refuse to send e-mail over an unencrypted SMTP connection"},
+    {"mail-dir", "WATCHSTORE_MAIL_DIR", Kind::kString, 0, 0,
+     "where e-mail is written when no --smtp-url is set (default ./var/mail)"},
+    {"mail-from", "WATCHSTORE_MAIL_FROM", Kind::kString, 0, 0, "the From address of e-mails"},
+    {"store-name", "WATCHSTORE_STORE_NAME", Kind::kString, 0, 0,
+     "the store's name in e-mails (default Watchstore)"},
+    {"public-url", "WATCHSTORE_PUBLIC_URL", Kind::kString, 0, 0,
+     "the storefront's public base URL, for links in e-mails (default http://127.0.0.1:8080)"},
+    {"require-verified-email", "WATCHSTORE_REQUIRE_VERIFIED_EMAIL", Kind::kBool, 0, 0,
+     "refuse checkout until the buyer has confirmed their email address (default off)"},
+    {"outbox-retry-base", "WATCHSTORE_OUTBOX_RETRY_BASE", Kind::kDuration, 1, 3600,
+     "first e-mail retry delay; doubles per failure, 8 attempts (default 5s)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
      "the storefront's files, served at / (default ./frontend)"},
     {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
@@ -210,6 +228,36 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
       return Bad(source, "(hidden)", "must be a redis://host:port/db URL");
     }
     c->redis_url = std::string(v);
+  } else if (f == "smtp-url") {
+    if (!v.empty() && !absl::StartsWith(v, "smtp://") && !absl::StartsWith(v, "smtps://")) {
+      return Bad(source, "(hidden)", "must be an smtp:// or smtps:// URL");
+    }
+    c->smtp_url = std::string(v);
+  } else if (f == "smtp-username") {
+    c->smtp_username = std::string(v);
+  } else if (f == "smtp-require-tls") {
+    c->smtp_require_tls = b;
+  } else if (f == "mail-dir") {
+    if (v.empty()) return Bad(source, v, "must not be empty");
+    c->mail_dir = std::string(v);
+  } else if (f == "mail-from") {
+    if (v.find('@') == absl::string_view::npos ||
+        v.find_first_of("<>\r\n ") != absl::string_view::npos) {
+      return Bad(source, v, "must be a plain address such as shop@example.com");
+    }
+    c->mail_from = std::string(v);
+  } else if (f == "store-name") {
+    if (v.empty() || v.size() > 100) return Bad(source, v, "must be 1 to 100 bytes");
+    c->store_name = std::string(v);
+  } else if (f == "public-url") {
+    if (!absl::StartsWith(v, "http://") && !absl::StartsWith(v, "https://")) {
+      return Bad(source, v, "must be an http:// or https:// URL");
+    }
+    c->public_url = std::string(absl::StripSuffix(v, "/"));
+  } else if (f == "require-verified-email") {
+    c->require_verified_email = b;
+  } else if (f == "outbox-retry-base") {
+    c->outbox_retry_base = d;
   } else if (f == "static-dir") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->static_dir = std::string(v);
@@ -309,6 +357,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     if (v->empty() && o.kind != Kind::kBool && absl::string_view(o.flag) != "redis") continue;
     if (absl::Status st = Apply(o, o.env, *v, &c); !st.ok()) return st;
   }
+  if (std::optional<std::string> pw = env("WATCHSTORE_SMTP_PASSWORD")) c.smtp_password = *pw;
   bool have_command = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

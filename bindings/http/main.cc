@@ -105,6 +105,12 @@ int CreateAdmin(const ServerConfig& config) {
       std::cout << *email << " (user id " << existing->id << ") is already an admin\n";
       return 0;
     }
+    if (!existing->email_verified_at.has_value()) {
+      std::cerr << "watchstore-server: " << *email
+                << " has not confirmed its email address; nothing was changed. Have its owner"
+                   " follow the link in the welcome e-mail (or ask for a new one), then retry.\n";
+      return 1;
+    }
     std::cout << "promoting the existing account " << *email << " (user id " << existing->id
               << ", registered " << Rfc3339(existing->created_at)
               << ") to admin; its password is unchanged and was chosen by whoever registered "
@@ -172,6 +178,12 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
 
   auto store = OpenStore(config);
   if (!store.ok()) return Fail("opening the database", store.status());
+  auto mailer = OpenMailer(config);
+  if (!mailer.ok())
+    return Fail(config.smtp_url.empty() ? "--mail-dir" : "--smtp-url", mailer.status());
+  OutboxWorkerOptions outbox_options;
+  outbox_options.base_backoff = config.outbox_retry_base;
+  OutboxWorker outbox(store->get(), mailer->get(), outbox_options);
 
   ApiOptions api_options;
   api_options.cookies =
@@ -237,7 +249,12 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
                              " client_address=", config.client_address_header, "[-",
                              config.trusted_hops, "]"),
           config.insecure_cookies ? " cookies=insecure(dev)" : ""));
+  events->Event(
+      "info", "mail",
+      absl::StrCat("e-mail goes to ", (*mailer)->Describe(),
+                   config.smtp_url.empty() ? " (no --smtp-url: one .eml file per message)" : ""));
   events->Flush();
+  outbox.Start();
 
   // SIGTERM / SIGINT: stop accepting, let requests in flight finish.
   std::atomic<bool> finished{false};
