@@ -95,8 +95,9 @@ absl::Status BadToken() {
                    "token");
 }
 
+// `per_window` requests pass; the next one within `window` is refused.
 ThrottlePolicy RequestLimit(int per_window, absl::Duration window) {
-  return ThrottlePolicy{per_window, window, window, window};
+  return ThrottlePolicy{per_window - 1, window, window, window};
 }
 
 }  // namespace
