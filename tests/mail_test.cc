@@ -42,8 +42,7 @@ class MailTest : public ServiceTest {
   void Deliver() { WS_ASSERT_OK(worker_->RunOnce()); }
   std::string TokenIn(const MailMessage& m) {
     std::smatch match;
-    EXPECT_TRUE(std::regex_search(m.text, match, std::regex("#token=([A-Za-z0-9_-]+)")))
-        << m.text;
+    EXPECT_TRUE(std::regex_search(m.text, match, std::regex("#token=([A-Za-z0-9_-]+)"))) << m.text;
     return match.size() > 1 ? match[1].str() : "";
   }
 
@@ -91,14 +90,14 @@ TEST_F(MailTest, UnknownAddressGetsTheSameReplyAndNoMail) {
 TEST_F(MailTest, ResetRequestsAreLimitedPerAccountAndPerAddress) {
   WS_ASSERT_OK(store_->accounts().Register("carol@example.com", kPassword));
   for (int i = 0; i < 10; ++i) {
-    WS_ASSERT_OK(store_->accounts().RequestPasswordReset("carol@example.com",
-                                                         absl::StrCat("10.0.0.", i)));
+    WS_ASSERT_OK(
+        store_->accounts().RequestPasswordReset("carol@example.com", absl::StrCat("10.0.0.", i)));
   }
   Deliver();
   EXPECT_EQ(mailer_.sent.size(), 1u + 3u);  // welcome + 3 resets, then silence
   for (int i = 0; i < 10; ++i) {
-    WS_ASSERT_OK(store_->accounts().RequestPasswordReset(absl::StrCat("x", i, "@example.com"),
-                                                         "9.9.9.9"));
+    WS_ASSERT_OK(
+        store_->accounts().RequestPasswordReset(absl::StrCat("x", i, "@example.com"), "9.9.9.9"));
   }
   WS_EXPECT_REASON(store_->accounts().RequestPasswordReset("y@example.com", "9.9.9.9"),
                    absl::StatusCode::kResourceExhausted, reason::kThrottled);
@@ -116,8 +115,8 @@ TEST_F(MailTest, VerificationAndEmailChange) {
   WS_ASSERT_OK_AND_ASSIGN(LoginResult login,
                           store_->accounts().Login("carol@example.com", kPassword, "1.2.3.4"));
   // Taken address: the same OK, nothing sent.
-  WS_ASSERT_OK(store_->accounts().RequestEmailChange(login.principal, kPassword,
-                                                     "alice@example.com"));
+  WS_ASSERT_OK(
+      store_->accounts().RequestEmailChange(login.principal, kPassword, "alice@example.com"));
   WS_EXPECT_REASON(
       store_->accounts().RequestEmailChange(login.principal, "wrong password!!", "c2@example.com"),
       absl::StatusCode::kUnauthenticated, reason::kInvalidCredentials);
@@ -185,7 +184,8 @@ TEST_F(MailTest, FailedSendsBackOffExponentiallyThenGoDead) {
 
 TEST_F(MailTest, OrderMailsCarryLinesTotalsAddressAndTracking) {
   auto watch = AddWatch("OM", 1234'50, 5);
-  WS_ASSERT_OK(store_->carts().AddItem(store_->carts().UserOwner(alice_), watch->variants[0].id, 2));
+  WS_ASSERT_OK(
+      store_->carts().AddItem(store_->carts().UserOwner(alice_), watch->variants[0].id, 2));
   WS_ASSERT_OK_AND_ASSIGN(CheckoutResult placed, store_->orders().Checkout(alice_, Checkout("k")));
   WS_ASSERT_OK(store_->orders().TransitionOrder(admin_, placed.order.id, OrderStatus::kPaid));
   WS_EXPECT_CODE(store_->orders().ShipOrder(admin_, placed.order.id, "DHL", "bad\nnumber"),
@@ -207,7 +207,8 @@ TEST_F(MailTest, OrderMailsCarryLinesTotalsAddressAndTracking) {
   strict.mail.require_verified_email_for_checkout = true;
   Open(strict);
   auto again = AddWatch("OM2", 100, 5);
-  WS_ASSERT_OK(store_->carts().AddItem(store_->carts().UserOwner(alice_), again->variants[0].id, 1));
+  WS_ASSERT_OK(
+      store_->carts().AddItem(store_->carts().UserOwner(alice_), again->variants[0].id, 1));
   WS_EXPECT_REASON(store_->orders().Checkout(alice_, Checkout("k2")),
                    absl::StatusCode::kFailedPrecondition, reason::kEmailUnverified);
 }
@@ -218,8 +219,9 @@ TEST(MimeTest, EscapesHtmlAndEncodesHeaders) {
   m.from = "shop@example.com";
   m.to = "a@example.com";
   m.subject = "Montres & Co — reçu";
-  m.text = "line one\nline two with = sign and a very long line that goes past seventy-six "
-           "characters for sure\n";
+  m.text =
+      "line one\nline two with = sign and a very long line that goes past seventy-six "
+      "characters for sure\n";
   m.html = "<p>x</p>";
   const std::string mime = ToMime(m);
   EXPECT_NE(mime.find("Subject: =?UTF-8?B?"), std::string::npos);

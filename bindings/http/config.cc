@@ -370,6 +370,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       return c;
     }
     if (!absl::StartsWith(a, "--")) {
+      if (have_command && c.command == Command::kOutbox) {
+        c.outbox_args.push_back(a);
+        continue;
+      }
       if (have_command) {
         return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", a, "\""));
       }
@@ -382,9 +386,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         c.command = Command::kSeedDemo;
       } else if (a == "create-admin") {
         c.command = Command::kCreateAdmin;
+      } else if (a == "outbox") {
+        c.command = Command::kOutbox;
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
-            "unknown command \"", a, "\" (serve, migrate, seed-demo, create-admin, help)"));
+            "unknown command \"", a, "\" (serve, migrate, seed-demo, create-admin, outbox, help)"));
       }
       continue;
     }
@@ -418,6 +424,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     }
     if (absl::Status st = Apply(*o, absl::StrCat("--", name), value, &c); !st.ok()) return st;
   }
+  if (c.command == Command::kOutbox) {
+    const auto& o = c.outbox_args;
+    const bool ok = (o.size() == 1 && (o[0] == "list" || o[0] == "retry-all")) ||
+                    (o.size() == 2 && o[0] == "retry");
+    if (!ok) return absl::InvalidArgumentError("outbox needs: list | retry ID | retry-all");
+  }
   if (c.command == Command::kCreateAdmin && c.admin_email.empty()) {
     return absl::InvalidArgumentError("create-admin needs --email");
   }
@@ -447,6 +459,9 @@ std::string UsageText() {
       "  create-admin --email X --promote-existing\n"
       "                             make the existing account X an admin (anyone can\n"
       "                             register any email: check the account is yours)\n"
+      "  outbox list                e-mails that gave up (dead letters), oldest first\n"
+      "  outbox retry ID | retry-all\n"
+      "                             send a dead e-mail (or all of them) again\n"
       "  help                       this text\n"
       "\n"
       "Flags (each also read from the environment variable shown; a flag wins):\n";

@@ -15,7 +15,7 @@
 
 namespace watchstore::http {
 
-enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kHelp, kVersion };
+enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kOutbox, kHelp, kVersion };
 
 struct ServerConfig {
   Command command = Command::kServe;
@@ -81,6 +81,8 @@ struct ServerConfig {
   // --- create-admin ---
   std::string admin_email;
   bool promote_existing = false;  // make an existing account an admin
+  // --- outbox: "list", "retry ID" or "retry-all" ---
+  std::vector<std::string> outbox_args;
   // --- seed-demo ---
   bool seed_force = false;  // seed even when the catalog has products
 };

@@ -194,8 +194,9 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
   Storage* storage = &(*store)->storage();
-  api_options.render_backend_metrics = [storage](std::string* out) {
+  api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);
+    RenderOutboxMetrics(*storage, outbox, absl::Now(), out);
   };
   HttpServer* server_ptr = nullptr;
   api_options.render_http_metrics = [&server_ptr](std::string* out) {
@@ -320,6 +321,8 @@ int Main(int argc, char** argv) {
       return 0;
     case Command::kSeedDemo:
       return SeedDemo(*config);
+    case Command::kOutbox:
+      return RunOutboxCommand(*config);
     case Command::kCreateAdmin:
       return CreateAdmin(*config);
     case Command::kServe:

@@ -89,9 +89,10 @@ def token_in(msg, page):
 class Server:
     def __init__(self, workdir, database, smtp_port, name="s"):
         self.port = free_port()
+        self.ops_port = free_port()
         self.log = open(os.path.join(workdir, f"{name}.log"), "wb")
         args = [SERVER, "serve", f"--listen=127.0.0.1:{self.port}", f"--database={database}",
-                "--metrics-listen=off", "--access-log=off", "--insecure-cookies",
+                f"--metrics-listen=127.0.0.1:{self.ops_port}", "--access-log=off", "--insecure-cookies",
                 f"--smtp-url=smtp://127.0.0.1:{smtp_port}", "--outbox-retry-base=1s",
                 "--store-name=Test & Co <Watches>", "--public-url=http://shop.test",
                 "--mail-from=shop@shop.test"]
@@ -123,6 +124,13 @@ class Server:
         except urllib.error.HTTPError as e:
             raw = e.read()
             return e.code, (json.loads(raw) if raw else None)
+
+    def metric(self, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ops_port}/metrics", timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        raise AssertionError(f"no {name} in /metrics")
 
     def stop(self):
         self.proc.terminate()
@@ -277,6 +285,9 @@ def main():
             assert st == 202
             time.sleep(2.5)
             assert sink.to("bob@example.com") == [], "nothing can arrive while SMTP is down"
+            assert srv.metric("watchstore_outbox_pending") >= 1
+            assert srv.metric("watchstore_outbox_oldest_pending_age_seconds") >= 2
+            assert srv.metric("watchstore_outbox_send_failures_total") >= 1
             restarted = Controller(sink, hostname="127.0.0.1", port=smtp_port)
             restarted.start()
             controllers.append(restarted)
@@ -284,6 +295,11 @@ def main():
             time.sleep(3)
             again = sink.to("bob@example.com")
             assert len(again) == 1, f"delivered {len(again)} times"
+            assert srv.metric("watchstore_outbox_pending") == 0
+            assert srv.metric("watchstore_outbox_dead") == 0
+            listed = subprocess.run([SERVER, "outbox", "list", f"--database={db}"],
+                                    capture_output=True, timeout=30, text=True)
+            assert listed.returncode == 0 and "0 dead e-mail(s)" in listed.stdout, listed
 
         def two_servers_on_one_postgres_deliver_each_once():
             url = os.environ.get("WATCHSTORE_TEST_POSTGRES_URL")
