@@ -13,28 +13,31 @@ resource "aws_cloudwatch_log_group" "server" {
 
 locals {
   user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
-    region                 = local.region
-    image_repository       = aws_ecr_repository.server.repository_url
-    registry               = split("/", aws_ecr_repository.server.repository_url)[0]
-    image_tag_parameter    = aws_ssm_parameter.image_tag.name
-    db_master_secret_arn   = aws_db_instance.main.master_user_secret[0].secret_arn
-    db_app_secret_arn      = aws_secretsmanager_secret.db_app.arn
-    db_migrator_secret_arn = aws_secretsmanager_secret.db_migrator.arn
-    db_host                = aws_db_instance.main.address
-    db_port                = aws_db_instance.main.port
-    db_name                = var.db_name
-    db_sslmode             = var.db_sslmode
-    redis_host             = aws_elasticache_replication_group.redis.primary_endpoint_address
-    redis_port             = aws_elasticache_replication_group.redis.port
-    redis_auth_secret_arn  = aws_secretsmanager_secret.redis_auth.arn
-    redis_tunnel_port      = local.redis_tunnel_port
-    app_port               = var.app_port
-    log_group              = aws_cloudwatch_log_group.server.name
-    server_threads         = var.server_threads
-    keep_alive_timeout     = "${local.server_keep_alive_timeout_seconds}s"
-    server_environment     = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
-    db_roles_sql           = file("${path.module}/../deploy/db-roles.sql")
-    stop_timeout_seconds   = local.container_stop_timeout_seconds
+    region                   = local.region
+    image_repository         = aws_ecr_repository.server.repository_url
+    registry                 = split("/", aws_ecr_repository.server.repository_url)[0]
+    image_tag_parameter      = aws_ssm_parameter.image_tag.name
+    db_master_secret_arn     = aws_db_instance.main.master_user_secret[0].secret_arn
+    db_app_secret_arn        = aws_secretsmanager_secret.db_app.arn
+    db_migrator_secret_arn   = aws_secretsmanager_secret.db_migrator.arn
+    db_host                  = aws_db_instance.main.address
+    db_port                  = aws_db_instance.main.port
+    db_name                  = var.db_name
+    db_sslmode               = var.db_sslmode
+    redis_host               = aws_elasticache_replication_group.redis.primary_endpoint_address
+    redis_port               = aws_elasticache_replication_group.redis.port
+    redis_auth_secret_arn    = aws_secretsmanager_secret.redis_auth.arn
+    redis_tunnel_port        = local.redis_tunnel_port
+    app_port                 = var.app_port
+    log_group                = aws_cloudwatch_log_group.server.name
+    server_threads           = var.server_threads
+    keep_alive_timeout       = "${local.server_keep_alive_timeout_seconds}s"
+    smtp_url                 = var.smtp_url
+    smtp_username            = var.smtp_username
+    smtp_password_secret_arn = var.smtp_password_secret_arn
+    server_environment       = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
+    db_roles_sql             = file("${path.module}/../deploy/db-roles.sql")
+    stop_timeout_seconds     = local.container_stop_timeout_seconds
   })
 
   # The container gets this long to stop after SIGTERM; the ALB drains a
