@@ -633,6 +633,16 @@ test('e-mail: the welcome link verifies the address; forgot password resets it, 
   const email = `mail-${RUN}@example.com`;
   await registerViaUi(page, email);
   const welcome = await mailTo(email, /Subject: Welcome/);
+  // The HTML part renders on its own, with no request to anywhere.
+  const htmlPart = welcome.split('Content-Type: text/html; charset=utf-8')[1]
+    .split('\r\n\r\n').slice(1).join('\r\n\r\n').split('\r\n--')[0];
+  const mailPage = await browser.newPage();
+  const requests = [];
+  mailPage.on('request', (r) => requests.push(r.url()));
+  await mailPage.setContent(htmlPart);
+  await expectText(mailPage.getByRole('link', { name: 'Confirm my email address' }), 'Confirm', 'the HTML mail shows its link');
+  assert(requests.length === 0, `the HTML mail loaded ${requests.join(', ')}`);
+  await mailPage.close();
   const verifyLink = linkIn(welcome, 'verify-email.html');
   await page.goto(verifyLink);
   await expectText(page.locator('#verify-status'), /is confirmed/, 'the verification link confirms the address');

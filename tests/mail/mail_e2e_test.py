@@ -197,8 +197,14 @@ def main():
             assert me["email_verified"] is False, me
             st, body = srv.call("POST", "/api/v1/auth/verify-email", {"token": token[:-2] + "AA"})
             assert st == 404 and body["type"] == "/problems/token_invalid", (st, body)
+            promote = [SERVER, "create-admin", "--email=alice@example.com", "--promote-existing",
+                       f"--database={db}"]
+            refused = subprocess.run(promote, capture_output=True, timeout=60, text=True)
+            assert refused.returncode != 0 and "not confirmed" in refused.stderr, refused
             st, body = srv.call("POST", "/api/v1/auth/verify-email", {"token": token})
             assert st == 200 and body["email_verified"] is True, (st, body)
+            promoted = subprocess.run(promote, capture_output=True, timeout=60, text=True)
+            assert promoted.returncode == 0, promoted
             st, body = srv.call("POST", "/api/v1/auth/verify-email", {"token": token})
             assert st == 409 and body["type"] == "/problems/token_used", (st, body)
 
