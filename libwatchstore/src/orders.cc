@@ -75,14 +75,14 @@ absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
   order.shipping = request.shipping;
   order.clear_user_cart = true;
   order.now = ctx_.clock->Now();
-  if (ctx_.options->mail.require_verified_email_for_checkout) {
-    WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(buyer.user_id));
-    if (!user.email_verified_at.has_value()) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmailUnverified,
-                       "confirm your email address before checking out");
-    }
+  // The stored address, not the session's copy (it may predate an e-mail change).
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(buyer.user_id));
+  if (ctx_.options->mail.require_verified_email_for_checkout &&
+      !user.email_verified_at.has_value()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmailUnverified,
+                     "confirm your email address before checking out");
   }
-  order.outbox.push_back(NewDraft(mail_kind::kOrderPlaced, buyer.email, {}, order.now));
+  order.outbox.push_back(NewDraft(mail_kind::kOrderPlaced, user.email, {}, order.now));
 
   {
     MutexLock lock(&in_flight_mu_);
