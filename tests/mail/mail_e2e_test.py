@@ -285,6 +285,39 @@ def main():
             [shipped] = sink.wait_for("alice@example.com", f"order {number} has shipped")
             assert "JD014600006281" in text_of(shipped) and "DHL" in text_of(shipped)
 
+        def bad_input_is_a_precise_4xx_and_changes_nothing():
+            cases = [
+                ("/api/v1/auth/password-reset", {"email": "a@example.com", "extra": 1}, None, 400),
+                ("/api/v1/auth/password-reset", {"email": "not an email"}, None, 400),
+                ("/api/v1/auth/password-reset/confirm", {"password": "long enough pass"}, None, 400),
+                ("/api/v1/auth/password-reset/confirm",
+                 {"token": "x" * 43, "password": "long enough pass"}, None, 404),
+                ("/api/v1/auth/verify-email", {"token": 5}, None, 400),
+                ("/api/v1/auth/password", {"current_password": "a", "new_password": "b" * 12},
+                 None, 401),
+                ("/api/v1/auth/email", {"email": "x@example.com", "password": "p" * 12}, None, 401),
+            ]
+            for path, body, token, want in cases:
+                st, problem = srv.call("POST", path, body, token=token)
+                assert st == want, (path, body, st, problem)
+                assert problem["type"].startswith("/problems/"), problem
+            _, t = login(srv, "alice@example.com", PW)
+            st, problem = srv.call("POST", "/api/v1/auth/password",
+                                   {"current_password": "wrong password!", "new_password": "x" * 20},
+                                   token=t)
+            assert st == 401 and problem["type"] == "/problems/invalid_credentials", problem
+            st, problem = srv.call("POST", "/api/v1/auth/password",
+                                   {"current_password": PW, "new_password": "short"}, token=t)
+            assert st == 400 and problem.get("field") == "password", problem
+            st, _ = login(srv, "alice@example.com", PW)
+            assert st == 200, "the password did not change"
+            # An address taken by someone else: the same 202, and nothing is sent to it.
+            st, _ = srv.call("POST", "/api/v1/auth/email",
+                             {"email": "admin@example.com", "password": PW}, token=t)
+            assert st == 202, st
+            time.sleep(2)
+            assert sink.to("admin@example.com") == [], "nothing reveals the address is taken"
+
         def smtp_outage_messages_wait_then_arrive_once():
             smtp.stop()
             st, _ = srv.call("POST", "/api/v1/auth/register", {"email": "bob@example.com",
@@ -343,6 +376,7 @@ def main():
         for fn in (register_then_verify, forgot_reset_old_sessions_dead,
                    reset_flood_is_rate_limited_and_unknown_gets_nothing,
                    checkout_confirmation_and_shipping,
+                   bad_input_is_a_precise_4xx_and_changes_nothing,
                    smtp_outage_messages_wait_then_arrive_once,
                    two_servers_on_one_postgres_deliver_each_once):
             if time.time() > DEADLINE:
