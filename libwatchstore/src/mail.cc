@@ -336,9 +336,14 @@ std::string ToMime(const MailMessage& m) {
 
 absl::StatusOr<std::unique_ptr<Mailer>> NewFileMailer(const std::string& dir) {
   if (dir.empty()) return InvalidField("mail_dir", "a directory is required");
-  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create mail directory ", dir, ": ", std::strerror(errno)));
+  // Like mkdir -p: every missing parent too.
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    const std::string part = dir.substr(0, slash);
+    if (::mkdir(part.c_str(), 0750) != 0 && errno != EEXIST) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot create mail directory ", part, ": ", std::strerror(errno)));
+    }
+    if (slash == std::string::npos) break;
   }
   if (::access(dir.c_str(), W_OK) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("mail directory ", dir, " is not writable"));

@@ -89,7 +89,7 @@ class Mailer {
 };
 
 // Writes each message as <dir>/<sanitized message id>.eml (the same
-// Message-ID overwrites the same file). Creates `dir` if needed.
+// Message-ID overwrites the same file). Creates `dir` and its parents if needed.
 absl::StatusOr<std::unique_ptr<Mailer>> NewFileMailer(const std::string& dir);
 
 struct OutboxWorkerOptions {
