@@ -5,7 +5,7 @@
 #   docker compose up                                        # with PostgreSQL and Redis (docker-compose.yml)
 #
 # Stage 1 builds the server with the project's own CMake on Debian 12 (the
-# libraries we link are Debian's: Abseil, libpq, hiredis, cpp-httplib, libsodium,
+# libraries we link are Debian's: Abseil, libpq, hiredis, cpp-httplib, libcurl, libsodium,
 # SQLite, RapidJSON). Stage 2 is a slim Debian 12 with only the matching runtime
 # libraries, the server binary, the SQL migrations and the static storefront.
 # Configuration is by environment (WATCHSTORE_*), see docs/DEPLOY.md.
@@ -33,6 +33,7 @@ RUN apt-get update \
       pkg-config \
       libabsl-dev \
       libcpp-httplib-dev \
+      libcurl4-openssl-dev \
       libhiredis-dev \
       libpq-dev \
       libsodium-dev \
@@ -72,6 +73,7 @@ RUN apt-get update \
       curl \
       libabsl20220623 \
       libcpp-httplib0.11 \
+      libcurl4 \
       libhiredis0.14 \
       libpq5 \
       libsodium23 \
@@ -99,8 +101,11 @@ LABEL org.opencontainers.image.title="watchstore-server" \
 # WATCHSTORE_DATABASE_URL defaults to an SQLite file: mount a volume on
 # /var/lib/watchstore to keep it, or point it at PostgreSQL
 # (postgres://user:pass@host:5432/db?sslmode=require).
+# Without WATCHSTORE_SMTP_URL, e-mail is written to WATCHSTORE_MAIL_DIR (a
+# tmpfs in the shipped deployments: set an SMTP relay for real customers).
 ENV WATCHSTORE_LISTEN=0.0.0.0:8080 \
     WATCHSTORE_DATABASE_URL=/var/lib/watchstore/watchstore.db \
+    WATCHSTORE_MAIL_DIR=/tmp/watchstore-mail \
     WATCHSTORE_STATIC_DIR=/usr/share/watchstore/frontend
 
 WORKDIR /var/lib/watchstore

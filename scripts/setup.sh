@@ -13,6 +13,7 @@ apt_packages=(
   postgresql-15 postgresql-client-15 redis-server redis-tools
   chromium wrk shellcheck docker-compose
   docker.io debootstrap stunnel4 openssl
+  libcurl4-openssl-dev python3-aiosmtpd
 )
 
 missing=()

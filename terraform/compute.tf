@@ -31,15 +31,18 @@ locals {
     # The ALB's nodes live in the VPC: connections from it carry the client
     # address in X-Forwarded-For, 2 entries from the right (CloudFront adds
     # the viewer, the ALB appends CloudFront's edge address).
-    trusted_proxies      = var.vpc_cidr
-    redis_tunnel_port    = local.redis_tunnel_port
-    app_port             = var.app_port
-    log_group            = aws_cloudwatch_log_group.server.name
-    server_threads       = var.server_threads
-    keep_alive_timeout   = "${local.server_keep_alive_timeout_seconds}s"
-    server_environment   = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
-    db_roles_sql         = file("${path.module}/../deploy/db-roles.sql")
-    stop_timeout_seconds = local.container_stop_timeout_seconds
+    trusted_proxies          = var.vpc_cidr
+    redis_tunnel_port        = local.redis_tunnel_port
+    app_port                 = var.app_port
+    log_group                = aws_cloudwatch_log_group.server.name
+    server_threads           = var.server_threads
+    keep_alive_timeout       = "${local.server_keep_alive_timeout_seconds}s"
+    smtp_url                 = var.smtp_url
+    smtp_username            = var.smtp_username
+    smtp_password_secret_arn = var.smtp_password_secret_arn
+    server_environment       = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
+    db_roles_sql             = file("${path.module}/../deploy/db-roles.sql")
+    stop_timeout_seconds     = local.container_stop_timeout_seconds
   })
 
   # The container gets this long to stop after SIGTERM; the ALB drains a

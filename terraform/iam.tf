@@ -66,13 +66,14 @@ data "aws_iam_policy_document" "app" {
       "secretsmanager:GetSecretValue",
       "secretsmanager:DescribeSecret",
     ]
-    resources = [
+    resources = compact([
       aws_secretsmanager_secret.db_app.arn,
       aws_secretsmanager_secret.db_migrator.arn,
       aws_secretsmanager_secret.redis_auth.arn,
       aws_secretsmanager_secret.session_seal.arn,
       aws_db_instance.main.master_user_secret[0].secret_arn,
-    ]
+      var.smtp_password_secret_arn,
+    ])
   }
 }
 

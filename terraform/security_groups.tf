@@ -94,6 +94,16 @@ resource "aws_vpc_security_group_egress_rule" "app_https" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 
+resource "aws_vpc_security_group_egress_rule" "app_smtp" {
+  for_each          = var.smtp_url == "" ? toset([]) : toset(["465", "587"])
+  security_group_id = aws_security_group.app.id
+  description       = "SMTP submission to the mail relay (STARTTLS on 587, TLS on 465)"
+  ip_protocol       = "tcp"
+  from_port         = tonumber(each.value)
+  to_port           = tonumber(each.value)
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
 resource "aws_vpc_security_group_egress_rule" "app_to_db" {
   security_group_id            = aws_security_group.app.id
   description                  = "PostgreSQL"

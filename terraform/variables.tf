@@ -220,12 +220,48 @@ variable "server_environment" {
   validation {
     condition = alltrue([for k, v in var.server_environment :
       can(regex("^WATCHSTORE_[A-Z0-9_]+$", k)) &&
-      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS"], k) &&
+      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_SMTP_URL", "WATCHSTORE_SMTP_USERNAME", "WATCHSTORE_SMTP_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
       !can(regex("[\r\n]", v))
     ])
-    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), SMTP_URL/USERNAME/PASSWORD (use the smtp_* variables), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
   }
 }
+
+# --- E-mail -----------------------------------------------------------------------
+
+variable "smtp_url" {
+  description = "SMTP relay for the store's e-mail, e.g. smtp://email-smtp.eu-west-1.amazonaws.com:587 (Amazon SES; STARTTLS is required). Empty: messages are written inside the container only (development)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.smtp_url == "" || can(regex("^smtps?://[A-Za-z0-9.-]+(:[0-9]+)?$", var.smtp_url))
+    error_message = "smtp_url must be smtp://host:port or smtps://host:port, without credentials (use smtp_username and smtp_password_secret_arn)."
+  }
+}
+
+variable "smtp_username" {
+  description = "SMTP AUTH user name (for SES: the SMTP credentials' user name). Empty: no AUTH."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !can(regex("[\\s]", var.smtp_username))
+    error_message = "smtp_username must not contain white space."
+  }
+}
+
+variable "smtp_password_secret_arn" {
+  description = "ARN of a Secrets Manager secret whose SecretString is the SMTP password (for SES: the SMTP password derived from the IAM key). The instances may read it. Empty: no password."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.smtp_password_secret_arn == "" || can(regex("^arn:aws[a-z-]*:secretsmanager:", var.smtp_password_secret_arn))
+    error_message = "smtp_password_secret_arn must be a Secrets Manager ARN or empty."
+  }
+}
+
 
 # --- Load balancer and TLS ------------------------------------------------------
 

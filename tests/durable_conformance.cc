@@ -273,5 +273,38 @@ TEST_P(DurableStorageConformanceTest, TwoHandlesNeverOversell) {
   EXPECT_EQ(after.variants[0].stock, 0);
 }
 
+// A message written with its cause survives a restart; one claimed by a
+// process that died before recording the send is claimed again once its
+// lease ends (the one duplicate the outbox allows, with the same Message-ID).
+TEST_P(DurableStorageConformanceTest, OutboxSurvivesRestartAndAbandonedClaims) {
+  const absl::Duration lease = absl::Minutes(2);
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    NewUser u{"mail@example.com", "hash", Role::kCustomer, kT0};
+    OutboxDraft d;
+    d.message_id = "<durable@test>";
+    d.kind = "welcome";
+    d.recipient = u.email;
+    d.payload = "token=x\n";
+    d.created_at = kT0;
+    u.outbox.push_back(d);
+    WS_ASSERT_OK(s->CreateUser(u));
+    WS_ASSERT_OK_AND_ASSIGN(auto claimed, s->ClaimOutbox(kT0, 10, lease));
+    ASSERT_EQ(claimed.size(), 1u);
+  }  // "crashed" after the claim, before MarkOutboxSent
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(auto early, s->ClaimOutbox(kT0 + absl::Minutes(1), 10, lease));
+  EXPECT_TRUE(early.empty()) << "still leased";
+  WS_ASSERT_OK_AND_ASSIGN(auto again, s->ClaimOutbox(kT0 + lease, 10, lease));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].draft.message_id, "<durable@test>");
+  EXPECT_EQ(again[0].attempts, 2);
+  WS_ASSERT_OK(s->MarkOutboxSent(again[0].id, kT0 + lease));
+  WS_ASSERT_OK_AND_ASSIGN(OutboxStats stats, s->GetOutboxStats());
+  EXPECT_EQ(stats.pending, 0);
+}
+
 }  // namespace
 }  // namespace watchstore::testing

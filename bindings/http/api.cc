@@ -32,6 +32,12 @@ constexpr RouteRow kRouteTable[] = {
     {kLogin, "POST", "/api/v1/auth/login"},
     {kLogout, "POST", "/api/v1/auth/logout"},
     {kMe, "GET", "/api/v1/auth/me"},
+    {kPasswordReset, "POST", "/api/v1/auth/password-reset"},
+    {kPasswordResetConfirm, "POST", "/api/v1/auth/password-reset/confirm"},
+    {kChangePassword, "POST", "/api/v1/auth/password"},
+    {kChangeEmail, "POST", "/api/v1/auth/email"},
+    {kVerifyEmail, "POST", "/api/v1/auth/verify-email"},
+    {kResendVerification, "POST", "/api/v1/auth/verify-email/resend"},
     {kListProducts, "GET", "/api/v1/products"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
@@ -339,6 +345,18 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return Logout(call);
     case kMe:
       return Me(call);
+    case kPasswordReset:
+      return PasswordReset(call);
+    case kPasswordResetConfirm:
+      return PasswordResetConfirm(call);
+    case kChangePassword:
+      return ChangePassword(call);
+    case kChangeEmail:
+      return ChangeEmail(call);
+    case kVerifyEmail:
+      return VerifyEmail(call);
+    case kResendVerification:
+      return ResendVerification(call);
     case kListProducts:
       return ListProducts(call);
     case kGetProduct:

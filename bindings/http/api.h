@@ -21,10 +21,10 @@
 #include "cookies.h"
 #include "http_types.h"
 #include "json.h"
-#include "rate_limiter.h"
 #include "render.h"
 #include "router.h"
 #include "static_files.h"
+#include "watchstore/rate_limiter.h"
 #include "watchstore/store.h"
 
 namespace watchstore::http {
@@ -35,6 +35,12 @@ enum RouteId : int {
   kLogin,
   kLogout,
   kMe,
+  kPasswordReset,
+  kPasswordResetConfirm,
+  kChangePassword,
+  kChangeEmail,
+  kVerifyEmail,
+  kResendVerification,
   kListProducts,
   kGetProduct,
   kGetProductBySku,
@@ -129,6 +135,12 @@ class Api {
   absl::Status Login(Call& call);
   absl::Status Logout(Call& call);
   absl::Status Me(Call& call);
+  absl::Status PasswordReset(Call& call);
+  absl::Status PasswordResetConfirm(Call& call);
+  absl::Status ChangePassword(Call& call);
+  absl::Status ChangeEmail(Call& call);
+  absl::Status VerifyEmail(Call& call);
+  absl::Status ResendVerification(Call& call);
   // --- api_catalog.cc ---
   absl::Status ListProducts(Call& call);
   absl::Status GetProduct(Call& call);
@@ -173,6 +185,8 @@ class Api {
   absl::StatusOr<std::unique_ptr<JsonDocument>> JsonBody(Call& call);
   // For routes without a body: empty, or an empty JSON object.
   absl::Status NoBody(Call& call);
+  // The session token the caller presents (Bearer header, else the cookie).
+  static absl::string_view CallerToken(const Call& call);
   // Sets Set-Cookie for a new CSRF token if the request had none and the
   // response is no-store.
   void MaybeIssueCsrfCookie(Call& call);

@@ -31,7 +31,22 @@ absl::StatusOr<Credentials> ReadCredentials(const JsonDocument& doc) {
   return c;
 }
 
+constexpr size_t kMaxTokenBytes = 256;
+
 }  // namespace
+
+// The session token the caller presents (Bearer header, else the cookie).
+absl::string_view Api::CallerToken(const Call& call) {
+  if (call.authorization.has_value()) {
+    absl::string_view v = absl::StripAsciiWhitespace(*call.authorization);
+    if (v.size() > 7 && absl::EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {
+      return absl::StripAsciiWhitespace(v.substr(7));
+    }
+    return {};
+  }
+  if (call.session_cookie.has_value()) return *call.session_cookie;
+  return {};
+}
 
 absl::Status Api::Register(Call& call) {
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
@@ -52,15 +67,7 @@ absl::Status Api::Login(Call& call) {
   WS_ASSIGN_OR_RETURN(Credentials c, ReadCredentials(*doc));
 
   // The session the client holds now, if any, is revoked (rotation).
-  absl::string_view previous;
-  if (call.authorization.has_value()) {
-    absl::string_view v = absl::StripAsciiWhitespace(*call.authorization);
-    if (v.size() > 7 && absl::EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {
-      previous = absl::StripAsciiWhitespace(v.substr(7));
-    }
-  } else if (call.session_cookie.has_value()) {
-    previous = *call.session_cookie;
-  }
+  absl::string_view previous = CallerToken(call);
   // The client: the socket peer, or what a trusted proxy recorded (never a
   // header from anyone else); an IPv6 client by its /64, which it usually
   // holds whole.
@@ -103,15 +110,7 @@ absl::Status Api::Login(Call& call) {
 
 absl::Status Api::Logout(Call& call) {
   WS_RETURN_IF_ERROR(NoBody(call));
-  absl::string_view token;
-  if (call.authorization.has_value()) {
-    absl::string_view v = absl::StripAsciiWhitespace(*call.authorization);
-    if (v.size() > 7 && absl::EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {
-      token = absl::StripAsciiWhitespace(v.substr(7));
-    }
-  } else if (call.session_cookie.has_value()) {
-    token = *call.session_cookie;
-  }
+  absl::string_view token = CallerToken(call);
   if (!token.empty()) WS_RETURN_IF_ERROR(store_->accounts().Logout(token));
   if (call.session_cookie.has_value()) ClearCookie(call, options_.cookies.session_name, true);
   call.res->status = 204;
@@ -131,6 +130,90 @@ absl::Status Api::Me(Call& call) {
   JsonOut out;
   WriteUser(out, *user);
   RenderJson(call, 200, out.Take());
+  return absl::OkStatus();
+}
+
+absl::Status Api::PasswordReset(Call& call) {
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string email;
+  r.String("email", &email, ObjectReader::kRequired, kMaxEmailBytes);
+  WS_RETURN_IF_ERROR(r.Finish());
+  // The same reply whether or not the account exists.
+  WS_RETURN_IF_ERROR(
+      store_->accounts().RequestPasswordReset(email, ClientKey(call.req.client_address())));
+  RenderJson(call, 202, R"({"status":"accepted"})");
+  return absl::OkStatus();
+}
+
+absl::Status Api::PasswordResetConfirm(Call& call) {
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string token, password;
+  r.String("token", &token, ObjectReader::kRequired, kMaxTokenBytes);
+  r.String("password", &password, ObjectReader::kRequired, kMaxPasswordBytes);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_RETURN_IF_ERROR(store_->accounts().ResetPassword(token, password));
+  call.res->status = 204;
+  return absl::OkStatus();
+}
+
+absl::Status Api::ChangePassword(Call& call) {
+  WS_RETURN_IF_ERROR(RequireUser(call).status());
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string current, next;
+  r.String("current_password", &current, ObjectReader::kRequired, kMaxPasswordBytes);
+  r.String("new_password", &next, ObjectReader::kRequired, kMaxPasswordBytes);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(LoginResult login,
+                      store_->accounts().ChangePassword(CallerToken(call), current, next));
+  const AccountsOptions& a = store_->options().accounts;
+  SetCookie(call, options_.cookies.session_name, login.token, /*http_only=*/true,
+            absl::ToInt64Seconds(a.session_absolute_timeout));
+  JsonOut out;
+  out.StartObject();
+  out.Field("token", login.token);
+  out.Field("expires_at", Rfc3339(login.absolute_expires_at));
+  out.Field("idle_expires_at", Rfc3339(login.idle_expires_at));
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->content_type = "application/json; charset=utf-8";
+  return absl::OkStatus();
+}
+
+absl::Status Api::ChangeEmail(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal p, RequireUser(call));
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string email, password;
+  r.String("email", &email, ObjectReader::kRequired, kMaxEmailBytes);
+  r.String("password", &password, ObjectReader::kRequired, kMaxPasswordBytes);
+  WS_RETURN_IF_ERROR(r.Finish());
+  // Whether the new address is taken is never told.
+  WS_RETURN_IF_ERROR(store_->accounts().RequestEmailChange(p, password, email));
+  RenderJson(call, 202, R"({"status":"accepted"})");
+  return absl::OkStatus();
+}
+
+absl::Status Api::VerifyEmail(Call& call) {
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string token;
+  r.String("token", &token, ObjectReader::kRequired, kMaxTokenBytes);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(User user, store_->accounts().ConfirmEmail(token));
+  JsonOut out;
+  WriteUser(out, user);
+  RenderJson(call, 200, out.Take());
+  return absl::OkStatus();
+}
+
+absl::Status Api::ResendVerification(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal p, RequireUser(call));
+  WS_RETURN_IF_ERROR(NoBody(call));
+  WS_RETURN_IF_ERROR(store_->accounts().ResendVerification(p));
+  RenderJson(call, 202, R"({"status":"accepted"})");
   return absl::OkStatus();
 }
 

@@ -139,14 +139,21 @@ absl::Status Api::AdminSetOrderStatus(Call& call) {
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
   ObjectReader r(*doc, "");
-  std::string name;
+  std::string name, carrier, tracking;
   r.String("status", &name, ObjectReader::kRequired, 40);
+  r.String("carrier", &carrier, ObjectReader::kOptional, 100);
+  r.String("tracking_number", &tracking, ObjectReader::kOptional, 100);
   WS_RETURN_IF_ERROR(r.Finish());
   auto to = ParseOrderStatus(name);
   if (!to.ok()) {
     return InvalidField("status", "must be one of pending, paid, shipped, delivered, cancelled");
   }
-  WS_ASSIGN_OR_RETURN(Order order, store_->orders().TransitionOrder(admin, id, *to));
+  if (*to != OrderStatus::kShipped && !(carrier.empty() && tracking.empty())) {
+    return InvalidField("tracking_number", "only with status shipped");
+  }
+  WS_ASSIGN_OR_RETURN(Order order, *to == OrderStatus::kShipped
+                                       ? store_->orders().ShipOrder(admin, id, carrier, tracking)
+                                       : store_->orders().TransitionOrder(admin, id, *to));
   JsonOut out;
   WriteOrder(out, order);
   RenderJson(call, 200, out.Take());

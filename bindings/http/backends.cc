@@ -1,13 +1,18 @@
 #include "backends.h"
 
+#include "watchstore/smtp_mailer.h"
+
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "metrics.h"
 #include "watchstore/cache.h"
@@ -159,7 +164,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
     WS_ASSIGN_OR_RETURN(options.login_limiter, NewRedisLoginLimiter(RedisOptionsFor(config)));
   }
 #endif
+  options.mail.store_name = config.store_name;
+  options.mail.public_base_url = config.public_url;
+  options.mail.from_address = config.mail_from;
+  options.mail.require_verified_email_for_checkout = config.require_verified_email;
   return Store::Open(options, std::move(storage), std::move(cache));
+}
+
+absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config) {
+  if (config.smtp_url.empty()) return NewFileMailer(config.mail_dir);
+  SmtpOptions o;
+  o.url = config.smtp_url;
+  o.username = config.smtp_username;
+  o.password = config.smtp_password;
+  o.require_tls = config.smtp_require_tls;
+  return NewSmtpMailer(o);
 }
 
 absl::Status MigrateDatabase(const ServerConfig& config) {
@@ -184,6 +203,68 @@ absl::Status MigrateDatabase(const ServerConfig& config) {
 #endif
   }
   return absl::InternalError("unknown database kind");
+}
+
+void RenderOutboxMetrics(Storage& storage, const OutboxWorker& worker, absl::Time now,
+                         std::string* out) {
+  HttpMetrics::AppendSample(out, "watchstore_outbox_send_failures_total", "counter",
+                            "E-mail sends that failed in this process (each is retried).",
+                            worker.failures());
+  auto stats = storage.GetOutboxStats();
+  if (!stats.ok()) return;  // the storage is down: /readyz says so
+  HttpMetrics::AppendSample(out, "watchstore_outbox_pending", "gauge",
+                            "E-mails waiting to be sent (all instances).", stats->pending);
+  HttpMetrics::AppendSample(out, "watchstore_outbox_dead", "gauge",
+                            "E-mails that gave up (see `watchstore-server outbox list`).",
+                            stats->dead);
+  const int64_t age = stats->oldest_pending_created_at
+                          ? absl::ToInt64Seconds(now - *stats->oldest_pending_created_at)
+                          : 0;
+  HttpMetrics::AppendSample(out, "watchstore_outbox_oldest_pending_age_seconds", "gauge",
+                            "Age of the oldest e-mail waiting (0 when none).", age);
+}
+
+int RunOutboxCommand(const ServerConfig& config) {
+  auto store = OpenStore(config);
+  if (!store.ok()) {
+    std::cerr << "watchstore-server: opening the database: " << store.status().message() << "\n";
+    return 1;
+  }
+  Storage& storage = (*store)->storage();
+  const std::string& verb = config.outbox_args[0];
+  auto dead = storage.ListOutbox(OutboxState::kDead, 1000);
+  if (!dead.ok()) {
+    std::cerr << "watchstore-server: " << dead.status().message() << "\n";
+    return 1;
+  }
+  if (verb == "list") {
+    for (const OutboxMessage& m : *dead) {
+      std::cout << m.id << "\t" << m.draft.kind << "\t" << m.draft.recipient << "\t"
+                << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", m.draft.created_at, absl::UTCTimeZone())
+                << "\tattempts=" << m.attempts << "\t" << m.last_error << "\n";
+    }
+    std::cout << dead->size() << " dead e-mail(s)\n";
+    return 0;
+  }
+  std::vector<OutboxId> ids;
+  if (verb == "retry-all") {
+    for (const OutboxMessage& m : *dead) ids.push_back(m.id);
+  } else {
+    OutboxId id = 0;
+    if (!absl::SimpleAtoi(config.outbox_args[1], &id) || id <= 0) {
+      std::cerr << "watchstore-server: outbox retry: ID must be a positive integer\n";
+      return 2;
+    }
+    ids.push_back(id);
+  }
+  for (OutboxId id : ids) {
+    if (absl::Status st = storage.RequeueOutbox(id, absl::Now()); !st.ok()) {
+      std::cerr << "watchstore-server: outbox retry " << id << ": " << st.message() << "\n";
+      return 1;
+    }
+  }
+  std::cout << ids.size() << " e-mail(s) queued again; a running server sends them\n";
+  return 0;
 }
 
 void RenderStorageMetrics(Storage& storage, std::string* out) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "config.h"
 #include "watchstore/clock.h"
+#include "watchstore/mail.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
 
@@ -29,8 +30,17 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config,
                                                  const Clock* clock = nullptr);
 // Applies pending migrations to the configured database.
 absl::Status MigrateDatabase(const ServerConfig& config);
+
+// The SMTP mailer for --smtp-url, else a file mailer writing to --mail-dir.
+absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config);
 // Prometheus samples about the storage's resources (PostgreSQL pool usage).
 void RenderStorageMetrics(Storage& storage, std::string* out);
+// watchstore_outbox_{pending,dead,oldest_pending_age_seconds} and
+// watchstore_outbox_send_failures_total.
+void RenderOutboxMetrics(Storage& storage, const OutboxWorker& worker, absl::Time now,
+                         std::string* out);
+// `watchstore-server outbox list|retry ID|retry-all`: dead letters.
+int RunOutboxCommand(const ServerConfig& config);
 // "sqlite ./var/watchstore.db", "postgres db.internal:5432/watchstore": no
 // credentials, for logs.
 std::string DescribeDatabase(const std::string& url);

@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client_address.h"
-#include "rate_limiter.h"
+#include "watchstore/rate_limiter.h"
 
 namespace watchstore::http {
 namespace {
@@ -44,6 +44,24 @@ constexpr OptionSpec kOptions[] = {
     {"cache-max-stale", "WATCHSTORE_CACHE_MAX_STALE", Kind::kDuration, 0, 3600,
      "with --redis: how long past its 5s freshness an in-process copy is still served while "
      "it is refreshed in the background; 0s: off (default 10s)"},
+    {"smtp-url", "WATCHSTORE_SMTP_URL", Kind::kString, 0, 0,
+     "smtp://host:587 (STARTTLS if offered) or smtps://host:465: send e-mail through this relay "
+     "(default: none, messages are written to --mail-dir); password in WATCHSTORE_SMTP_PASSWORD"},
+    {"smtp-username", "WATCHSTORE_SMTP_USERNAME", Kind::kString, 0, 0,
+     "SMTP AUTH user name (default: no AUTH)"},
+    {"smtp-require-tls", "WATCHSTORE_SMTP_REQUIRE_TLS", Kind::kBool, 0, 0,
+     "refuse to send e-mail over an unencrypted SMTP connection"},
+    {"mail-dir", "WATCHSTORE_MAIL_DIR", Kind::kString, 0, 0,
+     "where e-mail is written when no --smtp-url is set (default ./var/mail)"},
+    {"mail-from", "WATCHSTORE_MAIL_FROM", Kind::kString, 0, 0, "the From address of e-mails"},
+    {"store-name", "WATCHSTORE_STORE_NAME", Kind::kString, 0, 0,
+     "the store's name in e-mails (default Watchstore)"},
+    {"public-url", "WATCHSTORE_PUBLIC_URL", Kind::kString, 0, 0,
+     "the storefront's public base URL, for links in e-mails (default http://127.0.0.1:8080)"},
+    {"require-verified-email", "WATCHSTORE_REQUIRE_VERIFIED_EMAIL", Kind::kBool, 0, 0,
+     "refuse checkout until the buyer has confirmed their email address (default off)"},
+    {"outbox-retry-base", "WATCHSTORE_OUTBOX_RETRY_BASE", Kind::kDuration, 1, 3600,
+     "first e-mail retry delay; doubles per failure, 8 attempts (default 5s)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
      "the storefront's files, served at / (default ./frontend)"},
     {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
@@ -221,6 +239,36 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
     c->redis_request_budget = d;
   } else if (f == "cache-max-stale") {
     c->cache_max_stale = d;
+  } else if (f == "smtp-url") {
+    if (!v.empty() && !absl::StartsWith(v, "smtp://") && !absl::StartsWith(v, "smtps://")) {
+      return Bad(source, "(hidden)", "must be an smtp:// or smtps:// URL");
+    }
+    c->smtp_url = std::string(v);
+  } else if (f == "smtp-username") {
+    c->smtp_username = std::string(v);
+  } else if (f == "smtp-require-tls") {
+    c->smtp_require_tls = b;
+  } else if (f == "mail-dir") {
+    if (v.empty()) return Bad(source, v, "must not be empty");
+    c->mail_dir = std::string(v);
+  } else if (f == "mail-from") {
+    if (v.find('@') == absl::string_view::npos ||
+        v.find_first_of("<>\r\n ") != absl::string_view::npos) {
+      return Bad(source, v, "must be a plain address such as shop@example.com");
+    }
+    c->mail_from = std::string(v);
+  } else if (f == "store-name") {
+    if (v.empty() || v.size() > 100) return Bad(source, v, "must be 1 to 100 bytes");
+    c->store_name = std::string(v);
+  } else if (f == "public-url") {
+    if (!absl::StartsWith(v, "http://") && !absl::StartsWith(v, "https://")) {
+      return Bad(source, v, "must be an http:// or https:// URL");
+    }
+    c->public_url = std::string(absl::StripSuffix(v, "/"));
+  } else if (f == "require-verified-email") {
+    c->require_verified_email = b;
+  } else if (f == "outbox-retry-base") {
+    c->outbox_retry_base = d;
   } else if (f == "static-dir") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->static_dir = std::string(v);
@@ -328,6 +376,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     }
     c.session_seal_key = *key;
   }
+  if (std::optional<std::string> pw = env("WATCHSTORE_SMTP_PASSWORD")) c.smtp_password = *pw;
   bool have_command = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -340,6 +389,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       return c;
     }
     if (!absl::StartsWith(a, "--")) {
+      if (have_command && c.command == Command::kOutbox) {
+        c.outbox_args.push_back(a);
+        continue;
+      }
       if (have_command) {
         return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", a, "\""));
       }
@@ -352,9 +405,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
         c.command = Command::kSeedDemo;
       } else if (a == "create-admin") {
         c.command = Command::kCreateAdmin;
+      } else if (a == "outbox") {
+        c.command = Command::kOutbox;
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
-            "unknown command \"", a, "\" (serve, migrate, seed-demo, create-admin, help)"));
+            "unknown command \"", a, "\" (serve, migrate, seed-demo, create-admin, outbox, help)"));
       }
       continue;
     }
@@ -393,6 +448,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     }
     if (absl::Status st = Apply(*o, absl::StrCat("--", name), value, &c); !st.ok()) return st;
   }
+  if (c.command == Command::kOutbox) {
+    const auto& o = c.outbox_args;
+    const bool ok = (o.size() == 1 && (o[0] == "list" || o[0] == "retry-all")) ||
+                    (o.size() == 2 && o[0] == "retry");
+    if (!ok) return absl::InvalidArgumentError("outbox needs: list | retry ID | retry-all");
+  }
   if (c.command == Command::kCreateAdmin && c.admin_email.empty()) {
     return absl::InvalidArgumentError("create-admin needs --email");
   }
@@ -422,6 +483,9 @@ std::string UsageText() {
       "  create-admin --email X --promote-existing\n"
       "                             make the existing account X an admin (anyone can\n"
       "                             register any email: check the account is yours)\n"
+      "  outbox list                e-mails that gave up (dead letters), oldest first\n"
+      "  outbox retry ID | retry-all\n"
+      "                             send a dead e-mail (or all of them) again\n"
       "  help                       this text\n"
       "\n"
       "Flags (each also read from the environment variable shown; a flag wins):\n";

@@ -15,7 +15,7 @@
 
 namespace watchstore::http {
 
-enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kHelp, kVersion };
+enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kOutbox, kHelp, kVersion };
 
 struct ServerConfig {
   Command command = Command::kServe;
@@ -72,9 +72,23 @@ struct ServerConfig {
   std::string access_log = "stderr";
   bool bench_hello = false;  // serve GET /bench/hello for load tests
 
+  // --- E-mail (see docs/DEPLOY.md "E-mail") ---
+  std::string smtp_url;  // smtp:// or smtps://; empty: write messages to mail_dir
+  std::string smtp_username;
+  std::string smtp_password;  // WATCHSTORE_SMTP_PASSWORD only, never a flag
+  bool smtp_require_tls = false;
+  std::string mail_dir = "./var/mail";
+  std::string mail_from = "no-reply@watchstore.invalid";
+  std::string store_name = "Watchstore";
+  std::string public_url = "http://127.0.0.1:8080";  // links in e-mails
+  bool require_verified_email = false;
+  absl::Duration outbox_retry_base = absl::Seconds(5);
+
   // --- create-admin ---
   std::string admin_email;
   bool promote_existing = false;  // make an existing account an admin
+  // --- outbox: "list", "retry ID" or "retry-all" ---
+  std::vector<std::string> outbox_args;
   // --- seed-demo ---
   bool seed_force = false;  // seed even when the catalog has products
 };

@@ -22,11 +22,11 @@
 #include "config.h"
 #include "demo_catalog.h"
 #include "http_server.h"
-#include "rate_limiter.h"
 #include "render.h"
 #include "static_files.h"
 #include "watchstore/accounts.h"
 #include "watchstore/errors.h"
+#include "watchstore/rate_limiter.h"
 
 namespace watchstore::http {
 namespace {
@@ -105,6 +105,12 @@ int CreateAdmin(const ServerConfig& config) {
       std::cout << *email << " (user id " << existing->id << ") is already an admin\n";
       return 0;
     }
+    if (!existing->email_verified_at.has_value()) {
+      std::cerr << "watchstore-server: " << *email
+                << " has not confirmed its email address; nothing was changed. Have its owner"
+                   " follow the link in the welcome e-mail (or ask for a new one), then retry.\n";
+      return 1;
+    }
     std::cout << "promoting the existing account " << *email << " (user id " << existing->id
               << ", registered " << Rfc3339(existing->created_at)
               << ") to admin; its password is unchanged and was chosen by whoever registered "
@@ -172,6 +178,12 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
 
   auto store = OpenStore(config);
   if (!store.ok()) return Fail("opening the database", store.status());
+  auto mailer = OpenMailer(config);
+  if (!mailer.ok())
+    return Fail(config.smtp_url.empty() ? "--mail-dir" : "--smtp-url", mailer.status());
+  OutboxWorkerOptions outbox_options;
+  outbox_options.base_backoff = config.outbox_retry_base;
+  OutboxWorker outbox(store->get(), mailer->get(), outbox_options);
 
   ApiOptions api_options;
   api_options.cookies =
@@ -182,8 +194,9 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
   Storage* storage = &(*store)->storage();
-  api_options.render_backend_metrics = [storage](std::string* out) {
+  api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);
+    RenderOutboxMetrics(*storage, outbox, absl::Now(), out);
   };
   HttpServer* server_ptr = nullptr;
   api_options.render_http_metrics = [&server_ptr](std::string* out) {
@@ -242,7 +255,12 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
                   "WATCHSTORE_SESSION_SEAL_KEY is not set: this instance seals cached sessions "
                   "with a random key, so instances sharing Redis cannot use each other's");
   }
+  events->Event(
+      "info", "mail",
+      absl::StrCat("e-mail goes to ", (*mailer)->Describe(),
+                   config.smtp_url.empty() ? " (no --smtp-url: one .eml file per message)" : ""));
   events->Flush();
+  outbox.Start();
 
   // SIGTERM / SIGINT: stop accepting, let requests in flight finish.
   std::atomic<bool> finished{false};
@@ -312,6 +330,8 @@ int Main(int argc, char** argv) {
       return 0;
     case Command::kSeedDemo:
       return SeedDemo(*config);
+    case Command::kOutbox:
+      return RunOutboxCommand(*config);
     case Command::kCreateAdmin:
       return CreateAdmin(*config);
     case Command::kServe:

@@ -72,6 +72,7 @@ void WriteUser(JsonOut& out, const User& u) {
   out.Field("email", u.email);
   out.Field("role", RoleName(u.role));
   out.Field("created_at", Rfc3339(u.created_at));
+  out.Field("email_verified", u.email_verified_at.has_value());
   out.EndObject();
 }
 

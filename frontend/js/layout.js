@@ -95,6 +95,7 @@ export async function initLayout(page) {
           h('ul', { class: 'nav-list' },
             h('li', null, navLink('index.html', 'Watches', page === 'catalog')),
             h('li', { 'data-when': 'user', hidden: true }, navLink('orders.html', 'Orders', page === 'orders')),
+            h('li', { 'data-when': 'user', hidden: true }, navLink('account.html', 'Account', page === 'account')),
             h('li', { 'data-when': 'admin', hidden: true }, navLink('admin.html', 'Admin', page === 'admin'))),
           account),
         cartLink));

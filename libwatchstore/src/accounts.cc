@@ -5,8 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "codec.h"
 #include "crypto.h"
+#include "mail_payload.h"
 #include "services.h"
 #include "watchstore/errors.h"
+#include "watchstore/mail.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore {
@@ -96,6 +98,16 @@ SealedCodec<Inner> Sealed(const Context& ctx) {
                             ctx.clock, o.session_cache_ttl + absl::Seconds(1)};
 }
 
+absl::Status BadToken() {
+  return MakeError(absl::StatusCode::kNotFound, reason::kTokenInvalid, "the link is not valid",
+                   "token");
+}
+
+// `per_window` requests in a burst, refilling at that rate over `window`.
+RateLimiterOptions RequestLimit(int per_window, absl::Duration window, const Clock* clock) {
+  return RateLimiterOptions{Rate{per_window, window}, Rate{}, 100'000, clock};
+}
+
 }  // namespace
 
 AccountsImpl::AccountsImpl(const Context& ctx)
@@ -106,20 +118,46 @@ AccountsImpl::AccountsImpl(const Context& ctx)
           ctx.options->accounts.throttle_free_failures, ctx.options->accounts.throttle_base_delay,
           ctx.options->accounts.throttle_max_delay, ctx.options->accounts.throttle_forget_after},
       local_limiter_(NewLocalLoginLimiter(ctx.options->accounts.throttle_max_tracked_keys)),
+      reset_by_account_(RequestLimit(ctx.options->mail.reset_requests_per_account,
+                                     ctx.options->mail.reset_window, ctx.clock)),
+      reset_by_address_(RequestLimit(ctx.options->mail.reset_requests_per_address,
+                                     ctx.options->mail.reset_window, ctx.clock)),
       sessions_(ctx.cache, Sealed<SessionRecordCodec>(ctx)),
       principals_(ctx.cache, Sealed<PrincipalCodec>(ctx)) {}
 
+AccountToken AccountsImpl::NewToken(TokenPurpose purpose, UserId user_id, absl::string_view email,
+                                    std::string* token) {
+  *token = NewRandomToken();
+  const absl::Time now = ctx_.clock->Now();
+  AccountToken t;
+  t.token_hash = Sha256Hex(*token);
+  t.purpose = purpose;
+  t.user_id = user_id;
+  t.email = std::string(email);
+  t.created_at = now;
+  t.expires_at = now + ctx_.options->mail.token_ttl;
+  return t;
+}
+
 absl::StatusOr<User> AccountsImpl::CreateValidated(absl::string_view email,
-                                                   absl::string_view password, Role role) {
+                                                   absl::string_view password, Role role,
+                                                   bool welcome) {
   WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
   WS_RETURN_IF_ERROR(ValidatePassword(password, normalized));
   WS_ASSIGN_OR_RETURN(std::string hash, hasher_.Hash(password));
-  return ctx_.storage->CreateUser(NewUser{normalized, hash, role, ctx_.clock->Now()});
+  const absl::Time now = ctx_.clock->Now();
+  NewUser user{normalized, hash, role, now};
+  if (welcome) {
+    std::string token;
+    user.tokens.push_back(NewToken(TokenPurpose::kVerifyEmail, 0, normalized, &token));
+    user.outbox.push_back(NewDraft(mail_kind::kWelcome, normalized, {{"token", token}}, now));
+  }
+  return ctx_.storage->CreateUser(user);
 }
 
 absl::StatusOr<RegistrationResult> AccountsImpl::Register(absl::string_view email,
                                                           absl::string_view password) {
-  auto user = CreateValidated(email, password, Role::kCustomer);
+  auto user = CreateValidated(email, password, Role::kCustomer, /*welcome=*/true);
   if (user.ok()) return RegistrationResult{true, user->id};
   // A taken email looks like success, after the same work (the hash).
   if (absl::IsAlreadyExists(user.status()) && ReasonOf(user.status()) == reason::kEmailTaken) {
@@ -130,7 +168,7 @@ absl::StatusOr<RegistrationResult> AccountsImpl::Register(absl::string_view emai
 
 absl::StatusOr<User> AccountsImpl::CreateUser(absl::string_view email, absl::string_view password,
                                               Role role) {
-  return CreateValidated(email, password, role);
+  return CreateValidated(email, password, role, /*welcome=*/false);
 }
 
 absl::Status AccountsImpl::SetRole(absl::string_view email, Role role) {
@@ -188,14 +226,18 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
     }
   }
   if (!previous_token.empty()) (void)Logout(previous_token);
+  return StartSession(*user);
+}
 
+absl::StatusOr<LoginResult> AccountsImpl::StartSession(const User& user) {
+  const absl::Time now = ctx_.clock->Now();
   LoginResult result;
   result.token = NewRandomToken();
-  SessionRecord record{Sha256Hex(result.token), user->id, now, now};
+  SessionRecord record{Sha256Hex(result.token), user.id, now, now};
   WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
-  result.principal = Principal{user->id, user->role, user->email};
+  result.principal = Principal{user.id, user.role, user.email};
   sessions_.Put(SessionKey(record.token_hash), record, ctx_.options->accounts.session_cache_ttl);
-  principals_.Put(UserKey(user->id), result.principal, ctx_.options->accounts.session_cache_ttl);
+  principals_.Put(UserKey(user.id), result.principal, ctx_.options->accounts.session_cache_ttl);
   result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
   result.absolute_expires_at = now + ctx_.options->accounts.session_absolute_timeout;
   return result;
@@ -289,6 +331,122 @@ absl::StatusOr<Principal> AccountsImpl::Authenticate(absl::string_view token) {
     sessions_.Fill(key, *session, o.session_cache_ttl, found.ticket);
   }
   return *principal;
+}
+
+// Revocation reaches every instance: each erase is announced (Redis pub/sub).
+void AccountsImpl::ForgetSessions(const std::vector<std::string>& token_hashes) {
+  for (const std::string& hash : token_hashes) sessions_.Erase(SessionKey(hash));
+}
+
+absl::Status AccountsImpl::RequestPasswordReset(absl::string_view email,
+                                                absl::string_view client_address) {
+  WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
+  const absl::Time now = ctx_.clock->Now();
+  const std::string address_key = absl::StrCat("addr:", client_address.substr(0, 64));
+  if (auto wait = reset_by_address_.Acquire(address_key)) return Throttled(*wait);
+  // Past the per-account limit: the same reply, nothing sent (no mail storm).
+  const std::string account_key = absl::StrCat("acct:", normalized);
+  if (reset_by_account_.Acquire(account_key)) return absl::OkStatus();
+
+  auto user = ctx_.storage->GetUserByEmail(normalized);
+  if (!user.ok()) return absl::IsNotFound(user.status()) ? absl::OkStatus() : user.status();
+  std::string token;
+  AccountToken t = NewToken(TokenPurpose::kResetPassword, user->id, user->email, &token);
+  return ctx_.storage->IssueAccountToken(
+      t, {NewDraft(mail_kind::kPasswordReset, user->email, {{"token", token}}, now)});
+}
+
+absl::Status AccountsImpl::ResetPassword(absl::string_view token, absl::string_view new_password) {
+  if (!IsWellFormedToken(token)) return BadToken();
+  const std::string hash = Sha256Hex(token);
+  auto found = ctx_.storage->GetAccountToken(hash);
+  if (!found.ok()) return absl::IsNotFound(found.status()) ? BadToken() : found.status();
+  const absl::Time now = ctx_.clock->Now();
+  // Check before the (costly) hash; the storage checks again atomically.
+  WS_RETURN_IF_ERROR(CheckRedeemable(*found, TokenPurpose::kResetPassword, now));
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(found->user_id));
+  WS_RETURN_IF_ERROR(ValidatePassword(new_password, user.email));
+  WS_ASSIGN_OR_RETURN(std::string password_hash, hasher_.Hash(new_password));
+  TokenRedemption r;
+  r.token_hash = hash;
+  r.purpose = TokenPurpose::kResetPassword;
+  r.now = now;
+  r.new_password_hash = std::move(password_hash);
+  r.outbox.push_back(NewDraft(mail_kind::kPasswordChanged, user.email, {}, now));
+  WS_ASSIGN_OR_RETURN(RedeemResult done, ctx_.storage->RedeemAccountToken(r));
+  ForgetSessions(done.revoked_session_hashes);
+  ForgetUser(user.id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoginResult> AccountsImpl::ChangePassword(absl::string_view session_token,
+                                                         absl::string_view current_password,
+                                                         absl::string_view new_password) {
+  WS_ASSIGN_OR_RETURN(Principal who, Authenticate(session_token));
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(who.user_id));
+  WS_ASSIGN_OR_RETURN(const bool matched, hasher_.Verify(user.password_hash, current_password));
+  if (!matched) return InvalidCredentials();
+  WS_RETURN_IF_ERROR(ValidatePassword(new_password, user.email));
+  WS_ASSIGN_OR_RETURN(std::string hash, hasher_.Hash(new_password));
+  WS_RETURN_IF_ERROR(ctx_.storage->UpdatePasswordHash(user.id, hash));
+  // Every session goes, this one too: the caller gets a fresh one.
+  WS_ASSIGN_OR_RETURN(auto revoked, ctx_.storage->DeleteUserSessions(user.id, ""));
+  ForgetSessions(revoked);
+  ForgetUser(user.id);
+  return StartSession(user);
+}
+
+absl::Status AccountsImpl::RequestEmailChange(const Principal& who,
+                                              absl::string_view current_password,
+                                              absl::string_view new_email) {
+  if (who.user_id == 0) return NoSession();
+  WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(new_email));
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(who.user_id));
+  WS_ASSIGN_OR_RETURN(const bool matched, hasher_.Verify(user.password_hash, current_password));
+  if (!matched) return InvalidCredentials();
+  if (normalized == user.email) return InvalidField("email", "is already your email address");
+  auto taken = ctx_.storage->GetUserByEmail(normalized);
+  if (taken.ok()) return absl::OkStatus();  // the same reply; nothing is sent
+  if (!absl::IsNotFound(taken.status())) return taken.status();
+  const absl::Time now = ctx_.clock->Now();
+  std::string token;
+  AccountToken t = NewToken(TokenPurpose::kChangeEmail, user.id, normalized, &token);
+  // The link to the new address and a notice to the old one.
+  return ctx_.storage->IssueAccountToken(
+      t, {NewDraft(mail_kind::kEmailChange, normalized, {{"token", token}}, now),
+          NewDraft(mail_kind::kEmailChangeNotice, user.email, {{"new_email", normalized}}, now)});
+}
+
+absl::StatusOr<User> AccountsImpl::ConfirmEmail(absl::string_view token) {
+  if (!IsWellFormedToken(token)) return BadToken();
+  const std::string hash = Sha256Hex(token);
+  auto found = ctx_.storage->GetAccountToken(hash);
+  if (!found.ok()) return absl::IsNotFound(found.status()) ? BadToken() : found.status();
+  if (found->purpose == TokenPurpose::kResetPassword) return BadToken();
+  TokenRedemption r;
+  r.token_hash = hash;
+  r.purpose = found->purpose;
+  r.now = ctx_.clock->Now();
+  WS_ASSIGN_OR_RETURN(RedeemResult done, ctx_.storage->RedeemAccountToken(r));
+  ForgetUser(done.user.id);  // sessions now show the confirmed (perhaps new) address
+  return std::move(done.user);
+}
+
+absl::Status AccountsImpl::ResendVerification(const Principal& who) {
+  WS_ASSIGN_OR_RETURN(User user, GetAccount(who));
+  if (user.email_verified_at.has_value()) return absl::OkStatus();
+  const absl::Time now = ctx_.clock->Now();
+  const std::string key = absl::StrCat("verify:", user.id);
+  if (reset_by_account_.Acquire(key)) return absl::OkStatus();
+  std::string token;
+  AccountToken t = NewToken(TokenPurpose::kVerifyEmail, user.id, user.email, &token);
+  return ctx_.storage->IssueAccountToken(
+      t, {NewDraft(mail_kind::kWelcome, user.email, {{"token", token}}, now)});
+}
+
+absl::StatusOr<User> AccountsImpl::GetAccount(const Principal& who) {
+  if (who.user_id == 0) return NoSession();
+  return ctx_.storage->GetUserById(who.user_id);
 }
 
 absl::StatusOr<int64_t> AccountsImpl::PurgeExpiredSessions() {

@@ -3,8 +3,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "crypto.h"
+#include "mail_payload.h"
 #include "services.h"
 #include "watchstore/errors.h"
+#include "watchstore/mail.h"
 #include "watchstore/order_rules.h"
 #include "watchstore/status_macros.h"
 
@@ -73,6 +75,14 @@ absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
   order.shipping = request.shipping;
   order.clear_user_cart = true;
   order.now = ctx_.clock->Now();
+  // The stored address, not the session's copy (it may predate an e-mail change).
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(buyer.user_id));
+  if (ctx_.options->mail.require_verified_email_for_checkout &&
+      !user.email_verified_at.has_value()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmailUnverified,
+                     "confirm your email address before checking out");
+  }
+  order.outbox.push_back(NewDraft(mail_kind::kOrderPlaced, user.email, {}, order.now));
 
   {
     MutexLock lock(&in_flight_mu_);
@@ -128,11 +138,23 @@ absl::StatusOr<OrderPage> OrdersImpl::ListAllOrders(const Principal& admin,
   return ctx_.storage->ListOrders(query);
 }
 
-absl::StatusOr<Order> OrdersImpl::Move(OrderId id, OrderStatus to) {
+absl::StatusOr<Order> OrdersImpl::Move(OrderId id, OrderStatus to, const PayloadFields& notice) {
   WS_ASSIGN_OR_RETURN(Order current, ctx_.storage->GetOrder(id));
   WS_RETURN_IF_ERROR(CheckTransition(current.status, current.status, to));
+  const absl::Time now = ctx_.clock->Now();
+  std::vector<OutboxDraft> outbox;
+  absl::string_view kind = to == OrderStatus::kPaid        ? mail_kind::kOrderPaid
+                           : to == OrderStatus::kShipped   ? mail_kind::kOrderShipped
+                           : to == OrderStatus::kCancelled ? mail_kind::kOrderCancelled
+                                                           : absl::string_view();
+  if (!kind.empty()) {
+    WS_ASSIGN_OR_RETURN(User buyer, ctx_.storage->GetUserById(current.user_id));
+    OutboxDraft d = NewDraft(kind, buyer.email, notice, now);
+    d.order_id = id;
+    outbox.push_back(std::move(d));
+  }
   WS_ASSIGN_OR_RETURN(TransitionResult moved,
-                      ctx_.storage->TransitionOrder(id, current.status, to, ctx_.clock->Now()));
+                      ctx_.storage->TransitionOrder(id, current.status, to, now, outbox));
   catalog_->AfterStockChanges(moved.stock_changes);
   return std::move(moved.order);
 }
@@ -143,14 +165,32 @@ absl::StatusOr<Order> OrdersImpl::CancelOrder(const Principal& actor, OrderId id
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOrderPaid,
                      "this order is paid: ask the store to cancel it");
   }
-  return Move(order.id, OrderStatus::kCancelled);
+  return Move(order.id, OrderStatus::kCancelled, {});
 }
 
 absl::StatusOr<Order> OrdersImpl::TransitionOrder(const Principal& admin, OrderId id,
                                                   OrderStatus to) {
   WS_RETURN_IF_ERROR(RequireAdmin(admin));
   WS_ASSIGN_OR_RETURN(Order order, GetOrder(admin, id));
-  return Move(order.id, to);
+  return Move(order.id, to, {});
+}
+
+absl::StatusOr<Order> OrdersImpl::ShipOrder(const Principal& admin, OrderId id,
+                                            absl::string_view carrier,
+                                            absl::string_view tracking_number) {
+  WS_RETURN_IF_ERROR(RequireAdmin(admin));
+  auto printable = [](absl::string_view v) {
+    return v.size() <= 100 &&
+           std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c != 0x7f; });
+  };
+  if (!printable(carrier)) return InvalidField("carrier", "must be at most 100 printable bytes");
+  if (!printable(tracking_number)) {
+    return InvalidField("tracking_number", "must be at most 100 printable bytes");
+  }
+  WS_ASSIGN_OR_RETURN(Order order, GetOrder(admin, id));
+  return Move(
+      order.id, OrderStatus::kShipped,
+      {{"carrier", std::string(carrier)}, {"tracking_number", std::string(tracking_number)}});
 }
 
 }  // namespace watchstore::internal

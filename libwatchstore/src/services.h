@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "codec.h"
+#include "mail_payload.h"
 #include "password_hasher.h"
 #include "single_flight.h"
 #include "typed_cache.h"
@@ -18,6 +19,7 @@
 #include "watchstore/catalog.h"
 #include "watchstore/login_limiter.h"
 #include "watchstore/orders.h"
+#include "watchstore/rate_limiter.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
 
@@ -93,10 +95,28 @@ class AccountsImpl final : public Accounts {
   absl::Status Logout(absl::string_view token) override;
   absl::StatusOr<Principal> Authenticate(absl::string_view token) override;
   absl::StatusOr<int64_t> PurgeExpiredSessions() override;
+  absl::Status RequestPasswordReset(absl::string_view email,
+                                    absl::string_view client_address) override;
+  absl::Status ResetPassword(absl::string_view token, absl::string_view new_password) override;
+  absl::StatusOr<LoginResult> ChangePassword(absl::string_view session_token,
+                                             absl::string_view current_password,
+                                             absl::string_view new_password) override;
+  absl::Status RequestEmailChange(const Principal& user, absl::string_view current_password,
+                                  absl::string_view new_email) override;
+  absl::StatusOr<User> ConfirmEmail(absl::string_view token) override;
+  absl::Status ResendVerification(const Principal& user) override;
+  absl::StatusOr<User> GetAccount(const Principal& user) override;
 
  private:
   absl::StatusOr<User> CreateValidated(absl::string_view email, absl::string_view password,
-                                       Role role);
+                                       Role role, bool welcome);
+  // A new token for `purpose`; *token gets the value for the link.
+  AccountToken NewToken(TokenPurpose purpose, UserId user_id, absl::string_view email,
+                        std::string* token);
+  // Starts a session for `user` (Login's second half).
+  absl::StatusOr<LoginResult> StartSession(const User& user);
+  // Drops the cached copies of revoked sessions.
+  void ForgetSessions(const std::vector<std::string>& token_hashes);
   // Drops the user's cached entry everywhere: their sessions re-read storage.
   void ForgetUser(UserId id);
   // Reserves a login attempt with the shared limiter, or the local one while
@@ -108,6 +128,9 @@ class AccountsImpl final : public Accounts {
   PasswordHasher hasher_;
   const LoginThrottlePolicy throttle_policy_;
   std::unique_ptr<LoginLimiter> local_limiter_;
+  // Password-reset requests, per account and per client address.
+  RateLimiter reset_by_account_;
+  RateLimiter reset_by_address_;
   // "s:<token hash>": the session; "u:<user id>": who the user is now. A
   // session is only served from the cache while its user's entry is too, so
   // erasing the user's entry (a role change, a revocation) makes every one
@@ -155,10 +178,13 @@ class OrdersImpl final : public Orders {
   absl::StatusOr<Order> CancelOrder(const Principal& actor, OrderId id) override;
   absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
                                         OrderStatus to) override;
+  absl::StatusOr<Order> ShipOrder(const Principal& admin, OrderId id, absl::string_view carrier,
+                                  absl::string_view tracking_number) override;
   int64_t CheckoutsInFlight() const override;
 
  private:
-  absl::StatusOr<Order> Move(OrderId id, OrderStatus to);
+  // `notice` holds extra template fields for the buyer's notice.
+  absl::StatusOr<Order> Move(OrderId id, OrderStatus to, const PayloadFields& notice);
   Context ctx_;
   CatalogImpl* catalog_;
   mutable Mutex in_flight_mu_;

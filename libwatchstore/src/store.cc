@@ -47,6 +47,10 @@ absl::Status Validate(const StoreOptions& o) {
   if (o.catalog.max_page_size < 1 || o.catalog.max_page_size > 100) {
     return absl::InvalidArgumentError("max_page_size must be in [1, 100]");
   }
+  if (o.mail.reset_requests_per_account < 1 || o.mail.reset_requests_per_address < 1 ||
+      o.mail.reset_window <= absl::ZeroDuration() || o.mail.token_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("mail limits and token_ttl must be positive");
+  }
   if (o.carts.max_line_quantity < 1 || o.carts.max_lines < 1) {
     return absl::InvalidArgumentError("cart limits must be >= 1");
   }

@@ -54,10 +54,13 @@ export WATCHSTORE_ADMIN_PASSWORD=${WATCHSTORE_ADMIN_PASSWORD:-browser-tests-admi
 "$server" create-admin --database="$db" --email="$WATCHSTORE_ADMIN_EMAIL" >>"$tmp/setup.log" 2>&1 </dev/null
 
 "$server" serve --listen="127.0.0.1:$port" --database="$db" --static-dir="$top/frontend" \
-  --insecure-cookies --access-log=off --metrics-listen=off >"$tmp/server.log" 2>&1 &
+  --insecure-cookies --access-log=off --metrics-listen=off \
+  --mail-dir="$tmp/mail" --public-url="http://127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 pid=$!
 
 export WATCHSTORE_BASE_URL="http://127.0.0.1:$port"
+# The server's file mailer writes each e-mail here; the tests follow their links.
+export WATCHSTORE_MAIL_DIR="$tmp/mail"
 ready=0
 for _ in $(seq 1 100); do
   if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$WATCHSTORE_BASE_URL/healthz"; then

@@ -11,7 +11,7 @@
 // exits 1 when a test failed.
 
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const require = createRequire(new URL('../../tools/package.json', import.meta.url));
@@ -30,6 +30,7 @@ const STEP_TIMEOUT_MS = 15_000;
 const PASSWORD = 'correct horse battery staple';
 const WIDTHS = [390, 1280];
 const RUN = Date.now().toString(36);
+const MAIL_DIR = process.env.WATCHSTORE_MAIL_DIR || '';
 
 // ---------------------------------------------------------------- harness
 
@@ -183,6 +184,29 @@ async function registerViaUi(page, email) {
   await expectText(page.getByTestId('user-email'), email, 'the header shows the new user after registering');
 }
 
+/** The text of the newest e-mail to `to` whose subject matches, from the server's file mailer. */
+async function mailTo(to, subject) {
+  assert(MAIL_DIR, 'WATCHSTORE_MAIL_DIR is not set (run-local.sh sets it)');
+  return until(() => {
+    let newest = null;
+    for (const name of readdirSync(MAIL_DIR).filter((n) => n.endsWith('.eml'))) {
+      const raw = readFileSync(join(MAIL_DIR, name), 'utf8');
+      const text = raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+      if (text.includes(`\nTo: ${to}\r`) && subject.test(text)) {
+        if (!newest || text > newest) newest = text;
+      }
+    }
+    return newest;
+  }, `an e-mail "${subject}" to ${to}`);
+}
+
+/** The link to `page` (with its #token=...) in an e-mail's text. */
+function linkIn(mail, pageName) {
+  const m = mail.match(new RegExp(`(http://[^\\s"<]+/${pageName}#token=[A-Za-z0-9_-]+)`));
+  assert(m, `no ${pageName} link in the e-mail`);
+  return m[1];
+}
+
 async function loginViaUi(page, email, password, next) {
   await page.goto(next ? `/login.html?next=${encodeURIComponent(next)}` : '/login.html');
   await page.getByLabel('Email').fill(email);
@@ -241,7 +265,8 @@ async function cardPrices(page) {
 // ---------------------------------------------------------------- tests
 
 test('every page is static HTML without inline script, style or handlers, served with the CSP', async () => {
-  const pages = ['index.html', 'product.html', 'cart.html', 'checkout.html', 'order.html', 'orders.html', 'login.html', 'register.html', 'admin.html'];
+  const pages = ['index.html', 'product.html', 'cart.html', 'checkout.html', 'order.html', 'orders.html', 'login.html', 'register.html', 'admin.html',
+    'forgot-password.html', 'reset-password.html', 'verify-email.html', 'account.html'];
   for (const name of ['', ...pages]) {
     const res = await fetch(`${BASE}/${name}`, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
     assert(res.ok, `/${name} -> ${res.status}`);
@@ -602,6 +627,61 @@ test('the admin edits a price in the admin page and the catalog shows it', async
   await expectText(card.getByTestId('product-price'), '$1,234.50', 'the catalog shows the new price');
   await page.goto(`/product.html?id=${p.id}`);
   await expectText(page.getByTestId('variant-price'), '$1,234.50', 'the product page shows the new price');
+});
+
+test('e-mail: the welcome link verifies the address; forgot password resets it, other sessions end; the account page changes the password', async ({ page, browser }) => {
+  const email = `mail-${RUN}@example.com`;
+  await registerViaUi(page, email);
+  const welcome = await mailTo(email, /Subject: Welcome/);
+  // The HTML part renders on its own, with no request to anywhere.
+  const htmlPart = welcome.split('Content-Type: text/html; charset=utf-8')[1]
+    .split('\r\n\r\n').slice(1).join('\r\n\r\n').split('\r\n--')[0];
+  const mailPage = await browser.newPage();
+  const requests = [];
+  mailPage.on('request', (r) => requests.push(r.url()));
+  await mailPage.setContent(htmlPart);
+  await expectText(mailPage.getByRole('link', { name: 'Confirm my email address' }), 'Confirm', 'the HTML mail shows its link');
+  assert(requests.length === 0, `the HTML mail loaded ${requests.join(', ')}`);
+  await mailPage.close();
+  const verifyLink = linkIn(welcome, 'verify-email.html');
+  await page.goto(verifyLink);
+  await expectText(page.locator('#verify-status'), /is confirmed/, 'the verification link confirms the address');
+  await page.goto('/account.html');
+  await expectText(page.getByTestId('account-verified'), 'confirmed', 'the account page shows the address confirmed');
+
+  // Another browser asks for a reset; the link sets a new password.
+  const other = await browser.newContext({ baseURL: BASE });
+  await guard(other);
+  const page2 = await other.newPage();
+  await page2.goto('/login.html');
+  await page2.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page2.getByLabel('Email').fill(email);
+  await page2.getByRole('button', { name: 'Send the link' }).click();
+  await until(() => page2.locator('#forgot-done').isVisible(), 'the same "on its way" reply');
+  const reset = await mailTo(email, /Subject: .*reset your password/);
+  await page2.goto(linkIn(reset, 'reset-password.html'));
+  await page2.getByLabel('New password').fill('short');
+  await page2.getByRole('button', { name: 'Set the new password' }).click();
+  await expectText(page2.locator('.field-error, [role="alert"]').first(), /12 characters/, 'a weak password is refused next to its field');
+  const newPassword = `${PASSWORD} renewed`;
+  await page2.getByLabel('New password').fill(newPassword);
+  await page2.getByRole('button', { name: 'Set the new password' }).click();
+  await until(() => page2.locator('#reset-done').isVisible(), 'the password is changed');
+  await other.close();
+
+  // The first browser's session was revoked.
+  await page.goto('/account.html');
+  await page.waitForURL((u) => u.pathname.endsWith('/login.html'));
+  await loginViaUi(page, email, newPassword, 'account.html');
+  await expectText(page.getByTestId('account-email'), email, 'signed in with the new password');
+
+  // Change the password from the account page.
+  await page.getByLabel('Current password').fill(newPassword);
+  await page.getByLabel('New password').fill(`${PASSWORD} third`);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expectText(page.locator('.alert-info').last(), /password is changed/, 'the change is confirmed');
+  await page.reload();
+  await expectText(page.getByTestId('account-email'), email, 'this session survives the change (rotated)');
 });
 
 test('screenshots of the main pages at 390 px and 1280 px; no sideways scrolling on a phone', async ({ page, browser }) => {

@@ -1,6 +1,6 @@
 // Edge rate limits: per key and in total, taken together, with a bounded
 // table of keys; time from a fake clock.
-#include "rate_limiter.h"
+#include "watchstore/rate_limiter.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"

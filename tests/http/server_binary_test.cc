@@ -19,6 +19,8 @@
 
 #include <httplib.h>
 
+#include <regex>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -201,9 +203,11 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
 
   // The admin can log in to a server over that database.
   const int port = FreePort();
-  Process server = Start({"serve", "--database", db, "--listen", absl::StrCat("127.0.0.1:", port),
-                          "--metrics-listen", "127.0.0.1:0", "--static-dir",
-                          WATCHSTORE_SOURCE_DIR "/frontend", "--access-log", "off"});
+  const std::filesystem::path mail_dir = dir_ / "mail";
+  Process server =
+      Start({"serve", "--database", db, "--listen", absl::StrCat("127.0.0.1:", port),
+             "--metrics-listen", "127.0.0.1:0", "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend",
+             "--access-log", "off", "--mail-dir", mail_dir.string()});
   ASSERT_TRUE(WaitHealthy(port, milliseconds(10000)));
   httplib::Client c("127.0.0.1", port);
   auto login = c.Post("/api/v1/auth/login",
@@ -233,6 +237,34 @@ TEST_F(ServerBinaryTest, MigrateSeedDemoAndCreateAdmin) {
             1)
       << out;
   EXPECT_TRUE(absl::StrContains(out, "no account")) << out;
+  // Not while the address is unconfirmed...
+  EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--promote-existing",
+                       "--database", db},
+                      &out),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "has not confirmed")) << out;
+  // ...and once its owner followed the welcome mail's link (the file mailer's .eml).
+  std::string token;
+  for (int i = 0; i < 100 && token.empty(); ++i) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(mail_dir, ec)) {
+      std::ifstream in(entry.path());
+      std::string mail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      mail = std::regex_replace(mail, std::regex("=\r\n"), "");
+      std::smatch m;
+      if (absl::StrContains(mail, "To: owner@example.com") &&
+          std::regex_search(mail, m, std::regex("#token=3D([A-Za-z0-9_-]+)"))) {
+        token = m[1].str();
+      }
+    }
+    if (token.empty()) std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_FALSE(token.empty()) << "no welcome mail in " << mail_dir;
+  auto verified = c.Post("/api/v1/auth/verify-email", absl::StrCat(R"({"token":")", token, R"("})"),
+                         "application/json");
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->status, 200) << verified->body;
   EXPECT_EQ(RunServer({"create-admin", "--email", "owner@example.com", "--promote-existing",
                        "--database", db},
                       &out),

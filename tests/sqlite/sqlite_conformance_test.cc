@@ -46,7 +46,10 @@ class SqliteDatabase : public DurableDatabase {
     const int64_t rows = raw.Scalar("SELECT count(*) FROM schema_migrations");
     const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
     EXPECT_GE(rows, 1);
-    EXPECT_EQ(latest, rows) << "versions 1, 2, ... without gaps";
+    // Versions increase; numbers may be skipped (ranges are reserved per
+    // area of work), so only the count and the newest are compared.
+    EXPECT_GE(latest, rows) << "versions are distinct and increasing";
+    EXPECT_EQ(raw.Scalar("SELECT count(DISTINCT version) FROM schema_migrations"), rows);
     return absl::StrCat("migrations=", rows, " latest=", latest,
                         " applied_at=", raw.Scalar("SELECT max(applied_at) FROM schema_migrations"),
                         " objects=", raw.Scalar("SELECT count(*) FROM sqlite_schema"));

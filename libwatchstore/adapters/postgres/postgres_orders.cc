@@ -295,6 +295,10 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
       return absl::InternalError("stock changed under a row lock");
     }
   }
+  for (OutboxDraft d : o.outbox) {
+    d.order_id = order.id;
+    WS_RETURN_IF_ERROR(InsertOutbox(c, d));
+  }
   order.number = OrderNumberFor(order.id);
   return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
 }
@@ -324,8 +328,9 @@ absl::StatusOr<OrderPage> PostgresStorage::ListOrders(const OrderQuery& q) {
   return page;
 }
 
-absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(OrderId id, OrderStatus from,
-                                                                  OrderStatus to, absl::Time now) {
+absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(
+    OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
+    const std::vector<OutboxDraft>& outbox) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   return Transact<TransitionResult>(*conn, [&](Connection& c) -> absl::StatusOr<TransitionResult> {
     Params lock;
@@ -353,6 +358,7 @@ absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(OrderId id, Or
     Params set;
     set.Add(id).Add(static_cast<int>(to)).AddTime(now);
     WS_RETURN_IF_ERROR(c.Execute(kSetOrderStatus, set).status());
+    for (const OutboxDraft& d : outbox) WS_RETURN_IF_ERROR(InsertOutbox(c, d));
     WS_ASSIGN_OR_RETURN(result.order, LoadOrder(c, id));
     return result;
   });

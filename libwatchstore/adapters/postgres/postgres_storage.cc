@@ -26,10 +26,12 @@ constexpr Statement kCreateUser = {
     "RETURNING id"};
 constexpr Statement kGetUserById = {
     "ws_get_user_by_id",
-    "SELECT id, email, password_hash, role, created_at_ns FROM users WHERE id = $1"};
+    "SELECT id, email, password_hash, role, created_at_ns, email_verified_at_ns FROM users "
+    "WHERE id = $1"};
 constexpr Statement kGetUserByEmail = {
     "ws_get_user_by_email",
-    "SELECT id, email, password_hash, role, created_at_ns FROM users WHERE email = $1"};
+    "SELECT id, email, password_hash, role, created_at_ns, email_verified_at_ns FROM users "
+    "WHERE email = $1"};
 constexpr Statement kUpdatePasswordHash = {"ws_update_password_hash",
                                            "UPDATE users SET password_hash = $2 WHERE id = $1"};
 constexpr Statement kSetUserRole = {"ws_set_user_role", "UPDATE users SET role = $2 WHERE id = $1"};
@@ -122,7 +124,9 @@ void AddOwner(const CartOwner& owner, Params* p) {
   }
 }
 
-absl::StatusOr<User> ReadUser(const Result& r) {
+}  // namespace
+
+absl::StatusOr<User> ReadUserRow(const Result& r) {
   if (r.rows() == 0) return absl::NotFoundError("no such user");
   User u;
   WS_ASSIGN_OR_RETURN(u.id, r.Int(0, 0));
@@ -132,8 +136,14 @@ absl::StatusOr<User> ReadUser(const Result& r) {
   if (role != 0 && role != 1) return absl::InternalError("stored role is unknown");
   u.role = static_cast<Role>(role);
   WS_ASSIGN_OR_RETURN(u.created_at, r.Time(0, 4));
+  if (!r.IsNull(0, 5)) {
+    WS_ASSIGN_OR_RETURN(absl::Time verified, r.Time(0, 5));
+    u.email_verified_at = verified;
+  }
   return u;
 }
+
+namespace {
 
 int64_t CeilDiv(absl::Duration d, absl::Duration unit) {
   return static_cast<int64_t>(std::ceil(absl::FDivDuration(d, unit)));
@@ -200,10 +210,19 @@ absl::StatusOr<User> PostgresStorage::CreateUser(const NewUser& user) {
       .Add(user.password_hash)
       .Add(static_cast<int>(user.role))
       .AddTime(user.created_at);
-  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kCreateUser, p));
-  User u{0, user.email, user.password_hash, user.role, user.created_at};
-  WS_ASSIGN_OR_RETURN(u.id, r.Int(0, 0));
-  return u;
+  auto create = [&](Connection& c) -> absl::StatusOr<User> {
+    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kCreateUser, p));
+    User u{0, user.email, user.password_hash, user.role, user.created_at, std::nullopt};
+    WS_ASSIGN_OR_RETURN(u.id, r.Int(0, 0));
+    for (AccountToken t : user.tokens) {
+      t.user_id = u.id;
+      WS_RETURN_IF_ERROR(InsertToken(c, t));
+    }
+    for (const OutboxDraft& d : user.outbox) WS_RETURN_IF_ERROR(InsertOutbox(c, d));
+    return u;
+  };
+  if (user.tokens.empty() && user.outbox.empty()) return create(*conn);
+  return Transact<User>(*conn, create);
 }
 
 absl::StatusOr<User> PostgresStorage::GetUserById(UserId id) {
@@ -211,7 +230,7 @@ absl::StatusOr<User> PostgresStorage::GetUserById(UserId id) {
   Params p;
   p.Add(id);
   WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kGetUserById, p));
-  return ReadUser(r);
+  return ReadUserRow(r);
 }
 
 absl::StatusOr<User> PostgresStorage::GetUserByEmail(absl::string_view email) {
@@ -219,7 +238,7 @@ absl::StatusOr<User> PostgresStorage::GetUserByEmail(absl::string_view email) {
   Params p;
   p.Add(email);
   WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kGetUserByEmail, p));
-  return ReadUser(r);
+  return ReadUserRow(r);
 }
 
 absl::Status PostgresStorage::UpdatePasswordHash(UserId id, absl::string_view hash) {

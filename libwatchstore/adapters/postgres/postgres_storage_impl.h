@@ -54,6 +54,22 @@ class PostgresStorage final : public Storage {
   absl::Status DeleteSession(absl::string_view token_hash) override;
   absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
                                                 absl::Time idle_before) override;
+  absl::StatusOr<std::vector<std::string>> DeleteUserSessions(
+      UserId user_id, absl::string_view keep_token_hash) override;
+
+  // --- Account tokens and outbox (postgres_outbox.cc) ---
+  absl::Status IssueAccountToken(const AccountToken& token,
+                                 const std::vector<OutboxDraft>& mail) override;
+  absl::StatusOr<AccountToken> GetAccountToken(absl::string_view token_hash) override;
+  absl::StatusOr<RedeemResult> RedeemAccountToken(const TokenRedemption& redemption) override;
+  absl::StatusOr<std::vector<OutboxMessage>> ClaimOutbox(absl::Time now, int limit,
+                                                         absl::Duration lease) override;
+  absl::Status MarkOutboxSent(OutboxId id, absl::Time now) override;
+  absl::Status MarkOutboxFailed(OutboxId id, absl::Time retry_at, absl::string_view error,
+                                bool dead) override;
+  absl::StatusOr<std::vector<OutboxMessage>> ListOutbox(OutboxState state, int limit) override;
+  absl::Status RequeueOutbox(OutboxId id, absl::Time now) override;
+  absl::StatusOr<OutboxStats> GetOutboxStats() override;
 
   // --- Products (postgres_products.cc) ---
   absl::StatusOr<Product> CreateProduct(const ProductDraft& draft, absl::Time now) override;
@@ -77,8 +93,10 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& order) override;
   absl::StatusOr<Order> GetOrder(OrderId id) override;
   absl::StatusOr<OrderPage> ListOrders(const OrderQuery& query) override;
+  using Storage::TransitionOrder;
   absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
-                                                   absl::Time now) override;
+                                                   absl::Time now,
+                                                   const std::vector<OutboxDraft>& outbox) override;
 
   // --- Health ---
   absl::Status Ping() override;
@@ -108,6 +126,12 @@ absl::Status ReadProducts(const Result& r, std::vector<Product>* out);
 absl::StatusOr<Product> ReadOneProduct(const Result& r);
 // Reads orders from rows laid out as WS_PG_ORDER_COLUMNS.
 absl::Status ReadOrders(const Result& r, std::vector<Order>* out);
+// The user of the first row laid out as "id, email, password_hash, role,
+// created_at_ns, email_verified_at_ns"; NotFound if there is none.
+absl::StatusOr<User> ReadUserRow(const Result& r);
+// Writes an outbox row / an account token inside the caller's transaction.
+absl::Status InsertOutbox(Connection& c, const OutboxDraft& draft);
+absl::Status InsertToken(Connection& c, const AccountToken& token);
 // The product as of now, inside the caller's transaction.
 absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
 // The order as of now, inside the caller's transaction.

@@ -1,4 +1,5 @@
 #include "sqlite/sqlite_orders.h"
+#include "sqlite/sqlite_outbox.h"
 
 #include <algorithm>
 #include <map>
@@ -337,6 +338,10 @@ absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) 
   }
   if (o.clear_user_cart) {
     WS_RETURN_IF_ERROR(DeleteCartByKey(c, CartOwnerKey(CartOwner::ForUser(o.user_id))));
+  }
+  for (OutboxDraft d : o.outbox) {
+    d.order_id = order.id;
+    WS_RETURN_IF_ERROR(InsertOutboxIn(c, d));
   }
   order.number = OrderNumberFor(order.id);
   order.created_at = order.updated_at = Stored(o.now);

@@ -21,6 +21,7 @@
 #include "absl/base/thread_annotations.h"
 #include "sqlite/sqlite_db.h"
 #include "sqlite/sqlite_orders.h"
+#include "sqlite/sqlite_outbox.h"
 #include "sqlite/sqlite_products.h"
 #include "sqlite/sqlite_rows.h"
 #include "storage/migration.h"
@@ -45,8 +46,6 @@ using sqlite::Nanos;
 using sqlite::NoSuch;
 using sqlite::Statement;
 using sqlite::Stored;
-
-#define WS_USER_COLUMNS "id, email, password_hash, role, created_at"
 
 constexpr char kInsertUser[] =
     "INSERT INTO users (email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4) "
@@ -75,15 +74,7 @@ constexpr char kDeleteExpiredGuestCarts[] =
 constexpr char kDeleteExpiredSessions[] =
     "DELETE FROM sessions WHERE created_at < ?1 OR last_seen_at < ?2";
 
-User ReadUser(const Statement& s) {
-  User u;
-  u.id = s.Int(0);
-  u.email = std::string(s.Text(1));
-  u.password_hash = std::string(s.Text(2));
-  u.role = static_cast<Role>(s.Int(3));
-  u.created_at = At(s.Int(4));
-  return u;
-}
+using sqlite::ReadUser;
 
 class SqliteStorage final : public Storage {
  public:
@@ -103,7 +94,14 @@ class SqliteStorage final : public Storage {
         return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
                          "email already registered", "email");
       }
-      return User{c.last_insert_rowid(), u.email, u.password_hash, u.role, Stored(u.created_at)};
+      User user{c.last_insert_rowid(), u.email,     u.password_hash, u.role,
+                Stored(u.created_at),  std::nullopt};
+      for (AccountToken t : u.tokens) {
+        t.user_id = user.id;
+        WS_RETURN_IF_ERROR(sqlite::InsertTokenIn(c, t));
+      }
+      for (const OutboxDraft& d : u.outbox) WS_RETURN_IF_ERROR(sqlite::InsertOutboxIn(c, d));
+      return user;
     });
   }
 
@@ -181,6 +179,61 @@ class SqliteStorage final : public Storage {
       s.Bind(1, token_hash);
       return s.Run();
     });
+  }
+
+  absl::StatusOr<std::vector<std::string>> DeleteUserSessions(UserId user_id,
+                                                              absl::string_view keep) override {
+    return Write<std::vector<std::string>>(
+        [&](Connection& c) { return sqlite::DeleteUserSessionsIn(c, user_id, keep); });
+  }
+
+  // --- Account tokens ---
+  absl::Status IssueAccountToken(const AccountToken& token,
+                                 const std::vector<OutboxDraft>& mail) override {
+    return WriteStatus([&](Connection& c) -> absl::Status {
+      {
+        WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUserExists));
+        s.Bind(1, token.user_id);
+        WS_RETURN_IF_ERROR(ExpectRow(s, "user"));
+      }
+      WS_RETURN_IF_ERROR(sqlite::InsertTokenIn(c, token));
+      for (const OutboxDraft& d : mail) WS_RETURN_IF_ERROR(sqlite::InsertOutboxIn(c, d));
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<AccountToken> GetAccountToken(absl::string_view token_hash) override {
+    return ReadOne<AccountToken>([&](Connection& c) { return sqlite::GetTokenIn(c, token_hash); });
+  }
+  absl::StatusOr<RedeemResult> RedeemAccountToken(const TokenRedemption& r) override {
+    return Write<RedeemResult>([&](Connection& c) { return sqlite::RedeemTokenIn(c, r); });
+  }
+
+  // --- Outbox ---
+  absl::StatusOr<std::vector<OutboxMessage>> ClaimOutbox(absl::Time now, int limit,
+                                                         absl::Duration lease) override {
+    return Write<std::vector<OutboxMessage>>(
+        [&](Connection& c) { return sqlite::ClaimOutboxIn(c, now, limit, lease); });
+  }
+  absl::Status MarkOutboxSent(OutboxId id, absl::Time now) override {
+    return WriteStatus(
+        [&](Connection& c) { return sqlite::MarkOutboxIn(c, id, OutboxState::kSent, now, ""); });
+  }
+  absl::Status MarkOutboxFailed(OutboxId id, absl::Time retry_at, absl::string_view error,
+                                bool dead) override {
+    return WriteStatus([&](Connection& c) {
+      return sqlite::MarkOutboxIn(c, id, dead ? OutboxState::kDead : OutboxState::kPending,
+                                  retry_at, error);
+    });
+  }
+  absl::StatusOr<std::vector<OutboxMessage>> ListOutbox(OutboxState state, int limit) override {
+    return ReadOne<std::vector<OutboxMessage>>(
+        [&](Connection& c) { return sqlite::ListOutboxIn(c, state, limit); });
+  }
+  absl::Status RequeueOutbox(OutboxId id, absl::Time now) override {
+    return WriteStatus([&](Connection& c) { return sqlite::RequeueOutboxIn(c, id, now); });
+  }
+  absl::StatusOr<OutboxStats> GetOutboxStats() override {
+    return ReadOne<OutboxStats>([&](Connection& c) { return sqlite::OutboxStatsIn(c); });
   }
 
   absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
@@ -273,10 +326,14 @@ class SqliteStorage final : public Storage {
     return Read<OrderPage>([&](Connection& c) { return sqlite::ListOrdersIn(c, q); });
   }
 
-  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
-                                                   absl::Time now) override {
-    return Write<TransitionResult>(
-        [&](Connection& c) { return sqlite::TransitionOrderIn(c, id, from, to, now); });
+  absl::StatusOr<TransitionResult> TransitionOrder(
+      OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
+      const std::vector<OutboxDraft>& outbox) override {
+    return Write<TransitionResult>([&](Connection& c) -> absl::StatusOr<TransitionResult> {
+      WS_ASSIGN_OR_RETURN(TransitionResult r, sqlite::TransitionOrderIn(c, id, from, to, now));
+      for (const OutboxDraft& d : outbox) WS_RETURN_IF_ERROR(sqlite::InsertOutboxIn(c, d));
+      return r;
+    });
   }
 
   // --- Health ---

@@ -106,6 +106,46 @@ class Accounts {
   virtual absl::StatusOr<Principal> Authenticate(absl::string_view token) = 0;
   // Deletes expired sessions from Storage; returns how many.
   virtual absl::StatusOr<int64_t> PurgeExpiredSessions() = 0;
+
+  // --- E-mail flows. Links carry a token of 32 random bytes (base64url);
+  // only its SHA-256 is stored; it works once and expires after
+  // MailOptions::token_ttl. Mails go through the outbox (watchstore/mail.h),
+  // written in the same transaction as the change.
+
+  // Writes a reset link to the account's address if the account exists. The
+  // reply and the work are the same whether or not it exists. InvalidArgument
+  // (email) if malformed; ResourceExhausted (throttled) when the client
+  // address asked too often. Past the per-account limit nothing is sent and
+  // the reply is still OK.
+  virtual absl::Status RequestPasswordReset(absl::string_view email,
+                                            absl::string_view client_address) = 0;
+  // Sets `new_password` (the registration rules) from a reset token, revokes
+  // every session of the user and writes a notice. InvalidArgument
+  // (password); NotFound (token_invalid) for an unknown or malformed token;
+  // FailedPrecondition (token_used, token_expired). Nothing changes on error.
+  virtual absl::Status ResetPassword(absl::string_view token, absl::string_view new_password) = 0;
+  // For a logged-in user: Unauthenticated (invalid_credentials) unless
+  // `current_password` matches; InvalidArgument for a weak new password.
+  // Revokes every session of the user, `session_token` included, and returns
+  // a new session that replaces it.
+  virtual absl::StatusOr<LoginResult> ChangePassword(absl::string_view session_token,
+                                                     absl::string_view current_password,
+                                                     absl::string_view new_password) = 0;
+  // Writes a confirmation link to `new_email` and a notice to the current
+  // address; the change happens when the link is followed (ConfirmEmail).
+  // Unauthenticated (invalid_credentials) unless the password matches. If
+  // `new_email` belongs to another account, nothing is sent and the reply is
+  // the same OK.
+  virtual absl::Status RequestEmailChange(const Principal& user, absl::string_view current_password,
+                                          absl::string_view new_email) = 0;
+  // Redeems a verification link (welcome mail) or an e-mail change link.
+  // Errors as for ResetPassword; AlreadyExists (email_taken) if the new
+  // address was taken meanwhile.
+  virtual absl::StatusOr<User> ConfirmEmail(absl::string_view token) = 0;
+  // Writes a new verification link for the user's current address.
+  virtual absl::Status ResendVerification(const Principal& user) = 0;
+  // The caller's account (for the account page). Unauthenticated for nobody.
+  virtual absl::StatusOr<User> GetAccount(const Principal& user) = 0;
 };
 
 // Normalizes and validates an email. InvalidArgument naming "email".

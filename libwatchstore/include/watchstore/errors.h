@@ -34,6 +34,10 @@ inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
 // A buyer tried to cancel a paid order: only staff may (a refund is due).
 inline constexpr absl::string_view kOrderPaid = "order_paid";
+inline constexpr absl::string_view kTokenInvalid = "token_invalid";
+inline constexpr absl::string_view kTokenUsed = "token_used";
+inline constexpr absl::string_view kTokenExpired = "token_expired";
+inline constexpr absl::string_view kEmailUnverified = "email_unverified";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason

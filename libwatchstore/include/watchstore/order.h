@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "watchstore/money.h"
+#include "watchstore/outbox.h"
 #include "watchstore/product.h"
 #include "watchstore/user.h"
 
@@ -83,6 +84,8 @@ struct NewOrder {
   ShippingAddress shipping;
   bool clear_user_cart = true;  // empty the user's cart in the same transaction
   absl::Time now;
+  // Written with a new order (not on replay), with order_id set to its id.
+  std::vector<OutboxDraft> outbox;
 };
 
 // A variant's stock after a write, so callers can invalidate what changed.

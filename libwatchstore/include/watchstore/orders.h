@@ -35,8 +35,11 @@ class Orders {
  public:
   virtual ~Orders() = default;
 
-  // Places an order from the user's cart and empties it. FailedPrecondition:
-  // cart_empty, out_of_stock (naming the SKU), not_purchasable. Aborted
+  // Places an order from the user's cart and empties it, and writes the
+  // confirmation e-mail in the same transaction. FailedPrecondition:
+  // cart_empty, out_of_stock (naming the SKU), not_purchasable,
+  // email_unverified (only with MailOptions::require_verified_email_for_checkout).
+  // Moves to paid, shipped and cancelled write a notice to the buyer. Aborted
   // (idempotency_in_flight) while a checkout with the same user and key is
   // still running in this process, so a client retrying too early waits
   // instead of racing itself (across processes the storage's unique key
@@ -61,6 +64,11 @@ class Orders {
   // (reason illegal_transition) for a move the machine does not have.
   virtual absl::StatusOr<Order> TransitionOrder(const Principal& admin, OrderId id,
                                                 OrderStatus to) = 0;
+  // Admin only: paid -> shipped, with an optional carrier and tracking
+  // number (each <= 100 printable characters) for the buyer's notice.
+  virtual absl::StatusOr<Order> ShipOrder(const Principal& admin, OrderId id,
+                                          absl::string_view carrier,
+                                          absl::string_view tracking_number) = 0;
 };
 
 }  // namespace watchstore

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "watchstore/cart.h"
 #include "watchstore/order.h"
+#include "watchstore/outbox.h"
 #include "watchstore/product.h"
 #include "watchstore/user.h"
 
@@ -22,6 +23,11 @@ namespace watchstore {
 struct ProductPage {
   std::vector<Product> items;
   bool has_more = false;  // another page follows the last item
+};
+
+struct RedeemResult {
+  User user;                                        // after the change
+  std::vector<std::string> revoked_session_hashes;  // kResetPassword
 };
 
 struct OrderPage {
@@ -41,6 +47,10 @@ struct OrderPage {
 //                       idempotency key reused with another fingerprint
 //   InvalidArgument     a reference that cannot hold (variant of another product)
 //   Unavailable         the backend cannot be reached (retry later)
+//
+// Outbox rows given with a write (NewUser::outbox, NewOrder::outbox,
+// TransitionOrder's `outbox`, IssueAccountToken, TokenRedemption::outbox) are
+// written in the same transaction as the write: both happen or neither.
 class Storage {
  public:
   Storage() = default;
@@ -49,7 +59,8 @@ class Storage {
   virtual ~Storage() = default;
 
   // --- Users --------------------------------------------------------------
-  // Assigns the id. AlreadyExists if the email is taken.
+  // Assigns the id; writes user.tokens and user.outbox (tokens get the new
+  // user_id) in the same transaction. AlreadyExists if the email is taken.
   virtual absl::StatusOr<User> CreateUser(const NewUser& user) = 0;
   virtual absl::StatusOr<User> GetUserById(UserId id) = 0;
   virtual absl::StatusOr<User> GetUserByEmail(absl::string_view email) = 0;
@@ -64,10 +75,46 @@ class Storage {
   virtual absl::Status TouchSession(absl::string_view token_hash, absl::Time last_seen_at) = 0;
   // Idempotent: OK if it did not exist.
   virtual absl::Status DeleteSession(absl::string_view token_hash) = 0;
+  // Deletes every session of the user except `keep_token_hash` (may be
+  // empty); returns the hashes deleted, so callers can drop cached copies.
+  virtual absl::StatusOr<std::vector<std::string>> DeleteUserSessions(
+      UserId user_id, absl::string_view keep_token_hash) = 0;
   // Deletes sessions created before `created_before` or idle since before
   // `idle_before`. Returns how many were deleted.
   virtual absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
                                                         absl::Time idle_before) = 0;
+
+  // --- Account tokens (e-mail verification, password reset, e-mail change) --
+  // Stores `token` and writes `mail` in one transaction. NotFound if the user
+  // does not exist; AlreadyExists if the hash is taken.
+  virtual absl::Status IssueAccountToken(const AccountToken& token,
+                                         const std::vector<OutboxDraft>& mail) = 0;
+  // NotFound if no token has this hash.
+  virtual absl::StatusOr<AccountToken> GetAccountToken(absl::string_view token_hash) = 0;
+  // See TokenRedemption. NotFound if no token has this hash or it has another
+  // purpose; FailedPrecondition reason token_used if used, token_expired if
+  // now >= expires_at. Nothing changes on error.
+  virtual absl::StatusOr<RedeemResult> RedeemAccountToken(const TokenRedemption& redemption) = 0;
+
+  // --- Outbox ---------------------------------------------------------------
+  // Claims up to `limit` pending messages with next_attempt_at <= now, oldest
+  // first: each gets attempts + 1 and next_attempt_at = now + lease, so no
+  // other claimer takes it until the lease ends (a worker that dies mid-send
+  // leaves its messages to be claimed again). Concurrent claimers, in this
+  // process or others, never receive the same message within a lease.
+  virtual absl::StatusOr<std::vector<OutboxMessage>> ClaimOutbox(absl::Time now, int limit,
+                                                                 absl::Duration lease) = 0;
+  // Records the outcome of a claimed message: sent; or back to pending at
+  // `retry_at` with `error`; or dead (when `dead`). NotFound if no such id.
+  virtual absl::Status MarkOutboxSent(OutboxId id, absl::Time now) = 0;
+  virtual absl::Status MarkOutboxFailed(OutboxId id, absl::Time retry_at, absl::string_view error,
+                                        bool dead) = 0;
+  // Messages in `state`, oldest first; limit 1..1000.
+  virtual absl::StatusOr<std::vector<OutboxMessage>> ListOutbox(OutboxState state, int limit) = 0;
+  // Moves a dead message back to pending (attempts 0, due at `now`).
+  // NotFound if there is no dead message with this id.
+  virtual absl::Status RequeueOutbox(OutboxId id, absl::Time now) = 0;
+  virtual absl::StatusOr<OutboxStats> GetOutboxStats() = 0;
 
   // --- Products -----------------------------------------------------------
   // Assigns product and variant ids, version 1, created_at = updated_at = now.
@@ -121,11 +168,18 @@ class Storage {
   virtual absl::StatusOr<Order> GetOrder(OrderId id) = 0;
   // Newest first.
   virtual absl::StatusOr<OrderPage> ListOrders(const OrderQuery& query) = 0;
-  // Moves an order from `from` to `to` atomically; FailedPrecondition if its
-  // status is not `from` or the transition is illegal. A move to kCancelled
-  // returns every line's quantity to stock in the same transaction.
-  virtual absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from,
-                                                           OrderStatus to, absl::Time now) = 0;
+  // Moves an order from `from` to `to` atomically and writes `outbox`;
+  // FailedPrecondition if its status is not `from` or the transition is
+  // illegal. A move to kCancelled returns every line's quantity to stock in
+  // the same transaction.
+  virtual absl::StatusOr<TransitionResult> TransitionOrder(
+      OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
+      const std::vector<OutboxDraft>& outbox) = 0;
+  // The same with no outbox rows.
+  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
+                                                   absl::Time now) {
+    return TransitionOrder(id, from, to, now, {});
+  }
 
   // --- Health -------------------------------------------------------------
   // OK when the backend answers.
@@ -163,6 +217,38 @@ class StorageWrapper : public Storage {
     return target_->TouchSession(h, t);
   }
   absl::Status DeleteSession(absl::string_view h) override { return target_->DeleteSession(h); }
+  absl::StatusOr<std::vector<std::string>> DeleteUserSessions(UserId id,
+                                                              absl::string_view keep) override {
+    return target_->DeleteUserSessions(id, keep);
+  }
+  absl::Status IssueAccountToken(const AccountToken& t,
+                                 const std::vector<OutboxDraft>& m) override {
+    return target_->IssueAccountToken(t, m);
+  }
+  absl::StatusOr<AccountToken> GetAccountToken(absl::string_view h) override {
+    return target_->GetAccountToken(h);
+  }
+  absl::StatusOr<RedeemResult> RedeemAccountToken(const TokenRedemption& r) override {
+    return target_->RedeemAccountToken(r);
+  }
+  absl::StatusOr<std::vector<OutboxMessage>> ClaimOutbox(absl::Time now, int limit,
+                                                         absl::Duration lease) override {
+    return target_->ClaimOutbox(now, limit, lease);
+  }
+  absl::Status MarkOutboxSent(OutboxId id, absl::Time now) override {
+    return target_->MarkOutboxSent(id, now);
+  }
+  absl::Status MarkOutboxFailed(OutboxId id, absl::Time retry_at, absl::string_view error,
+                                bool dead) override {
+    return target_->MarkOutboxFailed(id, retry_at, error, dead);
+  }
+  absl::StatusOr<std::vector<OutboxMessage>> ListOutbox(OutboxState s, int limit) override {
+    return target_->ListOutbox(s, limit);
+  }
+  absl::Status RequeueOutbox(OutboxId id, absl::Time now) override {
+    return target_->RequeueOutbox(id, now);
+  }
+  absl::StatusOr<OutboxStats> GetOutboxStats() override { return target_->GetOutboxStats(); }
   absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time a, absl::Time b) override {
     return target_->DeleteExpiredSessions(a, b);
   }
@@ -206,9 +292,11 @@ class StorageWrapper : public Storage {
   absl::StatusOr<OrderPage> ListOrders(const OrderQuery& q) override {
     return target_->ListOrders(q);
   }
-  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
-                                                   absl::Time now) override {
-    return target_->TransitionOrder(id, from, to, now);
+  using Storage::TransitionOrder;
+  absl::StatusOr<TransitionResult> TransitionOrder(
+      OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
+      const std::vector<OutboxDraft>& outbox) override {
+    return target_->TransitionOrder(id, from, to, now, outbox);
   }
   absl::Status Ping() override { return target_->Ping(); }
   absl::string_view Kind() const override { return target_->Kind(); }

@@ -15,6 +15,7 @@
 #include "watchstore/catalog.h"
 #include "watchstore/clock.h"
 #include "watchstore/login_limiter.h"
+#include "watchstore/mail.h"
 #include "watchstore/money.h"
 #include "watchstore/orders.h"
 #include "watchstore/storage.h"
@@ -27,6 +28,7 @@ struct StoreOptions {
   AccountsOptions accounts;
   CatalogOptions catalog;
   CartOptions carts;
+  MailOptions mail;
   // Time source. Not owned; must outlive the store. null: RealClock().
   const Clock* clock = nullptr;
   // Login throttling shared by every instance (e.g. NewRedisLoginLimiter),

@@ -3,12 +3,15 @@
 #define WATCHSTORE_USER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "watchstore/outbox.h"
 
 namespace watchstore {
 
@@ -25,6 +28,9 @@ struct User {
   std::string password_hash;  // libsodium crypto_pwhash_str output
   Role role = Role::kCustomer;
   absl::Time created_at;
+  // When the user followed a verification link sent to `email`; unset until
+  // then, and reset when the email changes (a change is itself verified).
+  std::optional<absl::Time> email_verified_at = std::nullopt;
 };
 
 // What Storage needs to create a user.
@@ -33,6 +39,9 @@ struct NewUser {
   std::string password_hash;  // never the password
   Role role = Role::kCustomer;
   absl::Time created_at;
+  // Written in the same transaction (welcome mail, verification token).
+  std::vector<AccountToken> tokens = {};  // user_id is set to the new user's id
+  std::vector<OutboxDraft> outbox = {};
 };
 
 // A stored session. The client holds the token; only its hash is stored.

@@ -33,9 +33,17 @@ class MemoryStorage final : public Storage {
       return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
                        "email already registered", "email");
     }
-    User user{next_user_id_++, u.email, u.password_hash, u.role, u.created_at};
+    User user{next_user_id_++, u.email, u.password_hash, u.role, u.created_at, std::nullopt};
+    for (AccountToken t : u.tokens) {
+      if (tokens_.contains(t.token_hash)) return absl::AlreadyExistsError("token exists");
+    }
     user_by_email_[user.email] = user.id;
     users_[user.id] = user;
+    for (AccountToken t : u.tokens) {
+      t.user_id = user.id;
+      tokens_[t.token_hash] = t;
+    }
+    for (const OutboxDraft& d : u.outbox) Enqueue(d);
     return user;
   }
   absl::StatusOr<User> GetUserById(UserId id) override {
@@ -93,6 +101,134 @@ class MemoryStorage final : public Storage {
     if (it != sessions_.end()) sessions_.erase(it);
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<std::string>> DeleteUserSessions(
+      UserId user_id, absl::string_view keep_token_hash) override {
+    internal::MutexLock lock(&mu_);
+    return DropSessionsOf(user_id, keep_token_hash);
+  }
+
+  // --- Account tokens ---
+  absl::Status IssueAccountToken(const AccountToken& token,
+                                 const std::vector<OutboxDraft>& mail) override {
+    internal::MutexLock lock(&mu_);
+    if (!users_.contains(token.user_id)) return absl::NotFoundError("no such user");
+    if (!tokens_.emplace(token.token_hash, token).second) {
+      return absl::AlreadyExistsError("token exists");
+    }
+    for (const OutboxDraft& d : mail) Enqueue(d);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AccountToken> GetAccountToken(absl::string_view token_hash) override {
+    internal::MutexLock lock(&mu_);
+    auto it = tokens_.find(token_hash);
+    if (it == tokens_.end()) return absl::NotFoundError("no such token");
+    return it->second;
+  }
+  absl::StatusOr<RedeemResult> RedeemAccountToken(const TokenRedemption& r) override {
+    internal::MutexLock lock(&mu_);
+    auto it = tokens_.find(r.token_hash);
+    if (it == tokens_.end()) return absl::NotFoundError("no such token");
+    AccountToken& token = it->second;
+    WS_RETURN_IF_ERROR(CheckRedeemable(token, r.purpose, r.now));
+    auto uit = users_.find(token.user_id);
+    if (uit == users_.end()) return absl::NotFoundError("no such user");
+    User& user = uit->second;
+    RedeemResult result;
+    switch (r.purpose) {
+      case TokenPurpose::kVerifyEmail:
+        if (user.email != token.email) {
+          return MakeError(absl::StatusCode::kFailedPrecondition, reason::kTokenInvalid,
+                           "the account's email address has changed since");
+        }
+        user.email_verified_at = r.now;
+        break;
+      case TokenPurpose::kResetPassword:
+        user.password_hash = r.new_password_hash;
+        result.revoked_session_hashes = DropSessionsOf(user.id, "");
+        break;
+      case TokenPurpose::kChangeEmail:
+        if (user_by_email_.contains(token.email)) {
+          return MakeError(absl::StatusCode::kAlreadyExists, reason::kEmailTaken,
+                           "email already registered", "email");
+        }
+        user_by_email_.erase(user.email);
+        user.email = token.email;
+        user_by_email_[user.email] = user.id;
+        user.email_verified_at = r.now;
+        break;
+    }
+    token.used_at = r.now;
+    for (const OutboxDraft& d : r.outbox) Enqueue(d);
+    result.user = user;
+    return result;
+  }
+
+  // --- Outbox ---
+  absl::StatusOr<std::vector<OutboxMessage>> ClaimOutbox(absl::Time now, int limit,
+                                                         absl::Duration lease) override {
+    internal::MutexLock lock(&mu_);
+    std::vector<OutboxMessage> claimed;
+    for (auto& [id, m] : outbox_) {
+      if (static_cast<int>(claimed.size()) >= limit) break;
+      if (m.state != OutboxState::kPending || m.next_attempt_at > now) continue;
+      ++m.attempts;
+      m.next_attempt_at = now + lease;
+      claimed.push_back(m);
+    }
+    return claimed;
+  }
+  absl::Status MarkOutboxSent(OutboxId id, absl::Time) override {
+    internal::MutexLock lock(&mu_);
+    auto it = outbox_.find(id);
+    if (it == outbox_.end()) return absl::NotFoundError("no such message");
+    it->second.state = OutboxState::kSent;
+    it->second.last_error.clear();
+    return absl::OkStatus();
+  }
+  absl::Status MarkOutboxFailed(OutboxId id, absl::Time retry_at, absl::string_view error,
+                                bool dead) override {
+    internal::MutexLock lock(&mu_);
+    auto it = outbox_.find(id);
+    if (it == outbox_.end()) return absl::NotFoundError("no such message");
+    if (it->second.state == OutboxState::kSent) return absl::OkStatus();
+    it->second.state = dead ? OutboxState::kDead : OutboxState::kPending;
+    it->second.next_attempt_at = retry_at;
+    it->second.last_error = std::string(error);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<OutboxMessage>> ListOutbox(OutboxState state, int limit) override {
+    internal::MutexLock lock(&mu_);
+    std::vector<OutboxMessage> out;
+    for (const auto& [id, m] : outbox_) {
+      if (static_cast<int>(out.size()) >= limit) break;
+      if (m.state == state) out.push_back(m);
+    }
+    return out;
+  }
+  absl::Status RequeueOutbox(OutboxId id, absl::Time now) override {
+    internal::MutexLock lock(&mu_);
+    auto it = outbox_.find(id);
+    if (it == outbox_.end() || it->second.state != OutboxState::kDead) {
+      return absl::NotFoundError("no such dead message");
+    }
+    it->second.state = OutboxState::kPending;
+    it->second.attempts = 0;
+    it->second.next_attempt_at = now;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<OutboxStats> GetOutboxStats() override {
+    internal::MutexLock lock(&mu_);
+    OutboxStats stats;
+    for (const auto& [id, m] : outbox_) {
+      if (m.state == OutboxState::kDead) ++stats.dead;
+      if (m.state != OutboxState::kPending) continue;
+      ++stats.pending;
+      if (!stats.oldest_pending_created_at || m.draft.created_at < *stats.oldest_pending_created_at)
+        stats.oldest_pending_created_at = m.draft.created_at;
+    }
+    return stats;
+  }
+
   absl::StatusOr<int64_t> DeleteExpiredSessions(absl::Time created_before,
                                                 absl::Time idle_before) override {
     internal::MutexLock lock(&mu_);
@@ -321,6 +457,10 @@ class MemoryStorage final : public Storage {
     orders_[order.id] = order;
     order_by_key_[key] = order.id;
     if (o.clear_user_cart) carts_.erase(OwnerKey(CartOwner::ForUser(o.user_id)));
+    for (OutboxDraft d : o.outbox) {
+      d.order_id = order.id;
+      Enqueue(d);
+    }
     return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
   }
 
@@ -350,8 +490,9 @@ class MemoryStorage final : public Storage {
     return page;
   }
 
-  absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
-                                                   absl::Time now) override {
+  absl::StatusOr<TransitionResult> TransitionOrder(
+      OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
+      const std::vector<OutboxDraft>& outbox) override {
     internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
@@ -375,6 +516,7 @@ class MemoryStorage final : public Storage {
     if (from == OrderStatus::kPaid && to == OrderStatus::kCancelled) o.refund_due = o.total;
     o.status = to;
     o.updated_at = now;
+    for (const OutboxDraft& d : outbox) Enqueue(d);
     result.order = o;
     return result;
   }
@@ -383,6 +525,23 @@ class MemoryStorage final : public Storage {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
+  void Enqueue(const OutboxDraft& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    OutboxMessage m;
+    m.id = next_outbox_id_++;
+    m.draft = d;
+    m.next_attempt_at = d.created_at;
+    outbox_[m.id] = std::move(m);
+  }
+  std::vector<std::string> DropSessionsOf(UserId user_id, absl::string_view keep)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::string> dropped;
+    absl::erase_if(sessions_, [&](const auto& kv) {
+      bool drop = kv.second.user_id == user_id && kv.first != keep;
+      if (drop) dropped.push_back(kv.first);
+      return drop;
+    });
+    return dropped;
+  }
   void ApplyDraft(const ProductDraft& d, Product* p) {
     p->brand = d.brand;
     p->model = d.model;
@@ -427,6 +586,9 @@ class MemoryStorage final : public Storage {
   ProductId next_product_id_ ABSL_GUARDED_BY(mu_) = 1;
   VariantId next_variant_id_ ABSL_GUARDED_BY(mu_) = 1;
   OrderId next_order_id_ ABSL_GUARDED_BY(mu_) = 1;
+  OutboxId next_outbox_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<OutboxId, OutboxMessage> outbox_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, AccountToken> tokens_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<UserId, User> users_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, UserId> user_by_email_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, SessionRecord> sessions_ ABSL_GUARDED_BY(mu_);

@@ -1,24 +1,22 @@
-// Token-bucket rate limits at the edge: one bucket per key (a client
-// address) and one for everyone, checked and taken together. The table of
+// Token-bucket rate limits: one bucket per key (a client address, an
+// account) and one for everyone, checked and taken together. The server
+// limits registrations with it, the library password-reset requests. The table of
 // keys is bounded: past max_keys the key used least recently is forgotten
 // (it comes back with a full bucket, which the shared bucket still caps).
-#ifndef WATCHSTORE_BINDINGS_HTTP_RATE_LIMITER_H_
-#define WATCHSTORE_BINDINGS_HTTP_RATE_LIMITER_H_
+#ifndef WATCHSTORE_RATE_LIMITER_H_
+#define WATCHSTORE_RATE_LIMITER_H_
 
 #include <cstdint>
-#include <list>
+#include <memory>
 #include <optional>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "watchstore/clock.h"
 
-namespace watchstore::http {
+namespace watchstore {
 
 // `count` events per `period`, in bursts of up to `count`. count 0: no limit.
 struct Rate {
@@ -52,27 +50,15 @@ class RateLimiter {
 
   size_t keys() const;
 
- private:
-  struct Bucket {
-    double tokens = 0;
-    absl::Time updated;
-  };
-  struct Entry {
-    Bucket bucket;
-    std::list<std::string>::iterator in_lru;
-  };
-  // Refills `b` up to `rate` at `now`.
-  static void Refill(const Rate& rate, absl::Time now, Bucket* b);
-  static absl::Duration WaitForOne(const Rate& rate, const Bucket& b);
+  ~RateLimiter();
 
+ private:
+  struct State;  // the buckets, under a lock (rate_limiter.cc)
   const RateLimiterOptions options_;
   const Clock* const clock_;
-  mutable absl::Mutex mu_;
-  Bucket total_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Entry> keys_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // least recently used first
+  std::unique_ptr<State> state_;
 };
 
-}  // namespace watchstore::http
+}  // namespace watchstore
 
-#endif  // WATCHSTORE_BINDINGS_HTTP_RATE_LIMITER_H_
+#endif  // WATCHSTORE_RATE_LIMITER_H_

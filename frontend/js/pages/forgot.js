@@ -1,0 +1,25 @@
+// Ask for a password reset link. The reply is the same whether or not the
+// address has an account.
+import { api } from '../api.js';
+import { $ } from '../dom.js';
+import { clearErrors, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
+import { initLayout } from '../layout.js';
+
+const form = $('#forgot-form');
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const email = form.elements.email.value.trim();
+  if (!showLocalErrors(EMAIL_RE.test(email) ? [] : [{ input: form.elements.email, message: 'Enter your email address, like name@example.com.' }])) return;
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
+  try {
+    await api('/auth/password-reset', { method: 'POST', body: { email } });
+    form.hidden = true;
+    $('#forgot-done').hidden = false;
+  } catch (err) {
+    showProblem(form, err);
+    button.disabled = false;
+  }
+});
+initLayout('login');
