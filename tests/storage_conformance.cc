@@ -216,6 +216,13 @@ class ListingFixture {
       d.attributes.movement = movements[i % 3];
       d.attributes.case_diameter_mm = 34 + i % 12;
       d.collections = {i % 2 ? "Dive" : "Dress"};
+      d.attributes.case_material = i % 3 == 0 ? "Titanium" : "steel";
+      d.attributes.water_resistance_m = (i % 4) * 150;
+      d.attributes.complications = i % 4 == 1 ? ComplicationBit(Complication::kGmt) : 0;
+      if (i % 5 == 2) {
+        d.attributes.condition = Condition::kPreOwned;
+        d.attributes.grade = ConditionGrade::kGood;
+      }
       if (i % 9 == 4) d.variants[0].price = Usd(150'00);  // ties in price
       auto p = s.CreateProduct(d, kT0 + absl::Seconds(i));
       EXPECT_TRUE(p.ok()) << p.status();
@@ -297,7 +304,7 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
   }
   {
     ProductQuery q;
-    q.text = "%";  // a LIKE wildcard must be taken literally
+    q.text = "%";  // a separator, never a LIKE wildcard
     queries.push_back(q);
   }
   {
@@ -308,6 +315,24 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
   {
     ProductQuery q;
     q.include_archived = true;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.case_material = "TITANIUM";
+    q.min_water_m = 300;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.dial_color = "Blue";  // only the second variant's dial
+    q.complication = Complication::kGmt;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.condition = Condition::kPreOwned;
+    q.text = "field";
     queries.push_back(q);
   }
   for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
@@ -322,9 +347,144 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
           << "query " << i << " sort " << ProductSortName(sort);
     }
   }
-  // The percent query matched nothing; the default query excluded archived.
-  EXPECT_TRUE(Reference(all, queries[6]).empty());
+  // "%" has no search words (it is a separator): it filters nothing, and
+  // is never a LIKE wildcard. The default query excluded archived.
+  EXPECT_EQ(Reference(all, queries[6]), Reference(all, queries[0]));
   EXPECT_LT(Reference(all, queries[0]).size(), all.size());
+}
+
+// --- Search: the rule of watchstore/search.h on every adapter ---------------
+
+struct SearchCase {
+  const char* text;
+  std::vector<const char*> must_find;  // models that must be in the result
+  std::vector<const char*> must_not_find;
+};
+
+TEST_P(StorageConformanceTest, SearchMatchesReferenceWithFiltersSortsAndPages) {
+  struct Watch {
+    const char* brand;
+    const char* model;
+    const char* reference;
+    const char* caliber;
+    const char* collection;
+    const char* description;
+  };
+  const Watch watches[] = {
+      {"Omega", "Seamaster 300", "2531.80", "1120", "Dive", "A diver with a wave dial."},
+      {"Rolex", "Submariner", "5513", "1520", "Dive", "The no-date diver; matte dial."},
+      {"Rolex", "GMT-Master II", "126710BLRO", "3285", "GMT", "Two time zones, Pepsi bezel."},
+      {"Grand Seiko", "Snowflake", "SBGA211", "9R65", "Dress", "Spring drive, titanium."},
+      {"Tudor", "Black Bay GMT", "79830RB", "MT5652", "GMT", "A GMT with a 24-hour bezel."},
+      {"Aurelle Genève", "Soirée 38", "AG-38", "AG-M1", "Dress", "Or rose; cadran crème."},
+      {"Weisshorn", "Bauhaus 38", "WH-1", "WH-M2", "Everyday", "Plain and legible."},
+      {"Corvane", "Meridian GMT 40", "CV-40", "CV-A2", "GMT", "A traveller's watch."},
+  };
+  std::map<std::string, ProductId> by_model;
+  std::vector<Product> all;
+  int n = 0;
+  for (const Watch& w : watches) {
+    ProductDraft d = WatchDraft(absl::StrCat("S", n), 100'00 + (n % 3) * 500'00, n % 2, 1);
+    d.brand = w.brand;
+    d.model = w.model;
+    d.attributes.reference = w.reference;
+    d.attributes.caliber = w.caliber;
+    d.collections = {w.collection};
+    d.description = w.description;
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(n++));
+    ASSERT_TRUE(p.ok()) << p.status();
+    by_model[w.model] = p->id;
+    all.push_back(*p);
+  }
+  const SearchCase cases[] = {
+      {"omgea", {"Seamaster 300"}, {"Submariner"}},  // a swap of neighbours
+      {"Omegaa", {"Seamaster 300"}, {}},             // one insertion
+      {"rollex", {"Submariner", "GMT-Master II"}, {"Seamaster 300"}},
+      {"5513", {"Submariner"}, {"Seamaster 300"}},  // a reference
+      {"sbga2", {"Snowflake"}, {"Submariner"}},     // a fragment of one
+      {"9R65", {"Snowflake"}, {}},                  // a caliber
+      {"GMT 2", {"GMT-Master II"}, {"Snowflake"}},  // every word must match
+      {"gmt", {"GMT-Master II", "Black Bay GMT", "Meridian GMT 40"}, {"Submariner"}},
+      {"wiesshorn", {"Bauhaus 38"}, {}},
+      {"genève", {"Soirée 38"}, {}},       // non-ASCII bytes compare exactly
+      {"pepsi", {"GMT-Master II"}, {}},    // the description
+      {"\"omega", {"Seamaster 300"}, {}},  // unbalanced quote: a separator
+      {"omega*", {"Seamaster 300"}, {}},
+      {"rolex NEAR gmt", {}, {"Submariner"}},  // NEAR is a word like any other
+      {"title:omega", {}, {"Seamaster 300"}},  // no product has the word "title"
+      {"'; DROP TABLE products; --", {}, {"Seamaster 300"}},
+      {"\"\"\" * : ( ) ^ -", {"Seamaster 300", "Submariner"}, {}},  // no words: no filter
+      {"abc", {}, {"Seamaster 300"}},  // too short for typo keys, no fragment
+  };
+  for (const SearchCase& c : cases) {
+    for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kNameAsc}) {
+      for (bool in_stock : {false, true}) {
+        ProductQuery q;
+        q.text = c.text;
+        q.sort = sort;
+        q.in_stock_only = in_stock;
+        const std::vector<ProductId> expected = Reference(all, q);
+        EXPECT_EQ(PageThrough(*storage_, q, 2), expected)
+            << "q=" << c.text << " sort " << ProductSortName(sort) << " in_stock " << in_stock;
+        if (in_stock) continue;
+        for (const char* model : c.must_find) {
+          EXPECT_TRUE(std::count(expected.begin(), expected.end(), by_model[model]))
+              << c.text << " must find " << model;
+        }
+        for (const char* model : c.must_not_find) {
+          EXPECT_FALSE(std::count(expected.begin(), expected.end(), by_model[model]))
+              << c.text << " must not find " << model;
+        }
+      }
+    }
+  }
+
+  // Refused, not run: too long, too many words.
+  ProductQuery long_query;
+  long_query.text = std::string(101, 'a');
+  WS_EXPECT_CODE(storage_->ListProducts(long_query), absl::StatusCode::kInvalidArgument);
+  ProductQuery many_words;
+  many_words.text = "a b c d e f g h i";
+  WS_EXPECT_CODE(storage_->ListProducts(many_words), absl::StatusCode::kInvalidArgument);
+  ProductQuery bad_utf8;
+  bad_utf8.text =
+      "om\xc3"
+      "ega";
+  WS_EXPECT_CODE(storage_->ListProducts(bad_utf8), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StorageConformanceTest, SearchIndexFollowsEveryWrite) {
+  ProductDraft d = WatchDraft("IX", 100'00, 1, 1);
+  d.brand = "Zenthos";
+  d.model = "Polaris";
+  d.attributes.reference = "ZX-1001";
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(d, kT0));
+  auto found = [&](const std::string& text, bool archived = false) {
+    ProductQuery q;
+    q.text = text;
+    q.include_archived = archived;
+    auto page = storage_->ListProducts(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() && page->items.size() == 1 && page->items[0].id == p.id;
+  };
+  EXPECT_TRUE(found("zenthos polaris"));
+  EXPECT_TRUE(found("zx-1001"));
+  // Renamed and re-referenced: the old words leave the index with the write.
+  d.model = "Meridiana";
+  d.attributes.reference = "ZX-2002";
+  d.variants[0].id = p.variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->UpdateProduct(p.id, p.version, d, kT0));
+  EXPECT_FALSE(found("polaris"));
+  EXPECT_FALSE(found("1001"));
+  EXPECT_TRUE(found("meridiana"));
+  EXPECT_TRUE(found("2002"));
+  // A stock change keeps it findable; an archive hides it from all but staff.
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->AdjustStock(p.variants[0].id, 5, kT0));
+  EXPECT_TRUE(found("meridiana"));
+  d.active = false;
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->UpdateProduct(p.id, p.version, d, kT0));
+  EXPECT_FALSE(found("meridiana"));
+  EXPECT_TRUE(found("meridiana", /*archived=*/true));
 }
 
 TEST_P(StorageConformanceTest, ListingReturnsFullProducts) {

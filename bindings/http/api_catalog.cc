@@ -40,6 +40,48 @@ absl::Status ReadVariant(const JsonValue& value, const std::string& path, Varian
   return r.Finish();
 }
 
+// An optional enum member by its name; `what` lists the names for the error.
+template <typename Enum>
+void ReadEnum(ObjectReader& r, const char* name, absl::StatusOr<Enum> (*parse)(absl::string_view),
+              Enum* out) {
+  std::string text;
+  if (!r.String(name, &text, ObjectReader::kOptional, 40) || !r.ok() || text.empty()) return;
+  absl::StatusOr<Enum> value = parse(text);
+  if (!value.ok()) {
+    r.Fail(name, value.status().message());
+  } else {
+    *out = *value;
+  }
+}
+
+// The attributes of issue 13; ranges are the library's (it names the field).
+absl::Status ReadWatchDetails(ObjectReader& r, WatchAttributes* a) {
+  r.String("reference", &a->reference, ObjectReader::kOptional, kMaxText);
+  r.String("caliber", &a->caliber, ObjectReader::kOptional, kMaxText);
+  if (const JsonValue* list = r.Array("complications", ObjectReader::kOptional, 32)) {
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      const JsonValue& c = (*list)[i];
+      absl::StatusOr<Complication> parsed =
+          c.IsString() ? ParseComplication(absl::string_view(c.GetString(), c.GetStringLength()))
+                       : absl::StatusOr<Complication>(absl::InvalidArgumentError("not a string"));
+      if (!parsed.ok()) {
+        return InvalidField(ElementPath("complications", i),
+                            c.IsString() ? parsed.status().message() : "must be a string");
+      }
+      a->complications |= ComplicationBit(*parsed);
+    }
+  }
+  r.Int32("lug_width_mm", &a->lug_width_mm, ObjectReader::kOptional, 0, 1000);
+  r.Int32("case_thickness_tenths_mm", &a->case_thickness_tenths, ObjectReader::kOptional, 0, 10000);
+  ReadEnum(r, "crystal", &ParseCrystal, &a->crystal);
+  ReadEnum(r, "condition", &ParseCondition, &a->condition);
+  ReadEnum(r, "grade", &ParseConditionGrade, &a->grade);
+  r.Bool("box", &a->box, ObjectReader::kOptional);
+  r.Bool("papers", &a->papers, ObjectReader::kOptional);
+  r.Int32("limited_pieces", &a->limited_pieces, ObjectReader::kOptional, 0, 1'000'000'000);
+  return absl::OkStatus();
+}
+
 // A ProductDraft from a request body; `version` is read too when asked.
 absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* version) {
   ObjectReader r(doc, "");
@@ -60,6 +102,7 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   r.Int32("water_resistance_m", &d->attributes.water_resistance_m, ObjectReader::kOptional, 0,
           1'000'000);
   r.String("strap", &d->attributes.strap, ObjectReader::kOptional, kMaxText);
+  WS_RETURN_IF_ERROR(ReadWatchDetails(r, &d->attributes));
   if (const JsonValue* cols = r.Array("collections", ObjectReader::kOptional, kMaxCollections)) {
     for (rapidjson::SizeType i = 0; i < cols->Size(); ++i) {
       const JsonValue& c = (*cols)[i];
@@ -100,6 +143,13 @@ absl::Status Api::ListProducts(Call& call) {
   q.Int64("min_case", &min_case, 0, 1000);
   q.Int64("max_case", &max_case, 0, 1000);
   q.Bool("in_stock", &query.in_stock_only);
+  std::optional<std::string> complication, condition;
+  std::optional<int64_t> min_water;
+  q.String("case_material", &query.case_material, 200);
+  q.Int64("min_water", &min_water, 0, 1'000'000);
+  q.String("dial_color", &query.dial_color, 200);
+  q.String("complication", &complication, 40);
+  q.String("condition", &condition, 40);
   q.String("q", &text, 200);
   q.String("sort", &sort, 40);
   q.Int64("limit", &limit, 1, 100);
@@ -120,6 +170,15 @@ absl::Status Api::ListProducts(Call& call) {
       return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
     query.sort = *s;
   }
+  if (complication) {
+    WS_ASSIGN_OR_RETURN(Complication c, ParseComplication(*complication));
+    query.complication = c;
+  }
+  if (condition) {
+    WS_ASSIGN_OR_RETURN(Condition c, ParseCondition(*condition));
+    query.condition = c;
+  }
+  if (min_water) query.min_water_m = static_cast<int32_t>(*min_water);
   if (min_case) query.min_case_mm = static_cast<int32_t>(*min_case);
   if (max_case) query.max_case_mm = static_cast<int32_t>(*max_case);
   if (text) query.text = *text;

@@ -604,6 +604,52 @@ test('the admin edits a price in the admin page and the catalog shows it', async
   await expectText(page.getByTestId('variant-price'), '$1,234.50', 'the product page shows the new price');
 });
 
+test('search: a misspelled brand finds it, suggestions as you type, filters narrow, an archived watch disappears at once', async ({ page }) => {
+  const products = await allProducts();
+  const weisshorn = products.filter((p) => p.brand === 'Weisshorn');
+  assert(weisshorn.length > 1, 'the demo catalog has Weisshorn watches');
+  await page.goto('/?q=wiesshorn');
+  await until(async () => (await page.getByTestId('product-card').count()) === weisshorn.length,
+    `a misspelled brand finds the ${weisshorn.length} Weisshorn watches`);
+  const brands = await page.locator('[data-testid="product-card"] .product-brand').allTextContents();
+  assert(brands.every((b) => b === 'Weisshorn'), `only Weisshorn watches: ${brands.join(', ')}`);
+
+  // suggestions as you type (debounced), by a reference
+  await page.goto('/');
+  await page.getByTestId('product-card').first().waitFor();
+  await page.getByLabel('Search watches').pressSequentially('5513', { delay: 40 });
+  await expectText(page.getByTestId('search-suggestions'), /Reefline 42/, 'a suggestion shows the watch of reference 5513');
+  assert((await page.getByTestId('suggestion').count()) === 1, 'one watch has that reference');
+  await page.getByLabel('Search watches').press('Escape');
+  assert(await page.getByTestId('search-suggestions').isHidden(), 'Escape closes the suggestions');
+
+  // a filter the storefront lacked before narrows the search
+  await page.goto('/?q=gmt');
+  await page.getByTestId('product-card').first().waitFor();
+  const gmtCount = await page.getByTestId('product-card').count();
+  const details = page.locator('#filters-details');
+  if (!(await details.evaluate((d) => d.open))) await page.locator('#filters-details summary').click();
+  await page.getByLabel('Case material').selectOption('titanium');
+  await page.waitForURL(/case_material=titanium/);
+  const titaniumGmt = products.filter((p) => p.case_material === 'titanium'
+    && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  assert(titaniumGmt > 0 && titaniumGmt < gmtCount, `titanium narrows the GMT search (${titaniumGmt} of ${gmtCount})`);
+  await until(async () => (await page.getByTestId('product-card').count()) === titaniumGmt,
+    `the material filter shows the ${titaniumGmt} titanium GMT watches`);
+  await page.reload();
+  assert((await page.getByLabel('Case material').inputValue()) === 'titanium', 'the new filter survives reload');
+
+  // archived: gone from search at once (the listing cache is invalidated with the write)
+  const target = await takeProduct(0);
+  const term = target.reference;
+  assert(term, 'the watch has a reference');
+  await page.goto(`/?q=${encodeURIComponent(term)}`);
+  await page.locator(`[data-testid="product-card"][data-product-id="${target.id}"]`).waitFor();
+  await apiCall(`/products/${target.id}/archive`, { method: 'POST', token: await admin(), body: { version: target.version } });
+  await page.reload();
+  await expectText(page.getByTestId('empty-state'), /No watches match/, 'the archived watch is no longer found');
+});
+
 test('screenshots of the main pages at 390 px and 1280 px; no sideways scrolling on a phone', async ({ page, browser }) => {
   const p = await takeProduct(3, { showcase: true });
   const v = p.variants[0];

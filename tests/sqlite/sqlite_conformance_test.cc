@@ -46,7 +46,9 @@ class SqliteDatabase : public DurableDatabase {
     const int64_t rows = raw.Scalar("SELECT count(*) FROM schema_migrations");
     const int64_t latest = raw.Scalar("SELECT max(version) FROM schema_migrations");
     EXPECT_GE(rows, 1);
-    EXPECT_EQ(latest, rows) << "versions 1, 2, ... without gaps";
+    // Versions increase but may leave gaps (ranges are reserved per line of
+    // work: 0010.. search, 0020.. others).
+    EXPECT_GE(latest, rows) << "each version recorded once";
     return absl::StrCat("migrations=", rows, " latest=", latest,
                         " applied_at=", raw.Scalar("SELECT max(applied_at) FROM schema_migrations"),
                         " objects=", raw.Scalar("SELECT count(*) FROM sqlite_schema"));

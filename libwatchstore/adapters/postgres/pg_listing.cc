@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "watchstore/search.h"
+#include "watchstore/status_macros.h"
 
 namespace watchstore::internal::pg {
 namespace {
@@ -19,11 +21,29 @@ enum ProductFilter : uint32_t {
   kMinCase = 1u << 6,
   kMaxCase = 1u << 7,
   kInStock = 1u << 8,
-  kText = 1u << 9,
-  kAfter = 1u << 10,
+  kCaseMaterial = 1u << 9,
+  kMinWater = 1u << 10,
+  kDialColor = 1u << 11,
+  kComplication = 1u << 12,
+  kCondition = 1u << 13,
+  kAfter = 1u << 14,
 };
-constexpr int kSortShift = 11;
-constexpr int kBucketShift = 13;
+// Bits 15..18: the number of search words (0..kMaxSearchWords); bits
+// 19..26: which of them have typo keys (the others need no array test, and
+// the planner estimates them better without one); then the sort, then the
+// page-size bucket.
+constexpr int kWordShift = 15;
+constexpr int kTypoShift = 19;
+static_assert(kMaxSearchWords <= 8);
+constexpr int kSortShift = 27;
+constexpr int kBucketShift = 29;
+
+// The words of a query, or none if it is refused (BindProductListing
+// reports that).
+std::vector<std::string> WordsOf(const ProductQuery& q) {
+  absl::StatusOr<std::vector<std::string>> words = ParseSearchQuery(q.text);
+  return words.ok() ? *std::move(words) : std::vector<std::string>{};
+}
 
 // Page sizes are bound as $n, but a planner cannot size a LIMIT $n in a
 // generic plan (it assumes 10% of the table, and picks a sequential scan and
@@ -89,9 +109,19 @@ uint32_t ProductListingShape(const ProductQuery& q) {
   if (q.min_case_mm) s |= kMinCase;
   if (q.max_case_mm) s |= kMaxCase;
   if (q.in_stock_only) s |= kInStock;
-  if (!q.text.empty()) s |= kText;
+  if (q.case_material) s |= kCaseMaterial;
+  if (q.min_water_m) s |= kMinWater;
+  if (q.dial_color) s |= kDialColor;
+  if (q.complication) s |= kComplication;
+  if (q.condition) s |= kCondition;
   if (q.after) s |= kAfter;
-  return s | (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
+  const std::vector<std::string> words = WordsOf(q);
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (!TypoKeys(words[i]).empty()) s |= 1u << (kTypoShift + i);
+  }
+  // The bucket takes the last 3 bits: a shape fills the 32 bits exactly.
+  return s | (static_cast<uint32_t>(words.size()) << kWordShift) |
+         (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
 }
 
 std::string ProductListingName(uint32_t shape) { return absl::StrCat("ws_list_products_", shape); }
@@ -111,10 +141,36 @@ std::string ProductListingSql(uint32_t shape) {
   if (shape & kMinCase) absl::StrAppend(&where, " AND p.case_diameter_mm >= ", next(), "::integer");
   if (shape & kMaxCase) absl::StrAppend(&where, " AND p.case_diameter_mm <= ", next(), "::integer");
   if (shape & kInStock) absl::StrAppend(&where, " AND p.in_stock");
-  if (shape & kText) {
-    const std::string t = next();
-    absl::StrAppend(&where, " AND (strpos(p.brand_key, ", t, "::text) > 0 OR strpos(p.model_key, ",
-                    t, "::text) > 0)");
+  // lower() under COLLATE "C" folds ASCII only, like absl::EqualsIgnoreCase.
+  if (shape & kCaseMaterial) {
+    absl::StrAppend(&where, " AND lower(p.case_material COLLATE \"C\") = ", next(), "::text");
+  }
+  if (shape & kMinWater) {
+    absl::StrAppend(&where, " AND p.water_resistance_m >= ", next(), "::integer");
+  }
+  if (shape & kDialColor) {
+    absl::StrAppend(&where,
+                    " AND EXISTS (SELECT 1 FROM variants dv WHERE dv.product_id = p.id"
+                    " AND lower(dv.dial_color COLLATE \"C\") = ",
+                    next(), "::text)");
+  }
+  if (shape & kComplication) {
+    absl::StrAppend(&where, " AND (p.complications & ", next(), "::integer) <> 0");
+  }
+  if (shape & kCondition) {
+    absl::StrAppend(&where, " AND p.watch_condition = ", next(), "::smallint");
+  }
+  // Each word (watchstore/search.h): a fragment of the document, by the
+  // trigram index (LIKE is bytewise under COLLATE "C"; a word holds no LIKE
+  // metacharacter), or a shared typo key, by the array index.
+  for (uint32_t w = 0; w < ((shape >> kWordShift) & 15u); ++w) {
+    if (shape & (1u << (kTypoShift + w))) {
+      const std::string pattern = next();
+      absl::StrAppend(&where, " AND (p.search_text LIKE ", pattern, "::text OR p.search_keys && ",
+                      next(), "::text[])");
+    } else {
+      absl::StrAppend(&where, " AND p.search_text LIKE ", next(), "::text");
+    }
   }
   const ProductSort sort = SortOf(shape);
   if (shape & kAfter) {
@@ -155,7 +211,8 @@ std::string ProductListingSql(uint32_t shape) {
                       order, ", v.id");
 }
 
-void BindProductListing(const ProductQuery& q, Params* params) {
+absl::Status BindProductListing(const ProductQuery& q, Params* params) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
   if (q.brand) params->Add(absl::AsciiStrToLower(*q.brand));
   if (q.movement) params->Add(static_cast<int>(*q.movement));
   if (q.collection) params->Add(absl::AsciiStrToLower(*q.collection));
@@ -163,7 +220,16 @@ void BindProductListing(const ProductQuery& q, Params* params) {
   if (q.max_price_minor) params->Add(*q.max_price_minor);
   if (q.min_case_mm) params->Add(static_cast<int>(*q.min_case_mm));
   if (q.max_case_mm) params->Add(static_cast<int>(*q.max_case_mm));
-  if (!q.text.empty()) params->Add(absl::AsciiStrToLower(q.text));
+  if (q.case_material) params->Add(absl::AsciiStrToLower(*q.case_material));
+  if (q.min_water_m) params->Add(static_cast<int>(*q.min_water_m));
+  if (q.dial_color) params->Add(absl::AsciiStrToLower(*q.dial_color));
+  if (q.complication) params->Add(static_cast<int64_t>(ComplicationBit(*q.complication)));
+  if (q.condition) params->Add(static_cast<int>(*q.condition));
+  for (const std::string& word : words) {
+    params->Add(absl::StrCat("%", word, "%"));
+    std::vector<std::string> keys = TypoKeys(word);
+    if (!keys.empty()) params->AddTextArray(keys);
+  }
   if (q.after) {
     switch (q.sort) {
       case ProductSort::kNewest:
@@ -179,6 +245,7 @@ void BindProductListing(const ProductQuery& q, Params* params) {
     }
   }
   params->Add(static_cast<int64_t>(std::max(q.limit, 1)) + 1);
+  return absl::OkStatus();
 }
 
 uint32_t OrderListingShape(const OrderQuery& q) {

@@ -109,6 +109,9 @@ absl::StatusOr<Product> ReadOneProduct(const Result& r);
 absl::Status ReadOrders(const Result& r, std::vector<Order>* out);
 // The product as of now, inside the caller's transaction.
 absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
+// Writes the search index of every product that has none (written before
+// migration 0010); run by `migrate` after the migrations.
+absl::Status IndexUnindexedProducts(Connection& conn);
 // The order as of now, inside the caller's transaction.
 absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id);
 

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "watchstore/product.h"
 
@@ -21,7 +22,9 @@ namespace watchstore::sqlite {
 #define WATCHSTORE_SQLITE_PRODUCT_COLUMNS                                   \
   "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, " \
   "p.case_material, p.water_resistance_m, p.strap, p.image_url, p.active, " \
-  "p.version, p.created_at, p.updated_at"
+  "p.version, p.created_at, p.updated_at, p.reference, p.caliber, "         \
+  "p.complications, p.lug_width_mm, p.case_thickness_tenths, p.crystal, "   \
+  "p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces"
 
 // One SELECT of a page: `SELECT <product columns> FROM products p WHERE ...
 // ORDER BY ... LIMIT ?`. `params` are the values of every ? but the last;
@@ -44,11 +47,8 @@ struct ListingPart {
 struct ListingSql {
   std::vector<ListingPart> parts;
 };
-ListingSql BuildListingSql(const ProductQuery& query);
-
-// `text` as a LIKE pattern matching it anywhere, with %, _ and \ escaped
-// (ESCAPE '\').
-std::string ContainsPattern(absl::string_view text);
+// InvalidArgument if ParseSearchQuery refuses query.text.
+absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& query);
 
 }  // namespace watchstore::sqlite
 

@@ -341,6 +341,10 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenMigrated(const SqliteOptions& op
   WS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, Connection::Mode::kReadWrite));
   WS_RETURN_IF_ERROR(
       sqlite::Migrate(*writer, sqlite_sql::kMigrations, sqlite_sql::kMigrationCount));
+  // Products from before the search index (migration 0010) get theirs now.
+  Connection& conn = *writer;
+  WS_RETURN_IF_ERROR(sqlite::WriteTransaction(
+      conn, [&]() -> absl::Status { return sqlite::IndexUnindexedProducts(conn); }));
   return writer;
 }
 

@@ -91,6 +91,10 @@ class Storage {
   virtual absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) = 0;
   // REQUIRES: 1 <= query.limit <= 100. Archived products only if
   // query.include_archived. Keyset order as documented on ProductSort.
+  // query.text searches by the rule of watchstore/search.h, over an index
+  // written in the same transaction as every product write (a product is
+  // findable once its write returns, and gone once its archive returns);
+  // InvalidArgument if ParseSearchQuery refuses it.
   virtual absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) = 0;
 
   // --- Carts --------------------------------------------------------------

@@ -5,19 +5,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "watchstore/search.h"
 
 namespace watchstore::internal {
-namespace {
-
-bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 bool MatchesFilters(const Product& p, const ProductQuery& q) {
   if (!p.active && !q.include_archived) return false;
@@ -33,10 +23,31 @@ bool MatchesFilters(const Product& p, const ProductQuery& q) {
   if (q.max_price_minor && price > *q.max_price_minor) return false;
   if (q.min_case_mm && p.attributes.case_diameter_mm < *q.min_case_mm) return false;
   if (q.max_case_mm && p.attributes.case_diameter_mm > *q.max_case_mm) return false;
-  if (q.in_stock_only && !p.InStock()) return false;
-  if (!q.text.empty() && !ContainsIgnoreCase(p.brand, q.text) &&
-      !ContainsIgnoreCase(p.model, q.text)) {
+  if (q.case_material && !absl::EqualsIgnoreCase(p.attributes.case_material, *q.case_material)) {
     return false;
+  }
+  if (q.min_water_m && p.attributes.water_resistance_m < *q.min_water_m) return false;
+  if (q.dial_color) {
+    bool found = false;
+    for (const Variant& v : p.variants) {
+      found = found || absl::EqualsIgnoreCase(v.dial_color, *q.dial_color);
+    }
+    if (!found) return false;
+  }
+  if (q.complication && (p.attributes.complications & ComplicationBit(*q.complication)) == 0) {
+    return false;
+  }
+  if (q.condition && p.attributes.condition != *q.condition) return false;
+  if (q.in_stock_only && !p.InStock()) return false;
+  if (!q.text.empty()) {
+    absl::StatusOr<std::vector<std::string>> words = ParseSearchQuery(q.text);
+    if (!words.ok()) return false;
+    if (!words->empty()) {
+      const SearchIndexEntry entry = IndexProduct(p);
+      for (const std::string& w : *words) {
+        if (!SearchWordMatches(entry, w)) return false;
+      }
+    }
   }
   return true;
 }

@@ -13,6 +13,7 @@
 #include "sync.h"
 #include "watchstore/errors.h"
 #include "watchstore/order_rules.h"
+#include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 #include "watchstore/storage.h"
 
@@ -203,6 +204,7 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
+    WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
     internal::MutexLock lock(&mu_);
     std::vector<const Product*> hits;
     for (const auto& [id, p] : products_) {
