@@ -47,7 +47,7 @@ void ExpectSearchNeverStale(std::unique_ptr<Storage> storage, double seconds) {
       PrincipalOf(MakeUser(*raw_storage, "freshness-admin@example.com", Role::kAdmin));
 
   std::array<WatchState, kMaxWatches> watches;
-  std::atomic<int> created{0};  // watches [0, created) have ids
+  std::atomic<int> created{0};                // watches [0, created) have ids
   std::vector<Product> current(kMaxWatches);  // the writer's own copies
 
   auto create = [&](int i) {

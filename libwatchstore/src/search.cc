@@ -75,9 +75,8 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-SearchIndexEntry Index(absl::string_view brand, absl::string_view model,
-                       const WatchAttributes& a, const std::vector<std::string>& collections,
-                       absl::string_view description) {
+SearchIndexEntry Index(absl::string_view brand, absl::string_view model, const WatchAttributes& a,
+                       const std::vector<std::string>& collections, absl::string_view description) {
   std::vector<std::string> names;
   AppendWords(brand, &names);
   AppendWords(model, &names);
