@@ -125,7 +125,8 @@ TEST_F(CatalogTest, ValidatesDraftsNamingTheField) {
       {"caliber", [](ProductDraft& d) { d.attributes.caliber = "\xc3\xa9"; }},
       {"complications", [](ProductDraft& d) { d.attributes.complications = 1u << 10; }},
       {"lug_width_mm", [](ProductDraft& d) { d.attributes.lug_width_mm = 31; }},
-      {"case_thickness_mm", [](ProductDraft& d) { d.attributes.case_thickness_tenths = 19; }},
+      {"case_thickness_tenths_mm",
+       [](ProductDraft& d) { d.attributes.case_thickness_tenths = 19; }},
       {"crystal", [](ProductDraft& d) { d.attributes.crystal = static_cast<Crystal>(9); }},
       {"grade",
        [](ProductDraft& d) { d.attributes.condition = Condition::kPreOwned; }},        // no grade

@@ -82,7 +82,8 @@ absl::Status ValidateWatchDetails(const WatchAttributes& a) {
   }
   if (a.case_thickness_tenths != 0 &&
       (a.case_thickness_tenths < 20 || a.case_thickness_tenths > 300)) {
-    return InvalidField("case_thickness_mm", "must be 0 (not stated) or between 2.0 and 30.0");
+    return InvalidField("case_thickness_tenths_mm",
+                        "must be 0 (not stated) or between 20 and 300 (2.0 to 30.0 mm)");
   }
   if (a.crystal > Crystal::kAcrylic) return InvalidField("crystal", "is unknown");
   if (a.condition > Condition::kPreOwned) return InvalidField("condition", "is unknown");

@@ -581,6 +581,9 @@ test('the admin edits a price in the admin page and the catalog shows it', async
       brand: before.brand, model: before.model, description: `${before.description} `.trim(), movement: before.movement,
       case_diameter_mm: before.case_diameter_mm, case_material: before.case_material, water_resistance_m: before.water_resistance_m,
       strap: before.strap, collections: before.collections, image_url: before.image_url, active: before.active,
+      reference: before.reference, caliber: before.caliber, complications: before.complications,
+      lug_width_mm: before.lug_width_mm, case_thickness_tenths_mm: before.case_thickness_tenths_mm, crystal: before.crystal,
+      condition: before.condition, grade: before.grade, box: before.box, papers: before.papers, limited_pieces: before.limited_pieces,
       variants: before.variants.map(({ id, sku, dial_color, strap, size, price }) => ({ id, sku, dial_color, strap, size, price })),
       version: before.version,
     },
@@ -597,6 +600,11 @@ test('the admin edits a price in the admin page and the catalog shows it', async
 
   const fresh = await getProduct(p.id);
   assert(fresh.variants.every((v) => v.price.amount_minor === 123450), 'the API has the new price');
+  // the editor carries the watch's details through a save (nothing reset to defaults)
+  for (const key of ['reference', 'caliber', 'lug_width_mm', 'case_thickness_tenths_mm', 'crystal', 'condition', 'grade', 'box', 'papers', 'limited_pieces']) {
+    assert(fresh[key] === p[key], `the save keeps ${key}: ${fresh[key]} vs ${p[key]}`);
+  }
+  assert(fresh.complications.join() === p.complications.join(), 'the save keeps the complications');
   await page.goto(`/?q=${encodeURIComponent(p.model)}`);
   const card = page.locator(`[data-testid="product-card"][data-product-id="${p.id}"]`);
   await expectText(card.getByTestId('product-price'), '$1,234.50', 'the catalog shows the new price');
