@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
 #include "test_util.h"
@@ -451,6 +452,70 @@ TEST_P(StorageConformanceTest, SearchMatchesReferenceWithFiltersSortsAndPages) {
       "om\xc3"
       "ega";
   WS_EXPECT_CODE(storage_->ListProducts(bad_utf8), absl::StatusCode::kInvalidArgument);
+}
+
+// Random words with random typos and fragments, random filters and sorts:
+// the adapter returns what the reference rule returns, in the same order.
+TEST_P(StorageConformanceTest, RandomSearchesMatchTheReference) {
+  const std::vector<std::string> vocabulary = {
+      "omega",   "seamaster", "speedmaster", "rolex", "submariner", "datejust",  "tudor",
+      "pelagos", "seiko",     "snowflake",   "grand", "zenith",     "chronomat", "breitling",
+      "5513",    "16610",     "sbga211",     "9r65",  "3135",       "gmt",       "ii"};
+  std::mt19937 rng(1313);
+  auto pick = [&] { return vocabulary[rng() % vocabulary.size()]; };
+  std::vector<Product> all;
+  for (int i = 0; i < 40; ++i) {
+    ProductDraft d = WatchDraft(absl::StrCat("RS", i), 100'00 + (rng() % 20) * 1000, rng() % 2, 1);
+    d.brand = pick();
+    d.model = absl::StrCat(pick(), " ", pick());
+    d.attributes.reference = pick();
+    d.attributes.caliber = i % 3 ? pick() : "";
+    d.collections = {i % 2 ? "Dive" : "GMT"};
+    d.description = absl::StrCat("A watch with ", pick(), " and ", pick(), ".");
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(i));
+    ASSERT_TRUE(p.ok()) << p.status();
+    all.push_back(*p);
+  }
+  auto mutate = [&](std::string w) {
+    switch (rng() % 6) {
+      case 0:  // a deletion
+        if (w.size() > 1) w.erase(rng() % w.size(), 1);
+        break;
+      case 1:  // a swap of neighbours
+        if (w.size() > 1) {
+          const size_t k = rng() % (w.size() - 1);
+          std::swap(w[k], w[k + 1]);
+        }
+        break;
+      case 2:  // an insertion
+        w.insert(w.begin() + static_cast<ptrdiff_t>(rng() % (w.size() + 1)),
+                 static_cast<char>('a' + rng() % 26));
+        break;
+      case 3:  // a fragment
+        w = w.substr(rng() % w.size(), 1 + rng() % w.size());
+        break;
+      case 4:  // upper case and punctuation
+        w = absl::StrCat("\"", absl::AsciiStrToUpper(w), "*");
+        break;
+      default:
+        break;
+    }
+    return w;
+  };
+  int nonempty = 0;
+  for (int k = 0; k < 150; ++k) {
+    ProductQuery q;
+    q.text = mutate(pick());
+    if (rng() % 3 == 0) absl::StrAppend(&q.text, " ", mutate(pick()));
+    q.sort = static_cast<ProductSort>(rng() % 4);
+    q.in_stock_only = rng() % 4 == 0;
+    if (rng() % 5 == 0) q.collection = "gmt";
+    const std::vector<ProductId> expected = Reference(all, q);
+    nonempty += !expected.empty();
+    EXPECT_EQ(PageThrough(*storage_, q, 1 + static_cast<int>(rng() % 6)), expected)
+        << "q=" << q.text << " sort " << ProductSortName(q.sort);
+  }
+  EXPECT_GT(nonempty, 50) << "the random queries should mostly find something";
 }
 
 TEST_P(StorageConformanceTest, SearchIndexFollowsEveryWrite) {
