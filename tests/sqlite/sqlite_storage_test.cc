@@ -176,6 +176,35 @@ TEST_F(SqliteStorageTest, ListingColumnsFollowEveryVariantChange) {
   check(p.id);
 }
 
+// Products from before migration 0010 have no search index: opening the
+// file writes it.
+TEST_F(SqliteStorageTest, OpeningIndexesProductsWrittenBeforeTheSearchIndex) {
+  ProductId old_id = 0;
+  {
+    auto s = Open();
+    ASSERT_NE(s, nullptr);
+    ProductDraft d = WatchDraft("OLD");
+    d.brand = "Zenthos";
+    d.attributes.reference = "ZX-4711";
+    WS_ASSERT_OK_AND_ASSIGN(Product old, s->CreateProduct(d, kT0));
+    old_id = old.id;
+    WS_ASSERT_OK(s->CreateProduct(WatchDraft("NEW"), kT0).status());
+  }
+  {
+    RawDb raw(path_);
+    ASSERT_EQ(raw.Exec(absl::StrCat("DELETE FROM product_search WHERE rowid = ", old_id)),
+              SQLITE_OK);
+    ASSERT_EQ(raw.Exec("DELETE FROM product_search_keys"), SQLITE_OK);
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  ProductQuery q;
+  q.text = "zentos 4711";  // a typo and a fragment
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage page, s->ListProducts(q));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].id, old_id);
+}
+
 // LIKE, GLOB and FTS5 syntax in a query are separators (watchstore/search.h),
 // never patterns: the trigram table is queried with words only.
 TEST_F(SqliteStorageTest, TextSearchTakesNoPatterns) {
