@@ -631,6 +631,31 @@ test('search: a misspelled brand finds it, suggestions as you type, filters narr
   await page.getByLabel('Search watches').press('Escape');
   assert(await page.getByTestId('search-suggestions').isHidden(), 'Escape closes the suggestions');
 
+  // a slow answer to an older prefix never replaces the newer suggestions:
+  // the request for "wies" is held for 1.5 s; typing on aborts it
+  let held = 0;
+  await page.route(/\/api\/v1\/products\?.*q=wies(&|$)/, async (route) => {
+    held += 1;
+    await new Promise((r) => setTimeout(r, 1500));
+    try {
+      await route.continue();
+    } catch {
+      // aborted by the page: what we want
+    }
+  });
+  const box = page.getByLabel('Search watches');
+  await box.fill('');
+  await box.pressSequentially('wies', { delay: 20 });
+  await until(async () => held > 0, 'the suggestion request for "wies" is sent (after the debounce)');
+  await box.fill('');
+  await box.pressSequentially('5513', { delay: 20 });
+  await expectText(page.getByTestId('search-suggestions'), /Reefline 42/, 'the newer suggestions show');
+  await new Promise((r) => setTimeout(r, 1800));
+  const shown = await page.getByTestId('suggestion').allTextContents();
+  assert(shown.length === 1 && /Reefline 42/.test(shown[0]), `the stale answer did not replace them: ${shown.join(' | ')}`);
+  await page.unroute(/\/api\/v1\/products\?.*q=wies(&|$)/);
+  await box.press('Escape');
+
   // a filter the storefront lacked before narrows the search
   await page.goto('/?q=gmt');
   await page.getByTestId('product-card').first().waitFor();
