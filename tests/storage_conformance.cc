@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
 #include "test_util.h"
+#include "watchstore/facets.h"
 
 namespace watchstore::testing {
 namespace {
@@ -516,6 +517,98 @@ TEST_P(StorageConformanceTest, RandomSearchesMatchTheReference) {
         << "q=" << q.text << " sort " << ProductSortName(q.sort);
   }
   EXPECT_GT(nonempty, 50) << "the random queries should mostly find something";
+}
+
+// --- Facets: counts equal a brute-force count (watchstore/facets.h) ---------
+
+// Counted here without the library's CountFacetsOf: for each facet and
+// each product that passes every filter but that facet's own, each of its
+// values once.
+FacetCounts BruteForceFacets(const std::vector<Product>& all, const ProductQuery& q) {
+  FacetCounts out;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    std::map<std::string, int64_t> counts;
+    for (const Product& p : all) {
+      if (!internal::MatchesFilters(p, QueryForFacet(q, f))) continue;
+      std::set<std::string> values;
+      for (const std::string& v : FacetValuesOf(p, f)) values.insert(v);
+      for (const std::string& v : values) ++counts[v];
+    }
+    for (const auto& [v, n] : counts) out.facets[i].push_back(FacetValue{v, n});
+  }
+  return out;
+}
+
+std::string Show(const FacetCounts& c) {
+  std::string s;
+  for (int i = 0; i < kFacetCount; ++i) {
+    absl::StrAppend(&s, FacetName(static_cast<Facet>(i)), ":");
+    for (const FacetValue& v : c.facets[i]) absl::StrAppend(&s, " ", v.value, "=", v.count);
+    s += "\n";
+  }
+  return s;
+}
+
+TEST_P(StorageConformanceTest, RandomFacetCountsEqualABruteForceCount) {
+  std::mt19937 rng(2718);
+  const char* brands[] = {"Omega", "omega", "Rolex", "Tudor"};
+  const char* materials[] = {"Steel", "steel", "titanium", "Bronze", ""};
+  const char* dials[] = {"Black", "blue", "white", "BLUE"};
+  std::vector<Product> all;
+  for (int i = 0; i < 60; ++i) {
+    ProductDraft d = WatchDraft(absl::StrCat("FC", i), 10'000 + (rng() % 70) * 10'000,
+                                static_cast<int64_t>(rng() % 3), 1 + static_cast<int>(rng() % 3));
+    d.brand = brands[rng() % 4];
+    d.model = absl::StrCat(rng() % 2 ? "Diver " : "Pilot ", i);
+    d.attributes.movement = static_cast<Movement>(rng() % 6);
+    d.attributes.case_diameter_mm = 20 + static_cast<int32_t>(rng() % 41);
+    d.attributes.case_material = materials[rng() % 5];
+    d.attributes.water_resistance_m = static_cast<int32_t>(rng() % 7) * 60;
+    d.attributes.complications =
+        static_cast<ComplicationSet>(rng() % 1024) & (rng() % 2 ? 0x3ff : 0x5);
+    if (rng() % 3 == 0) {
+      d.attributes.condition = Condition::kPreOwned;
+      d.attributes.grade = ConditionGrade::kGood;
+    }
+    for (VariantDraft& v : d.variants) v.dial_color = dials[rng() % 4];
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(i));
+    ASSERT_TRUE(p.ok()) << p.status();
+    if (rng() % 8 == 0) {  // some archived
+      ProductDraft a = d;
+      a.active = false;
+      for (size_t k = 0; k < a.variants.size(); ++k) a.variants[k].id = p->variants[k].id;
+      p = storage_->UpdateProduct(p->id, 1, a, kT0);
+      ASSERT_TRUE(p.ok()) << p.status();
+    }
+    all.push_back(*p);
+  }
+  int nonzero = 0;
+  for (int k = 0; k < 60; ++k) {
+    ProductQuery q;
+    if (rng() % 3 == 0) q.brand = brands[rng() % 4];
+    if (rng() % 4 == 0) q.movement = static_cast<Movement>(rng() % 6);
+    if (rng() % 4 == 0) q.min_case_mm = 30 + static_cast<int32_t>(rng() % 10);
+    if (rng() % 4 == 0) q.max_case_mm = 40 + static_cast<int32_t>(rng() % 10);
+    if (rng() % 4 == 0) q.case_material = materials[rng() % 4];
+    if (rng() % 4 == 0) q.min_water_m = static_cast<int32_t>(rng() % 4) * 100;
+    if (rng() % 4 == 0) q.complication = static_cast<Complication>(rng() % kComplicationCount);
+    if (rng() % 4 == 0) q.dial_color = dials[rng() % 4];
+    if (rng() % 4 == 0) q.condition = static_cast<Condition>(rng() % 2);
+    if (rng() % 4 == 0) q.min_price_minor = static_cast<int64_t>(rng() % 300'000);
+    if (rng() % 4 == 0) q.max_price_minor = 300'000 + static_cast<int64_t>(rng() % 400'000);
+    if (rng() % 5 == 0) q.in_stock_only = true;
+    if (rng() % 5 == 0) q.text = rng() % 2 ? "diver" : "omgea";
+    if (rng() % 9 == 0) q.include_archived = true;
+    const FacetCounts expected = BruteForceFacets(all, q);
+    for (const auto& values : expected.facets) nonzero += !values.empty();
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts got, storage_->CountFacets(q));
+    EXPECT_EQ(Show(got), Show(expected)) << "query " << k;
+  }
+  EXPECT_GT(nonzero, 200) << "the random queries should mostly count something";
+  ProductQuery bad;
+  bad.text = std::string(101, 'x');
+  WS_EXPECT_CODE(storage_->CountFacets(bad), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(StorageConformanceTest, SearchIndexFollowsEveryWrite) {

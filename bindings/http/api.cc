@@ -34,6 +34,7 @@ constexpr RouteRow kRouteTable[] = {
     {kLogout, "POST", "/api/v1/auth/logout"},
     {kMe, "GET", "/api/v1/auth/me"},
     {kListProducts, "GET", "/api/v1/products"},
+    {kProductFacets, "GET", "/api/v1/products/facets"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
     {kCreateProduct, "POST", "/api/v1/products"},
@@ -365,6 +366,8 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return Me(call);
     case kListProducts:
       return ListProducts(call);
+    case kProductFacets:
+      return ProductFacets(call);
     case kGetProduct:
       return GetProduct(call);
     case kGetProductBySku:

@@ -36,6 +36,7 @@ enum RouteId : int {
   kLogout,
   kMe,
   kListProducts,
+  kProductFacets,
   kGetProduct,
   kGetProductBySku,
   kCreateProduct,
@@ -131,6 +132,7 @@ class Api {
   absl::Status Me(Call& call);
   // --- api_catalog.cc ---
   absl::Status ListProducts(Call& call);
+  absl::Status ProductFacets(Call& call);
   absl::Status GetProduct(Call& call);
   absl::Status GetProductBySku(Call& call);
   absl::Status CreateProduct(Call& call);

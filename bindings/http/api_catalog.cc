@@ -128,12 +128,12 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   return r.Finish();
 }
 
-}  // namespace
-
-absl::Status Api::ListProducts(Call& call) {
-  QueryReader q(call.req);
-  ProductQuery query;
-  std::optional<std::string> movement, sort, cursor, text;
+// The listing's query parameters (shared by the listing and its facets).
+absl::Status ReadProductQuery(const HttpRequest& req, ProductQuery* out,
+                              std::optional<std::string>* cursor) {
+  QueryReader q(req);
+  ProductQuery& query = *out;
+  std::optional<std::string> movement, sort, text;
   std::optional<int64_t> min_case, max_case, limit;
   q.String("brand", &query.brand, 200);
   q.String("movement", &movement, 40);
@@ -153,7 +153,7 @@ absl::Status Api::ListProducts(Call& call) {
   q.String("q", &text, 200);
   q.String("sort", &sort, 40);
   q.Int64("limit", &limit, 1, 100);
-  q.String("cursor", &cursor, 1024);
+  q.String("cursor", cursor, 1024);
   q.Bool("include_archived", &query.include_archived);
   WS_RETURN_IF_ERROR(q.Finish());
   if (movement) {
@@ -183,7 +183,15 @@ absl::Status Api::ListProducts(Call& call) {
   if (max_case) query.max_case_mm = static_cast<int32_t>(*max_case);
   if (text) query.text = *text;
   if (limit) query.limit = static_cast<int>(*limit);
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+absl::Status Api::ListProducts(Call& call) {
+  ProductQuery query;
+  std::optional<std::string> cursor;
+  WS_RETURN_IF_ERROR(ReadProductQuery(call.req, &query, &cursor));
   const std::optional<Principal> viewer = OptionalUser(call);
   WS_ASSIGN_OR_RETURN(
       ProductListing listing,
@@ -200,6 +208,35 @@ absl::Status Api::ListProducts(Call& call) {
   } else {
     out.String(listing.next_cursor);
   }
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::ProductFacets(Call& call) {
+  ProductQuery query;
+  std::optional<std::string> cursor;  // accepted and ignored: facets are the same on every page
+  WS_RETURN_IF_ERROR(ReadProductQuery(call.req, &query, &cursor));
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(FacetCounts counts,
+                      store_->catalog().CountFacets(query, viewer ? &*viewer : nullptr));
+  JsonOut out;
+  out.StartObject();
+  out.Key("facets");
+  out.StartObject();
+  for (int i = 0; i < kFacetCount; ++i) {
+    out.Key(FacetName(static_cast<Facet>(i)));
+    out.StartArray();
+    for (const FacetValue& v : counts.facets[i]) {
+      out.StartObject();
+      out.Field("value", v.value);
+      out.Field("count", v.count);
+      out.EndObject();
+    }
+    out.EndArray();
+  }
+  out.EndObject();
   out.EndObject();
   RenderJson(call, 200, out.Take());
   call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");

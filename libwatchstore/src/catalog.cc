@@ -285,9 +285,8 @@ std::string CatalogImpl::ListingKey(const ProductQuery& q) {
               : "-");
 }
 
-absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& query,
-                                                         absl::string_view cursor,
-                                                         const Principal* viewer) {
+absl::StatusOr<ProductQuery> CatalogImpl::CheckedQuery(const ProductQuery& query,
+                                                       const Principal* viewer) {
   ProductQuery q = query;
   q.after.reset();
   if (q.limit < 1 || q.limit > ctx_.options->catalog.max_page_size) {
@@ -319,6 +318,13 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   // words ("Omega!" and "omega" are the same search).
   WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
   q.text = absl::StrJoin(words, " ");
+  return q;
+}
+
+absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& query,
+                                                         absl::string_view cursor,
+                                                         const Principal* viewer) {
+  WS_ASSIGN_OR_RETURN(ProductQuery q, CheckedQuery(query, viewer));
   if (!cursor.empty()) {
     WS_ASSIGN_OR_RETURN(ProductCursor c, DecodeCursor(cursor, q.sort));
     q.after = std::move(c);
@@ -334,6 +340,25 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
                          ctx_.options->catalog.listing_ttl, found.ticket);
   }));
   return *listing;
+}
+
+absl::StatusOr<FacetCounts> CatalogImpl::CountFacets(const ProductQuery& query,
+                                                     const Principal* viewer) {
+  WS_ASSIGN_OR_RETURN(ProductQuery q, CheckedQuery(query, viewer));
+  // One entry whatever the page, sort or size: facets do not depend on them.
+  q.sort = ProductSort::kNewest;
+  q.limit = 1;
+  const std::string key = absl::StrCat("f", ListingKey(q));
+  const TypedCache<FacetCounts, FacetCodec> facets(ctx_.cache, FacetCodec{});
+  auto found = facets.Lookup(key);
+  if (found.value != nullptr) return *found.value;
+  WS_ASSIGN_OR_RETURN(
+      auto counts,
+      facet_flights_.Do(key, [&]() -> absl::StatusOr<std::shared_ptr<const FacetCounts>> {
+        WS_ASSIGN_OR_RETURN(FacetCounts c, ctx_.storage->CountFacets(q));
+        return facets.Fill(key, std::move(c), ctx_.options->catalog.listing_ttl, found.ticket);
+      }));
+  return *counts;
 }
 
 void CatalogImpl::InvalidateListings() {

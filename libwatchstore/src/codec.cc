@@ -202,6 +202,34 @@ bool CheckVersion(absl::string_view& bytes) {
 
 }  // namespace
 
+std::string EncodeFacetCounts(const FacetCounts& f) {
+  std::string out = Start();
+  Writer w(&out);
+  for (const std::vector<FacetValue>& values : f.facets) {
+    w.U64(values.size());
+    for (const FacetValue& v : values) {
+      w.Str(v.value);
+      w.I64(v.count);
+    }
+  }
+  return out;
+}
+
+std::optional<FacetCounts> DecodeFacetCounts(absl::string_view bytes) {
+  if (!CheckVersion(bytes)) return std::nullopt;
+  Reader r(bytes);
+  FacetCounts f;
+  for (std::vector<FacetValue>& values : f.facets) {
+    values.resize(r.Count());
+    for (FacetValue& v : values) {
+      v.value = r.Str();
+      v.count = r.I64();
+    }
+  }
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return f;
+}
+
 std::string EncodeProduct(const Product& p) {
   std::string out = Start();
   Writer w(&out);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 #include "watchstore/storage.h"
 #include "watchstore/user.h"
@@ -27,6 +28,9 @@ std::optional<Product> DecodeProduct(absl::string_view bytes);
 std::string EncodeProductPage(const ProductPage& page);
 std::optional<ProductPage> DecodeProductPage(absl::string_view bytes);
 
+std::string EncodeFacetCounts(const FacetCounts& f);
+std::optional<FacetCounts> DecodeFacetCounts(absl::string_view bytes);
+
 std::string EncodeSession(const CachedSession& s);
 std::optional<CachedSession> DecodeSession(absl::string_view bytes);
 
@@ -38,6 +42,10 @@ struct ProductCodec {
 struct SessionCodec {
   std::string Encode(const CachedSession& s) const { return EncodeSession(s); }
   std::optional<CachedSession> Decode(absl::string_view b) const { return DecodeSession(b); }
+};
+struct FacetCodec {
+  std::string Encode(const FacetCounts& f) const { return EncodeFacetCounts(f); }
+  std::optional<FacetCounts> Decode(absl::string_view b) const { return DecodeFacetCounts(b); }
 };
 // Plain text, stored as it is.
 struct TextCodec {

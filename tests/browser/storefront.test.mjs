@@ -672,6 +672,24 @@ test('search: a misspelled brand finds it, suggestions as you type, filters narr
   await page.reload();
   assert((await page.getByLabel('Case material').inputValue()) === 'titanium', 'the new filter survives reload');
 
+  // facet counts beside the options follow the search and the other filters
+  const gmtOption = page.locator('#f-complication option[value="gmt"]');
+  const titaniumGmtWithComplication = products.filter((p) => p.case_material === 'titanium'
+    && p.complications.includes('gmt') && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  await until(async () => (await gmtOption.getAttribute('data-count')) === String(titaniumGmtWithComplication),
+    `the GMT option counts the ${titaniumGmtWithComplication} titanium GMT watches`);
+  await expectText(gmtOption, new RegExp(`GMT \\(${titaniumGmtWithComplication}\\)`), 'the count is shown in the option');
+  await page.getByLabel('Case material').selectOption('');
+  await page.waitForURL((url) => !url.search.includes('case_material'));
+  const allGmt = products.filter((p) => p.complications.includes('gmt')
+    && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  assert(allGmt > titaniumGmtWithComplication, 'more GMT watches than titanium ones');
+  await until(async () => (await gmtOption.getAttribute('data-count')) === String(allGmt),
+    `clearing the material updates the count to ${allGmt}`);
+  const titaniumOption = page.locator('#f-case-material option[value="titanium"]');
+  await until(async () => Number(await titaniumOption.getAttribute('data-count')) === titaniumGmt,
+    'the material options count within the search, ignoring the material filter itself');
+
   // archived: gone from search at once (the listing cache is invalidated with the write)
   const target = await takeProduct(0);
   const term = target.reference;

@@ -480,6 +480,60 @@ TEST_F(CatalogTest, SearchesAndFiltersByWatchAttributes) {
   }
 }
 
+// Facet counts over HTTP: disjunctive (a facet ignores its own filter), the
+// other filters apply, bad input is a 400 naming the field.
+TEST_F(CatalogTest, FacetCountsAreDisjunctive) {
+  for (int i = 0; i < 3; ++i) server_.MakeProduct(absl::StrCat("FACET", i), (i + 1) * 100'00, 1);
+  const std::string other = absl::StrCat(
+      R"({"brand":"Omega","model":"Seamaster","movement":"quartz","case_diameter_mm":41,)",
+      R"("case_material":"Titanium","water_resistance_m":300,"complications":["gmt"],)",
+      R"("variants":[{"sku":"OM-FACET","dial_color":"Blue","price":{"amount_minor":600000,)",
+      R"("currency":"USD"},"stock":1}]})");
+  auto created = client_->Post("/api/v1/products", Bearer(admin_.token), other, kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+
+  auto facets = [&](const std::string& query) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products/facets?", query).c_str());
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r ? r->status : 0, 200) << query << " " << (r ? r->body : "");
+    return Json(r ? r->body : "{}");
+  };
+  auto count_of = [](const rapidjson::Document& d, const char* facet, const char* value) {
+    const auto& values = d["facets"][facet];
+    for (rapidjson::SizeType i = 0; i < values.Size(); ++i) {
+      if (std::string(values[i]["value"].GetString()) == value)
+        return values[i]["count"].GetInt64();
+    }
+    return int64_t{0};
+  };
+  rapidjson::Document all = facets("");
+  const int64_t test_brand = all["facets"]["brand"].Size();
+  EXPECT_EQ(test_brand, 2) << "the test watches' brand and omega";
+  EXPECT_EQ(count_of(all, "brand", "omega"), 1);
+  EXPECT_EQ(count_of(all, "case_material", "titanium"), 1);
+  EXPECT_EQ(count_of(all, "complication", "gmt"), 1);
+  EXPECT_EQ(count_of(all, "dial_color", "blue"), 1);
+  EXPECT_EQ(count_of(all, "water_resistance", "300+"), 1);
+  EXPECT_EQ(count_of(all, "price", "5000+"), 1);
+  EXPECT_EQ(count_of(all, "movement", "quartz"), 1);
+  // With the brand chosen, the brand facet still counts every brand; the
+  // others count only that brand's watches.
+  rapidjson::Document omega = facets("brand=omega&sort=price_asc&limit=5");
+  EXPECT_EQ(omega["facets"]["brand"].Size(), 2u);
+  EXPECT_EQ(count_of(omega, "case_material", "steel"), 0);
+  EXPECT_EQ(count_of(omega, "case_material", "titanium"), 1);
+  rapidjson::Document searched = facets("q=omgea");  // the search applies too
+  EXPECT_EQ(count_of(searched, "brand", "omega"), 1);
+  EXPECT_EQ(searched["facets"]["brand"].Size(), 1u);
+  for (const char* bad :
+       {"facet=brand", "complication=warp", "q=a%20b%20c%20d%20e%20f%20g%20h%20i"}) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products/facets?", bad).c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad << " " << r->body;
+  }
+}
+
 TEST_F(CatalogTest, ProductDetailHasAnETagAndAnswers304) {
   auto p = server_.MakeProduct("ETAG", 120'00, 3);
   const std::string path = absl::StrCat("/api/v1/products/", p->id);

@@ -167,6 +167,33 @@ function toApiQuery(state) {
   return { q, errors };
 }
 
+// Facet counts beside the filter options: for the current search and
+// filters, how many watches each choice would show (a filter's own counts
+// ignore that filter, so the other choices keep their numbers).
+const FACET_OF_FILTER = { brand: 'brand', movement: 'movement', case_material: 'case_material', complication: 'complication', condition: 'condition' };
+let facetSeq = 0;
+async function loadFacets(apiQuery) {
+  const seq = ++facetSeq;
+  const { cursor, limit, sort, ...filters } = apiQuery;
+  let data;
+  try {
+    data = await api(`/products/facets${query(filters)}`);
+  } catch {
+    return; // counts are a hint; the listing shows its own error
+  }
+  if (seq !== facetSeq || !data || !data.facets) return;
+  for (const [field, facet] of Object.entries(FACET_OF_FILTER)) {
+    const counts = new Map((data.facets[facet] || []).map((v) => [v.value.toLowerCase(), v.count]));
+    for (const option of filterForm.elements[field].options) {
+      if (!option.value) continue;
+      if (!option.dataset.label) option.dataset.label = option.textContent;
+      const n = counts.get(option.value.toLowerCase()) || 0;
+      option.textContent = `${option.dataset.label} (${n})`;
+      option.dataset.count = String(n);
+    }
+  }
+}
+
 let loadSeq = 0;
 async function load() {
   const seq = ++loadSeq;
@@ -179,6 +206,7 @@ async function load() {
     for (const e of errors) showFieldError(filterForm.elements[e.key], e.message);
     details.open = true;
   }
+  if (!errors.length) loadFacets(q);
   results.setAttribute('aria-busy', 'true');
   replace(results, loadingBlock('Loading watches…'));
   summary.textContent = '';

@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/listing.h"
+#include "watchstore/facets.h"
 #include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 
@@ -126,9 +128,11 @@ uint32_t ProductListingShape(const ProductQuery& q) {
 
 std::string ProductListingName(uint32_t shape) { return absl::StrCat("ws_list_products_", shape); }
 
-std::string ProductListingSql(uint32_t shape) {
-  int n = 0;
-  auto next = [&n] { return absl::StrCat("$", ++n); };
+namespace {
+
+// The filters of a shape over `products p`, numbering parameters after *n.
+std::string FiltersSql(uint32_t shape, int* n) {
+  auto next = [n] { return absl::StrCat("$", ++*n); };
   std::string where = "TRUE";
   if (shape & kActiveOnly) absl::StrAppend(&where, " AND p.active");
   if (shape & kBrand) absl::StrAppend(&where, " AND p.brand_key = ", next());
@@ -172,6 +176,15 @@ std::string ProductListingSql(uint32_t shape) {
       absl::StrAppend(&where, " AND p.search_text LIKE ", next(), "::text");
     }
   }
+  return where;
+}
+
+}  // namespace
+
+std::string ProductListingSql(uint32_t shape) {
+  int n = 0;
+  auto next = [&n] { return absl::StrCat("$", ++n); };
+  std::string where = FiltersSql(shape, &n);
   const ProductSort sort = SortOf(shape);
   if (shape & kAfter) {
     switch (sort) {
@@ -211,8 +224,10 @@ std::string ProductListingSql(uint32_t shape) {
                       order, ", v.id");
 }
 
-absl::Status BindProductListing(const ProductQuery& q, Params* params) {
-  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+namespace {
+
+// The parameters of FiltersSql, in its order.
+void BindFilters(const ProductQuery& q, const std::vector<std::string>& words, Params* params) {
   if (q.brand) params->Add(absl::AsciiStrToLower(*q.brand));
   if (q.movement) params->Add(static_cast<int>(*q.movement));
   if (q.collection) params->Add(absl::AsciiStrToLower(*q.collection));
@@ -230,6 +245,55 @@ absl::Status BindProductListing(const ProductQuery& q, Params* params) {
     std::vector<std::string> keys = TypoKeys(word);
     if (!keys.empty()) params->AddTextArray(keys);
   }
+}
+
+// The filter bits of a shape (what FiltersSql reads).
+constexpr uint32_t kFilterMask = (1u << kSortShift) - 1 - kAfter;
+
+// A facet's value and relation, over `products p` (watchstore/facets.h).
+void FacetValueSql(Facet f, std::string* from, std::string* value) {
+  *from = "products p";
+  switch (f) {
+    case Facet::kBrand:
+      *value = "p.brand_key";
+      break;
+    case Facet::kMovement:
+      *value = MovementNameSql("p.movement");
+      break;
+    case Facet::kCaseSize:
+      *value = BucketCaseSql("p.case_diameter_mm", CaseSizeBuckets());
+      break;
+    case Facet::kCaseMaterial:
+      *value = "lower(p.case_material COLLATE \"C\")";
+      break;
+    case Facet::kWater:
+      *value = BucketCaseSql("p.water_resistance_m", WaterBuckets());
+      break;
+    case Facet::kComplication:
+      *from = absl::StrCat("products p JOIN ", ComplicationTableSql(),
+                           " c ON (p.complications >> c.bit) & 1 = 1");
+      *value = "c.name";
+      break;
+    case Facet::kDialColor:
+      *from =
+          "products p JOIN LATERAL (SELECT DISTINCT lower(dv.dial_color COLLATE \"C\") AS dial"
+          " FROM variants dv WHERE dv.product_id = p.id) d ON TRUE";
+      *value = "d.dial";
+      break;
+    case Facet::kCondition:
+      *value = ConditionNameSql("p.watch_condition");
+      break;
+    case Facet::kPrice:
+      *value = BucketCaseSql("p.min_price", PriceBuckets());
+      break;
+  }
+}
+
+}  // namespace
+
+absl::Status BindProductListing(const ProductQuery& q, Params* params) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  BindFilters(q, words, params);
   if (q.after) {
     switch (q.sort) {
       case ProductSort::kNewest:
@@ -245,6 +309,34 @@ absl::Status BindProductListing(const ProductQuery& q, Params* params) {
     }
   }
   params->Add(static_cast<int64_t>(std::max(q.limit, 1)) + 1);
+  return absl::OkStatus();
+}
+
+std::string ProductFacetsName(const ProductQuery& q) {
+  return absl::StrCat("ws_product_facets_", ProductListingShape(q) & kFilterMask);
+}
+
+std::string ProductFacetsSql(const ProductQuery& q) {
+  int n = 0;
+  std::string sql;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    std::string from, value;
+    FacetValueSql(f, &from, &value);
+    const uint32_t shape = ProductListingShape(QueryForFacet(q, f)) & kFilterMask;
+    absl::StrAppend(&sql, i ? " UNION ALL " : "", "(SELECT ", i, " AS f, (", value,
+                    ")::text COLLATE \"C\" AS v, count(*) AS n FROM ", from, " WHERE ",
+                    FiltersSql(shape, &n), " GROUP BY 2)");
+  }
+  return sql;
+}
+
+absl::Status BindProductFacets(const ProductQuery& q, Params* params) {
+  for (int i = 0; i < kFacetCount; ++i) {
+    const ProductQuery qf = QueryForFacet(q, static_cast<Facet>(i));
+    WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(qf.text));
+    BindFilters(qf, words, params);
+  }
   return absl::OkStatus();
 }
 

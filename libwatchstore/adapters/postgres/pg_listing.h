@@ -54,6 +54,13 @@ std::string ProductListingSql(uint32_t shape);
 // no words: check this first).
 absl::Status BindProductListing(const ProductQuery& q, Params* params);
 
+// The facet counts of a query (watchstore/facets.h) in one statement: rows
+// (facet index, value text or NULL, count). Its text depends only on the
+// query's filter shape, like the listing's.
+std::string ProductFacetsName(const ProductQuery& q);
+std::string ProductFacetsSql(const ProductQuery& q);
+absl::Status BindProductFacets(const ProductQuery& q, Params* params);
+
 uint32_t OrderListingShape(const OrderQuery& q);
 std::string OrderListingName(uint32_t shape);
 // Rows: WS_PG_ORDER_COLUMNS of at most limit + 1 orders, newest first, each

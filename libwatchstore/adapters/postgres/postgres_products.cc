@@ -486,4 +486,25 @@ absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q)
   return page;
 }
 
+absl::StatusOr<FacetCounts> PostgresStorage::CountFacets(const ProductQuery& q) {
+  Params p;
+  WS_RETURN_IF_ERROR(BindProductFacets(q, &p));
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(
+                                    ProductFacetsName(q), [&q] { return ProductFacetsSql(q); }, p));
+  FacetCounts out;
+  for (int row = 0; row < r.rows(); ++row) {
+    if (r.IsNull(row, 1)) continue;
+    WS_ASSIGN_OR_RETURN(int64_t facet, r.Int(row, 0));
+    WS_ASSIGN_OR_RETURN(int64_t count, r.Int(row, 2));
+    if (facet < 0 || facet >= kFacetCount) return absl::InternalError("facet index out of range");
+    out.facets[static_cast<size_t>(facet)].push_back(FacetValue{r.String(row, 1), count});
+  }
+  for (std::vector<FacetValue>& values : out.facets) {
+    std::sort(values.begin(), values.end(),
+              [](const FacetValue& a, const FacetValue& b) { return a.value < b.value; });
+  }
+  return out;
+}
+
 }  // namespace watchstore::internal::pg

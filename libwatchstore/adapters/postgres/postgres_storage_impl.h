@@ -64,6 +64,7 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override;
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override;
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) override;
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) override;
 
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override;

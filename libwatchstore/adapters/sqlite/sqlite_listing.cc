@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/listing.h"
 #include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 
@@ -111,6 +112,56 @@ ListingPart Part(const Where& filters, absl::string_view position, absl::string_
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& q) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  std::vector<FacetSql> out;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    const Where where = Filters(QueryForFacet(q, f), words);
+    std::string from = "products p", value;
+    switch (f) {
+      case Facet::kBrand:
+        value = "lower(p.brand)";  // ASCII only, like absl::AsciiStrToLower
+        break;
+      case Facet::kMovement:
+        value = internal::MovementNameSql("p.movement");
+        break;
+      case Facet::kCaseSize:
+        value = internal::BucketCaseSql("p.case_diameter_mm", CaseSizeBuckets());
+        break;
+      case Facet::kCaseMaterial:
+        value = "lower(p.case_material)";
+        break;
+      case Facet::kWater:
+        value = internal::BucketCaseSql("p.water_resistance_m", WaterBuckets());
+        break;
+      case Facet::kComplication:
+        from = absl::StrCat("products p JOIN ", internal::ComplicationTableSql(),
+                            " c ON (p.complications >> c.bit) & 1 = 1");
+        value = "c.name";
+        break;
+      case Facet::kDialColor:
+        from =
+            "products p JOIN (SELECT DISTINCT product_id, lower(dial_color) AS dial FROM variants)"
+            " d ON d.product_id = p.id";
+        value = "d.dial";
+        break;
+      case Facet::kCondition:
+        value = internal::ConditionNameSql("p.watch_condition");
+        break;
+      case Facet::kPrice:
+        value = internal::BucketCaseSql("p.min_price", PriceBuckets());
+        break;
+    }
+    FacetSql part;
+    part.sql =
+        absl::StrCat("SELECT ", value, " AS v, count(*) FROM ", from, where.sql, " GROUP BY v");
+    part.params = where.params;
+    out.push_back(std::move(part));
+  }
+  return out;
+}
 
 absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& q) {
   WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));

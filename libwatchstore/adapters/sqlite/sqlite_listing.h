@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 
 namespace watchstore::sqlite {
@@ -49,6 +50,15 @@ struct ListingSql {
 };
 // InvalidArgument if ParseSearchQuery refuses query.text.
 absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& query);
+
+// The SELECTs of the facet counts of `query`, one per facet in Facet order,
+// to run in one read transaction. Each returns rows (value TEXT, count),
+// NULL values to be skipped. InvalidArgument as BuildListingSql.
+struct FacetSql {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> params;
+};
+absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& query);
 
 }  // namespace watchstore::sqlite
 

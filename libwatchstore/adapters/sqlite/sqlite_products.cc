@@ -352,6 +352,32 @@ absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q)
   return page;
 }
 
+absl::StatusOr<FacetCounts> CountFacetsIn(Connection& c, const ProductQuery& q) {
+  WS_ASSIGN_OR_RETURN(const std::vector<FacetSql> parts, BuildFacetSql(q));
+  FacetCounts out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(parts[i].sql));
+    int index = 1;
+    for (const auto& value : parts[i].params) {
+      if (const int64_t* n = std::get_if<int64_t>(&value)) {
+        s.Bind(index++, *n);
+      } else {
+        s.Bind(index++, std::get<std::string>(value));
+      }
+    }
+    std::vector<FacetValue>& values = out.facets[i];
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (s.IsNull(0)) continue;
+      values.push_back(FacetValue{std::string(s.Text(0)), s.Int(1)});
+    }
+    std::sort(values.begin(), values.end(),
+              [](const FacetValue& a, const FacetValue& b) { return a.value < b.value; });
+  }
+  return out;
+}
+
 absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku) {
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProductIdBySku));
   s.Bind(1, sku);

@@ -19,6 +19,7 @@ namespace watchstore::sqlite {
 // Reads (one snapshot: call inside a read or write transaction).
 absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id);
 absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q);
+absl::StatusOr<FacetCounts> CountFacetsIn(Connection& c, const ProductQuery& q);
 // NotFound if no variant has it.
 absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku);
 absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id);

@@ -218,6 +218,9 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return Read<ProductPage>([&](Connection& c) { return sqlite::ListProductsIn(c, q); });
   }
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
+    return Read<FacetCounts>([&](Connection& c) { return sqlite::CountFacetsIn(c, q); });
+  }
 
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override {

@@ -1,10 +1,12 @@
 #include "storage/listing.h"
 
+#include <map>
 #include <string>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "watchstore/search.h"
 
 namespace watchstore::internal {
@@ -85,6 +87,55 @@ bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort) {
     }
   }
   return false;
+}
+
+FacetCounts CountFacetsOf(const std::vector<const Product*>& products, const ProductQuery& q) {
+  FacetCounts out;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    const ProductQuery qf = QueryForFacet(q, f);
+    std::map<std::string, int64_t> counts;
+    for (const Product* p : products) {
+      if (!MatchesFilters(*p, qf)) continue;
+      for (std::string& v : FacetValuesOf(*p, f)) ++counts[std::move(v)];
+    }
+    for (auto& [value, count] : counts) out.facets[i].push_back(FacetValue{value, count});
+  }
+  return out;
+}
+
+std::string BucketCaseSql(absl::string_view column, absl::Span<const FacetBucket> buckets) {
+  std::string sql = "CASE";
+  for (const FacetBucket& b : buckets) {
+    absl::StrAppend(&sql, " WHEN ", column, " BETWEEN ", b.min, " AND ", b.max, " THEN '", b.name,
+                    "'");
+  }
+  return absl::StrCat(sql, " END");
+}
+
+std::string MovementNameSql(absl::string_view column) {
+  std::string sql = absl::StrCat("CASE ", column);
+  for (int i = 0; i <= static_cast<int>(Movement::kSpringDrive); ++i) {
+    absl::StrAppend(&sql, " WHEN ", i, " THEN '", MovementName(static_cast<Movement>(i)), "'");
+  }
+  return absl::StrCat(sql, " END");
+}
+
+std::string ConditionNameSql(absl::string_view column) {
+  std::string sql = absl::StrCat("CASE ", column);
+  for (int i = 0; i <= static_cast<int>(Condition::kPreOwned); ++i) {
+    absl::StrAppend(&sql, " WHEN ", i, " THEN '", ConditionName(static_cast<Condition>(i)), "'");
+  }
+  return absl::StrCat(sql, " END");
+}
+
+std::string ComplicationTableSql() {
+  std::string sql = "(";
+  for (int i = 0; i < kComplicationCount; ++i) {
+    absl::StrAppend(&sql, i ? " UNION ALL " : "", "SELECT ", i, " AS bit, '",
+                    ComplicationName(static_cast<Complication>(i)), "' AS name");
+  }
+  return absl::StrCat(sql, ")");
 }
 
 ProductCursor CursorAfter(const Product& p) {

@@ -223,6 +223,15 @@ class MemoryStorage final : public Storage {
     return page;
   }
 
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
+    WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
+    internal::MutexLock lock(&mu_);
+    std::vector<const Product*> all;
+    all.reserve(products_.size());
+    for (const auto& [id, p] : products_) all.push_back(&p);
+    return internal::CountFacetsOf(all, q);
+  }
+
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override {
     internal::MutexLock lock(&mu_);
