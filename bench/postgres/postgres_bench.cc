@@ -418,6 +418,21 @@ void BM_Paired_Search_vs_ListNewest(benchmark::State& state) {
 }
 BENCHMARK(BM_Paired_Search_vs_ListNewest)->UseRealTime();
 
+// Facet counts (watchstore/facets.h, one statement) of a search with
+// filters, and of a filters-only listing, beside the plain list page.
+void BM_Paired_Facets_vs_ListNewest(benchmark::State& state) {
+  const ProductQuery plain;
+  int turn = 0;
+  Paired(
+      state, "list", [&] { return ListOk(plain); }, "facets",
+      [&] {
+        ProductQuery q = FilteredQuery();
+        if (turn++ % 2 == 0) q.text = "corvnae";
+        return fx->storage->CountFacets(q).ok();
+      });
+}
+BENCHMARK(BM_Paired_Facets_vs_ListNewest)->UseRealTime();
+
 void BM_Paired_ListFiltered_Page1_vs_RawPointSelect(benchmark::State& state) {
   std::mt19937_64 rng(11);
   const ProductQuery q = FilteredQuery();

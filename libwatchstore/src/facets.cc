@@ -9,13 +9,15 @@ namespace watchstore {
 namespace {
 
 constexpr absl::string_view kFacetNames[kFacetCount] = {
-    "brand", "movement", "case_size", "case_material", "water_resistance",
+    "brand",        "movement",   "case_size", "case_material", "water_resistance",
     "complication", "dial_color", "condition", "price"};
 
 constexpr FacetBucket kCaseSizes[] = {
     {"20-35", 20, 35}, {"36-39", 36, 39}, {"40-42", 40, 42}, {"43-45", 43, 45}, {"46-60", 46, 60}};
-constexpr FacetBucket kWater[] = {{"0-49", 0, 49},       {"50-99", 50, 99},
-                                  {"100-199", 100, 199}, {"200-299", 200, 299},
+constexpr FacetBucket kWater[] = {{"0-49", 0, 49},
+                                  {"50-99", 50, 99},
+                                  {"100-199", 100, 199},
+                                  {"200-299", 200, 299},
                                   {"300+", 300, 20000}};
 constexpr FacetBucket kPrices[] = {{"0-499", 0, 49'999},
                                    {"500-999", 50'000, 99'999},
