@@ -75,8 +75,9 @@ TEST_F(CatalogTest, OnlyAdminsWrite) {
   EXPECT_EQ(same->version, 1);
 }
 
-// Search goes through the listing cache, and every write invalidates it:
-// a cached search page never outlives the write that changes it.
+// Search and facet counts go through the listing cache, and every write
+// invalidates it: a cached page or count never outlives the write that
+// changes it.
 TEST_F(CatalogTest, CachedSearchFollowsWrites) {
   ProductDraft d = WatchDraft("SR");
   d.brand = "Zenthos";
@@ -91,9 +92,14 @@ TEST_F(CatalogTest, CachedSearchFollowsWrites) {
   WS_ASSERT_OK_AND_ASSIGN(auto again, catalog().ListProducts(q, ""));
   EXPECT_EQ(again.items.size(), 1u);
   EXPECT_EQ(counting_->list_reads.load(), reads) << "the same words share a cached page";
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts facets, catalog().CountFacets(q));
+  ASSERT_EQ(facets.facets[static_cast<int>(Facet::kBrand)].size(), 1u);
+  EXPECT_EQ(facets.facets[static_cast<int>(Facet::kBrand)][0], (FacetValue{"zenthos", 1}));
   WS_ASSERT_OK(catalog().ArchiveProduct(admin_, p->id, p->version).status());
   WS_ASSERT_OK_AND_ASSIGN(auto gone, catalog().ListProducts(q, ""));
   EXPECT_TRUE(gone.items.empty());
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts after, catalog().CountFacets(q));  // invalidated too
+  EXPECT_TRUE(after.facets[static_cast<int>(Facet::kBrand)].empty());
   q.text = std::string(101, 'z');
   WS_EXPECT_CODE(catalog().ListProducts(q, ""), absl::StatusCode::kInvalidArgument);
 }
