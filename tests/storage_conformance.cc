@@ -572,6 +572,10 @@ TEST_P(StorageConformanceTest, RandomFacetCountsEqualABruteForceCount) {
       d.attributes.grade = ConditionGrade::kGood;
     }
     for (VariantDraft& v : d.variants) v.dial_color = dials[rng() % 4];
+    const char* collections[] = {"Dive", "dive", "GMT", "Dress"};
+    d.collections.clear();
+    for (int c = static_cast<int>(rng() % 3); c > 0; --c)
+      d.collections.push_back(collections[rng() % 4]);
     auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(i));
     ASSERT_TRUE(p.ok()) << p.status();
     if (rng() % 8 == 0) {  // some archived
@@ -598,6 +602,7 @@ TEST_P(StorageConformanceTest, RandomFacetCountsEqualABruteForceCount) {
     if (rng() % 4 == 0) q.min_price_minor = static_cast<int64_t>(rng() % 300'000);
     if (rng() % 4 == 0) q.max_price_minor = 300'000 + static_cast<int64_t>(rng() % 400'000);
     if (rng() % 5 == 0) q.in_stock_only = true;
+    if (rng() % 4 == 0) q.collection = rng() % 2 ? "DIVE" : "gmt";
     if (rng() % 5 == 0) q.text = rng() % 2 ? "diver" : "omgea";
     if (rng() % 9 == 0) q.include_archived = true;
     const FacetCounts expected = BruteForceFacets(all, q);

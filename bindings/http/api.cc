@@ -35,6 +35,7 @@ constexpr RouteRow kRouteTable[] = {
     {kMe, "GET", "/api/v1/auth/me"},
     {kListProducts, "GET", "/api/v1/products"},
     {kProductFacets, "GET", "/api/v1/products/facets"},
+    {kListCollections, "GET", "/api/v1/collections"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
     {kCreateProduct, "POST", "/api/v1/products"},
@@ -368,6 +369,8 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return ListProducts(call);
     case kProductFacets:
       return ProductFacets(call);
+    case kListCollections:
+      return ListCollections(call);
     case kGetProduct:
       return GetProduct(call);
     case kGetProductBySku:

@@ -37,6 +37,7 @@ enum RouteId : int {
   kMe,
   kListProducts,
   kProductFacets,
+  kListCollections,
   kGetProduct,
   kGetProductBySku,
   kCreateProduct,
@@ -133,6 +134,7 @@ class Api {
   // --- api_catalog.cc ---
   absl::Status ListProducts(Call& call);
   absl::Status ProductFacets(Call& call);
+  absl::Status ListCollections(Call& call);
   absl::Status GetProduct(Call& call);
   absl::Status GetProductBySku(Call& call);
   absl::Status CreateProduct(Call& call);

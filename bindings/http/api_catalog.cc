@@ -214,6 +214,29 @@ absl::Status Api::ListProducts(Call& call) {
   return absl::OkStatus();
 }
 
+// The collections of the listed (active) watches with their counts: the
+// collection facet of the whole catalog.
+absl::Status Api::ListCollections(Call& call) {
+  QueryReader q(call.req);
+  WS_RETURN_IF_ERROR(q.Finish());
+  WS_ASSIGN_OR_RETURN(FacetCounts counts, store_->catalog().CountFacets(ProductQuery{}));
+  JsonOut out;
+  out.StartObject();
+  out.Key("items");
+  out.StartArray();
+  for (const FacetValue& v : counts.facets[static_cast<int>(Facet::kCollection)]) {
+    out.StartObject();
+    out.Field("name", v.value);
+    out.Field("product_count", v.count);
+    out.EndObject();
+  }
+  out.EndArray();
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
 absl::Status Api::ProductFacets(Call& call) {
   ProductQuery query;
   std::optional<std::string> cursor;  // accepted and ignored: facets are the same on every page

@@ -10,7 +10,7 @@ namespace {
 
 constexpr absl::string_view kFacetNames[kFacetCount] = {
     "brand",        "movement",   "case_size", "case_material", "water_resistance",
-    "complication", "dial_color", "condition", "price"};
+    "complication", "dial_color", "condition", "price",         "collection"};
 
 constexpr FacetBucket kCaseSizes[] = {
     {"20-35", 20, 35}, {"36-39", 36, 39}, {"40-42", 40, 42}, {"43-45", 43, 45}, {"46-60", 46, 60}};
@@ -76,6 +76,9 @@ ProductQuery QueryForFacet(const ProductQuery& q, Facet f) {
       out.min_price_minor.reset();
       out.max_price_minor.reset();
       break;
+    case Facet::kCollection:
+      out.collection.reset();
+      break;
   }
   return out;
 }
@@ -117,6 +120,11 @@ std::vector<std::string> FacetValuesOf(const Product& p, Facet f) {
       break;
     case Facet::kPrice:
       bucket(kPrices, p.MinPrice().minor_units);
+      break;
+    case Facet::kCollection:
+      for (const std::string& c : p.collections) out.push_back(absl::AsciiStrToLower(c));
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
       break;
   }
   return out;

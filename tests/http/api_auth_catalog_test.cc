@@ -526,6 +526,17 @@ TEST_F(CatalogTest, FacetCountsAreDisjunctive) {
   rapidjson::Document searched = facets("q=omgea");  // the search applies too
   EXPECT_EQ(count_of(searched, "brand", "omega"), 1);
   EXPECT_EQ(searched["facets"]["brand"].Size(), 1u);
+  EXPECT_EQ(count_of(all, "collection", "dive"), 3) << "the test watches' collection";
+  auto collections = client_->Get("/api/v1/collections");
+  ASSERT_TRUE(collections);
+  ASSERT_EQ(collections->status, 200) << collections->body;
+  rapidjson::Document c = Json(collections->body);
+  ASSERT_EQ(c["items"].Size(), 1u);
+  EXPECT_EQ(std::string(c["items"][0]["name"].GetString()), "dive");
+  EXPECT_EQ(c["items"][0]["product_count"].GetInt64(), 3);
+  auto bad_collections = client_->Get("/api/v1/collections?limit=2");
+  ASSERT_TRUE(bad_collections);
+  EXPECT_EQ(bad_collections->status, 400);
   for (const char* bad :
        {"facet=brand", "complication=warp", "q=a%20b%20c%20d%20e%20f%20g%20h%20i"}) {
     auto r = client_->Get(absl::StrCat("/api/v1/products/facets?", bad).c_str());

@@ -286,6 +286,12 @@ void FacetValueSql(Facet f, std::string* from, std::string* value) {
     case Facet::kPrice:
       *value = BucketCaseSql("p.min_price", PriceBuckets());
       break;
+    case Facet::kCollection:
+      *from =
+          "products p JOIN LATERAL (SELECT DISTINCT k FROM unnest(p.collection_keys) AS k) pc"
+          " ON TRUE";
+      *value = "pc.k";
+      break;
   }
 }
 

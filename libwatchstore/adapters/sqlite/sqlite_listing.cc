@@ -153,6 +153,12 @@ absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& q) {
       case Facet::kPrice:
         value = internal::BucketCaseSql("p.min_price", PriceBuckets());
         break;
+      case Facet::kCollection:
+        from =
+            "products p JOIN (SELECT DISTINCT product_id, name_key FROM product_collections) pc"
+            " ON pc.product_id = p.id";
+        value = "pc.name_key";
+        break;
     }
     FacetSql part;
     part.sql =

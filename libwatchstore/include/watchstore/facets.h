@@ -28,8 +28,9 @@ enum class Facet : uint8_t {
   kDialColor = 6,     // each distinct ASCII lower-cased variant dial; ignores dial_color
   kCondition = 7,     // ConditionName; ignores condition
   kPrice = 8,         // PriceBuckets() of the "from" price; ignores min/max price
+  kCollection = 9,    // each ASCII lower-cased collection; ignores collection
 };
-inline constexpr int kFacetCount = 9;
+inline constexpr int kFacetCount = 10;
 absl::string_view FacetName(Facet f);  // "brand", "movement", "case_size", ...
 
 // A range facet's buckets, inclusive bounds, in order, covering every value
