@@ -42,7 +42,11 @@ ProductDraft Draft(int i) {
   d.brand = i % 2 ? "Aldenmark" : "Brevik";
   d.model = absl::StrCat("Model ", i);
   d.description = std::string(400, 'd');
-  d.attributes = WatchAttributes{Movement::kAutomatic, 36 + i % 8, "steel", 100, "leather"};
+  d.attributes.movement = Movement::kAutomatic;
+  d.attributes.case_diameter_mm = 36 + i % 8;
+  d.attributes.case_material = "steel";
+  d.attributes.water_resistance_m = 100;
+  d.attributes.strap = "leather";
   d.collections = {"Dive", "Everyday"};
   for (int v = 0; v < 2; ++v) {
     d.variants.push_back(VariantDraft{0, absl::StrCat("SKU-", i, "-", v), "black", "leather", "",

@@ -38,6 +38,11 @@ GRANT :"migrator_role" TO CURRENT_USER;
 REVOKE ALL ON DATABASE :"db_name" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db_name" TO :"migrator_role", :"app_role";
 
+-- The catalog search (migration 0010) indexes with pg_trgm, a contrib
+-- extension whose creation needs CREATE on the database, which the migrator
+-- does not get: the administrator creates it here (a no-op when it exists).
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"migrator_role";
 -- The app role only uses the schema: `watchstore-server serve` checks the

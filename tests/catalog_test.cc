@@ -75,6 +75,35 @@ TEST_F(CatalogTest, OnlyAdminsWrite) {
   EXPECT_EQ(same->version, 1);
 }
 
+// Search and facet counts go through the listing cache, and every write
+// invalidates it: a cached page or count never outlives the write that
+// changes it.
+TEST_F(CatalogTest, CachedSearchFollowsWrites) {
+  ProductDraft d = WatchDraft("SR");
+  d.brand = "Zenthos";
+  d.attributes.reference = "ZX-77";
+  WS_ASSERT_OK_AND_ASSIGN(auto p, catalog().CreateProduct(admin_, d));
+  ProductQuery q;
+  q.text = "Zentos!";  // a typo, and punctuation: the same words as "zentos"
+  WS_ASSERT_OK_AND_ASSIGN(auto first, catalog().ListProducts(q, ""));
+  ASSERT_EQ(first.items.size(), 1u);
+  const int64_t reads = counting_->list_reads.load();
+  q.text = "zentos";
+  WS_ASSERT_OK_AND_ASSIGN(auto again, catalog().ListProducts(q, ""));
+  EXPECT_EQ(again.items.size(), 1u);
+  EXPECT_EQ(counting_->list_reads.load(), reads) << "the same words share a cached page";
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts facets, catalog().CountFacets(q));
+  ASSERT_EQ(facets.facets[static_cast<int>(Facet::kBrand)].size(), 1u);
+  EXPECT_EQ(facets.facets[static_cast<int>(Facet::kBrand)][0], (FacetValue{"zenthos", 1}));
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, p->id, p->version).status());
+  WS_ASSERT_OK_AND_ASSIGN(auto gone, catalog().ListProducts(q, ""));
+  EXPECT_TRUE(gone.items.empty());
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts after, catalog().CountFacets(q));  // invalidated too
+  EXPECT_TRUE(after.facets[static_cast<int>(Facet::kBrand)].empty());
+  q.text = std::string(101, 'z');
+  WS_EXPECT_CODE(catalog().ListProducts(q, ""), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(CatalogTest, ValidatesDraftsNamingTheField) {
   struct Case {
     const char* field;
@@ -97,6 +126,18 @@ TEST_F(CatalogTest, ValidatesDraftsNamingTheField) {
       {"image_url", [](ProductDraft& d) { d.image_url = "javascript:alert(1)"; }},
       {"image_url", [](ProductDraft& d) { d.image_url = "//evil.example/x.svg"; }},
       {"collections", [](ProductDraft& d) { d.collections = {""}; }},
+      {"reference", [](ProductDraft& d) { d.attributes.reference = std::string(41, 'R'); }},
+      {"reference", [](ProductDraft& d) { d.attributes.reference = "5513\n"; }},
+      {"caliber", [](ProductDraft& d) { d.attributes.caliber = "\xc3\xa9"; }},
+      {"complications", [](ProductDraft& d) { d.attributes.complications = 1u << 10; }},
+      {"lug_width_mm", [](ProductDraft& d) { d.attributes.lug_width_mm = 31; }},
+      {"case_thickness_tenths_mm",
+       [](ProductDraft& d) { d.attributes.case_thickness_tenths = 19; }},
+      {"crystal", [](ProductDraft& d) { d.attributes.crystal = static_cast<Crystal>(9); }},
+      {"grade",
+       [](ProductDraft& d) { d.attributes.condition = Condition::kPreOwned; }},        // no grade
+      {"grade", [](ProductDraft& d) { d.attributes.grade = ConditionGrade::kMint; }},  // new
+      {"limited_pieces", [](ProductDraft& d) { d.attributes.limited_pieces = -1; }},
   };
   for (const Case& c : cases) {
     ProductDraft d = WatchDraft("AB");

@@ -11,7 +11,22 @@ TEST(CodecTest, ProductRoundTrips) {
   p.brand = "Brevik";
   p.model = "Polar GMT";
   p.description = std::string("multi\nline \0 text", 17);
-  p.attributes = WatchAttributes{Movement::kSpringDrive, 41, "titanium", 300, "rubber"};
+  p.attributes.movement = Movement::kSpringDrive;
+  p.attributes.case_diameter_mm = 41;
+  p.attributes.case_material = "titanium";
+  p.attributes.water_resistance_m = 300;
+  p.attributes.strap = "rubber";
+  p.attributes.reference = "SDK211";
+  p.attributes.caliber = "9R65";
+  p.attributes.complications =
+      ComplicationBit(Complication::kGmt) | ComplicationBit(Complication::kTourbillon);
+  p.attributes.lug_width_mm = 20;
+  p.attributes.case_thickness_tenths = 125;
+  p.attributes.crystal = Crystal::kSapphire;
+  p.attributes.condition = Condition::kPreOwned;
+  p.attributes.grade = ConditionGrade::kVeryGood;
+  p.attributes.papers = true;
+  p.attributes.limited_pieces = 500;
   p.collections = {"GMT", "Field"};
   p.image_url = "/img/watches/w02.svg";
   p.active = false;
@@ -27,6 +42,12 @@ TEST(CodecTest, ProductRoundTrips) {
   EXPECT_EQ(back->description, p.description);
   EXPECT_EQ(back->variants[1].price, p.variants[1].price);
   EXPECT_EQ(back->created_at, p.created_at);
+  EXPECT_EQ(back->attributes.reference, "SDK211");
+  EXPECT_EQ(back->attributes.complications, p.attributes.complications);
+  EXPECT_EQ(back->attributes.grade, ConditionGrade::kVeryGood);
+  EXPECT_FALSE(back->attributes.box);
+  EXPECT_TRUE(back->attributes.papers);
+  EXPECT_EQ(back->attributes.limited_pieces, 500);
 }
 
 TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
@@ -38,7 +59,7 @@ TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
     EXPECT_FALSE(DecodeProduct(bytes.substr(0, n)).has_value()) << n;
   }
   std::string other = bytes;
-  other[0] = 2;
+  other[0] = 1;  // the format before the attributes of issue 13
   EXPECT_FALSE(DecodeProduct(other).has_value());
   EXPECT_FALSE(DecodeProduct(bytes + "x").has_value());
   EXPECT_FALSE(

@@ -8,9 +8,11 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
 #include "test_util.h"
+#include "watchstore/facets.h"
 
 namespace watchstore::testing {
 namespace {
@@ -216,6 +218,13 @@ class ListingFixture {
       d.attributes.movement = movements[i % 3];
       d.attributes.case_diameter_mm = 34 + i % 12;
       d.collections = {i % 2 ? "Dive" : "Dress"};
+      d.attributes.case_material = i % 3 == 0 ? "Titanium" : "steel";
+      d.attributes.water_resistance_m = (i % 4) * 150;
+      d.attributes.complications = i % 4 == 1 ? ComplicationBit(Complication::kGmt) : 0;
+      if (i % 5 == 2) {
+        d.attributes.condition = Condition::kPreOwned;
+        d.attributes.grade = ConditionGrade::kGood;
+      }
       if (i % 9 == 4) d.variants[0].price = Usd(150'00);  // ties in price
       auto p = s.CreateProduct(d, kT0 + absl::Seconds(i));
       EXPECT_TRUE(p.ok()) << p.status();
@@ -297,7 +306,7 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
   }
   {
     ProductQuery q;
-    q.text = "%";  // a LIKE wildcard must be taken literally
+    q.text = "%";  // a separator, never a LIKE wildcard
     queries.push_back(q);
   }
   {
@@ -308,6 +317,24 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
   {
     ProductQuery q;
     q.include_archived = true;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.case_material = "TITANIUM";
+    q.min_water_m = 300;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.dial_color = "Blue";  // only the second variant's dial
+    q.complication = Complication::kGmt;
+    queries.push_back(q);
+  }
+  {
+    ProductQuery q;
+    q.condition = Condition::kPreOwned;
+    q.text = "field";
     queries.push_back(q);
   }
   for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
@@ -322,9 +349,305 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
           << "query " << i << " sort " << ProductSortName(sort);
     }
   }
-  // The percent query matched nothing; the default query excluded archived.
-  EXPECT_TRUE(Reference(all, queries[6]).empty());
+  // "%" has no search words (it is a separator): it filters nothing, and
+  // is never a LIKE wildcard. The default query excluded archived.
+  EXPECT_EQ(Reference(all, queries[6]), Reference(all, queries[0]));
   EXPECT_LT(Reference(all, queries[0]).size(), all.size());
+}
+
+// --- Search: the rule of watchstore/search.h on every adapter ---------------
+
+struct SearchCase {
+  const char* text;
+  std::vector<const char*> must_find;  // models that must be in the result
+  std::vector<const char*> must_not_find;
+};
+
+TEST_P(StorageConformanceTest, SearchMatchesReferenceWithFiltersSortsAndPages) {
+  struct Watch {
+    const char* brand;
+    const char* model;
+    const char* reference;
+    const char* caliber;
+    const char* collection;
+    const char* description;
+  };
+  const Watch watches[] = {
+      {"Omega", "Seamaster 300", "2531.80", "1120", "Dive", "A diver with a wave dial."},
+      {"Rolex", "Submariner", "5513", "1520", "Dive", "The no-date diver; matte dial."},
+      {"Rolex", "GMT-Master II", "126710BLRO", "3285", "GMT", "Two time zones, Pepsi bezel."},
+      {"Grand Seiko", "Snowflake", "SBGA211", "9R65", "Dress", "Spring drive, titanium."},
+      {"Tudor", "Black Bay GMT", "79830RB", "MT5652", "GMT", "A GMT with a 24-hour bezel."},
+      {"Aurelle Genève", "Soirée 38", "AG-38", "AG-M1", "Dress", "Or rose; cadran crème."},
+      {"Weisshorn", "Bauhaus 38", "WH-1", "WH-M2", "Everyday", "Plain and legible."},
+      {"Corvane", "Meridian GMT 40", "CV-40", "CV-A2", "GMT", "A traveller's watch."},
+  };
+  std::map<std::string, ProductId> by_model;
+  std::vector<Product> all;
+  int n = 0;
+  for (const Watch& w : watches) {
+    ProductDraft d = WatchDraft(absl::StrCat("S", n), 100'00 + (n % 3) * 500'00, n % 2, 1);
+    d.brand = w.brand;
+    d.model = w.model;
+    d.attributes.reference = w.reference;
+    d.attributes.caliber = w.caliber;
+    d.collections = {w.collection};
+    d.description = w.description;
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(n++));
+    ASSERT_TRUE(p.ok()) << p.status();
+    by_model[w.model] = p->id;
+    all.push_back(*p);
+  }
+  const SearchCase cases[] = {
+      {"omgea", {"Seamaster 300"}, {"Submariner"}},  // a swap of neighbours
+      {"Omegaa", {"Seamaster 300"}, {}},             // one insertion
+      {"rollex", {"Submariner", "GMT-Master II"}, {"Seamaster 300"}},
+      {"5513", {"Submariner"}, {"Seamaster 300"}},  // a reference
+      {"sbga2", {"Snowflake"}, {"Submariner"}},     // a fragment of one
+      {"9R65", {"Snowflake"}, {}},                  // a caliber
+      {"GMT 2", {"GMT-Master II"}, {"Snowflake"}},  // every word must match
+      {"gmt", {"GMT-Master II", "Black Bay GMT", "Meridian GMT 40"}, {"Submariner"}},
+      {"wiesshorn", {"Bauhaus 38"}, {}},
+      {"genève", {"Soirée 38"}, {}},       // non-ASCII bytes compare exactly
+      {"pepsi", {"GMT-Master II"}, {}},    // the description
+      {"\"omega", {"Seamaster 300"}, {}},  // unbalanced quote: a separator
+      {"omega*", {"Seamaster 300"}, {}},
+      {"rolex NEAR gmt", {}, {"Submariner"}},  // NEAR is a word like any other
+      {"title:omega", {}, {"Seamaster 300"}},  // no product has the word "title"
+      {"'; DROP TABLE products; --", {}, {"Seamaster 300"}},
+      {"\"\"\" * : ( ) ^ -", {"Seamaster 300", "Submariner"}, {}},  // no words: no filter
+      {"abc", {}, {"Seamaster 300"}},  // too short for typo keys, no fragment
+  };
+  for (const SearchCase& c : cases) {
+    for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kNameAsc}) {
+      for (bool in_stock : {false, true}) {
+        ProductQuery q;
+        q.text = c.text;
+        q.sort = sort;
+        q.in_stock_only = in_stock;
+        const std::vector<ProductId> expected = Reference(all, q);
+        EXPECT_EQ(PageThrough(*storage_, q, 2), expected)
+            << "q=" << c.text << " sort " << ProductSortName(sort) << " in_stock " << in_stock;
+        if (in_stock) continue;
+        for (const char* model : c.must_find) {
+          EXPECT_TRUE(std::count(expected.begin(), expected.end(), by_model[model]))
+              << c.text << " must find " << model;
+        }
+        for (const char* model : c.must_not_find) {
+          EXPECT_FALSE(std::count(expected.begin(), expected.end(), by_model[model]))
+              << c.text << " must not find " << model;
+        }
+      }
+    }
+  }
+
+  // Refused, not run: too long, too many words.
+  ProductQuery long_query;
+  long_query.text = std::string(101, 'a');
+  WS_EXPECT_CODE(storage_->ListProducts(long_query), absl::StatusCode::kInvalidArgument);
+  ProductQuery many_words;
+  many_words.text = "a b c d e f g h i";
+  WS_EXPECT_CODE(storage_->ListProducts(many_words), absl::StatusCode::kInvalidArgument);
+  ProductQuery bad_utf8;
+  bad_utf8.text =
+      "om\xc3"
+      "ega";
+  WS_EXPECT_CODE(storage_->ListProducts(bad_utf8), absl::StatusCode::kInvalidArgument);
+}
+
+// Random words with random typos and fragments, random filters and sorts:
+// the adapter returns what the reference rule returns, in the same order.
+TEST_P(StorageConformanceTest, RandomSearchesMatchTheReference) {
+  const std::vector<std::string> vocabulary = {
+      "omega",   "seamaster", "speedmaster", "rolex", "submariner", "datejust",  "tudor",
+      "pelagos", "seiko",     "snowflake",   "grand", "zenith",     "chronomat", "breitling",
+      "5513",    "16610",     "sbga211",     "9r65",  "3135",       "gmt",       "ii"};
+  std::mt19937 rng(1313);
+  auto pick = [&] { return vocabulary[rng() % vocabulary.size()]; };
+  std::vector<Product> all;
+  for (int i = 0; i < 40; ++i) {
+    ProductDraft d = WatchDraft(absl::StrCat("RS", i), 100'00 + (rng() % 20) * 1000, rng() % 2, 1);
+    d.brand = pick();
+    d.model = absl::StrCat(pick(), " ", pick());
+    d.attributes.reference = pick();
+    d.attributes.caliber = i % 3 ? pick() : "";
+    d.collections = {i % 2 ? "Dive" : "GMT"};
+    d.description = absl::StrCat("A watch with ", pick(), " and ", pick(), ".");
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(i));
+    ASSERT_TRUE(p.ok()) << p.status();
+    all.push_back(*p);
+  }
+  auto mutate = [&](std::string w) {
+    switch (rng() % 6) {
+      case 0:  // a deletion
+        if (w.size() > 1) w.erase(rng() % w.size(), 1);
+        break;
+      case 1:  // a swap of neighbours
+        if (w.size() > 1) {
+          const size_t k = rng() % (w.size() - 1);
+          std::swap(w[k], w[k + 1]);
+        }
+        break;
+      case 2:  // an insertion
+        w.insert(w.begin() + static_cast<ptrdiff_t>(rng() % (w.size() + 1)),
+                 static_cast<char>('a' + rng() % 26));
+        break;
+      case 3:  // a fragment
+        w = w.substr(rng() % w.size(), 1 + rng() % w.size());
+        break;
+      case 4:  // upper case and punctuation
+        w = absl::StrCat("\"", absl::AsciiStrToUpper(w), "*");
+        break;
+      default:
+        break;
+    }
+    return w;
+  };
+  int nonempty = 0;
+  for (int k = 0; k < 150; ++k) {
+    ProductQuery q;
+    q.text = mutate(pick());
+    if (rng() % 3 == 0) absl::StrAppend(&q.text, " ", mutate(pick()));
+    q.sort = static_cast<ProductSort>(rng() % 4);
+    q.in_stock_only = rng() % 4 == 0;
+    if (rng() % 5 == 0) q.collection = "gmt";
+    const std::vector<ProductId> expected = Reference(all, q);
+    nonempty += !expected.empty();
+    EXPECT_EQ(PageThrough(*storage_, q, 1 + static_cast<int>(rng() % 6)), expected)
+        << "q=" << q.text << " sort " << ProductSortName(q.sort);
+  }
+  EXPECT_GT(nonempty, 50) << "the random queries should mostly find something";
+}
+
+// --- Facets: counts equal a brute-force count (watchstore/facets.h) ---------
+
+// Counted here without the library's CountFacetsOf: for each facet and
+// each product that passes every filter but that facet's own, each of its
+// values once.
+FacetCounts BruteForceFacets(const std::vector<Product>& all, const ProductQuery& q) {
+  FacetCounts out;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    std::map<std::string, int64_t> counts;
+    for (const Product& p : all) {
+      if (!internal::MatchesFilters(p, QueryForFacet(q, f))) continue;
+      std::set<std::string> values;
+      for (const std::string& v : FacetValuesOf(p, f)) values.insert(v);
+      for (const std::string& v : values) ++counts[v];
+    }
+    for (const auto& [v, n] : counts) out.facets[i].push_back(FacetValue{v, n});
+  }
+  return out;
+}
+
+std::string Show(const FacetCounts& c) {
+  std::string s;
+  for (int i = 0; i < kFacetCount; ++i) {
+    absl::StrAppend(&s, FacetName(static_cast<Facet>(i)), ":");
+    for (const FacetValue& v : c.facets[i]) absl::StrAppend(&s, " ", v.value, "=", v.count);
+    s += "\n";
+  }
+  return s;
+}
+
+TEST_P(StorageConformanceTest, RandomFacetCountsEqualABruteForceCount) {
+  std::mt19937 rng(2718);
+  const char* brands[] = {"Omega", "omega", "Rolex", "Tudor"};
+  const char* materials[] = {"Steel", "steel", "titanium", "Bronze", ""};
+  const char* dials[] = {"Black", "blue", "white", "BLUE"};
+  std::vector<Product> all;
+  for (int i = 0; i < 60; ++i) {
+    ProductDraft d = WatchDraft(absl::StrCat("FC", i), 10'000 + (rng() % 70) * 10'000,
+                                static_cast<int64_t>(rng() % 3), 1 + static_cast<int>(rng() % 3));
+    d.brand = brands[rng() % 4];
+    d.model = absl::StrCat(rng() % 2 ? "Diver " : "Pilot ", i);
+    d.attributes.movement = static_cast<Movement>(rng() % 6);
+    d.attributes.case_diameter_mm = 20 + static_cast<int32_t>(rng() % 41);
+    d.attributes.case_material = materials[rng() % 5];
+    d.attributes.water_resistance_m = static_cast<int32_t>(rng() % 7) * 60;
+    d.attributes.complications =
+        static_cast<ComplicationSet>(rng() % 1024) & (rng() % 2 ? 0x3ff : 0x5);
+    if (rng() % 3 == 0) {
+      d.attributes.condition = Condition::kPreOwned;
+      d.attributes.grade = ConditionGrade::kGood;
+    }
+    for (VariantDraft& v : d.variants) v.dial_color = dials[rng() % 4];
+    const char* collections[] = {"Dive", "dive", "GMT", "Dress"};
+    d.collections.clear();
+    for (int c = static_cast<int>(rng() % 3); c > 0; --c)
+      d.collections.push_back(collections[rng() % 4]);
+    auto p = storage_->CreateProduct(d, kT0 + absl::Seconds(i));
+    ASSERT_TRUE(p.ok()) << p.status();
+    if (rng() % 8 == 0) {  // some archived
+      ProductDraft a = d;
+      a.active = false;
+      for (size_t k = 0; k < a.variants.size(); ++k) a.variants[k].id = p->variants[k].id;
+      p = storage_->UpdateProduct(p->id, 1, a, kT0);
+      ASSERT_TRUE(p.ok()) << p.status();
+    }
+    all.push_back(*p);
+  }
+  int nonzero = 0;
+  for (int k = 0; k < 60; ++k) {
+    ProductQuery q;
+    if (rng() % 3 == 0) q.brand = brands[rng() % 4];
+    if (rng() % 4 == 0) q.movement = static_cast<Movement>(rng() % 6);
+    if (rng() % 4 == 0) q.min_case_mm = 30 + static_cast<int32_t>(rng() % 10);
+    if (rng() % 4 == 0) q.max_case_mm = 40 + static_cast<int32_t>(rng() % 10);
+    if (rng() % 4 == 0) q.case_material = materials[rng() % 4];
+    if (rng() % 4 == 0) q.min_water_m = static_cast<int32_t>(rng() % 4) * 100;
+    if (rng() % 4 == 0) q.complication = static_cast<Complication>(rng() % kComplicationCount);
+    if (rng() % 4 == 0) q.dial_color = dials[rng() % 4];
+    if (rng() % 4 == 0) q.condition = static_cast<Condition>(rng() % 2);
+    if (rng() % 4 == 0) q.min_price_minor = static_cast<int64_t>(rng() % 300'000);
+    if (rng() % 4 == 0) q.max_price_minor = 300'000 + static_cast<int64_t>(rng() % 400'000);
+    if (rng() % 5 == 0) q.in_stock_only = true;
+    if (rng() % 4 == 0) q.collection = rng() % 2 ? "DIVE" : "gmt";
+    if (rng() % 5 == 0) q.text = rng() % 2 ? "diver" : "omgea";
+    if (rng() % 9 == 0) q.include_archived = true;
+    const FacetCounts expected = BruteForceFacets(all, q);
+    for (const auto& values : expected.facets) nonzero += !values.empty();
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts got, storage_->CountFacets(q));
+    EXPECT_EQ(Show(got), Show(expected)) << "query " << k;
+  }
+  EXPECT_GT(nonzero, 200) << "the random queries should mostly count something";
+  ProductQuery bad;
+  bad.text = std::string(101, 'x');
+  WS_EXPECT_CODE(storage_->CountFacets(bad), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(StorageConformanceTest, SearchIndexFollowsEveryWrite) {
+  ProductDraft d = WatchDraft("IX", 100'00, 1, 1);
+  d.brand = "Zenthos";
+  d.model = "Polaris";
+  d.attributes.reference = "ZX-1001";
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(d, kT0));
+  auto found = [&](const std::string& text, bool archived = false) {
+    ProductQuery q;
+    q.text = text;
+    q.include_archived = archived;
+    auto page = storage_->ListProducts(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() && page->items.size() == 1 && page->items[0].id == p.id;
+  };
+  EXPECT_TRUE(found("zenthos polaris"));
+  EXPECT_TRUE(found("zx-1001"));
+  // Renamed and re-referenced: the old words leave the index with the write.
+  d.model = "Meridiana";
+  d.attributes.reference = "ZX-2002";
+  d.variants[0].id = p.variants[0].id;
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->UpdateProduct(p.id, p.version, d, kT0));
+  EXPECT_FALSE(found("polaris"));
+  EXPECT_FALSE(found("1001"));
+  EXPECT_TRUE(found("meridiana"));
+  EXPECT_TRUE(found("2002"));
+  // A stock change keeps it findable; an archive hides it from all but staff.
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->AdjustStock(p.variants[0].id, 5, kT0));
+  EXPECT_TRUE(found("meridiana"));
+  d.active = false;
+  WS_ASSERT_OK_AND_ASSIGN(p, storage_->UpdateProduct(p.id, p.version, d, kT0));
+  EXPECT_FALSE(found("meridiana"));
+  EXPECT_TRUE(found("meridiana", /*archived=*/true));
 }
 
 TEST_P(StorageConformanceTest, ListingReturnsFullProducts) {

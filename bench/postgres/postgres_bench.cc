@@ -314,11 +314,13 @@ bool RawGetProductStatement(ProductId id) {
   return ok;
 }
 
-double Median(std::vector<double> v) {
+double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(k), v.end());
+  return v[k];
 }
+double Median(std::vector<double> v) { return Percentile(std::move(v), 0.5); }
 
 // Runs `a` and `b` alternately; reports median microseconds of each.
 template <typename A, typename B>
@@ -342,6 +344,8 @@ void Paired(benchmark::State& state, const char* a_name, A a, const char* b_name
   const double ma = Median(ta), mb = Median(tb);
   state.counters[std::string(a_name) + "_us"] = ma;
   state.counters[std::string(b_name) + "_us"] = mb;
+  state.counters[std::string(a_name) + "_p99_us"] = Percentile(ta, 0.99);
+  state.counters[std::string(b_name) + "_p99_us"] = Percentile(tb, 0.99);
   state.counters["ratio"] = ma > 0 ? mb / ma : 0;
 }
 
@@ -381,6 +385,53 @@ void BM_Paired_ListNewest_DeepPage_vs_Page1(benchmark::State& state) {
       state, "page1", [&] { return ListOk(first); }, "deep", [&] { return ListOk(deep); });
 }
 BENCHMARK(BM_Paired_ListNewest_DeepPage_vs_Page1)->UseRealTime();
+
+// Catalog search (watchstore/search.h) beside the plain indexed list page,
+// alternately in one run: each search is one of a rare reference fragment
+// ("r<id>", the trigram index), a misspelled brand under a price sort with
+// filters (a fifth of the catalog matches), and two words with a filter.
+void BM_Paired_Search_vs_ListNewest(benchmark::State& state) {
+  std::mt19937_64 rng(17);
+  const ProductQuery plain;
+  int turn = 0;
+  Paired(
+      state, "list", [&] { return ListOk(plain); }, "search",
+      [&] {
+        ProductQuery q;
+        switch (turn++ % 3) {
+          case 0:
+            q.text = absl::StrCat("r", RandomProduct(rng));
+            break;
+          case 1:
+            q.text = "corvnae";
+            q.sort = ProductSort::kPriceAsc;
+            q.in_stock_only = true;
+            q.min_case_mm = 36;
+            break;
+          default:
+            q.text = absl::StrCat("model ", rng() % 1000);
+            q.movement = Movement::kAutomatic;
+            break;
+        }
+        return fx->storage->ListProducts(q).ok();
+      });
+}
+BENCHMARK(BM_Paired_Search_vs_ListNewest)->UseRealTime();
+
+// Facet counts (watchstore/facets.h, one statement) of a search with
+// filters, and of a filters-only listing, beside the plain list page.
+void BM_Paired_Facets_vs_ListNewest(benchmark::State& state) {
+  const ProductQuery plain;
+  int turn = 0;
+  Paired(
+      state, "list", [&] { return ListOk(plain); }, "facets",
+      [&] {
+        ProductQuery q = FilteredQuery();
+        if (turn++ % 2 == 0) q.text = "corvnae";
+        return fx->storage->CountFacets(q).ok();
+      });
+}
+BENCHMARK(BM_Paired_Facets_vs_ListNewest)->UseRealTime();
 
 void BM_Paired_ListFiltered_Page1_vs_RawPointSelect(benchmark::State& state) {
   std::mt19937_64 rng(11);

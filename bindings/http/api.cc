@@ -39,6 +39,8 @@ constexpr RouteRow kRouteTable[] = {
     {kVerifyEmail, "POST", "/api/v1/auth/verify-email"},
     {kResendVerification, "POST", "/api/v1/auth/verify-email/resend"},
     {kListProducts, "GET", "/api/v1/products"},
+    {kProductFacets, "GET", "/api/v1/products/facets"},
+    {kListCollections, "GET", "/api/v1/collections"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
     {kCreateProduct, "POST", "/api/v1/products"},
@@ -359,6 +361,10 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return ResendVerification(call);
     case kListProducts:
       return ListProducts(call);
+    case kProductFacets:
+      return ProductFacets(call);
+    case kListCollections:
+      return ListCollections(call);
     case kGetProduct:
       return GetProduct(call);
     case kGetProductBySku:

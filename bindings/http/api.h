@@ -42,6 +42,8 @@ enum RouteId : int {
   kVerifyEmail,
   kResendVerification,
   kListProducts,
+  kProductFacets,
+  kListCollections,
   kGetProduct,
   kGetProductBySku,
   kCreateProduct,
@@ -143,6 +145,8 @@ class Api {
   absl::Status ResendVerification(Call& call);
   // --- api_catalog.cc ---
   absl::Status ListProducts(Call& call);
+  absl::Status ProductFacets(Call& call);
+  absl::Status ListCollections(Call& call);
   absl::Status GetProduct(Call& call);
   absl::Status GetProductBySku(Call& call);
   absl::Status CreateProduct(Call& call);

@@ -40,6 +40,48 @@ absl::Status ReadVariant(const JsonValue& value, const std::string& path, Varian
   return r.Finish();
 }
 
+// An optional enum member by its name; `what` lists the names for the error.
+template <typename Enum>
+void ReadEnum(ObjectReader& r, const char* name, absl::StatusOr<Enum> (*parse)(absl::string_view),
+              Enum* out) {
+  std::string text;
+  if (!r.String(name, &text, ObjectReader::kOptional, 40) || !r.ok() || text.empty()) return;
+  absl::StatusOr<Enum> value = parse(text);
+  if (!value.ok()) {
+    r.Fail(name, value.status().message());
+  } else {
+    *out = *value;
+  }
+}
+
+// The attributes of issue 13; ranges are the library's (it names the field).
+absl::Status ReadWatchDetails(ObjectReader& r, WatchAttributes* a) {
+  r.String("reference", &a->reference, ObjectReader::kOptional, kMaxText);
+  r.String("caliber", &a->caliber, ObjectReader::kOptional, kMaxText);
+  if (const JsonValue* list = r.Array("complications", ObjectReader::kOptional, 32)) {
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      const JsonValue& c = (*list)[i];
+      absl::StatusOr<Complication> parsed =
+          c.IsString() ? ParseComplication(absl::string_view(c.GetString(), c.GetStringLength()))
+                       : absl::StatusOr<Complication>(absl::InvalidArgumentError("not a string"));
+      if (!parsed.ok()) {
+        return InvalidField(ElementPath("complications", i),
+                            c.IsString() ? parsed.status().message() : "must be a string");
+      }
+      a->complications |= ComplicationBit(*parsed);
+    }
+  }
+  r.Int32("lug_width_mm", &a->lug_width_mm, ObjectReader::kOptional, 0, 1000);
+  r.Int32("case_thickness_tenths_mm", &a->case_thickness_tenths, ObjectReader::kOptional, 0, 10000);
+  ReadEnum(r, "crystal", &ParseCrystal, &a->crystal);
+  ReadEnum(r, "condition", &ParseCondition, &a->condition);
+  ReadEnum(r, "grade", &ParseConditionGrade, &a->grade);
+  r.Bool("box", &a->box, ObjectReader::kOptional);
+  r.Bool("papers", &a->papers, ObjectReader::kOptional);
+  r.Int32("limited_pieces", &a->limited_pieces, ObjectReader::kOptional, 0, 1'000'000'000);
+  return absl::OkStatus();
+}
+
 // A ProductDraft from a request body; `version` is read too when asked.
 absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* version) {
   ObjectReader r(doc, "");
@@ -60,6 +102,7 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   r.Int32("water_resistance_m", &d->attributes.water_resistance_m, ObjectReader::kOptional, 0,
           1'000'000);
   r.String("strap", &d->attributes.strap, ObjectReader::kOptional, kMaxText);
+  WS_RETURN_IF_ERROR(ReadWatchDetails(r, &d->attributes));
   if (const JsonValue* cols = r.Array("collections", ObjectReader::kOptional, kMaxCollections)) {
     for (rapidjson::SizeType i = 0; i < cols->Size(); ++i) {
       const JsonValue& c = (*cols)[i];
@@ -85,12 +128,12 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   return r.Finish();
 }
 
-}  // namespace
-
-absl::Status Api::ListProducts(Call& call) {
-  QueryReader q(call.req);
-  ProductQuery query;
-  std::optional<std::string> movement, sort, cursor, text;
+// The listing's query parameters (shared by the listing and its facets).
+absl::Status ReadProductQuery(const HttpRequest& req, ProductQuery* out,
+                              std::optional<std::string>* cursor) {
+  QueryReader q(req);
+  ProductQuery& query = *out;
+  std::optional<std::string> movement, sort, text;
   std::optional<int64_t> min_case, max_case, limit;
   q.String("brand", &query.brand, 200);
   q.String("movement", &movement, 40);
@@ -100,10 +143,17 @@ absl::Status Api::ListProducts(Call& call) {
   q.Int64("min_case", &min_case, 0, 1000);
   q.Int64("max_case", &max_case, 0, 1000);
   q.Bool("in_stock", &query.in_stock_only);
+  std::optional<std::string> complication, condition;
+  std::optional<int64_t> min_water;
+  q.String("case_material", &query.case_material, 200);
+  q.Int64("min_water", &min_water, 0, 1'000'000);
+  q.String("dial_color", &query.dial_color, 200);
+  q.String("complication", &complication, 40);
+  q.String("condition", &condition, 40);
   q.String("q", &text, 200);
   q.String("sort", &sort, 40);
   q.Int64("limit", &limit, 1, 100);
-  q.String("cursor", &cursor, 1024);
+  q.String("cursor", cursor, 1024);
   q.Bool("include_archived", &query.include_archived);
   WS_RETURN_IF_ERROR(q.Finish());
   if (movement) {
@@ -120,11 +170,28 @@ absl::Status Api::ListProducts(Call& call) {
       return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
     query.sort = *s;
   }
+  if (complication) {
+    WS_ASSIGN_OR_RETURN(Complication c, ParseComplication(*complication));
+    query.complication = c;
+  }
+  if (condition) {
+    WS_ASSIGN_OR_RETURN(Condition c, ParseCondition(*condition));
+    query.condition = c;
+  }
+  if (min_water) query.min_water_m = static_cast<int32_t>(*min_water);
   if (min_case) query.min_case_mm = static_cast<int32_t>(*min_case);
   if (max_case) query.max_case_mm = static_cast<int32_t>(*max_case);
   if (text) query.text = *text;
   if (limit) query.limit = static_cast<int>(*limit);
+  return absl::OkStatus();
+}
 
+}  // namespace
+
+absl::Status Api::ListProducts(Call& call) {
+  ProductQuery query;
+  std::optional<std::string> cursor;
+  WS_RETURN_IF_ERROR(ReadProductQuery(call.req, &query, &cursor));
   const std::optional<Principal> viewer = OptionalUser(call);
   WS_ASSIGN_OR_RETURN(
       ProductListing listing,
@@ -141,6 +208,58 @@ absl::Status Api::ListProducts(Call& call) {
   } else {
     out.String(listing.next_cursor);
   }
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");
+  return absl::OkStatus();
+}
+
+// The collections of the listed (active) watches with their counts: the
+// collection facet of the whole catalog.
+absl::Status Api::ListCollections(Call& call) {
+  QueryReader q(call.req);
+  WS_RETURN_IF_ERROR(q.Finish());
+  WS_ASSIGN_OR_RETURN(FacetCounts counts, store_->catalog().CountFacets(ProductQuery{}));
+  JsonOut out;
+  out.StartObject();
+  out.Key("items");
+  out.StartArray();
+  for (const FacetValue& v : counts.facets[static_cast<int>(Facet::kCollection)]) {
+    out.StartObject();
+    out.Field("name", v.value);
+    out.Field("product_count", v.count);
+    out.EndObject();
+  }
+  out.EndArray();
+  out.EndObject();
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::ProductFacets(Call& call) {
+  ProductQuery query;
+  std::optional<std::string> cursor;  // accepted and ignored: facets are the same on every page
+  WS_RETURN_IF_ERROR(ReadProductQuery(call.req, &query, &cursor));
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(FacetCounts counts,
+                      store_->catalog().CountFacets(query, viewer ? &*viewer : nullptr));
+  JsonOut out;
+  out.StartObject();
+  out.Key("facets");
+  out.StartObject();
+  for (int i = 0; i < kFacetCount; ++i) {
+    out.Key(FacetName(static_cast<Facet>(i)));
+    out.StartArray();
+    for (const FacetValue& v : counts.facets[i]) {
+      out.StartObject();
+      out.Field("value", v.value);
+      out.Field("count", v.count);
+      out.EndObject();
+    }
+    out.EndArray();
+  }
+  out.EndObject();
   out.EndObject();
   RenderJson(call, 200, out.Take());
   call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");

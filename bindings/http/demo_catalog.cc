@@ -868,6 +868,101 @@ const std::vector<DemoWatch>& Watches() {
   return *kWatches;
 }
 
+// The attributes of issue 13, by model (every model above has one row).
+struct DemoDetails {
+  const char* model;
+  const char* reference;
+  const char* caliber;
+  ComplicationSet complications;
+  int32_t lug_mm;
+  int32_t thickness_tenths;
+  Crystal crystal;
+  Condition condition;
+  ConditionGrade grade;
+  bool box;
+  bool papers;
+  int32_t limited_pieces;
+};
+
+using C = Complication;
+// clang-format off
+constexpr DemoDetails kDetails[] = {
+      {"Reefline 42", "5513", "TW-A100", ComplicationBit(C::kDate), 21, 153, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Reefline 38", "TW1037", "TW-A111", ComplicationBit(C::kDate), 19, 120, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Fathom Pro 44", "TW1074", "TW-A122", ComplicationBit(C::kDate), 22, 157, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Shoal Quartz 40", "TW1111", "TW-Q133", ComplicationBit(C::kDate), 20, 89, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Abyssal Solar 43", "TW1148", "TW-E144", ComplicationBit(C::kDate), 21, 115, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Lagoon 36", "TW1185", "TW-A155", ComplicationBit(C::kDate), 18, 116, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Kinetic Drift 42", "TW1222", "TW-K166", ComplicationBit(C::kDate), 21, 123, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Type A Flieger", "KV1259", "KV-A170", 0, 22, 132, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Field Mk II", "KV1296", "KV-M181", 0, 19, 95, Crystal::kSapphire, Condition::kPreOwned, ConditionGrade::kGood, false, false, 0},
+      {"Navigator GMT 41", "KV-1675", "KV-A102", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 20, 126, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Squadron Chronograph", "KV1370", "KV-A113", ComplicationBit(C::kChronograph), 21, 128, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Ranger Solar 40", "KV1407", "KV-E124", 0, 20, 109, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Airfield Quartz 39", "KV1444", "KV-Q135", 0, 19, 87, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Paddock Chronograph", "VQ1481", "VQ-M146", ComplicationBit(C::kChronograph), 20, 99, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Apex Automatic Chronograph", "VQ1518", "VQ-A150", ComplicationBit(C::kChronograph), 21, 128, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Monza Quartz Chrono", "VQ1555", "VQ-Q161", ComplicationBit(C::kChronograph), 20, 91, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Carbon Lap 45", "VQ1592", "VQ-A172", ComplicationBit(C::kChronograph), 22, 134, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 500},
+      {"Rallye 38", "VQ1629", "VQ-M183", ComplicationBit(C::kChronograph), 19, 95, Crystal::kAcrylic, Condition::kPreOwned, ConditionGrade::kExcellent, true, false, 0},
+      {"Grid Solar Chrono 43", "VQ1666", "VQ-E104", ComplicationBit(C::kChronograph), 21, 115, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Soirée 38", "AG1703", "AG-M115", 0, 19, 95, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Rectangle Classique", "AG1740", "AG-M126", 0, 17, 87, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Quantième Perpétuel 40", "AG1777", "AG-A130", ComplicationBit(C::kPerpetualCalendar) | ComplicationBit(C::kMoonphase) | ComplicationBit(C::kDate), 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 50},
+      {"Ultra-Plate 39", "AG1814", "AG-A141", 0, 19, 122, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Cannelé 36", "AG1851", "AG-A152", 0, 18, 116, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Phase de Lune 41", "AG1888", "AG-A163", ComplicationBit(C::kMoonphase) | ComplicationBit(C::kDate), 20, 126, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Petite Seconde 35", "AG1925", "AG-M174", 0, 17, 89, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Bauhaus 38", "WH1962", "WH-M185", 0, 19, 95, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Bauhaus Automatic", "WH1999", "WH-A106", 0, 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Alpin Field 40", "WH2036", "WH-A110", 0, 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Quarzwerk 36", "WH2073", "WH-Q121", 0, 18, 81, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Gipfel GMT 42", "WH2110", "WH-A132", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 21, 128, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Sonnenuhr Solar 39", "WH2147", "WH-E143", 0, 19, 107, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Tiefsee 43", "WH2184", "WH-A154", ComplicationBit(C::kDate), 21, 155, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Kiri Spring Drive 40", "SDK211", "S-SD165", ComplicationBit(C::kPowerReserve), 20, 139, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Hoshi GMT Spring Drive 44", "S2258", "S-SD176", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate) | ComplicationBit(C::kPowerReserve), 22, 147, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Umi Diver Spring Drive 45", "S2295", "S-SD180", ComplicationBit(C::kPowerReserve) | ComplicationBit(C::kDate), 22, 174, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Tsuki Solar 38", "S2332", "S-E101", 0, 19, 105, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Kaze Kinetic 41", "S2369", "S-K112", 0, 20, 121, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Mori Automatic 37", "S2406", "S-A123", 0, 18, 118, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Yoru Chronograph 42", "S2443", "S-E134", ComplicationBit(C::kChronograph), 21, 113, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Commuter 40", "HC2480", "HC-Q145", ComplicationBit(C::kDayDate), 20, 89, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Commuter 36", "HC2517", "HC-Q156", ComplicationBit(C::kDayDate), 18, 81, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Daybreak Solar 41", "HC2554", "HC-E160", 0, 20, 111, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Weekender 42", "HC2591", "HC-Q171", ComplicationBit(C::kDayDate), 21, 93, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Harbour Diver 40", "HC2628", "HC-A182", ComplicationBit(C::kDate), 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Kinetic Classic 39", "HC2665", "HC-K103", 0, 19, 117, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Chrono Sport 43", "HC2702", "HC-Q114", ComplicationBit(C::kChronograph), 21, 95, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Meridian GMT 40", "CV2739", "CV-A125", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Atlas Worldtimer 42", "CV2776", "CV-A136", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate) | ComplicationBit(C::kWorldTime), 21, 128, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Layover Quartz GMT 41", "CV2813", "CV-Q140", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 20, 91, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Transit Titanium GMT 39", "CV2850", "CV-A151", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 19, 122, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Octa Sport 41", "CV2887", "CV-A162", 0, 20, 126, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Nomad Solar GMT 43", "CV2924", "CV-E173", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 21, 115, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Opéra 37", "ML2961", "ML-M184", 0, 18, 93, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Carré 34", "ML2998", "ML-M105", 0, 17, 87, Crystal::kSapphire, Condition::kPreOwned, ConditionGrade::kVeryGood, false, true, 0},
+      {"Saumon 36", "ML3035", "ML-A116", 0, 18, 116, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Élégance Quartz 34", "ML3072", "ML-Q120", 0, 17, 77, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Régulateur 40", "ML3109", "ML-A131", 0, 20, 124, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Coussin 38", "ML3146", "ML-A142", 0, 19, 120, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Surveyor 41", "NG3183", "NG-A153", 0, 20, 126, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Trailhead Kinetic 40", "NG3220", "NG-K164", 0, 20, 119, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Compass Solar 44", "NG3257", "NG-E175", 0, 22, 117, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Lighthouse 42", "NG3294", "NG-M186", 0, 21, 103, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 300},
+      {"Expedition GMT 42", "NG-16570", "NG-A100", ComplicationBit(C::kGmt) | ComplicationBit(C::kDate), 21, 128, Crystal::kSapphire, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Night Ops 46", "NG3368", "NG-Q111", ComplicationBit(C::kDate), 23, 126, Crystal::kMineral, Condition::kNew, ConditionGrade::kNone, true, true, 0},
+      {"Pocket Field 34", "NG3405", "NG-M122", 0, 17, 87, Crystal::kAcrylic, Condition::kPreOwned, ConditionGrade::kFair, false, false, 0},
+};
+// clang-format on
+
+const DemoDetails* DetailsOf(absl::string_view model) {
+  for (const DemoDetails& d : kDetails) {
+    if (model == d.model) return &d;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<ProductDraft> DemoCatalog() {
@@ -883,6 +978,19 @@ std::vector<ProductDraft> DemoCatalog() {
     d.attributes.case_material = w.material;
     d.attributes.water_resistance_m = w.water_m;
     d.attributes.strap = w.strap;
+    if (const DemoDetails* x = DetailsOf(w.model)) {
+      d.attributes.reference = x->reference;
+      d.attributes.caliber = x->caliber;
+      d.attributes.complications = x->complications;
+      d.attributes.lug_width_mm = x->lug_mm;
+      d.attributes.case_thickness_tenths = x->thickness_tenths;
+      d.attributes.crystal = x->crystal;
+      d.attributes.condition = x->condition;
+      d.attributes.grade = x->grade;
+      d.attributes.box = x->box;
+      d.attributes.papers = x->papers;
+      d.attributes.limited_pieces = x->limited_pieces;
+    }
     for (absl::string_view c : absl::StrSplit(w.collections, ',')) d.collections.emplace_back(c);
     d.image_url = std::string("/img/watches/") + w.image + ".svg";
     d.active = true;

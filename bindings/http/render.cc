@@ -87,6 +87,24 @@ void WriteProduct(JsonOut& out, const Product& p) {
   out.Field("case_material", p.attributes.case_material);
   out.Field("water_resistance_m", static_cast<int64_t>(p.attributes.water_resistance_m));
   out.Field("strap", p.attributes.strap);
+  const WatchAttributes& a = p.attributes;
+  out.Field("reference", a.reference);
+  out.Field("caliber", a.caliber);
+  out.Key("complications");
+  out.StartArray();
+  for (int i = 0; i < kComplicationCount; ++i) {
+    const Complication c = static_cast<Complication>(i);
+    if (a.complications & ComplicationBit(c)) out.String(ComplicationName(c));
+  }
+  out.EndArray();
+  out.Field("lug_width_mm", static_cast<int64_t>(a.lug_width_mm));
+  out.Field("case_thickness_tenths_mm", static_cast<int64_t>(a.case_thickness_tenths));
+  out.Field("crystal", CrystalName(a.crystal));
+  out.Field("condition", ConditionName(a.condition));
+  out.Field("grade", ConditionGradeName(a.grade));
+  out.Field("box", a.box);
+  out.Field("papers", a.papers);
+  out.Field("limited_pieces", static_cast<int64_t>(a.limited_pieces));
   out.Key("collections");
   out.StartArray();
   for (const std::string& c : p.collections) out.String(c);

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "codec.h"
 #include "crypto.h"
@@ -15,6 +16,7 @@
 #include "storage/listing.h"
 #include "typed_cache.h"
 #include "watchstore/errors.h"
+#include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::internal {
@@ -66,6 +68,35 @@ absl::Status CheckLength(absl::string_view field, absl::string_view s, size_t mi
   return absl::OkStatus();
 }
 
+// The attributes of issue 13 (reference, caliber, complications, ...).
+absl::Status ValidateWatchDetails(const WatchAttributes& a) {
+  WS_RETURN_IF_ERROR(CheckLength("reference", a.reference, 0, 40));
+  if (!IsPrintableAscii(a.reference)) return InvalidField("reference", "must be printable ASCII");
+  WS_RETURN_IF_ERROR(CheckLength("caliber", a.caliber, 0, 40));
+  if (!IsPrintableAscii(a.caliber)) return InvalidField("caliber", "must be printable ASCII");
+  if (a.complications >= (ComplicationSet{1} << kComplicationCount)) {
+    return InvalidField("complications", "holds an unknown complication");
+  }
+  if (a.lug_width_mm != 0 && (a.lug_width_mm < 8 || a.lug_width_mm > 30)) {
+    return InvalidField("lug_width_mm", "must be 0 (not stated) or between 8 and 30");
+  }
+  if (a.case_thickness_tenths != 0 &&
+      (a.case_thickness_tenths < 20 || a.case_thickness_tenths > 300)) {
+    return InvalidField("case_thickness_tenths_mm",
+                        "must be 0 (not stated) or between 20 and 300 (2.0 to 30.0 mm)");
+  }
+  if (a.crystal > Crystal::kAcrylic) return InvalidField("crystal", "is unknown");
+  if (a.condition > Condition::kPreOwned) return InvalidField("condition", "is unknown");
+  if (a.grade > ConditionGrade::kFair) return InvalidField("grade", "is unknown");
+  if ((a.condition == Condition::kNew) != (a.grade == ConditionGrade::kNone)) {
+    return InvalidField("grade", "a pre-owned watch has a grade and a new one has none");
+  }
+  if (a.limited_pieces < 0 || a.limited_pieces > 1'000'000) {
+    return InvalidField("limited_pieces", "must be between 0 (not limited) and 1000000");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
   WS_RETURN_IF_ERROR(CheckLength("brand", d.brand, 1, 100));
   WS_RETURN_IF_ERROR(CheckLength("model", d.model, 1, 100));
@@ -78,6 +109,7 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
   }
   WS_RETURN_IF_ERROR(CheckLength("case_material", d.attributes.case_material, 0, 60));
   WS_RETURN_IF_ERROR(CheckLength("strap", d.attributes.strap, 0, 100));
+  WS_RETURN_IF_ERROR(ValidateWatchDetails(d.attributes));
   if (d.collections.size() > 10) return InvalidField("collections", "at most 10");
   for (const auto& c : d.collections) WS_RETURN_IF_ERROR(CheckLength("collections", c, 1, 40));
   WS_RETURN_IF_ERROR(CheckLength("image_url", d.image_url, 0, 300));
@@ -243,15 +275,18 @@ std::string CatalogImpl::ListingKey(const ProductQuery& q) {
       q.movement ? MovementName(*q.movement) : "-", ":",
       q.collection ? text(absl::AsciiStrToLower(*q.collection)) : "-", ":", opt(q.min_price_minor),
       ":", opt(q.max_price_minor), ":", opt(q.min_case_mm), ":", opt(q.max_case_mm), ":",
-      q.in_stock_only ? 1 : 0, ":", q.include_archived ? 1 : 0, ":", ProductSortName(q.sort), ":",
-      q.limit, ":", text(absl::AsciiStrToLower(q.text)), ":",
+      q.case_material ? text(absl::AsciiStrToLower(*q.case_material)) : "-", ":",
+      opt(q.min_water_m), ":", q.dial_color ? text(absl::AsciiStrToLower(*q.dial_color)) : "-", ":",
+      q.complication ? ComplicationName(*q.complication) : "-", ":",
+      q.condition ? ConditionName(*q.condition) : "-", ":", q.in_stock_only ? 1 : 0, ":",
+      q.include_archived ? 1 : 0, ":", ProductSortName(q.sort), ":", q.limit, ":",
+      text(absl::AsciiStrToLower(q.text)), ":",
       q.after ? absl::StrCat(q.after->id, "/", q.after->price_minor, "/", text(q.after->name_key))
               : "-");
 }
 
-absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& query,
-                                                         absl::string_view cursor,
-                                                         const Principal* viewer) {
+absl::StatusOr<ProductQuery> CatalogImpl::CheckedQuery(const ProductQuery& query,
+                                                       const Principal* viewer) {
   ProductQuery q = query;
   q.after.reset();
   if (q.limit < 1 || q.limit > ctx_.options->catalog.max_page_size) {
@@ -272,7 +307,24 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   }
   if (q.brand && q.brand->size() > 100) return InvalidField("brand", "too long");
   if (q.collection && q.collection->size() > 40) return InvalidField("collection", "too long");
-  if (q.text.size() > 100) return InvalidField("q", "must be at most 100 bytes");
+  if (q.case_material && q.case_material->size() > 60) {
+    return InvalidField("case_material", "too long");
+  }
+  if (q.dial_color && q.dial_color->size() > 40) return InvalidField("dial_color", "too long");
+  if (q.min_water_m && (*q.min_water_m < 0 || *q.min_water_m > 20000)) {
+    return InvalidField("min_water", "must be between 0 and 20000");
+  }
+  // The words are what the search compares; one cache entry per set of
+  // words ("Omega!" and "omega" are the same search).
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  q.text = absl::StrJoin(words, " ");
+  return q;
+}
+
+absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& query,
+                                                         absl::string_view cursor,
+                                                         const Principal* viewer) {
+  WS_ASSIGN_OR_RETURN(ProductQuery q, CheckedQuery(query, viewer));
   if (!cursor.empty()) {
     WS_ASSIGN_OR_RETURN(ProductCursor c, DecodeCursor(cursor, q.sort));
     q.after = std::move(c);
@@ -288,6 +340,25 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
                          ctx_.options->catalog.listing_ttl, found.ticket);
   }));
   return *listing;
+}
+
+absl::StatusOr<FacetCounts> CatalogImpl::CountFacets(const ProductQuery& query,
+                                                     const Principal* viewer) {
+  WS_ASSIGN_OR_RETURN(ProductQuery q, CheckedQuery(query, viewer));
+  // One entry whatever the page, sort or size: facets do not depend on them.
+  q.sort = ProductSort::kNewest;
+  q.limit = 1;
+  const std::string key = absl::StrCat("f", ListingKey(q));
+  const TypedCache<FacetCounts, FacetCodec> facets(ctx_.cache, FacetCodec{});
+  auto found = facets.Lookup(key);
+  if (found.value != nullptr) return *found.value;
+  WS_ASSIGN_OR_RETURN(
+      auto counts,
+      facet_flights_.Do(key, [&]() -> absl::StatusOr<std::shared_ptr<const FacetCounts>> {
+        WS_ASSIGN_OR_RETURN(FacetCounts c, ctx_.storage->CountFacets(q));
+        return facets.Fill(key, std::move(c), ctx_.options->catalog.listing_ttl, found.ticket);
+      }));
+  return *counts;
 }
 
 void CatalogImpl::InvalidateListings() {

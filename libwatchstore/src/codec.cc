@@ -6,7 +6,7 @@
 namespace watchstore::internal {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kFormatVersion = 2;  // 2: watch attributes of issue 13
 constexpr size_t kMaxString = 1 << 20;
 constexpr uint64_t kMaxCount = 1 << 16;
 
@@ -104,6 +104,16 @@ void WriteProduct(Writer& w, const Product& p) {
   w.Str(p.attributes.case_material);
   w.I64(p.attributes.water_resistance_m);
   w.Str(p.attributes.strap);
+  w.Str(p.attributes.reference);
+  w.Str(p.attributes.caliber);
+  w.U64(p.attributes.complications);
+  w.I64(p.attributes.lug_width_mm);
+  w.I64(p.attributes.case_thickness_tenths);
+  w.U64(static_cast<uint64_t>(p.attributes.crystal));
+  w.U64(static_cast<uint64_t>(p.attributes.condition));
+  w.U64(static_cast<uint64_t>(p.attributes.grade));
+  w.U64((p.attributes.box ? 1u : 0u) | (p.attributes.papers ? 2u : 0u));
+  w.I64(p.attributes.limited_pieces);
   w.U64(p.collections.size());
   for (const auto& c : p.collections) w.Str(c);
   w.Str(p.image_url);
@@ -137,6 +147,23 @@ bool ReadProduct(Reader& r, Product* p) {
   p->attributes.case_material = r.Str();
   p->attributes.water_resistance_m = static_cast<int32_t>(r.I64());
   p->attributes.strap = r.Str();
+  p->attributes.reference = r.Str();
+  p->attributes.caliber = r.Str();
+  p->attributes.complications = static_cast<ComplicationSet>(r.U64());
+  p->attributes.lug_width_mm = static_cast<int32_t>(r.I64());
+  p->attributes.case_thickness_tenths = static_cast<int32_t>(r.I64());
+  const uint64_t crystal = r.U64(), condition = r.U64(), grade = r.U64(), extras = r.U64();
+  if (crystal > static_cast<uint64_t>(Crystal::kAcrylic) ||
+      condition > static_cast<uint64_t>(Condition::kPreOwned) ||
+      grade > static_cast<uint64_t>(ConditionGrade::kFair) || extras > 3) {
+    return false;
+  }
+  p->attributes.crystal = static_cast<Crystal>(crystal);
+  p->attributes.condition = static_cast<Condition>(condition);
+  p->attributes.grade = static_cast<ConditionGrade>(grade);
+  p->attributes.box = (extras & 1u) != 0;
+  p->attributes.papers = (extras & 2u) != 0;
+  p->attributes.limited_pieces = static_cast<int32_t>(r.I64());
   uint64_t n = r.Count();
   p->collections.resize(n);
   for (auto& c : p->collections) c = r.Str();
@@ -174,6 +201,34 @@ bool CheckVersion(absl::string_view& bytes) {
 }
 
 }  // namespace
+
+std::string EncodeFacetCounts(const FacetCounts& f) {
+  std::string out = Start();
+  Writer w(&out);
+  for (const std::vector<FacetValue>& values : f.facets) {
+    w.U64(values.size());
+    for (const FacetValue& v : values) {
+      w.Str(v.value);
+      w.I64(v.count);
+    }
+  }
+  return out;
+}
+
+std::optional<FacetCounts> DecodeFacetCounts(absl::string_view bytes) {
+  if (!CheckVersion(bytes)) return std::nullopt;
+  Reader r(bytes);
+  FacetCounts f;
+  for (std::vector<FacetValue>& values : f.facets) {
+    values.resize(r.Count());
+    for (FacetValue& v : values) {
+      v.value = r.Str();
+      v.count = r.I64();
+    }
+  }
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return f;
+}
 
 std::string EncodeProduct(const Product& p) {
   std::string out = Start();

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "crypto.h"
 #include "watchstore/clock.h"
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 #include "watchstore/storage.h"
 #include "watchstore/user.h"
@@ -29,6 +30,9 @@ std::optional<SessionRecord> DecodeSessionRecord(absl::string_view bytes);
 
 std::string EncodePrincipal(const Principal& p);
 std::optional<Principal> DecodePrincipal(absl::string_view bytes);
+
+std::string EncodeFacetCounts(const FacetCounts& f);
+std::optional<FacetCounts> DecodeFacetCounts(absl::string_view bytes);
 
 // Codecs for TypedCache (typed_cache.h).
 struct ProductCodec {
@@ -62,6 +66,10 @@ struct SealedCodec {
     if (!opened) return std::nullopt;
     return inner.Decode(*opened);
   }
+};
+struct FacetCodec {
+  std::string Encode(const FacetCounts& f) const { return EncodeFacetCounts(f); }
+  std::optional<FacetCounts> Decode(absl::string_view b) const { return DecodeFacetCounts(b); }
 };
 // Plain text, stored as it is.
 struct TextCodec {

@@ -42,6 +42,29 @@ constexpr std::pair<Movement, absl::string_view> kMovements[] = {
     {Movement::kAutomatic, "automatic"}, {Movement::kManual, "manual"},
     {Movement::kQuartz, "quartz"},       {Movement::kSolar, "solar"},
     {Movement::kKinetic, "kinetic"},     {Movement::kSpringDrive, "spring_drive"}};
+constexpr std::pair<Complication, absl::string_view> kComplications[] = {
+    {Complication::kDate, "date"},
+    {Complication::kDayDate, "day_date"},
+    {Complication::kGmt, "gmt"},
+    {Complication::kChronograph, "chronograph"},
+    {Complication::kMoonphase, "moonphase"},
+    {Complication::kPowerReserve, "power_reserve"},
+    {Complication::kWorldTime, "world_time"},
+    {Complication::kAlarm, "alarm"},
+    {Complication::kPerpetualCalendar, "perpetual_calendar"},
+    {Complication::kTourbillon, "tourbillon"}};
+static_assert(sizeof(kComplications) / sizeof(kComplications[0]) == kComplicationCount);
+constexpr std::pair<Crystal, absl::string_view> kCrystals[] = {
+    {Crystal::kUnspecified, "unspecified"},
+    {Crystal::kSapphire, "sapphire"},
+    {Crystal::kMineral, "mineral"},
+    {Crystal::kAcrylic, "acrylic"}};
+constexpr std::pair<Condition, absl::string_view> kConditions[] = {
+    {Condition::kNew, "new"}, {Condition::kPreOwned, "pre_owned"}};
+constexpr std::pair<ConditionGrade, absl::string_view> kGrades[] = {
+    {ConditionGrade::kNone, "none"},           {ConditionGrade::kMint, "mint"},
+    {ConditionGrade::kExcellent, "excellent"}, {ConditionGrade::kVeryGood, "very_good"},
+    {ConditionGrade::kGood, "good"},           {ConditionGrade::kFair, "fair"}};
 constexpr std::pair<ProductSort, absl::string_view> kSorts[] = {
     {ProductSort::kNewest, "newest"},
     {ProductSort::kPriceAsc, "price_asc"},
@@ -67,6 +90,22 @@ absl::StatusOr<Role> ParseRole(absl::string_view name) { return ParseByName(name
 absl::string_view MovementName(Movement m) { return NameOf(m, kMovements); }
 absl::StatusOr<Movement> ParseMovement(absl::string_view name) {
   return ParseByName(name, kMovements, "movement");
+}
+absl::string_view ComplicationName(Complication c) { return NameOf(c, kComplications); }
+absl::StatusOr<Complication> ParseComplication(absl::string_view name) {
+  return ParseByName(name, kComplications, "complication");
+}
+absl::string_view CrystalName(Crystal c) { return NameOf(c, kCrystals); }
+absl::StatusOr<Crystal> ParseCrystal(absl::string_view name) {
+  return ParseByName(name, kCrystals, "crystal");
+}
+absl::string_view ConditionName(Condition c) { return NameOf(c, kConditions); }
+absl::StatusOr<Condition> ParseCondition(absl::string_view name) {
+  return ParseByName(name, kConditions, "condition");
+}
+absl::string_view ConditionGradeName(ConditionGrade g) { return NameOf(g, kGrades); }
+absl::StatusOr<ConditionGrade> ParseConditionGrade(absl::string_view name) {
+  return ParseByName(name, kGrades, "grade");
 }
 absl::string_view ProductSortName(ProductSort s) { return NameOf(s, kSorts); }
 absl::StatusOr<ProductSort> ParseProductSort(absl::string_view name) {

@@ -43,6 +43,8 @@ class CatalogImpl final : public Catalog {
                                                                  const Principal* viewer) override;
   absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query, absl::string_view cursor,
                                               const Principal* viewer) override;
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
+                                          const Principal* viewer) override;
   absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(const Principal& actor,
                                                                const ProductDraft& draft) override;
   absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(const Principal& actor, ProductId id,
@@ -72,12 +74,16 @@ class CatalogImpl final : public Catalog {
   void ForgetProduct(ProductId id);
   void InvalidateListings();
   std::string ListingKey(const ProductQuery& q);
+  // `query` checked (InvalidArgument naming the field, PermissionDenied for
+  // archived without staff), with its search words normalized.
+  absl::StatusOr<ProductQuery> CheckedQuery(const ProductQuery& query, const Principal* viewer);
 
   Context ctx_;
   TypedCache<Product, ProductCodec> products_;
   TypedCache<std::string, TextCodec> generations_;
   SingleFlight<ProductPtr> product_flights_;
   SingleFlight<ListingPtr> listing_flights_;
+  SingleFlight<std::shared_ptr<const FacetCounts>> facet_flights_;
 };
 
 class AccountsImpl final : public Accounts {

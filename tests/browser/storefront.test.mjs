@@ -606,6 +606,9 @@ test('the admin edits a price in the admin page and the catalog shows it', async
       brand: before.brand, model: before.model, description: `${before.description} `.trim(), movement: before.movement,
       case_diameter_mm: before.case_diameter_mm, case_material: before.case_material, water_resistance_m: before.water_resistance_m,
       strap: before.strap, collections: before.collections, image_url: before.image_url, active: before.active,
+      reference: before.reference, caliber: before.caliber, complications: before.complications,
+      lug_width_mm: before.lug_width_mm, case_thickness_tenths_mm: before.case_thickness_tenths_mm, crystal: before.crystal,
+      condition: before.condition, grade: before.grade, box: before.box, papers: before.papers, limited_pieces: before.limited_pieces,
       variants: before.variants.map(({ id, sku, dial_color, strap, size, price }) => ({ id, sku, dial_color, strap, size, price })),
       version: before.version,
     },
@@ -622,6 +625,11 @@ test('the admin edits a price in the admin page and the catalog shows it', async
 
   const fresh = await getProduct(p.id);
   assert(fresh.variants.every((v) => v.price.amount_minor === 123450), 'the API has the new price');
+  // the editor carries the watch's details through a save (nothing reset to defaults)
+  for (const key of ['reference', 'caliber', 'lug_width_mm', 'case_thickness_tenths_mm', 'crystal', 'condition', 'grade', 'box', 'papers', 'limited_pieces']) {
+    assert(fresh[key] === p[key], `the save keeps ${key}: ${fresh[key]} vs ${p[key]}`);
+  }
+  assert(fresh.complications.join() === p.complications.join(), 'the save keeps the complications');
   await page.goto(`/?q=${encodeURIComponent(p.model)}`);
   const card = page.locator(`[data-testid="product-card"][data-product-id="${p.id}"]`);
   await expectText(card.getByTestId('product-price'), '$1,234.50', 'the catalog shows the new price');
@@ -682,6 +690,95 @@ test('e-mail: the welcome link verifies the address; forgot password resets it, 
   await expectText(page.locator('.alert-info').last(), /password is changed/, 'the change is confirmed');
   await page.reload();
   await expectText(page.getByTestId('account-email'), email, 'this session survives the change (rotated)');
+});
+
+test('search: a misspelled brand finds it, suggestions as you type, filters narrow, an archived watch disappears at once', async ({ page }) => {
+  const products = await allProducts();
+  const weisshorn = products.filter((p) => p.brand === 'Weisshorn');
+  assert(weisshorn.length > 1, 'the demo catalog has Weisshorn watches');
+  await page.goto('/?q=wiesshorn');
+  await until(async () => (await page.getByTestId('product-card').count()) === weisshorn.length,
+    `a misspelled brand finds the ${weisshorn.length} Weisshorn watches`);
+  const brands = await page.locator('[data-testid="product-card"] .product-brand').allTextContents();
+  assert(brands.every((b) => b === 'Weisshorn'), `only Weisshorn watches: ${brands.join(', ')}`);
+
+  // suggestions as you type (debounced), by a reference
+  await page.goto('/');
+  await page.getByTestId('product-card').first().waitFor();
+  await page.getByLabel('Search watches').pressSequentially('5513', { delay: 40 });
+  await expectText(page.getByTestId('search-suggestions'), /Reefline 42/, 'a suggestion shows the watch of reference 5513');
+  assert((await page.getByTestId('suggestion').count()) === 1, 'one watch has that reference');
+  await page.getByLabel('Search watches').press('Escape');
+  assert(await page.getByTestId('search-suggestions').isHidden(), 'Escape closes the suggestions');
+
+  // a slow answer to an older prefix never replaces the newer suggestions:
+  // the request for "wies" is held for 1.5 s; typing on aborts it
+  let held = 0;
+  await page.route(/\/api\/v1\/products\?.*q=wies(&|$)/, async (route) => {
+    held += 1;
+    await new Promise((r) => setTimeout(r, 1500));
+    try {
+      await route.continue();
+    } catch {
+      // aborted by the page: what we want
+    }
+  });
+  const box = page.getByLabel('Search watches');
+  await box.fill('');
+  await box.pressSequentially('wies', { delay: 20 });
+  await until(async () => held > 0, 'the suggestion request for "wies" is sent (after the debounce)');
+  await box.fill('');
+  await box.pressSequentially('5513', { delay: 20 });
+  await expectText(page.getByTestId('search-suggestions'), /Reefline 42/, 'the newer suggestions show');
+  await new Promise((r) => setTimeout(r, 1800));
+  const shown = await page.getByTestId('suggestion').allTextContents();
+  assert(shown.length === 1 && /Reefline 42/.test(shown[0]), `the stale answer did not replace them: ${shown.join(' | ')}`);
+  await page.unroute(/\/api\/v1\/products\?.*q=wies(&|$)/);
+  await box.press('Escape');
+
+  // a filter the storefront lacked before narrows the search
+  await page.goto('/?q=gmt');
+  await page.getByTestId('product-card').first().waitFor();
+  const gmtCount = await page.getByTestId('product-card').count();
+  const details = page.locator('#filters-details');
+  if (!(await details.evaluate((d) => d.open))) await page.locator('#filters-details summary').click();
+  await page.getByLabel('Case material').selectOption('titanium');
+  await page.waitForURL(/case_material=titanium/);
+  const titaniumGmt = products.filter((p) => p.case_material === 'titanium'
+    && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  assert(titaniumGmt > 0 && titaniumGmt < gmtCount, `titanium narrows the GMT search (${titaniumGmt} of ${gmtCount})`);
+  await until(async () => (await page.getByTestId('product-card').count()) === titaniumGmt,
+    `the material filter shows the ${titaniumGmt} titanium GMT watches`);
+  await page.reload();
+  assert((await page.getByLabel('Case material').inputValue()) === 'titanium', 'the new filter survives reload');
+
+  // facet counts beside the options follow the search and the other filters
+  const gmtOption = page.locator('#f-complication option[value="gmt"]');
+  const titaniumGmtWithComplication = products.filter((p) => p.case_material === 'titanium'
+    && p.complications.includes('gmt') && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  await until(async () => (await gmtOption.getAttribute('data-count')) === String(titaniumGmtWithComplication),
+    `the GMT option counts the ${titaniumGmtWithComplication} titanium GMT watches`);
+  await expectText(gmtOption, new RegExp(`GMT \\(${titaniumGmtWithComplication}\\)`), 'the count is shown in the option');
+  await page.getByLabel('Case material').selectOption('');
+  await page.waitForURL((url) => !url.search.includes('case_material'));
+  const allGmt = products.filter((p) => p.complications.includes('gmt')
+    && `${p.brand} ${p.model} ${p.collections.join(' ')} ${p.description}`.toLowerCase().includes('gmt')).length;
+  assert(allGmt > titaniumGmtWithComplication, 'more GMT watches than titanium ones');
+  await until(async () => (await gmtOption.getAttribute('data-count')) === String(allGmt),
+    `clearing the material updates the count to ${allGmt}`);
+  const titaniumOption = page.locator('#f-case-material option[value="titanium"]');
+  await until(async () => Number(await titaniumOption.getAttribute('data-count')) === titaniumGmt,
+    'the material options count within the search, ignoring the material filter itself');
+
+  // archived: gone from search at once (the listing cache is invalidated with the write)
+  const target = await takeProduct(0);
+  const term = target.reference;
+  assert(term, 'the watch has a reference');
+  await page.goto(`/?q=${encodeURIComponent(term)}`);
+  await page.locator(`[data-testid="product-card"][data-product-id="${target.id}"]`).waitFor();
+  await apiCall(`/products/${target.id}/archive`, { method: 'POST', token: await admin(), body: { version: target.version } });
+  await page.reload();
+  await expectText(page.getByTestId('empty-state'), /No watches match/, 'the archived watch is no longer found');
 });
 
 test('screenshots of the main pages at 390 px and 1280 px; no sideways scrolling on a phone', async ({ page, browser }) => {

@@ -415,6 +415,136 @@ TEST_F(CatalogTest, ListRejectsBadParameters) {
   }
 }
 
+// Search and the filters of issue 13 over HTTP; FTS syntax, SQL and
+// unbalanced quotes are plain searches (200), never an engine error.
+TEST_F(CatalogTest, SearchesAndFiltersByWatchAttributes) {
+  const std::string draft = absl::StrCat(
+      R"({"brand":"Omega","model":"Seamaster 300","movement":"automatic","case_diameter_mm":41,)",
+      R"("case_material":"Titanium","water_resistance_m":300,"reference":"2531.80",)",
+      R"("caliber":"1120","complications":["date","gmt"],"lug_width_mm":20,)",
+      R"("case_thickness_tenths_mm":125,"crystal":"sapphire","condition":"pre_owned",)",
+      R"("grade":"excellent","box":true,"papers":false,"limited_pieces":0,)",
+      R"("variants":[{"sku":"OM-SM300","dial_color":"Blue","price":{"amount_minor":250000,)",
+      R"("currency":"USD"},"stock":2}]})");
+  auto created = client_->Post("/api/v1/products", Bearer(admin_.token), draft, kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  rapidjson::Document c = Json(created->body);
+  EXPECT_EQ(std::string(c["reference"].GetString()), "2531.80");
+  EXPECT_EQ(c["complications"].Size(), 2u);
+  EXPECT_EQ(std::string(c["grade"].GetString()), "excellent");
+  EXPECT_EQ(c["case_thickness_tenths_mm"].GetInt(), 125);
+  server_.MakeProduct("OTHER", 100'00, 1);  // an Aldenmark-like test watch, steel
+
+  auto count = [&](const std::string& query) -> int {
+    auto r = client_->Get(absl::StrCat("/api/v1/products?", query).c_str());
+    if (!r || r->status != 200) {
+      ADD_FAILURE() << query << " -> " << (r ? r->body : "no answer");
+      return -1;
+    }
+    return static_cast<int>(Json(r->body)["items"].Size());
+  };
+  EXPECT_EQ(count("q=omgea"), 1);  // a typo
+  EXPECT_EQ(count("q=2531"), 1);   // a reference fragment
+  EXPECT_EQ(count("q=SEAMASTER%20omega"), 1);
+  EXPECT_EQ(count("q=%22omega"), 1);          // an unbalanced quote
+  EXPECT_EQ(count("q=omega*%20NEAR%3A"), 0);  // "near" is a word no watch has
+  EXPECT_EQ(count("q=%27%3B%20DROP%20TABLE%20products%3B%20--"), 0);
+  EXPECT_EQ(count("q=%22%2A%3A"), 2);  // no words: no filter
+  EXPECT_EQ(count("case_material=titanium"), 1);
+  EXPECT_EQ(count("min_water=301"), 0);
+  EXPECT_EQ(count("dial_color=blue"), 1);
+  EXPECT_EQ(count("complication=gmt&q=omega"), 1);
+  EXPECT_EQ(count("complication=moonphase"), 0);
+  EXPECT_EQ(count("condition=new"), 1);
+  EXPECT_EQ(count("condition=pre_owned&in_stock=true&sort=price_desc"), 1);
+
+  struct Case {
+    std::string query;
+    std::string field;
+  } bad[] = {
+      {absl::StrCat("q=", std::string(101, 'a')), "q"},  // the library's limit
+      {absl::StrCat("q=", std::string(300, 'a')), "q"},  // the binding's
+      {"q=a%20b%20c%20d%20e%20f%20g%20h%20i", "q"},      // nine words
+      {"q=om%C3ga", "q"},                                // not UTF-8
+      {"complication=warp_drive", "complication"},
+      {"condition=used", "condition"},
+      {"min_water=-1", "min_water"},
+      {"facet=brand", "facet"},  // unknown parameter
+  };
+  for (const Case& b : bad) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products?", b.query).c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << b.query << " " << r->body;
+    EXPECT_EQ(FieldOfBody(r->body), b.field) << b.query << " " << r->body;
+  }
+}
+
+// Facet counts over HTTP: disjunctive (a facet ignores its own filter), the
+// other filters apply, bad input is a 400 naming the field.
+TEST_F(CatalogTest, FacetCountsAreDisjunctive) {
+  for (int i = 0; i < 3; ++i) server_.MakeProduct(absl::StrCat("FACET", i), (i + 1) * 100'00, 1);
+  const std::string other = absl::StrCat(
+      R"({"brand":"Omega","model":"Seamaster","movement":"quartz","case_diameter_mm":41,)",
+      R"("case_material":"Titanium","water_resistance_m":300,"complications":["gmt"],)",
+      R"("variants":[{"sku":"OM-FACET","dial_color":"Blue","price":{"amount_minor":600000,)",
+      R"("currency":"USD"},"stock":1}]})");
+  auto created = client_->Post("/api/v1/products", Bearer(admin_.token), other, kJson);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+
+  auto facets = [&](const std::string& query) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products/facets?", query).c_str());
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r ? r->status : 0, 200) << query << " " << (r ? r->body : "");
+    return Json(r ? r->body : "{}");
+  };
+  auto count_of = [](const rapidjson::Document& d, const char* facet, const char* value) {
+    const auto& values = d["facets"][facet];
+    for (rapidjson::SizeType i = 0; i < values.Size(); ++i) {
+      if (std::string(values[i]["value"].GetString()) == value)
+        return values[i]["count"].GetInt64();
+    }
+    return int64_t{0};
+  };
+  rapidjson::Document all = facets("");
+  const int64_t test_brand = all["facets"]["brand"].Size();
+  EXPECT_EQ(test_brand, 2) << "the test watches' brand and omega";
+  EXPECT_EQ(count_of(all, "brand", "omega"), 1);
+  EXPECT_EQ(count_of(all, "case_material", "titanium"), 1);
+  EXPECT_EQ(count_of(all, "complication", "gmt"), 1);
+  EXPECT_EQ(count_of(all, "dial_color", "blue"), 1);
+  EXPECT_EQ(count_of(all, "water_resistance", "300+"), 1);
+  EXPECT_EQ(count_of(all, "price", "5000+"), 1);
+  EXPECT_EQ(count_of(all, "movement", "quartz"), 1);
+  // With the brand chosen, the brand facet still counts every brand; the
+  // others count only that brand's watches.
+  rapidjson::Document omega = facets("brand=omega&sort=price_asc&limit=5");
+  EXPECT_EQ(omega["facets"]["brand"].Size(), 2u);
+  EXPECT_EQ(count_of(omega, "case_material", "steel"), 0);
+  EXPECT_EQ(count_of(omega, "case_material", "titanium"), 1);
+  rapidjson::Document searched = facets("q=omgea");  // the search applies too
+  EXPECT_EQ(count_of(searched, "brand", "omega"), 1);
+  EXPECT_EQ(searched["facets"]["brand"].Size(), 1u);
+  EXPECT_EQ(count_of(all, "collection", "dive"), 3) << "the test watches' collection";
+  auto collections = client_->Get("/api/v1/collections");
+  ASSERT_TRUE(collections);
+  ASSERT_EQ(collections->status, 200) << collections->body;
+  rapidjson::Document c = Json(collections->body);
+  ASSERT_EQ(c["items"].Size(), 1u);
+  EXPECT_EQ(std::string(c["items"][0]["name"].GetString()), "dive");
+  EXPECT_EQ(c["items"][0]["product_count"].GetInt64(), 3);
+  auto bad_collections = client_->Get("/api/v1/collections?limit=2");
+  ASSERT_TRUE(bad_collections);
+  EXPECT_EQ(bad_collections->status, 400);
+  for (const char* bad :
+       {"facet=brand", "complication=warp", "q=a%20b%20c%20d%20e%20f%20g%20h%20i"}) {
+    auto r = client_->Get(absl::StrCat("/api/v1/products/facets?", bad).c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad << " " << r->body;
+  }
+}
+
 TEST_F(CatalogTest, ProductDetailHasAnETagAndAnswers304) {
   auto p = server_.MakeProduct("ETAG", 120'00, 3);
   const std::string path = absl::StrCat("/api/v1/products/", p->id);
@@ -591,6 +721,16 @@ TEST_F(CatalogTest, DraftValidationNamesTheField) {
        "variants"},
       {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"collections":[1],"variants":[]})",
        "collections[0]"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"complications":["warp"],"variants":[]})",
+       "complications[0]"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"crystal":"glass","variants":[]})",
+       "crystal"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"grade":"mint","variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"USD"}}]})",
+       "grade"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"lug_width_mm":5,"variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"USD"}}]})",
+       "lug_width_mm"},
+      {R"({"brand":"b","model":"m","movement":"quartz","case_diameter_mm":40,"reference":"\u00e9","variants":[{"sku":"OK-1","price":{"amount_minor":100,"currency":"USD"}}]})",
+       "reference"},
   };
   for (const Case& c : cases) {
     auto r = client_->Post("/api/v1/products", Bearer(admin_.token), c.body, kJson);

@@ -1,4 +1,5 @@
 // The demo catalog: big and varied enough to demo, valid, and idempotent.
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -109,6 +110,60 @@ TEST(DemoCatalogTest, IsVariedAndInvented) {
                              "victorinox"}) {
       EXPECT_FALSE(absl::StrContains(l, real)) << b;
     }
+  }
+}
+
+TEST(DemoCatalogTest, EveryWatchHasItsAttributes) {
+  int pre_owned = 0, limited = 0, with_complications = 0;
+  for (const ProductDraft& d : DemoCatalog()) {
+    const WatchAttributes& a = d.attributes;
+    EXPECT_FALSE(a.reference.empty()) << d.model;
+    EXPECT_FALSE(a.caliber.empty()) << d.model;
+    EXPECT_GT(a.lug_width_mm, 0) << d.model;
+    EXPECT_GT(a.case_thickness_tenths, 0) << d.model;
+    pre_owned += a.condition == Condition::kPreOwned;
+    limited += a.limited_pieces > 0;
+    with_complications += a.complications != 0;
+  }
+  EXPECT_GE(pre_owned, 3);
+  EXPECT_GE(limited, 2);
+  EXPECT_GE(with_complications, 30);
+}
+
+// The acceptance queries against the demo catalog (whose brands are
+// invented: a misspelled brand of ours stands for "omgea").
+TEST(DemoCatalogTest, TypoAndFragmentSearchesFindTheIntendedWatches) {
+  FakeClock clock;
+  auto store = Store::Open(::watchstore::testing::TestStoreOptions(&clock), NewMemoryStorage(),
+                           *NewMemoryCache({}));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(SeedDemoCatalog(**store, /*force=*/false).ok());
+  auto search = [&](const std::string& text) {
+    ProductQuery q;
+    q.text = text;
+    q.limit = 100;
+    auto page = (*store)->catalog().ListProducts(q, "");
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> models;
+    if (page.ok()) {
+      for (const auto& p : page->items) models.push_back(p->model);
+    }
+    return models;
+  };
+  EXPECT_EQ(search("5513"), std::vector<std::string>{"Reefline 42"});
+  EXPECT_EQ(search("SDK211"), std::vector<std::string>{"Kiri Spring Drive 40"});
+  EXPECT_EQ(search("sdk2"), std::vector<std::string>{"Kiri Spring Drive 40"});  // a fragment
+  EXPECT_EQ(search("wiesshorn").size(), 7u);   // all of Weisshorn, a swap
+  EXPECT_EQ(search("tidewrihgt").size(), 7u);  // all of Tidewright
+  EXPECT_EQ(search("corvnae gmt").size(), 5u);
+  const std::vector<std::string> gmt2 = search("GMT 2"), gmt = search("gmt");
+  EXPECT_FALSE(gmt2.empty());
+  const std::vector<std::string> gmt42 = search("gmt 42");
+  EXPECT_LT(gmt42.size(), gmt.size());  // every word must match
+  EXPECT_NE(std::find(gmt42.begin(), gmt42.end(), "Expedition GMT 42"), gmt42.end());
+  EXPECT_NE(std::find(gmt2.begin(), gmt2.end(), "Gipfel GMT 42"), gmt2.end());
+  for (const std::string& m : gmt2) {
+    EXPECT_NE(std::find(gmt.begin(), gmt.end(), m), gmt.end()) << m;
   }
 }
 

@@ -3,7 +3,9 @@
 // seconds), for the EXPLAIN test and the listing benchmarks. Each product
 // has two variants; its denormalized listing columns are written
 // consistently (min_price = the cheaper variant, in_stock, name_key =
-// lower(brand || ' ' || model), which equals ProductNameKey for ASCII).
+// lower(brand || ' ' || model), which equals ProductNameKey for ASCII), and
+// so is its search index (reference "R<n>", caliber "Tourbillon" for 1 in
+// 1000, watchstore/search.h).
 // Shared by tests/postgres and bench/postgres. Header-only.
 #ifndef WATCHSTORE_TESTS_POSTGRES_CATALOG_GENERATOR_H_
 #define WATCHSTORE_TESTS_POSTGRES_CATALOG_GENERATOR_H_
@@ -20,15 +22,33 @@ namespace watchstore::testing {
 // spread over 100.00 .. 5,100.00 USD.
 inline std::string GenerateCatalogSql(int64_t products) {
   return absl::StrCat(
+      // The typo keys of one word (watchstore::TypoKeys; the generated
+      // words are ASCII letters and digits).
+      "CREATE FUNCTION pg_temp.ws_typo_keys(w text) RETURNS text[] LANGUAGE sql IMMUTABLE AS"
+      " $$ SELECT CASE WHEN length(w) BETWEEN 4 AND 24 AND w ~ '^[a-z]+$' THEN ARRAY(SELECT "
+      "DISTINCT k FROM"
+      " (SELECT w AS k UNION ALL SELECT overlay(w PLACING '' FROM i FOR 1)"
+      "  FROM generate_series(1, length(w)) AS i) s ORDER BY k) ELSE '{}'::text[] END $$;"
       "INSERT INTO products (brand, model, description, movement, case_diameter_mm,"
       " case_material, water_resistance_m, strap, collections, image_url, active, version,"
       " created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys,"
-      " min_price, in_stock)"
+      " min_price, in_stock, reference, caliber, complications, search_text, search_keys)"
       " SELECT b.brand, 'Model ' || g, 'A generated watch.', (g % 6)::smallint, 34 + g % 12,"
       "  'steel', 100, 'leather', ARRAY[c.coll], '', g % 50 <> 0, 1,"
       "  1800000000000000000 + g, 1800000000000000000 + g,"
       "  lower(b.brand || ' Model ' || g), lower(b.brand), lower('Model ' || g),"
-      "  ARRAY[lower(c.coll)], 10000 + (g::bigint * 7919) % 500000, g % 10 <> 0"
+      "  ARRAY[lower(c.coll)], 10000 + (g::bigint * 7919) % 500000, g % 10 <> 0,"
+      "  'R' || g, CASE WHEN g % 1000 = 0 THEN 'Tourbillon' ELSE '' END,"
+      "  (1 << (g % 10)) * (g % 3 = 0)::int,"
+      // The search document and typo keys: watchstore::IndexProduct of the
+      // same fields (brand, model, reference, collection, description).
+      "  ' ' || lower(b.brand) || ' model ' || g || ' r' || g"
+      "   || CASE WHEN g % 1000 = 0 THEN ' tourbillon' ELSE '' END || ' ' || lower(c.coll)"
+      "   || ' a generated watch ',"
+      "  pg_temp.ws_typo_keys(lower(b.brand)) || pg_temp.ws_typo_keys('model')"
+      "   || pg_temp.ws_typo_keys(g::text) || pg_temp.ws_typo_keys('r' || g)"
+      "   || CASE WHEN g % 1000 = 0 THEN pg_temp.ws_typo_keys('tourbillon') ELSE '{}' END"
+      "   || pg_temp.ws_typo_keys(lower(c.coll))"
       " FROM generate_series(1, ",
       products,
       ") AS g,"

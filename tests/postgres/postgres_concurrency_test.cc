@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "pg_test_support.h"
+#include "search_freshness.h"
 #include "test_util.h"
 #include "watchstore/postgres_storage.h"
 
@@ -77,6 +78,18 @@ int SoldIn(const std::string& output) {
     if (absl::ConsumePrefix(&field, "sold=") && absl::SimpleAtoi(field, &n)) return n;
   }
   return -1;
+}
+
+// 16 readers search while a writer creates, archives and re-prices: no
+// search contradicts a write that returned before it began.
+TEST(PostgresSearchConcurrency, SearchIsNeverStale) {
+  WS_REQUIRE_POSTGRES();
+  TestSchema schema;
+  PostgresOptions o = schema.Options();
+  o.pool_size = 20;  // the readers and the writer at once
+  auto opened = NewPostgresStorage(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ExpectSearchNeverStale(*std::move(opened), 3.0);
 }
 
 TEST(PostgresCheckoutConcurrency, TwoProcessesNeverOversell) {

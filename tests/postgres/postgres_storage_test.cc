@@ -106,6 +106,29 @@ TEST_F(PostgresStorageTest, OpeningWithoutMigrationServesAMigratedSchema) {
 
 // --- Constraints ------------------------------------------------------------------------
 
+// Products from before PostgreSQL migration 0005 have no search index: `migrate`
+// writes it (and keeps what a newer write already indexed).
+TEST_F(PostgresStorageTest, MigrateIndexesProductsWrittenBeforeTheSearchIndex) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  ProductDraft d = WatchDraft("OLD");
+  d.brand = "Zenthos";
+  d.attributes.reference = "ZX-4711";
+  WS_ASSERT_OK_AND_ASSIGN(Product old, storage->CreateProduct(d, absl::Now()));
+  WS_ASSERT_OK(storage->CreateProduct(WatchDraft("NEW"), absl::Now()).status());
+  schema_->Exec(absl::StrCat(
+      "UPDATE products SET search_text = NULL, search_keys = '{}' WHERE id = ", old.id));
+  ProductQuery q;
+  q.text = "zentos 4711";  // a typo and a fragment
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage before, storage->ListProducts(q));
+  EXPECT_TRUE(before.items.empty());
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  WS_ASSERT_OK_AND_ASSIGN(ProductPage after, storage->ListProducts(q));
+  ASSERT_EQ(after.items.size(), 1u);
+  EXPECT_EQ(after.items[0].id, old.id);
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM products WHERE search_text IS NULL"), "0");
+}
+
 TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);

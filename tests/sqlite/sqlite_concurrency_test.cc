@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "search_freshness.h"
 #include "sqlite/sqlite_test_util.h"
 #include "test_util.h"
 
@@ -102,6 +103,15 @@ TEST(SqliteConcurrencyTest, StockArithmeticHoldsUnderMixedLoad) {
     EXPECT_GE(p.variants[0].stock, 0);
     EXPECT_EQ(p.variants[0].stock + held[v], kInitial) << "variant " << v;
   }
+}
+
+// 16 readers search while a writer creates, archives and re-prices: no
+// search contradicts a write that returned before it began.
+TEST(SqliteSearchConcurrency, SearchIsNeverStale) {
+  TempDir dir;
+  auto opened = NewSqliteStorage(OptionsFor(dir.NewFile()));
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  ExpectSearchNeverStale(*std::move(opened), 3.0);
 }
 
 }  // namespace

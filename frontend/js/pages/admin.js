@@ -6,6 +6,11 @@ import { formatMoney, minorToInput, parseMoneyInput, currencyDigits } from '../m
 import { announce, initLayout } from '../layout.js';
 
 const DEFAULT_CURRENCY = 'USD';
+const COMPLICATIONS = [['date', 'Date'], ['day_date', 'Day-date'], ['gmt', 'GMT'], ['chronograph', 'Chronograph'],
+  ['moonphase', 'Moonphase'], ['power_reserve', 'Power reserve'], ['world_time', 'World time'], ['alarm', 'Alarm'],
+  ['perpetual_calendar', 'Perpetual calendar'], ['tourbillon', 'Tourbillon']];
+const CRYSTALS = [['unspecified', 'Not stated'], ['sapphire', 'Sapphire'], ['mineral', 'Mineral'], ['acrylic', 'Acrylic']];
+const GRADES = [['none', 'None (new)'], ['mint', 'Mint'], ['excellent', 'Excellent'], ['very_good', 'Very good'], ['good', 'Good'], ['fair', 'Fair']];
 const IMAGES = [...Array.from({ length: 12 }, (_, i) => `/img/watches/w${String(i + 1).padStart(2, '0')}.svg`), '/img/watches/placeholder.svg'];
 const root = $('#admin-root');
 const q = params();
@@ -207,6 +212,30 @@ function renderEditor(p) {
     preview.src = imageInput.value.trim() || 'img/watches/placeholder.svg';
   });
   const active = h('input', { type: 'checkbox', id: id('active'), name: 'active', checked: !p || p.active !== false });
+  const select = (name, options, value) => h('select', { id: id(name), name },
+    options.map(([v, label]) => h('option', { value: v, selected: value === v }, label)));
+  const check = (name, label, checked) => {
+    const box = h('input', { type: 'checkbox', id: id(name), name, checked: Boolean(checked) });
+    return h('div', { class: 'field field-check' }, box, h('label', { for: box.id }, label));
+  };
+  const has = new Set((p && p.complications) || []);
+  const details = h('fieldset', { class: 'panel' },
+    h('legend', null, 'Details'),
+    h('div', { class: 'field-grid' },
+      field('Reference', textInput(id('reference'), 'reference', p && p.reference, { maxlength: '40' })),
+      field('Caliber', textInput(id('caliber'), 'caliber', p && p.caliber, { maxlength: '40' })),
+      field('Lug width (mm)', h('input', { type: 'number', id: id('lug'), name: 'lug_width_mm', min: '0', max: '30', step: '1', value: p ? p.lug_width_mm : '0', inputmode: 'numeric' }), '0 if not stated'),
+      field('Case thickness (0.1 mm)', h('input', { type: 'number', id: id('thickness'), name: 'case_thickness_tenths_mm', min: '0', max: '300', step: '1', value: p ? p.case_thickness_tenths_mm : '0', inputmode: 'numeric' }), '125 is 12.5 mm; 0 if not stated'),
+      field('Crystal', select('crystal', CRYSTALS, p ? p.crystal : 'sapphire')),
+      field('Condition', select('condition', [['new', 'New'], ['pre_owned', 'Pre-owned']], p ? p.condition : 'new')),
+      field('Grade', select('grade', GRADES, p ? p.grade : 'none'), 'Pre-owned watches only'),
+      field('Limited edition (pieces)', h('input', { type: 'number', id: id('limited'), name: 'limited_pieces', min: '0', max: '1000000', step: '1', value: p ? p.limited_pieces : '0', inputmode: 'numeric' }), '0 if not limited')),
+    h('div', { class: 'field-grid' }, check('box', 'With its box', p && p.box), check('papers', 'With its papers', p && p.papers)),
+    h('fieldset', { class: 'field complications' }, h('legend', null, 'Complications'),
+      h('div', { class: 'field-grid' }, COMPLICATIONS.map(([v, label]) => {
+        const box = h('input', { type: 'checkbox', id: id(`c-${v}`), name: 'complications', value: v, checked: has.has(v) });
+        return h('div', { class: 'field field-check' }, box, h('label', { for: box.id }, label));
+      }))));
   const variants = h('div', { class: 'variant-list', id: 'variant-list' },
     (p && p.variants && p.variants.length ? p.variants : [null]).map((v, i) => variantBlock(v, i)));
   const addVariant = h('button', { type: 'button', class: 'button button-secondary', id: 'add-variant' }, 'Add a variant');
@@ -241,6 +270,7 @@ function renderEditor(p) {
         field('Image', imageInput, 'A path such as /img/watches/w01.svg'),
         preview,
         h('datalist', { id: 'image-list' }, IMAGES.map((src) => h('option', { value: src }))))),
+    details,
     h('fieldset', { class: 'panel' },
       h('legend', null, 'Variants and prices'),
       h('p', { class: 'hint' }, p ? 'Prices are saved with the button below. Stock changes apply at once.' : 'Each variant is one SKU with its own price and stock.'),
@@ -318,6 +348,17 @@ function draftFromForm(form, errors) {
     collections: text('collections').split(',').map((s) => s.trim()).filter(Boolean),
     image_url: text('image_url'),
     active: el.active.checked,
+    reference: text('reference'),
+    caliber: text('caliber'),
+    complications: Array.from(form.querySelectorAll('input[name="complications"]:checked')).map((c) => c.value),
+    lug_width_mm: intOrError(el.lug_width_mm, 'Lug width', errors),
+    case_thickness_tenths_mm: intOrError(el.case_thickness_tenths_mm, 'Case thickness', errors),
+    crystal: el.crystal.value,
+    condition: el.condition.value,
+    grade: el.grade.value,
+    box: el.box.checked,
+    papers: el.papers.checked,
+    limited_pieces: intOrError(el.limited_pieces, 'Limited edition', errors),
     variants: [],
   };
   if (!draft.brand) errors.push({ input: el.brand, message: 'Enter the brand.' });

@@ -9,7 +9,11 @@ const PAGE_SIZE = 12;
 const STORE_CURRENCY = 'USD';
 const SORTS = ['newest', 'price_asc', 'price_desc', 'name_asc'];
 // Page URL keys. Prices are in major units (what people type); the API gets minor units.
-const KEYS = ['q', 'sort', 'brand', 'movement', 'price_from', 'price_to', 'in_stock', 'limit', 'cursor', 'page'];
+// Filters passed to the API as they are (selects, and the case-size inputs).
+const SELECT_FILTERS = ['brand', 'movement', 'case_material', 'complication', 'min_water', 'condition'];
+const NUMBER_FILTERS = ['min_case', 'max_case'];
+const FILTERS = [...SELECT_FILTERS, ...NUMBER_FILTERS, 'price_from', 'price_to', 'in_stock'];
+const KEYS = ['q', 'sort', ...FILTERS, 'limit', 'cursor', 'page'];
 const PREV_KEY = 'ws.catalog.prev';
 
 const searchForm = $('#search-form');
@@ -68,12 +72,11 @@ function fillForms(state) {
   searchForm.elements.q.value = state.q;
   searchForm.elements.sort.value = state.sort || 'newest';
   ensureBrandOption(state.brand);
-  filterForm.elements.brand.value = state.brand;
-  filterForm.elements.movement.value = state.movement;
-  filterForm.elements.price_from.value = state.price_from;
-  filterForm.elements.price_to.value = state.price_to;
+  for (const key of [...SELECT_FILTERS, ...NUMBER_FILTERS, 'price_from', 'price_to']) {
+    filterForm.elements[key].value = state[key];
+  }
   filterForm.elements.in_stock.checked = state.in_stock === 'true';
-  const active = ['brand', 'movement', 'price_from', 'price_to', 'in_stock'].filter((k) => state[k]).length;
+  const active = FILTERS.filter((k) => state[k]).length;
   $('#filters-count').textContent = active ? `(${active} active)` : '';
 }
 
@@ -152,10 +155,8 @@ function renderPager(state, nextCursor) {
 }
 
 function toApiQuery(state) {
-  const q = {
-    q: state.q, sort: state.sort, brand: state.brand, movement: state.movement,
-    in_stock: state.in_stock, limit: state.limit || PAGE_SIZE, cursor: state.cursor,
-  };
+  const q = { q: state.q, sort: state.sort, in_stock: state.in_stock, limit: state.limit || PAGE_SIZE, cursor: state.cursor };
+  for (const key of [...SELECT_FILTERS, ...NUMBER_FILTERS]) q[key] = state[key];
   const errors = [];
   for (const [key, apiKey] of [['price_from', 'min_price'], ['price_to', 'max_price']]) {
     if (!state[key]) continue;
@@ -164,6 +165,33 @@ function toApiQuery(state) {
     else q[apiKey] = parsed.minor;
   }
   return { q, errors };
+}
+
+// Facet counts beside the filter options: for the current search and
+// filters, how many watches each choice would show (a filter's own counts
+// ignore that filter, so the other choices keep their numbers).
+const FACET_OF_FILTER = { brand: 'brand', movement: 'movement', case_material: 'case_material', complication: 'complication', condition: 'condition' };
+let facetSeq = 0;
+async function loadFacets(apiQuery) {
+  const seq = ++facetSeq;
+  const { cursor, limit, sort, ...filters } = apiQuery;
+  let data;
+  try {
+    data = await api(`/products/facets${query(filters)}`);
+  } catch {
+    return; // counts are a hint; the listing shows its own error
+  }
+  if (seq !== facetSeq || !data || !data.facets) return;
+  for (const [field, facet] of Object.entries(FACET_OF_FILTER)) {
+    const counts = new Map((data.facets[facet] || []).map((v) => [v.value.toLowerCase(), v.count]));
+    for (const option of filterForm.elements[field].options) {
+      if (!option.value) continue;
+      if (!option.dataset.label) option.dataset.label = option.textContent;
+      const n = counts.get(option.value.toLowerCase()) || 0;
+      option.textContent = `${option.dataset.label} (${n})`;
+      option.dataset.count = String(n);
+    }
+  }
 }
 
 let loadSeq = 0;
@@ -178,6 +206,7 @@ async function load() {
     for (const e of errors) showFieldError(filterForm.elements[e.key], e.message);
     details.open = true;
   }
+  if (!errors.length) loadFacets(q);
   results.setAttribute('aria-busy', 'true');
   replace(results, loadingBlock('Loading watches…'));
   summary.textContent = '';
@@ -207,7 +236,7 @@ async function load() {
   results.setAttribute('aria-busy', 'false');
   const items = (page && page.items) || [];
   if (!items.length) {
-    const filtered = ['q', 'brand', 'movement', 'price_from', 'price_to', 'in_stock'].some((k) => state[k]);
+    const filtered = ['q', ...FILTERS].some((k) => state[k]);
     replace(results, h('div', { class: 'empty-state', 'data-testid': 'empty-state' },
       h('img', { src: 'img/watches/placeholder.svg', alt: '', width: '120', height: '120' }),
       h('p', { class: 'empty-title' }, state.cursor ? 'No more watches.' : filtered ? 'No watches match these filters.' : 'The catalog is empty for now.'),
@@ -230,8 +259,7 @@ function collect() {
   const state = {
     q: searchForm.elements.q.value.trim(),
     sort: searchForm.elements.sort.value === 'newest' ? '' : searchForm.elements.sort.value,
-    brand: filterForm.elements.brand.value,
-    movement: filterForm.elements.movement.value,
+    ...Object.fromEntries([...SELECT_FILTERS, ...NUMBER_FILTERS].map((k) => [k, filterForm.elements[k].value.trim()])),
     price_from: filterForm.elements.price_from.value.trim(),
     price_to: filterForm.elements.price_to.value.trim(),
     in_stock: filterForm.elements.in_stock.checked ? 'true' : '',
@@ -249,9 +277,67 @@ function apply(event) {
 
 searchForm.addEventListener('submit', apply);
 filterForm.addEventListener('submit', apply);
-for (const el of [searchForm.elements.sort, filterForm.elements.brand, filterForm.elements.movement, filterForm.elements.in_stock]) {
+for (const el of [searchForm.elements.sort, ...SELECT_FILTERS.map((k) => filterForm.elements[k]), filterForm.elements.in_stock]) {
   el.addEventListener('change', () => apply());
 }
+
+// Suggestions as you type: debounced, and a newer keystroke aborts the
+// request still in flight, so a slow old answer never replaces a newer one.
+const suggestBox = $('#search-suggestions');
+const searchInput = searchForm.elements.q;
+let suggestTimer = 0;
+let suggestAbort = null;
+function hideSuggestions() {
+  suggestBox.hidden = true;
+  searchInput.setAttribute('aria-expanded', 'false');
+}
+async function suggest(text) {
+  if (suggestAbort) suggestAbort.abort();
+  if (text.trim().length < 2) {
+    hideSuggestions();
+    return;
+  }
+  const controller = new AbortController();
+  suggestAbort = controller;
+  let page;
+  try {
+    page = await api(`/products${query({ q: text, limit: 6 })}`, { signal: controller.signal });
+  } catch {
+    if (suggestAbort === controller) hideSuggestions();
+    return;
+  }
+  if (suggestAbort !== controller) return; // a newer request owns the box
+  const items = (page && page.items) || [];
+  replace(suggestBox, ...items.map((p) => h('li', { role: 'option', 'data-testid': 'suggestion' },
+    h('a', { href: `product.html?id=${encodeURIComponent(p.id)}` },
+      `${p.brand} ${p.model}`, p.reference ? h('span', { class: 'suggestion-ref' }, ` ${p.reference}`) : null))));
+  suggestBox.hidden = items.length === 0;
+  searchInput.setAttribute('aria-expanded', items.length ? 'true' : 'false');
+}
+searchInput.addEventListener('input', () => {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(() => suggest(searchInput.value), 200);
+});
+searchInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') hideSuggestions();
+  if (e.key === 'ArrowDown' && !suggestBox.hidden) {
+    e.preventDefault();
+    const first = suggestBox.querySelector('a');
+    if (first) first.focus();
+  }
+});
+suggestBox.addEventListener('keydown', (e) => {
+  const links = Array.from(suggestBox.querySelectorAll('a'));
+  const i = links.indexOf(document.activeElement);
+  if (e.key === 'ArrowDown' && i < links.length - 1) { e.preventDefault(); links[i + 1].focus(); }
+  if (e.key === 'ArrowUp') { e.preventDefault(); (i > 0 ? links[i - 1] : searchInput).focus(); }
+  if (e.key === 'Escape') { hideSuggestions(); searchInput.focus(); }
+});
+searchForm.addEventListener('submit', () => {
+  clearTimeout(suggestTimer);
+  if (suggestAbort) suggestAbort.abort();
+  hideSuggestions();
+});
 $('#clear-filters').addEventListener('click', (e) => {
   e.preventDefault();
   navigate('index.html');

@@ -111,6 +111,15 @@ function render() {
     ['Case material', cap(product.case_material)],
     ['Water resistance', product.water_resistance_m ? `${product.water_resistance_m} m` : 'Not water resistant'],
     ['Strap', cap(product.strap)],
+    ['Reference', product.reference],
+    ['Caliber', product.caliber],
+    ['Complications', (product.complications || []).map((c) => cap(c.replace(/_/g, ' '))).join(', ')],
+    ['Lug width', product.lug_width_mm ? `${product.lug_width_mm} mm` : ''],
+    ['Case thickness', product.case_thickness_tenths_mm ? `${(product.case_thickness_tenths_mm / 10).toFixed(1)} mm` : ''],
+    ['Crystal', product.crystal && product.crystal !== 'unspecified' ? cap(product.crystal) : ''],
+    ['Condition', product.condition === 'pre_owned' ? `Pre-owned, ${String(product.grade || '').replace(/_/g, ' ')}` : product.condition ? 'New' : ''],
+    ['Box and papers', product.condition ? [product.box ? 'Box' : 'No box', product.papers ? 'papers' : 'no papers'].join(', ') : ''],
+    ['Limited edition', product.limited_pieces ? `${product.limited_pieces} pieces` : ''],
     ['Collections', (product.collections || []).join(', ')],
   ].filter(([, v]) => v);
   for (const attr of ATTRS) {

@@ -4,6 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/listing.h"
+#include "watchstore/facets.h"
+#include "watchstore/search.h"
+#include "watchstore/status_macros.h"
 
 namespace watchstore::internal::pg {
 namespace {
@@ -19,11 +23,29 @@ enum ProductFilter : uint32_t {
   kMinCase = 1u << 6,
   kMaxCase = 1u << 7,
   kInStock = 1u << 8,
-  kText = 1u << 9,
-  kAfter = 1u << 10,
+  kCaseMaterial = 1u << 9,
+  kMinWater = 1u << 10,
+  kDialColor = 1u << 11,
+  kComplication = 1u << 12,
+  kCondition = 1u << 13,
+  kAfter = 1u << 14,
 };
-constexpr int kSortShift = 11;
-constexpr int kBucketShift = 13;
+// Bits 15..18: the number of search words (0..kMaxSearchWords); bits
+// 19..26: which of them have typo keys (the others need no array test, and
+// the planner estimates them better without one); then the sort, then the
+// page-size bucket.
+constexpr int kWordShift = 15;
+constexpr int kTypoShift = 19;
+static_assert(kMaxSearchWords <= 8);
+constexpr int kSortShift = 27;
+constexpr int kBucketShift = 29;
+
+// The words of a query, or none if it is refused (BindProductListing
+// reports that).
+std::vector<std::string> WordsOf(const ProductQuery& q) {
+  absl::StatusOr<std::vector<std::string>> words = ParseSearchQuery(q.text);
+  return words.ok() ? *std::move(words) : std::vector<std::string>{};
+}
 
 // Page sizes are bound as $n, but a planner cannot size a LIMIT $n in a
 // generic plan (it assumes 10% of the table, and picks a sequential scan and
@@ -89,16 +111,28 @@ uint32_t ProductListingShape(const ProductQuery& q) {
   if (q.min_case_mm) s |= kMinCase;
   if (q.max_case_mm) s |= kMaxCase;
   if (q.in_stock_only) s |= kInStock;
-  if (!q.text.empty()) s |= kText;
+  if (q.case_material) s |= kCaseMaterial;
+  if (q.min_water_m) s |= kMinWater;
+  if (q.dial_color) s |= kDialColor;
+  if (q.complication) s |= kComplication;
+  if (q.condition) s |= kCondition;
   if (q.after) s |= kAfter;
-  return s | (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
+  const std::vector<std::string> words = WordsOf(q);
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (!TypoKeys(words[i]).empty()) s |= 1u << (kTypoShift + i);
+  }
+  // The bucket takes the last 3 bits: a shape fills the 32 bits exactly.
+  return s | (static_cast<uint32_t>(words.size()) << kWordShift) |
+         (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
 }
 
 std::string ProductListingName(uint32_t shape) { return absl::StrCat("ws_list_products_", shape); }
 
-std::string ProductListingSql(uint32_t shape) {
-  int n = 0;
-  auto next = [&n] { return absl::StrCat("$", ++n); };
+namespace {
+
+// The filters of a shape over `products p`, numbering parameters after *n.
+std::string FiltersSql(uint32_t shape, int* n) {
+  auto next = [n] { return absl::StrCat("$", ++*n); };
   std::string where = "TRUE";
   if (shape & kActiveOnly) absl::StrAppend(&where, " AND p.active");
   if (shape & kBrand) absl::StrAppend(&where, " AND p.brand_key = ", next());
@@ -111,11 +145,46 @@ std::string ProductListingSql(uint32_t shape) {
   if (shape & kMinCase) absl::StrAppend(&where, " AND p.case_diameter_mm >= ", next(), "::integer");
   if (shape & kMaxCase) absl::StrAppend(&where, " AND p.case_diameter_mm <= ", next(), "::integer");
   if (shape & kInStock) absl::StrAppend(&where, " AND p.in_stock");
-  if (shape & kText) {
-    const std::string t = next();
-    absl::StrAppend(&where, " AND (strpos(p.brand_key, ", t, "::text) > 0 OR strpos(p.model_key, ",
-                    t, "::text) > 0)");
+  // lower() under COLLATE "C" folds ASCII only, like absl::EqualsIgnoreCase.
+  if (shape & kCaseMaterial) {
+    absl::StrAppend(&where, " AND lower(p.case_material COLLATE \"C\") = ", next(), "::text");
   }
+  if (shape & kMinWater) {
+    absl::StrAppend(&where, " AND p.water_resistance_m >= ", next(), "::integer");
+  }
+  if (shape & kDialColor) {
+    absl::StrAppend(&where,
+                    " AND EXISTS (SELECT 1 FROM variants dv WHERE dv.product_id = p.id"
+                    " AND lower(dv.dial_color COLLATE \"C\") = ",
+                    next(), "::text)");
+  }
+  if (shape & kComplication) {
+    absl::StrAppend(&where, " AND (p.complications & ", next(), "::integer) <> 0");
+  }
+  if (shape & kCondition) {
+    absl::StrAppend(&where, " AND p.watch_condition = ", next(), "::smallint");
+  }
+  // Each word (watchstore/search.h): a fragment of the document, by the
+  // trigram index (LIKE is bytewise under COLLATE "C"; a word holds no LIKE
+  // metacharacter), or a shared typo key, by the array index.
+  for (uint32_t w = 0; w < ((shape >> kWordShift) & 15u); ++w) {
+    if (shape & (1u << (kTypoShift + w))) {
+      const std::string pattern = next();
+      absl::StrAppend(&where, " AND (p.search_text LIKE ", pattern, "::text OR p.search_keys && ",
+                      next(), "::text[])");
+    } else {
+      absl::StrAppend(&where, " AND p.search_text LIKE ", next(), "::text");
+    }
+  }
+  return where;
+}
+
+}  // namespace
+
+std::string ProductListingSql(uint32_t shape) {
+  int n = 0;
+  auto next = [&n] { return absl::StrCat("$", ++n); };
+  std::string where = FiltersSql(shape, &n);
   const ProductSort sort = SortOf(shape);
   if (shape & kAfter) {
     switch (sort) {
@@ -155,7 +224,10 @@ std::string ProductListingSql(uint32_t shape) {
                       order, ", v.id");
 }
 
-void BindProductListing(const ProductQuery& q, Params* params) {
+namespace {
+
+// The parameters of FiltersSql, in its order.
+void BindFilters(const ProductQuery& q, const std::vector<std::string>& words, Params* params) {
   if (q.brand) params->Add(absl::AsciiStrToLower(*q.brand));
   if (q.movement) params->Add(static_cast<int>(*q.movement));
   if (q.collection) params->Add(absl::AsciiStrToLower(*q.collection));
@@ -163,7 +235,71 @@ void BindProductListing(const ProductQuery& q, Params* params) {
   if (q.max_price_minor) params->Add(*q.max_price_minor);
   if (q.min_case_mm) params->Add(static_cast<int>(*q.min_case_mm));
   if (q.max_case_mm) params->Add(static_cast<int>(*q.max_case_mm));
-  if (!q.text.empty()) params->Add(absl::AsciiStrToLower(q.text));
+  if (q.case_material) params->Add(absl::AsciiStrToLower(*q.case_material));
+  if (q.min_water_m) params->Add(static_cast<int>(*q.min_water_m));
+  if (q.dial_color) params->Add(absl::AsciiStrToLower(*q.dial_color));
+  if (q.complication) params->Add(static_cast<int64_t>(ComplicationBit(*q.complication)));
+  if (q.condition) params->Add(static_cast<int>(*q.condition));
+  for (const std::string& word : words) {
+    params->Add(absl::StrCat("%", word, "%"));
+    std::vector<std::string> keys = TypoKeys(word);
+    if (!keys.empty()) params->AddTextArray(keys);
+  }
+}
+
+// The filter bits of a shape (what FiltersSql reads).
+constexpr uint32_t kFilterMask = (1u << kSortShift) - 1 - kAfter;
+
+// A facet's value and relation, over `products p` (watchstore/facets.h).
+void FacetValueSql(Facet f, std::string* from, std::string* value) {
+  *from = "products p";
+  switch (f) {
+    case Facet::kBrand:
+      *value = "p.brand_key";
+      break;
+    case Facet::kMovement:
+      *value = MovementNameSql("p.movement");
+      break;
+    case Facet::kCaseSize:
+      *value = BucketCaseSql("p.case_diameter_mm", CaseSizeBuckets());
+      break;
+    case Facet::kCaseMaterial:
+      *value = "lower(p.case_material COLLATE \"C\")";
+      break;
+    case Facet::kWater:
+      *value = BucketCaseSql("p.water_resistance_m", WaterBuckets());
+      break;
+    case Facet::kComplication:
+      *from = absl::StrCat("products p JOIN ", ComplicationTableSql(),
+                           " c ON (p.complications >> c.bit) & 1 = 1");
+      *value = "c.name";
+      break;
+    case Facet::kDialColor:
+      *from =
+          "products p JOIN LATERAL (SELECT DISTINCT lower(dv.dial_color COLLATE \"C\") AS dial"
+          " FROM variants dv WHERE dv.product_id = p.id) d ON TRUE";
+      *value = "d.dial";
+      break;
+    case Facet::kCondition:
+      *value = ConditionNameSql("p.watch_condition");
+      break;
+    case Facet::kPrice:
+      *value = BucketCaseSql("p.min_price", PriceBuckets());
+      break;
+    case Facet::kCollection:
+      *from =
+          "products p JOIN LATERAL (SELECT DISTINCT k FROM unnest(p.collection_keys) AS k) pc"
+          " ON TRUE";
+      *value = "pc.k";
+      break;
+  }
+}
+
+}  // namespace
+
+absl::Status BindProductListing(const ProductQuery& q, Params* params) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  BindFilters(q, words, params);
   if (q.after) {
     switch (q.sort) {
       case ProductSort::kNewest:
@@ -179,6 +315,35 @@ void BindProductListing(const ProductQuery& q, Params* params) {
     }
   }
   params->Add(static_cast<int64_t>(std::max(q.limit, 1)) + 1);
+  return absl::OkStatus();
+}
+
+std::string ProductFacetsName(const ProductQuery& q) {
+  return absl::StrCat("ws_product_facets_", ProductListingShape(q) & kFilterMask);
+}
+
+std::string ProductFacetsSql(const ProductQuery& q) {
+  int n = 0;
+  std::string sql;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    std::string from, value;
+    FacetValueSql(f, &from, &value);
+    const uint32_t shape = ProductListingShape(QueryForFacet(q, f)) & kFilterMask;
+    absl::StrAppend(&sql, i ? " UNION ALL " : "", "(SELECT ", i, " AS f, (", value,
+                    ")::text COLLATE \"C\" AS v, count(*) AS n FROM ", from, " WHERE ",
+                    FiltersSql(shape, &n), " GROUP BY 2)");
+  }
+  return sql;
+}
+
+absl::Status BindProductFacets(const ProductQuery& q, Params* params) {
+  for (int i = 0; i < kFacetCount; ++i) {
+    const ProductQuery qf = QueryForFacet(q, static_cast<Facet>(i));
+    WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(qf.text));
+    BindFilters(qf, words, params);
+  }
+  return absl::OkStatus();
 }
 
 uint32_t OrderListingShape(const OrderQuery& q) {

@@ -16,12 +16,14 @@ namespace watchstore::internal::pg {
 
 // Columns every product read selects, in this order, product then variant
 // (variant columns NULL for a product without variants).
-inline constexpr int kProductColumnCount = 15;
+inline constexpr int kProductColumnCount = 26;
 inline constexpr int kVariantColumnCount = 8;
 #define WS_PG_PRODUCT_COLUMNS                                                    \
   "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "      \
   "p.case_material, p.water_resistance_m, p.strap, p.collections, p.image_url, " \
-  "p.active, p.version, p.created_at_ns, p.updated_at_ns, "                      \
+  "p.active, p.version, p.created_at_ns, p.updated_at_ns, p.reference, "         \
+  "p.caliber, p.complications, p.lug_width_mm, p.case_thickness_tenths, "        \
+  "p.crystal, p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces, "   \
   "v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, v.stock"
 
 // A product and its variants by product id ($1), in one round trip: the
@@ -40,14 +42,24 @@ inline constexpr int kOrderColumnCount = 16;
   "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "       \
   "l.line_total_minor, l.currency"
 
-// A listing query's shape: sort, filters present, cursor present.
+// A listing query's shape: sort, filters present, number of search words,
+// cursor present.
 uint32_t ProductListingShape(const ProductQuery& q);
 // The statement name and SQL of a shape. Its rows: WS_PG_PRODUCT_COLUMNS of
 // at most limit + 1 products in listing order, each product's variants by id.
 std::string ProductListingName(uint32_t shape);
 std::string ProductListingSql(uint32_t shape);
 // The parameters of `q`, in the order its shape's SQL numbers them.
-void BindProductListing(const ProductQuery& q, Params* params);
+// InvalidArgument if ParseSearchQuery refuses q.text (the shape then counts
+// no words: check this first).
+absl::Status BindProductListing(const ProductQuery& q, Params* params);
+
+// The facet counts of a query (watchstore/facets.h) in one statement: rows
+// (facet index, value text or NULL, count). Its text depends only on the
+// query's filter shape, like the listing's.
+std::string ProductFacetsName(const ProductQuery& q);
+std::string ProductFacetsSql(const ProductQuery& q);
+absl::Status BindProductFacets(const ProductQuery& q, Params* params);
 
 uint32_t OrderListingShape(const OrderQuery& q);
 std::string OrderListingName(uint32_t shape);

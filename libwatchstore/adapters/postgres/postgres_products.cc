@@ -12,6 +12,7 @@
 #include "postgres/pg_listing.h"
 #include "postgres/postgres_storage_impl.h"
 #include "watchstore/errors.h"
+#include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::internal::pg {
@@ -34,9 +35,12 @@ constexpr Statement kCreateProduct = {
     "  INSERT INTO products (brand, model, description, movement, case_diameter_mm,"
     "      case_material, water_resistance_m, strap, collections, image_url, active, version,"
     "      created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys,"
-    "      min_price, in_stock)"
+    "      min_price, in_stock, reference, caliber, complications, lug_width_mm,"
+    "      case_thickness_tenths, crystal, watch_condition, grade, box, papers, limited_pieces,"
+    "      search_text, search_keys)"
     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10, $11, 1, $12, $12, $13, $14,"
-    "      $15, $16::text[], $17, $18)"
+    "      $15, $16::text[], $17, $18, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,"
+    "      $37, $38::text[])"
     "  RETURNING id),"
     " v AS ("
     "  INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency,"
@@ -79,6 +83,10 @@ constexpr Statement kUpdateProductFields = {
     " collections = $10::text[], image_url = $11, active = $12, version = p.version + 1,"
     " updated_at_ns = $13, name_key = $14, brand_key = $15, model_key = $16,"
     " collection_keys = $17::text[],"
+    " reference = $18, caliber = $19, complications = $20, lug_width_mm = $21,"
+    " case_thickness_tenths = $22, crystal = $23, watch_condition = $24, grade = $25,"
+    " box = $26, papers = $27, limited_pieces = $28,"
+    " search_text = $29, search_keys = $30::text[],"
     " min_price = COALESCE((SELECT min(v.price_minor) FROM variants v"
     "                       WHERE v.product_id = p.id), 0),"
     " in_stock = EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.stock > 0)"
@@ -98,6 +106,15 @@ constexpr Statement kSetStock = {
     "   in_stock = s.stock > 0 OR EXISTS (SELECT 1 FROM variants o"
     "       WHERE o.product_id = p.id AND o.id <> $1 AND o.stock > 0)"
     " FROM s WHERE p.id = s.product_id"};
+
+// Indexing products from before PostgreSQL migration 0005 (see IndexUnindexedProducts).
+constexpr Statement kSelectUnindexed = {
+    "ws_select_unindexed",
+    "SELECT id FROM products WHERE search_text IS NULL ORDER BY id LIMIT 500"};
+constexpr Statement kWriteSearchIndex = {
+    "ws_write_search_index",
+    "UPDATE products SET search_text = $2, search_keys = $3::text[]"
+    " WHERE id = $1 AND search_text IS NULL"};  // a concurrent product write indexed it already
 
 // --- Reading rows ---------------------------------------------------------------
 
@@ -143,6 +160,26 @@ absl::Status ReadProductColumns(const Result& r, int row, Product* p) {
   WS_ASSIGN_OR_RETURN(p->version, r.Int(row, 12));
   WS_ASSIGN_OR_RETURN(p->created_at, r.Time(row, 13));
   WS_ASSIGN_OR_RETURN(p->updated_at, r.Time(row, 14));
+  WatchAttributes& a = p->attributes;
+  a.reference = r.String(row, 15);
+  a.caliber = r.String(row, 16);
+  WS_ASSIGN_OR_RETURN(int64_t complications, r.Int(row, 17));
+  WS_ASSIGN_OR_RETURN(int64_t lug, r.Int(row, 18));
+  WS_ASSIGN_OR_RETURN(int64_t thickness, r.Int(row, 19));
+  WS_ASSIGN_OR_RETURN(int64_t crystal, r.Int(row, 20));
+  WS_ASSIGN_OR_RETURN(int64_t condition, r.Int(row, 21));
+  WS_ASSIGN_OR_RETURN(int64_t grade, r.Int(row, 22));
+  WS_ASSIGN_OR_RETURN(a.box, r.Bool(row, 23));
+  WS_ASSIGN_OR_RETURN(a.papers, r.Bool(row, 24));
+  WS_ASSIGN_OR_RETURN(int64_t limited, r.Int(row, 25));
+  // The schema's CHECKs keep the enums in range.
+  a.complications = static_cast<ComplicationSet>(complications);
+  a.lug_width_mm = static_cast<int32_t>(lug);
+  a.case_thickness_tenths = static_cast<int32_t>(thickness);
+  a.crystal = static_cast<Crystal>(crystal);
+  a.condition = static_cast<Condition>(condition);
+  a.grade = static_cast<ConditionGrade>(grade);
+  a.limited_pieces = static_cast<int32_t>(limited);
   return absl::OkStatus();
 }
 
@@ -176,6 +213,25 @@ void AddProductFields(const ProductDraft& d, Params* p) {
       .AddTextArray(d.collections)
       .Add(d.image_url)
       .AddBool(d.active);
+}
+
+// The attributes of issue 13, in the order of the statements' columns.
+void AddWatchDetails(const WatchAttributes& a, Params* p) {
+  p->Add(a.reference)
+      .Add(a.caliber)
+      .Add(static_cast<int64_t>(a.complications))
+      .Add(static_cast<int>(a.lug_width_mm))
+      .Add(static_cast<int>(a.case_thickness_tenths))
+      .Add(static_cast<int>(a.crystal))
+      .Add(static_cast<int>(a.condition))
+      .Add(static_cast<int>(a.grade))
+      .AddBool(a.box)
+      .AddBool(a.papers)
+      .Add(static_cast<int>(a.limited_pieces));
+}
+
+void AddSearchIndex(const SearchIndexEntry& e, Params* p) {
+  p->Add(e.document).AddTextArray(e.typo_keys);
 }
 
 void AddListingKeys(const ProductDraft& d, Params* p) {
@@ -249,6 +305,21 @@ absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id) {
   return ReadOneProduct(r);
 }
 
+absl::Status IndexUnindexedProducts(Connection& conn) {
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(Result ids, conn.Execute(kSelectUnindexed, Params()));
+    if (ids.rows() == 0) return absl::OkStatus();
+    for (int row = 0; row < ids.rows(); ++row) {
+      WS_ASSIGN_OR_RETURN(ProductId id, ids.Int(row, 0));
+      WS_ASSIGN_OR_RETURN(Product p, LoadProduct(conn, id));
+      Params write;
+      write.Add(id);
+      AddSearchIndex(IndexProduct(p), &write);
+      WS_RETURN_IF_ERROR(conn.Execute(kWriteSearchIndex, write).status());
+    }
+  }
+}
+
 // --- Storage methods ----------------------------------------------------------------
 
 absl::StatusOr<Product> PostgresStorage::GetProduct(ProductId id) {
@@ -290,6 +361,8 @@ absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, ab
   AddListingKeys(d, &p);                                // $13..$16
   p.Add(min_price).AddBool(in_stock);                   // $17, $18
   AddVariantArrays(variants, /*with_stock=*/true, &p);  // $19..$25
+  AddWatchDetails(d.attributes, &p);                    // $26..$36
+  AddSearchIndex(IndexProduct(d), &p);                  // $37, $38
 
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kCreateProduct, p));
@@ -344,9 +417,11 @@ absl::StatusOr<Product> PostgresStorage::UpdateProduct(ProductId id, int64_t exp
   AddVariantArrays(added, /*with_stock=*/true, &add_variants);
   Params fields;
   fields.Add(id);
-  AddProductFields(d, &fields);  // $2..$12
-  fields.AddTime(now);           // $13
-  AddListingKeys(d, &fields);    // $14..$17
+  AddProductFields(d, &fields);              // $2..$12
+  fields.AddTime(now);                       // $13
+  AddListingKeys(d, &fields);                // $14..$17
+  AddWatchDetails(d.attributes, &fields);    // $18..$28
+  AddSearchIndex(IndexProduct(d), &fields);  // $29, $30
 
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   return Transact<Product>(*conn, [&](Connection& c) -> absl::StatusOr<Product> {
@@ -394,9 +469,9 @@ absl::StatusOr<Product> PostgresStorage::AdjustStock(VariantId variant_id, int64
 }
 
 absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q) {
-  const uint32_t shape = ProductListingShape(q);
   Params p;
-  BindProductListing(q, &p);
+  WS_RETURN_IF_ERROR(BindProductListing(q, &p));
+  const uint32_t shape = ProductListingShape(q);
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   WS_ASSIGN_OR_RETURN(
       Result r, conn->ExecuteNamed(
@@ -409,6 +484,27 @@ absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q)
     page.items.resize(limit);
   }
   return page;
+}
+
+absl::StatusOr<FacetCounts> PostgresStorage::CountFacets(const ProductQuery& q) {
+  Params p;
+  WS_RETURN_IF_ERROR(BindProductFacets(q, &p));
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->ExecuteNamed(
+                                    ProductFacetsName(q), [&q] { return ProductFacetsSql(q); }, p));
+  FacetCounts out;
+  for (int row = 0; row < r.rows(); ++row) {
+    if (r.IsNull(row, 1)) continue;
+    WS_ASSIGN_OR_RETURN(int64_t facet, r.Int(row, 0));
+    WS_ASSIGN_OR_RETURN(int64_t count, r.Int(row, 2));
+    if (facet < 0 || facet >= kFacetCount) return absl::InternalError("facet index out of range");
+    out.facets[static_cast<size_t>(facet)].push_back(FacetValue{r.String(row, 1), count});
+  }
+  for (std::vector<FacetValue>& values : out.facets) {
+    std::sort(values.begin(), values.end(),
+              [](const FacetValue& a, const FacetValue& b) { return a.value < b.value; });
+  }
+  return out;
 }
 
 }  // namespace watchstore::internal::pg

@@ -80,6 +80,7 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override;
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override;
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) override;
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) override;
 
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override;
@@ -134,6 +135,9 @@ absl::Status InsertOutbox(Connection& c, const OutboxDraft& draft);
 absl::Status InsertToken(Connection& c, const AccountToken& token);
 // The product as of now, inside the caller's transaction.
 absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
+// Writes the search index of every product that has none (written before
+// PostgreSQL migration 0005); run by `migrate` after the migrations.
+absl::Status IndexUnindexedProducts(Connection& conn);
 // The order as of now, inside the caller's transaction.
 absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id);
 

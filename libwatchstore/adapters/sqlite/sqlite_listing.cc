@@ -4,6 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/listing.h"
+#include "watchstore/search.h"
+#include "watchstore/status_macros.h"
 
 namespace watchstore::sqlite {
 namespace {
@@ -16,16 +19,22 @@ struct Where {
   std::string sql;
   std::vector<Value> params;
 
+  using Params = std::vector<Value>;
+
   template <typename... Values>
   void Add(absl::string_view fragment, Values... values) {
     absl::StrAppend(&sql, sql.empty() ? " WHERE " : " AND ", fragment);
     (params.emplace_back(std::move(values)), ...);
   }
+  void AddAll(absl::string_view fragment, Params values) {
+    absl::StrAppend(&sql, sql.empty() ? " WHERE " : " AND ", fragment);
+    for (Value& v : values) params.push_back(std::move(v));
+  }
 };
 
 // The filters of `q`: the same, and in the same sense, as
 // internal::MatchesFilters.
-Where Filters(const ProductQuery& q) {
+Where Filters(const ProductQuery& q, const std::vector<std::string>& words) {
   Where where;
   if (!q.include_archived) where.Add("p.active = 1");
   if (q.brand) {
@@ -53,11 +62,38 @@ Where Filters(const ProductQuery& q) {
   }
   if (q.min_case_mm) where.Add("p.case_diameter_mm >= ?", int64_t{*q.min_case_mm});
   if (q.max_case_mm) where.Add("p.case_diameter_mm <= ?", int64_t{*q.max_case_mm});
+  if (q.case_material) where.Add("p.case_material = ? COLLATE NOCASE", *q.case_material);
+  if (q.min_water_m) where.Add("p.water_resistance_m >= ?", int64_t{*q.min_water_m});
+  if (q.dial_color) {
+    where.Add(
+        "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id"
+        " AND v.dial_color = ? COLLATE NOCASE)",
+        *q.dial_color);
+  }
+  if (q.complication) {
+    where.Add("(p.complications & ?) <> 0", int64_t{ComplicationBit(*q.complication)});
+  }
+  if (q.condition) where.Add("p.watch_condition = ?", static_cast<int64_t>(*q.condition));
   if (q.in_stock_only) where.Add("p.total_stock > 0");
-  if (!q.text.empty()) {
-    // LIKE folds ASCII only, like the reference's ContainsIgnoreCase.
-    std::string pattern = ContainsPattern(q.text);
-    where.Add("(p.brand LIKE ? ESCAPE '\\' OR p.model LIKE ? ESCAPE '\\')", pattern, pattern);
+  // Each word (watchstore/search.h): a fragment of the document, answered by
+  // the trigram index (GLOB: case-sensitive, and a word holds no GLOB
+  // metacharacter), or a shared typo key.
+  for (const std::string& word : words) {
+    std::vector<std::string> keys = TypoKeys(word);
+    std::string fragment = "(p.id IN (SELECT rowid FROM product_search WHERE document GLOB ?)";
+    Where::Params params;
+    params.emplace_back(absl::StrCat("*", word, "*"));
+    if (!keys.empty()) {
+      absl::StrAppend(&fragment,
+                      " OR p.id IN (SELECT product_id FROM product_search_keys WHERE key IN (");
+      for (size_t i = 0; i < keys.size(); ++i) {
+        absl::StrAppend(&fragment, i == 0 ? "?" : ", ?");
+        params.emplace_back(std::move(keys[i]));
+      }
+      absl::StrAppend(&fragment, "))");
+    }
+    fragment.push_back(')');
+    where.AddAll(fragment, std::move(params));
   }
   return where;
 }
@@ -77,19 +113,65 @@ ListingPart Part(const Where& filters, absl::string_view position, absl::string_
 
 }  // namespace
 
-std::string ContainsPattern(absl::string_view text) {
-  std::string pattern = "%";
-  pattern.reserve(text.size() * 2 + 2);
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
-    pattern.push_back(c);
+absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& q) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  std::vector<FacetSql> out;
+  for (int i = 0; i < kFacetCount; ++i) {
+    const Facet f = static_cast<Facet>(i);
+    const Where where = Filters(QueryForFacet(q, f), words);
+    std::string from = "products p", value;
+    switch (f) {
+      case Facet::kBrand:
+        value = "lower(p.brand)";  // ASCII only, like absl::AsciiStrToLower
+        break;
+      case Facet::kMovement:
+        value = internal::MovementNameSql("p.movement");
+        break;
+      case Facet::kCaseSize:
+        value = internal::BucketCaseSql("p.case_diameter_mm", CaseSizeBuckets());
+        break;
+      case Facet::kCaseMaterial:
+        value = "lower(p.case_material)";
+        break;
+      case Facet::kWater:
+        value = internal::BucketCaseSql("p.water_resistance_m", WaterBuckets());
+        break;
+      case Facet::kComplication:
+        from = absl::StrCat("products p JOIN ", internal::ComplicationTableSql(),
+                            " c ON (p.complications >> c.bit) & 1 = 1");
+        value = "c.name";
+        break;
+      case Facet::kDialColor:
+        from =
+            "products p JOIN (SELECT DISTINCT product_id, lower(dial_color) AS dial FROM variants)"
+            " d ON d.product_id = p.id";
+        value = "d.dial";
+        break;
+      case Facet::kCondition:
+        value = internal::ConditionNameSql("p.watch_condition");
+        break;
+      case Facet::kPrice:
+        value = internal::BucketCaseSql("p.min_price", PriceBuckets());
+        break;
+      case Facet::kCollection:
+        from =
+            "products p JOIN (SELECT DISTINCT product_id, name_key FROM product_collections) pc"
+            " ON pc.product_id = p.id";
+        value = "pc.name_key";
+        break;
+    }
+    FacetSql part;
+    part.sql =
+        absl::StrCat("SELECT ", value, " AS v, count(*) FROM ", from, where.sql, " GROUP BY v");
+    part.params = where.params;
+    out.push_back(std::move(part));
   }
-  pattern.push_back('%');
-  return pattern;
+  return out;
 }
 
-ListingSql BuildListingSql(const ProductQuery& q) {
-  const Where filters = Filters(q);
+absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& q) {
+  WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
+  const Where filters = Filters(q, words);
   ListingSql out;
   // Orders and positions: internal::SortsBefore and IsAfterCursor.
   switch (q.sort) {

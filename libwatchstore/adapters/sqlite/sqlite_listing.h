@@ -10,7 +10,9 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 
 namespace watchstore::sqlite {
@@ -21,7 +23,9 @@ namespace watchstore::sqlite {
 #define WATCHSTORE_SQLITE_PRODUCT_COLUMNS                                   \
   "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, " \
   "p.case_material, p.water_resistance_m, p.strap, p.image_url, p.active, " \
-  "p.version, p.created_at, p.updated_at"
+  "p.version, p.created_at, p.updated_at, p.reference, p.caliber, "         \
+  "p.complications, p.lug_width_mm, p.case_thickness_tenths, p.crystal, "   \
+  "p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces"
 
 // One SELECT of a page: `SELECT <product columns> FROM products p WHERE ...
 // ORDER BY ... LIMIT ?`. `params` are the values of every ? but the last;
@@ -44,11 +48,17 @@ struct ListingPart {
 struct ListingSql {
   std::vector<ListingPart> parts;
 };
-ListingSql BuildListingSql(const ProductQuery& query);
+// InvalidArgument if ParseSearchQuery refuses query.text.
+absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& query);
 
-// `text` as a LIKE pattern matching it anywhere, with %, _ and \ escaped
-// (ESCAPE '\').
-std::string ContainsPattern(absl::string_view text);
+// The SELECTs of the facet counts of `query`, one per facet in Facet order,
+// to run in one read transaction. Each returns rows (value TEXT, count),
+// NULL values to be skipped. InvalidArgument as BuildListingSql.
+struct FacetSql {
+  std::string sql;
+  std::vector<std::variant<int64_t, std::string>> params;
+};
+absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& query);
 
 }  // namespace watchstore::sqlite
 

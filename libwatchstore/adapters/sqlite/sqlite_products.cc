@@ -12,25 +12,44 @@
 #include "sqlite/sqlite_listing.h"
 #include "sqlite/sqlite_rows.h"
 #include "watchstore/errors.h"
+#include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 
 namespace watchstore::sqlite {
 namespace {
 
+// The attributes of issue 13, in the order BindWatchDetails binds them.
+#define WATCHSTORE_SQLITE_DETAIL_COLUMNS                                              \
+  "reference, caliber, complications, lug_width_mm, case_thickness_tenths, crystal, " \
+  "watch_condition, grade, box, papers, limited_pieces"
 constexpr char kInsertProduct[] =
     "INSERT INTO products (brand, model, description, movement, case_diameter_mm, "
     "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
-    "updated_at, name_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11, ?12)";
+    "updated_at, name_key, " WATCHSTORE_SQLITE_DETAIL_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    "?18, ?19, ?20, ?21, ?22, ?23)";
 constexpr char kUpdateProduct[] =
     "UPDATE products SET brand = ?2, model = ?3, description = ?4, movement = ?5, "
     "case_diameter_mm = ?6, case_material = ?7, water_resistance_m = ?8, strap = ?9, "
-    "image_url = ?10, active = ?11, updated_at = ?12, name_key = ?13, version = version + 1 "
-    "WHERE id = ?1";
+    "image_url = ?10, active = ?11, updated_at = ?12, name_key = ?13, version = version + 1, "
+    "reference = ?14, caliber = ?15, complications = ?16, lug_width_mm = ?17, "
+    "case_thickness_tenths = ?18, crystal = ?19, watch_condition = ?20, grade = ?21, box = ?22, "
+    "papers = ?23, limited_pieces = ?24 WHERE id = ?1";
 constexpr char kBumpProduct[] =
     "UPDATE products SET version = version + 1, updated_at = ?2 WHERE id = ?1";
 constexpr char kSelectProductVersion[] = "SELECT version FROM products WHERE id = ?1";
 constexpr char kSelectProduct[] =
     "SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM products p WHERE p.id = ?1";
+
+// The search index (sql/sqlite/0004_watch_attributes_search.sql).
+constexpr char kDeleteSearchDocument[] = "DELETE FROM product_search WHERE rowid = ?1";
+constexpr char kInsertSearchDocument[] =
+    "INSERT INTO product_search (rowid, document) VALUES (?1, ?2)";
+constexpr char kDeleteSearchKeys[] = "DELETE FROM product_search_keys WHERE product_id = ?1";
+constexpr char kInsertSearchKey[] =
+    "INSERT INTO product_search_keys (key, product_id) VALUES (?1, ?2)";
+constexpr char kSelectUnindexedProducts[] =
+    "SELECT id FROM products WHERE id NOT IN (SELECT rowid FROM product_search) ORDER BY id";
 
 constexpr char kDeleteCollections[] = "DELETE FROM product_collections WHERE product_id = ?1";
 constexpr char kInsertCollection[] =
@@ -87,6 +106,19 @@ void ReadProductRow(const Statement& s, Product* p) {
   p->version = s.Int(11);
   p->created_at = At(s.Int(12));
   p->updated_at = At(s.Int(13));
+  WatchAttributes& a = p->attributes;
+  a.reference = std::string(s.Text(14));
+  a.caliber = std::string(s.Text(15));
+  a.complications = static_cast<ComplicationSet>(s.Int(16));
+  a.lug_width_mm = static_cast<int32_t>(s.Int(17));
+  a.case_thickness_tenths = static_cast<int32_t>(s.Int(18));
+  // The schema's CHECKs keep these within their enums.
+  a.crystal = static_cast<Crystal>(s.Int(19));
+  a.condition = static_cast<Condition>(s.Int(20));
+  a.grade = static_cast<ConditionGrade>(s.Int(21));
+  a.box = s.Int(22) != 0;
+  a.papers = s.Int(23) != 0;
+  a.limited_pieces = static_cast<int32_t>(s.Int(24));
 }
 
 // Fills p->variants and p->collections for p->id.
@@ -225,6 +257,41 @@ void BindProductFields(Statement& s, int first, const ProductDraft& d) {
       .Bind(first + 9, int64_t{d.active ? 1 : 0});
 }
 
+// Binds the attributes of issue 13 as ?first .. ?first+10.
+void BindWatchDetails(Statement& s, int first, const WatchAttributes& a) {
+  s.Bind(first, a.reference)
+      .Bind(first + 1, a.caliber)
+      .Bind(first + 2, int64_t{a.complications})
+      .Bind(first + 3, int64_t{a.lug_width_mm})
+      .Bind(first + 4, int64_t{a.case_thickness_tenths})
+      .Bind(first + 5, static_cast<int64_t>(a.crystal))
+      .Bind(first + 6, static_cast<int64_t>(a.condition))
+      .Bind(first + 7, static_cast<int64_t>(a.grade))
+      .Bind(first + 8, int64_t{a.box ? 1 : 0})
+      .Bind(first + 9, int64_t{a.papers ? 1 : 0})
+      .Bind(first + 10, int64_t{a.limited_pieces});
+}
+
+// Replaces product `id`'s search index rows (in the caller's transaction).
+absl::Status WriteSearchIndex(Connection& c, ProductId id, const SearchIndexEntry& e) {
+  for (const char* sql : {kDeleteSearchDocument, kDeleteSearchKeys}) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
+    s.Bind(1, id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertSearchDocument));
+    s.Bind(1, id).Bind(2, e.document);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  for (const std::string& key : e.typo_keys) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertSearchKey));
+    s.Bind(1, key).Bind(2, id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id) {
@@ -255,7 +322,7 @@ absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id) {
 
 absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q) {
   const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
-  const ListingSql query = BuildListingSql(q);
+  WS_ASSIGN_OR_RETURN(const ListingSql query, BuildListingSql(q));
   ProductPage page;
   // Parts in order, each for the rows still missing; one extra row tells
   // whether another page follows.
@@ -285,6 +352,32 @@ absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q)
   return page;
 }
 
+absl::StatusOr<FacetCounts> CountFacetsIn(Connection& c, const ProductQuery& q) {
+  WS_ASSIGN_OR_RETURN(const std::vector<FacetSql> parts, BuildFacetSql(q));
+  FacetCounts out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(parts[i].sql));
+    int index = 1;
+    for (const auto& value : parts[i].params) {
+      if (const int64_t* n = std::get_if<int64_t>(&value)) {
+        s.Bind(index++, *n);
+      } else {
+        s.Bind(index++, std::get<std::string>(value));
+      }
+    }
+    std::vector<FacetValue>& values = out.facets[i];
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (s.IsNull(0)) continue;
+      values.push_back(FacetValue{std::string(s.Text(0)), s.Int(1)});
+    }
+    std::sort(values.begin(), values.end(),
+              [](const FacetValue& a, const FacetValue& b) { return a.value < b.value; });
+  }
+  return out;
+}
+
 absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku) {
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProductIdBySku));
   s.Bind(1, sku);
@@ -305,9 +398,11 @@ absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, ab
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertProduct));
     BindProductFields(s, 1, d);
     s.Bind(11, Nanos(now)).Bind(12, ProductNameKey(d.brand, d.model));
+    BindWatchDetails(s, 13, d.attributes);
     WS_RETURN_IF_ERROR(s.Run());
   }
   const ProductId id = c.last_insert_rowid();
+  WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(d)));
   WS_RETURN_IF_ERROR(WriteCollections(c, id, d.collections));
   // The triggers on variants set min_price and total_stock.
   for (const VariantDraft& vd : d.variants) WS_RETURN_IF_ERROR(InsertVariant(c, id, vd));
@@ -337,8 +432,10 @@ absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t exp
     s.Bind(1, id);
     BindProductFields(s, 2, d);
     s.Bind(12, Nanos(now)).Bind(13, ProductNameKey(d.brand, d.model));
+    BindWatchDetails(s, 14, d.attributes);
     WS_RETURN_IF_ERROR(s.Run());
   }
+  WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(d)));
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeleteCollections));
     s.Bind(1, id);
@@ -372,6 +469,23 @@ absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64
   }
   WS_RETURN_IF_ERROR(BumpProduct(c, product_id, now));
   return LoadProduct(c, product_id);
+}
+
+absl::Status IndexUnindexedProducts(Connection& c) {
+  std::vector<ProductId> ids;
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUnindexedProducts));
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ids.push_back(s.Int(0));
+    }
+  }
+  for (ProductId id : ids) {
+    WS_ASSIGN_OR_RETURN(Product p, LoadProduct(c, id));
+    WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(p)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now) {

@@ -19,6 +19,7 @@ namespace watchstore::sqlite {
 // Reads (one snapshot: call inside a read or write transaction).
 absl::StatusOr<Product> LoadProduct(Connection& c, ProductId id);
 absl::StatusOr<ProductPage> ListProductsIn(Connection& c, const ProductQuery& q);
+absl::StatusOr<FacetCounts> CountFacetsIn(Connection& c, const ProductQuery& q);
 // NotFound if no variant has it.
 absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku);
 absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id);
@@ -32,6 +33,9 @@ absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64
 // A variant from a row whose columns, from `first`, are id, sku,
 // dial_color, strap, size, price_minor, currency, stock.
 absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId product_id);
+// Writes the search index of every product that has none (those written
+// before migration 0004). Run in a write transaction.
+absl::Status IndexUnindexedProducts(Connection& c);
 // Bumps the product's version and updated_at (after a stock change).
 absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now);
 

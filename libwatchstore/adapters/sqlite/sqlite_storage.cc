@@ -279,6 +279,9 @@ class SqliteStorage final : public Storage {
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return Read<ProductPage>([&](Connection& c) { return sqlite::ListProductsIn(c, q); });
   }
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
+    return Read<FacetCounts>([&](Connection& c) { return sqlite::CountFacetsIn(c, q); });
+  }
 
   // --- Carts ---
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& owner) override {
@@ -419,6 +422,10 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenMigrated(const SqliteOptions& op
   WS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, Connection::Mode::kReadWrite));
   WS_RETURN_IF_ERROR(
       sqlite::Migrate(*writer, sqlite_sql::kMigrations, sqlite_sql::kMigrationCount));
+  // Products from before the search index (migration 0004) get theirs now.
+  Connection& conn = *writer;
+  WS_RETURN_IF_ERROR(sqlite::WriteTransaction(
+      conn, [&]() -> absl::Status { return sqlite::IndexUnindexedProducts(conn); }));
   return writer;
 }
 

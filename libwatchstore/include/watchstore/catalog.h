@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 #include "watchstore/user.h"
 
@@ -50,6 +51,12 @@ class Catalog {
   virtual absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query,
                                                       absl::string_view cursor,
                                                       const Principal* viewer = nullptr) = 0;
+  // The facet counts of `query` (watchstore/facets.h): per facet, how many
+  // listed watches each value has, ignoring that facet's own filter. Checked
+  // like ListProducts (cursor, sort and limit do not matter); cached with
+  // the listing pages and invalidated with them.
+  virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
+                                                  const Principal* viewer = nullptr) = 0;
 
   // Admin only (PermissionDenied otherwise). Drafts are validated
   // (InvalidArgument naming the field); prices must be in the store currency.

@@ -28,13 +28,67 @@ enum class Movement : uint8_t {
 absl::string_view MovementName(Movement m);  // "automatic", "manual", ...
 absl::StatusOr<Movement> ParseMovement(absl::string_view name);
 
-// What a watch buyer filters by.
+// What a watch does beyond telling the time. A product holds a set of them
+// (ComplicationSet, bit i = the complication of value i).
+enum class Complication : uint8_t {
+  kDate = 0,
+  kDayDate = 1,
+  kGmt = 2,
+  kChronograph = 3,
+  kMoonphase = 4,
+  kPowerReserve = 5,
+  kWorldTime = 6,
+  kAlarm = 7,
+  kPerpetualCalendar = 8,
+  kTourbillon = 9,
+};
+inline constexpr int kComplicationCount = 10;
+absl::string_view ComplicationName(Complication c);  // "date", "day_date", "gmt", ...
+absl::StatusOr<Complication> ParseComplication(absl::string_view name);
+using ComplicationSet = uint32_t;
+inline constexpr ComplicationSet ComplicationBit(Complication c) {
+  return ComplicationSet{1} << static_cast<int>(c);
+}
+
+enum class Crystal : uint8_t { kUnspecified = 0, kSapphire = 1, kMineral = 2, kAcrylic = 3 };
+absl::string_view CrystalName(Crystal c);  // "unspecified", "sapphire", ...
+absl::StatusOr<Crystal> ParseCrystal(absl::string_view name);
+
+enum class Condition : uint8_t { kNew = 0, kPreOwned = 1 };
+absl::string_view ConditionName(Condition c);  // "new", "pre_owned"
+absl::StatusOr<Condition> ParseCondition(absl::string_view name);
+
+// The grade of a pre-owned watch; kNone exactly when the watch is new.
+enum class ConditionGrade : uint8_t {
+  kNone = 0,
+  kMint = 1,
+  kExcellent = 2,
+  kVeryGood = 3,
+  kGood = 4,
+  kFair = 5,
+};
+absl::string_view ConditionGradeName(ConditionGrade g);  // "none", "mint", ...
+absl::StatusOr<ConditionGrade> ParseConditionGrade(absl::string_view name);
+
+// What a watch buyer searches and filters by. Ranges are checked by the
+// catalog (InvalidArgument naming the field).
 struct WatchAttributes {
   Movement movement = Movement::kAutomatic;
   int32_t case_diameter_mm = 0;    // 20..60
   std::string case_material;       // "steel", "titanium", "gold", ...
   int32_t water_resistance_m = 0;  // 0..20000
   std::string strap;               // default strap description
+  std::string reference;           // the maker's reference ("5513", "SBGA211"), may be empty
+  std::string caliber;             // the movement's caliber ("9R65"), may be empty
+  ComplicationSet complications = 0;
+  int32_t lug_width_mm = 0;           // 0: not stated, else 8..30
+  int32_t case_thickness_tenths = 0;  // in 0.1 mm; 0: not stated, else 20..300
+  Crystal crystal = Crystal::kUnspecified;
+  Condition condition = Condition::kNew;
+  ConditionGrade grade = ConditionGrade::kNone;  // kNone iff condition is kNew
+  bool box = false;                              // comes with its box
+  bool papers = false;                           // comes with its papers
+  int32_t limited_pieces = 0;                    // 0: not a limited edition, else 1..1000000
 };
 
 // A purchasable option of a product: one SKU with its own price and stock.
@@ -116,13 +170,22 @@ struct ProductCursor {
 struct ProductQuery {
   std::optional<std::string> brand;  // exact, case-insensitive
   std::optional<Movement> movement;
-  std::optional<std::string> collection;   // exact, case-insensitive
-  std::optional<int64_t> min_price_minor;  // on MinPrice(), inclusive
-  std::optional<int64_t> max_price_minor;  // inclusive
-  std::optional<int32_t> min_case_mm;      // inclusive
-  std::optional<int32_t> max_case_mm;      // inclusive
+  std::optional<std::string> collection;     // exact, case-insensitive
+  std::optional<int64_t> min_price_minor;    // on MinPrice(), inclusive
+  std::optional<int64_t> max_price_minor;    // inclusive
+  std::optional<int32_t> min_case_mm;        // inclusive
+  std::optional<int32_t> max_case_mm;        // inclusive
+  std::optional<std::string> case_material;  // exact, case-insensitive (ASCII)
+  std::optional<int32_t> min_water_m;        // water resistance, inclusive
+  std::optional<std::string> dial_color;     // some variant's dial, exact, case-insensitive
+  std::optional<Complication> complication;  // the watch has it
+  std::optional<Condition> condition;
   bool in_stock_only = false;
-  std::string text;               // substring of brand or model, case-insensitive
+  // Full-text search (watchstore/search.h): every word of it must match the
+  // product's brand, model, reference, caliber, collections or description
+  // (as a fragment, or within one typo for words of 4+ letters). Empty: no
+  // text filter.
+  std::string text;
   bool include_archived = false;  // admins only
   ProductSort sort = ProductSort::kNewest;
   int limit = 20;                      // 1..100

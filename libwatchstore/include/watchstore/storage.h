@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "watchstore/cart.h"
+#include "watchstore/facets.h"
 #include "watchstore/order.h"
 #include "watchstore/outbox.h"
 #include "watchstore/product.h"
@@ -138,7 +139,14 @@ class Storage {
   virtual absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) = 0;
   // REQUIRES: 1 <= query.limit <= 100. Archived products only if
   // query.include_archived. Keyset order as documented on ProductSort.
+  // query.text searches by the rule of watchstore/search.h, over an index
+  // written in the same transaction as every product write (a product is
+  // findable once its write returns, and gone once its archive returns);
+  // InvalidArgument if ParseSearchQuery refuses it.
   virtual absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) = 0;
+  // The facet counts of `query` (watchstore/facets.h; its cursor, sort and
+  // limit are ignored), from one snapshot. InvalidArgument as ListProducts.
+  virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) = 0;
 
   // --- Carts --------------------------------------------------------------
   // Lines ordered by added_at then variant id, with product_id filled in. An
@@ -271,6 +279,9 @@ class StorageWrapper : public Storage {
   }
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return target_->ListProducts(q);
+  }
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
+    return target_->CountFacets(q);
   }
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& o) override {
     return target_->GetCart(o);

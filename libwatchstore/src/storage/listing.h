@@ -4,6 +4,13 @@
 #ifndef WATCHSTORE_SRC_STORAGE_LISTING_H_
 #define WATCHSTORE_SRC_STORAGE_LISTING_H_
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+#include "watchstore/facets.h"
 #include "watchstore/product.h"
 
 namespace watchstore::internal {
@@ -16,6 +23,20 @@ bool SortsBefore(const Product& a, const Product& b, ProductSort sort);
 bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort);
 // The cursor that points just past `p`.
 ProductCursor CursorAfter(const Product& p);
+// The facet counts of `q` over `products` (watchstore/facets.h): the
+// reference the SQL adapters are tested against.
+FacetCounts CountFacetsOf(const std::vector<const Product*>& products, const ProductQuery& q);
+
+// SQL both SQL adapters use for facet values (standard SQL; names and bounds
+// from facets.h, so each bucket is defined once):
+// CASE WHEN column BETWEEN min AND max THEN 'name' ... END (NULL outside).
+std::string BucketCaseSql(absl::string_view column, absl::Span<const FacetBucket> buckets);
+// CASE column WHEN 0 THEN 'automatic' ... END, for movement and condition.
+std::string MovementNameSql(absl::string_view column);
+std::string ConditionNameSql(absl::string_view column);
+// A relation (bit, name) of the complications: (SELECT 0 AS bit, 'date' AS
+// name UNION ALL ...).
+std::string ComplicationTableSql();
 
 }  // namespace watchstore::internal
 

@@ -14,6 +14,7 @@
 #include "sync.h"
 #include "watchstore/errors.h"
 #include "watchstore/order_rules.h"
+#include "watchstore/search.h"
 #include "watchstore/status_macros.h"
 #include "watchstore/storage.h"
 
@@ -340,6 +341,7 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
+    WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
     internal::MutexLock lock(&mu_);
     std::vector<const Product*> hits;
     for (const auto& [id, p] : products_) {
@@ -356,6 +358,15 @@ class MemoryStorage final : public Storage {
     page.has_more = hits.size() > limit;
     for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i]);
     return page;
+  }
+
+  absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
+    WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
+    internal::MutexLock lock(&mu_);
+    std::vector<const Product*> all;
+    all.reserve(products_.size());
+    for (const auto& [id, p] : products_) all.push_back(&p);
+    return internal::CountFacetsOf(all, q);
   }
 
   // --- Carts ---
