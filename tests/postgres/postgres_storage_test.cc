@@ -2,6 +2,7 @@
 // across reopen and migrations are in durable_conformance.cc): concurrent
 // migrators, constraints, error mapping, hostile values, the pool and its
 // timeouts, concurrent writers.
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -168,6 +169,76 @@ TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   rejected("DELETE FROM products", "23503");
   WS_ASSERT_OK_AND_ASSIGN(Product after, storage->GetProduct(p.id));
   EXPECT_EQ(after.variants[0].stock, 4);
+}
+
+// --- Round trips ----------------------------------------------------------------------
+
+// Checkout is 3 round trips (DESIGN.md, Orders): BEGIN + idempotency check +
+// locks; the order statement; outbox rows + COMMIT. A replay is 3 as well.
+// Counted by the client (PostgresPoolStats::round_trips), on a fresh
+// connection whose statements are not prepared yet (preparing shares the
+// trip) and again on a warm one.
+TEST_F(PostgresStorageTest, CheckoutTakesAtMostThreeRoundTrips) {
+  auto storage = Open(/*pool_size=*/1);
+  ASSERT_NE(storage, nullptr);
+  const User u = MakeUser(*storage, "a@example.com");
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage->CreateProduct(WatchDraft("RT", 100, 10, 2), kT0));
+  WS_ASSERT_OK(storage->SetCartItem(CartOwner::ForUser(u.id), p.variants[0].id, 1, kT0));
+  auto trips = [&] { return PostgresPoolStatsOf(*storage)->round_trips; };
+  auto order_with_mail = [&](const std::string& key) {
+    NewOrder o = AnOrder(u.id, key, {{p.variants[0].id, 2}, {p.variants[1].id, 1}});
+    o.clear_user_cart = true;
+    for (const char* kind : {"order_placed", "order_placed_copy"}) {
+      OutboxDraft d;
+      d.message_id = absl::StrCat("<", key, "-", kind, "@watchstore>");
+      d.kind = kind;
+      d.recipient = u.email;
+      d.payload = "number=1";
+      d.created_at = kT0;
+      o.outbox.push_back(d);
+    }
+    return o;
+  };
+  int64_t before = trips();
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult first, storage->PlaceOrder(order_with_mail("k1")));
+  const int64_t fresh = trips() - before;
+  EXPECT_FALSE(first.replayed);
+  EXPECT_LE(fresh, 3);
+  before = trips();
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult replay, storage->PlaceOrder(order_with_mail("k1")));
+  const int64_t replayed = trips() - before;
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.order.id, first.order.id);
+  EXPECT_LE(replayed, 3);
+  before = trips();
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult second, storage->PlaceOrder(order_with_mail("k2")));
+  const int64_t warm = trips() - before;
+  EXPECT_FALSE(second.replayed);
+  EXPECT_LE(warm, 3);
+  before = trips();
+  WS_ASSERT_OK(storage->PlaceOrder(order_with_mail("k2")));
+  const int64_t warm_replay = trips() - before;
+  EXPECT_LE(warm_replay, 3);
+  std::cout << "checkout round trips: fresh " << fresh << ", replay " << replayed << ", warm "
+            << warm << ", warm replay " << warm_replay << "\n";
+  // Everything of both orders was written: stock, lines, mail, cart.
+  WS_ASSERT_OK_AND_ASSIGN(Product after, storage->GetProduct(p.id));
+  EXPECT_EQ(after.variants[0].stock, p.variants[0].stock - 4);
+  EXPECT_EQ(after.variants[1].stock, p.variants[1].stock - 2);
+  EXPECT_EQ(first.order.lines.size(), 2u);
+  EXPECT_EQ(schema_->Query(absl::StrCat("SELECT count(*) FROM outbox WHERE order_id IN (",
+                                        first.order.id, ",", second.order.id, ")")),
+            "4");
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM orders"), "2");
+  WS_ASSERT_OK_AND_ASSIGN(auto cart, storage->GetCart(CartOwner::ForUser(u.id)));
+  EXPECT_TRUE(cart.empty());
+  // A failed checkout (not enough stock) is as cheap, and changes nothing.
+  before = trips();
+  NewOrder greedy = AnOrder(u.id, "k3", {{p.variants[0].id, 1000}});
+  WS_EXPECT_REASON(storage->PlaceOrder(greedy), absl::StatusCode::kFailedPrecondition,
+                   reason::kOutOfStock);
+  EXPECT_LE(trips() - before, 3);
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM orders"), "2");
 }
 
 // --- Errors and values --------------------------------------------------------------

@@ -203,24 +203,21 @@ absl::StatusOr<Result> Connection::Check(PGresult* r) {
   return StatusFromError(last_error_, broken_);
 }
 
-absl::Status Connection::Prepare(absl::string_view name, const char* sql) {
-  std::string owned_name(name);
-  WS_ASSIGN_OR_RETURN(Result r, Check(PQprepare(conn_, owned_name.c_str(), sql, 0, nullptr)));
-  prepared_.insert(std::move(owned_name));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Result> Connection::ExecPrepared(const char* name, const Params& params) {
   WS_RETURN_IF_ERROR(params.status());
   absl::InlinedVector<const char*, 24> values;
   params.Resolve(&values);
+  ++round_trips_;
   return Check(PQexecPrepared(conn_, name, params.size(), values.data(), nullptr, nullptr, 0));
 }
 
 absl::StatusOr<Result> Connection::Execute(const Statement& statement, const Params& params) {
   if (broken_) return Unavailable("PostgreSQL connection is broken");
   if (!prepared_.contains(absl::string_view(statement.name))) {
-    WS_RETURN_IF_ERROR(Prepare(statement.name, statement.sql));
+    // Prepare and execute in one round trip.
+    const PipelineStep step = {.statement = &statement, .params = &params};
+    WS_ASSIGN_OR_RETURN(std::vector<Result> results, Pipeline(absl::MakeConstSpan(&step, 1)));
+    return std::move(results.front());
   }
   return ExecPrepared(statement.name, params);
 }
@@ -229,17 +226,104 @@ absl::StatusOr<Result> Connection::ExecuteNamed(absl::string_view name,
                                                 absl::FunctionRef<std::string()> sql,
                                                 const Params& params) {
   if (broken_) return Unavailable("PostgreSQL connection is broken");
+  const std::string owned_name(name);
   if (!prepared_.contains(name)) {
     const std::string text = sql();
-    WS_RETURN_IF_ERROR(Prepare(name, text.c_str()));
+    return Execute(Statement{owned_name.c_str(), text.c_str()}, params);
   }
-  const std::string owned_name(name);
   return ExecPrepared(owned_name.c_str(), params);
 }
 
 absl::StatusOr<Result> Connection::ExecuteScript(const char* sql) {
   if (broken_) return Unavailable("PostgreSQL connection is broken");
+  ++round_trips_;
   return Check(PQexec(conn_, sql));
+}
+
+absl::StatusOr<std::vector<Result>> Connection::Pipeline(absl::Span<const PipelineStep> steps) {
+  if (broken_) return Unavailable("PostgreSQL connection is broken");
+  for (const PipelineStep& step : steps) {
+    if (step.params != nullptr) WS_RETURN_IF_ERROR(step.params->status());
+  }
+  if (PQenterPipelineMode(conn_) != 1) {
+    broken_ = true;
+    return Unavailable(
+        absl::StrCat("cannot enter pipeline mode: ", Trimmed(PQerrorMessage(conn_))));
+  }
+  // The commands sent, in order: a Prepare (step's statement) or a step.
+  struct Sent {
+    size_t step;
+    bool prepare;
+  };
+  std::vector<Sent> sent;
+  absl::flat_hash_set<absl::string_view> preparing;
+  bool send_failed = false;
+  absl::InlinedVector<const char*, 24> values;
+  for (size_t i = 0; i < steps.size() && !send_failed; ++i) {
+    const PipelineStep& step = steps[i];
+    if (step.statement == nullptr) {
+      send_failed =
+          PQsendQueryParams(conn_, step.sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1;
+      sent.push_back({i, false});
+      continue;
+    }
+    const char* name = step.statement->name;
+    if (!prepared_.contains(absl::string_view(name)) && preparing.insert(name).second) {
+      send_failed = PQsendPrepare(conn_, name, step.statement->sql, 0, nullptr) != 1;
+      sent.push_back({i, true});
+      if (send_failed) break;
+    }
+    values.clear();
+    if (step.params != nullptr) step.params->Resolve(&values);
+    send_failed = PQsendQueryPrepared(conn_, name, static_cast<int>(values.size()), values.data(),
+                                      nullptr, nullptr, 0) != 1;
+    sent.push_back({i, false});
+  }
+  if (send_failed || PQpipelineSync(conn_) != 1) {
+    broken_ = true;
+    return Unavailable(absl::StrCat("cannot send to PostgreSQL: ", Trimmed(PQerrorMessage(conn_))));
+  }
+  ++round_trips_;
+  // Each command's results end with a NULL; the sync's result ends all.
+  std::vector<Result> results(steps.size());
+  absl::Status failure;
+  size_t k = 0;
+  while (true) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (PQstatus(conn_) != CONNECTION_OK || k >= sent.size()) {
+        broken_ = true;
+        if (failure.ok()) failure = Unavailable("PostgreSQL connection lost in a pipeline");
+        break;
+      }
+      ++k;
+      continue;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (st == PGRES_PIPELINE_ABORTED || !failure.ok() || k >= sent.size()) {
+      PQclear(r);  // skipped after the failure that is reported
+      continue;
+    }
+    absl::StatusOr<Result> checked = Check(r);
+    if (!checked.ok()) {
+      failure = checked.status();
+      continue;
+    }
+    if (sent[k].prepare) {
+      prepared_.insert(std::string(steps[sent[k].step].statement->name));
+    } else {
+      results[sent[k].step] = *std::move(checked);
+    }
+  }
+  if (!broken_ && PQexitPipelineMode(conn_) != 1) broken_ = true;
+  if (!failure.ok()) return failure;
+  if (broken_) return Unavailable("PostgreSQL connection is broken");
+  last_error_.Clear();
+  return results;
 }
 
 absl::Status Connection::Begin() { return ExecuteScript("BEGIN").status(); }
@@ -255,6 +339,7 @@ absl::Status Connection::Commit() {
 
 void Connection::Rollback() {
   if (broken_) return;
+  ++round_trips_;
   PGresult* r = PQexec(conn_, "ROLLBACK");
   if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) broken_ = true;
   PQclear(r);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace watchstore::internal::pg {
 
@@ -103,6 +104,14 @@ struct ServerError {
   }
 };
 
+// One statement of a pipeline: a fixed statement with its parameters, or
+// (statement == nullptr) constant SQL without parameters, such as BEGIN.
+struct PipelineStep {
+  const Statement* statement = nullptr;
+  const Params* params = nullptr;
+  const char* sql = nullptr;
+};
+
 struct ConnectSettings {
   std::string url;
   int connect_timeout_seconds = 5;
@@ -130,6 +139,14 @@ class Connection {
   // may hold several statements).
   absl::StatusOr<Result> ExecuteScript(const char* sql);
 
+  // Sends every step, then one sync, and reads all the answers: one round
+  // trip (libpq pipeline mode). Statements not yet prepared on this
+  // connection are prepared in the same trip. The server runs the steps in
+  // order and skips the rest after the first failure, which is returned
+  // (last_error() set). Inside a transaction a failure leaves it aborted;
+  // the caller rolls back. One result per step on success.
+  absl::StatusOr<std::vector<Result>> Pipeline(absl::Span<const PipelineStep> steps);
+
   absl::Status Begin();
   absl::Status Commit();
   // Best effort; a failure marks the connection broken.
@@ -148,17 +165,24 @@ class Connection {
   bool ProbeIdle();
   // Open, not broken, and outside any transaction (PQTRANS_IDLE).
   bool Idle() const;
+  // Client/server round trips made since the last call (each command
+  // waited for, each pipeline), and resets the count. For pool statistics.
+  int64_t TakeRoundTrips() {
+    const int64_t n = round_trips_;
+    round_trips_ = 0;
+    return n;
+  }
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   absl::StatusOr<Result> Check(PGresult* r);
-  absl::Status Prepare(absl::string_view name, const char* sql);
   absl::StatusOr<Result> ExecPrepared(const char* name, const Params& params);
 
   PGconn* conn_;
   absl::flat_hash_set<std::string> prepared_;
   ServerError last_error_;
   bool broken_ = false;
+  int64_t round_trips_ = 0;
 };
 
 // Parses a PostgreSQL text[] / bigint[] literal ({a,"b c",NULL}) as the

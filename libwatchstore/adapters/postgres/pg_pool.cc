@@ -68,8 +68,10 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
     // session in an unknown state to the next request.
     conn->Rollback();
     if (!conn->Idle()) {
+      const int64_t trips = conn->TakeRoundTrips();
       conn.reset();
       MutexLock lock(&mu_);
+      round_trips_ += trips;
       --in_use_;
       --open_;
       ++discarded_;
@@ -77,7 +79,9 @@ void Pool::Release(std::unique_ptr<Connection> conn) {
       return;
     }
   }
+  const int64_t trips = conn->TakeRoundTrips();
   MutexLock lock(&mu_);
+  round_trips_ += trips;
   --in_use_;
   idle_.push_back(std::move(conn));
   freed_.notify_one();
@@ -90,6 +94,7 @@ PostgresPoolStats Pool::Stats() const {
   s.open = open_;
   s.in_use = in_use_;
   s.reconnects = reconnects_;
+  s.round_trips = round_trips_;
   return s;
 }
 

@@ -77,6 +77,7 @@ class Pool {
   mutable Mutex mu_;
   std::condition_variable freed_;  // a slot or an idle connection came free
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int64_t round_trips_ ABSL_GUARDED_BY(mu_) = 0;
   int open_ ABSL_GUARDED_BY(mu_) = 0;       // idle + leased + being opened
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;     // leased (or being opened for a lease)
   int discarded_ ABSL_GUARDED_BY(mu_) = 0;  // broken ones not yet replaced

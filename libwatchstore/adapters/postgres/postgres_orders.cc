@@ -1,12 +1,16 @@
 // Checkout and orders of the PostgreSQL storage.
 //
-// PlaceOrder, in one READ COMMITTED transaction (run again on 40001/40P01):
-//   1. idempotency check (and that the user exists)
-//   2. lock the products and variants of the lines, ordered by (product id,
-//      variant id), and check each line: exists, sold, currency, stock
-//   3. one statement: take the stock with conditional updates
+// PlaceOrder, in one READ COMMITTED transaction (run again on 40001/40P01)
+// of 3 round trips (libpq pipelines):
+//   1. BEGIN; idempotency check (and that the user exists); lock the
+//      products and variants of the lines, ordered by (product id, variant
+//      id). The rules (order_rules.cc) then check each line: exists, sold,
+//      currency, stock
+//   2. one statement: take the stock with conditional updates
 //      (stock >= quantity), bump the products, insert the order and its
-//      lines (prices captured from step 2), clear the cart
+//      lines (prices captured from step 1), clear the cart
+//   3. the outbox rows (with the new order's id); COMMIT
+// A replay is 3 too: step 1, load the first order, COMMIT.
 // A concurrent request with the same idempotency key loses on the unique
 // constraint (user_id, idempotency_key): it rolls back and replays the
 // winner's order.
@@ -198,8 +202,8 @@ absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id) {
 
 absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  absl::StatusOr<PlaceOrderResult> result =
-      Transact<PlaceOrderResult>(*conn, [&](Connection& c) { return PlaceOrderOnce(c, o); });
+  absl::StatusOr<PlaceOrderResult> result = Transact<PlaceOrderResult>(
+      *conn, [&](Connection& c) { return PlaceOrderOnce(c, o); }, Begins::kInBody);
   if (result.ok() || conn->last_error().sqlstate != kUniqueViolation ||
       conn->last_error().constraint != "orders_idempotency_key") {
     return result;
@@ -216,26 +220,46 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) 
 }
 
 absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, const NewOrder& o) {
+  // Round trip 1: BEGIN, the idempotency check, and the locks on the lines'
+  // variants (product rows first, in the global order). The locks do not
+  // depend on the check, so they are taken even for a replay or a missing
+  // user, and released by that transaction's end.
+  std::vector<int64_t> wanted_ids;
+  for (const NewOrder::Line& l : o.lines) wanted_ids.push_back(l.variant_id);
+  std::sort(wanted_ids.begin(), wanted_ids.end());
+  wanted_ids.erase(std::unique(wanted_ids.begin(), wanted_ids.end()), wanted_ids.end());
+  Params precheck;
+  precheck.Add(o.user_id).Add(o.idempotency_key);
+  Params lock_params;
+  lock_params.AddInt64Array(wanted_ids);
+  const PipelineStep first[] = {{.sql = "BEGIN"},
+                                {.statement = &kOrderPrecheck, .params = &precheck},
+                                {.statement = &kLockLineVariants, .params = &lock_params}};
+  WS_ASSIGN_OR_RETURN(std::vector<Result> opened, c.Pipeline(first));
   // 1. Idempotency first, whatever the lines.
   {
-    Params p;
-    p.Add(o.user_id).Add(o.idempotency_key);
-    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kOrderPrecheck, p));
+    const Result& r = opened[1];
     if (!r.IsNull(0, 1)) {
       WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 1));
-      WS_ASSIGN_OR_RETURN(Order first, LoadOrder(c, id));
-      return ReplayOrder(first, o);
+      WS_ASSIGN_OR_RETURN(Order first_order, LoadOrder(c, id));  // round trip 2
+      return ReplayOrder(first_order, o);                        // Transact commits: round trip 3
     }
     WS_ASSIGN_OR_RETURN(bool user_exists, r.Bool(0, 0));
     if (!user_exists) return absl::NotFoundError("no such user");
   }
-  // 2. Lock the lines' variants (product rows first, in the global order)
-  // and apply the rules to what the locks hold.
-  auto lock = [&c](absl::Span<const VariantId> ids,
-                   std::vector<LockedVariant>* out) -> absl::Status {
-    Params p;
-    p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
-    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockLineVariants, p));
+  // 2. Apply the rules to what the locks hold. PlanOrder asks for the
+  // distinct line variants in id order: the rows locked above.
+  auto lock = [&c, &opened, &wanted_ids](absl::Span<const VariantId> ids,
+                                         std::vector<LockedVariant>* out) -> absl::Status {
+    Result fetched;
+    const Result* locked = &opened[2];
+    if (!std::equal(ids.begin(), ids.end(), wanted_ids.begin(), wanted_ids.end())) {
+      Params p;  // never expected: lock what the rules ask for
+      p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
+      WS_ASSIGN_OR_RETURN(fetched, c.Execute(kLockLineVariants, p));
+      locked = &fetched;
+    }
+    const Result& r = *locked;
     for (int row = 0; row < r.rows(); ++row) {
       LockedVariant v;
       WS_ASSIGN_OR_RETURN(v.variant.id, r.Int(row, 0));
@@ -257,7 +281,7 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
   WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, lock));
   Order& order = plan.order;
 
-  // 3. Take the stock and write the order, in one statement.
+  // 3. Round trip 2: take the stock and write the order, in one statement.
   std::vector<int64_t> variant_ids, quantities, product_ids, unit_prices, line_totals;
   for (const OrderLine& l : order.lines) {
     variant_ids.push_back(l.variant_id);
@@ -295,10 +319,16 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
       return absl::InternalError("stock changed under a row lock");
     }
   }
-  for (OutboxDraft d : o.outbox) {
+  // 4. Round trip 3: the outbox rows (they need the order's id) and COMMIT.
+  std::vector<Params> outbox_params(o.outbox.size());
+  std::vector<PipelineStep> last;
+  for (size_t i = 0; i < o.outbox.size(); ++i) {
+    OutboxDraft d = o.outbox[i];
     d.order_id = order.id;
-    WS_RETURN_IF_ERROR(InsertOutbox(c, d));
+    last.push_back(OutboxInsertStep(d, &outbox_params[i]));
   }
+  last.push_back({.sql = "COMMIT"});
+  WS_RETURN_IF_ERROR(c.Pipeline(last).status());
   order.number = OrderNumberFor(order.id);
   return PlaceOrderResult{std::move(order), false, std::move(plan.stock_changes)};
 }

@@ -129,15 +129,19 @@ absl::StatusOr<std::vector<std::string>> DeleteSessionsOf(Connection& c, UserId 
 
 }  // namespace
 
-absl::Status InsertOutbox(Connection& c, const OutboxDraft& d) {
-  Params p;
-  p.Add(d.message_id)
+PipelineStep OutboxInsertStep(const OutboxDraft& d, Params* p) {
+  p->Add(d.message_id)
       .Add(d.kind)
       .Add(d.recipient)
       .Add(d.payload)
       .Add(d.order_id)
       .AddTime(d.created_at);
-  return c.Execute(kInsertOutbox, p).status();
+  return {.statement = &kInsertOutbox, .params = p};
+}
+
+absl::Status InsertOutbox(Connection& c, const OutboxDraft& d) {
+  Params p;
+  return c.Execute(kInsertOutbox, *OutboxInsertStep(d, &p).params).status();
 }
 
 absl::Status InsertToken(Connection& c, const AccountToken& t) {

@@ -106,11 +106,16 @@ class PostgresStorage final : public Storage {
   PostgresPoolStats PoolStats() const { return pool_.Stats(); }
 
  private:
+  // Who sends BEGIN: Transact (its own round trip) or the body, with its
+  // first statements in one pipeline.
+  enum class Begins { kHere, kInBody };
   // Runs `body(conn)` between BEGIN and COMMIT; rolls back when it fails.
+  // A body that succeeded having committed itself (with its last
+  // statements, in one pipeline) needs no COMMIT.
   // A transaction that failed on a serialization failure or deadlock is run
   // again, up to max_transaction_retries times, after a short jittered pause.
   template <typename T, typename Body>
-  absl::StatusOr<T> Transact(Connection& conn, Body&& body);
+  absl::StatusOr<T> Transact(Connection& conn, Body&& body, Begins begins = Begins::kHere);
 
   absl::StatusOr<PlaceOrderResult> PlaceOrderOnce(Connection& conn, const NewOrder& order);
 
@@ -132,6 +137,8 @@ absl::Status ReadOrders(const Result& r, std::vector<Order>* out);
 absl::StatusOr<User> ReadUserRow(const Result& r);
 // Writes an outbox row / an account token inside the caller's transaction.
 absl::Status InsertOutbox(Connection& c, const OutboxDraft& draft);
+// The same insert as a pipeline step, its parameters bound into `*params`.
+PipelineStep OutboxInsertStep(const OutboxDraft& draft, Params* params);
 absl::Status InsertToken(Connection& c, const AccountToken& token);
 // The product as of now, inside the caller's transaction.
 absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
@@ -142,13 +149,16 @@ absl::Status IndexUnindexedProducts(Connection& conn);
 absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id);
 
 template <typename T, typename Body>
-absl::StatusOr<T> PostgresStorage::Transact(Connection& conn, Body&& body) {
+absl::StatusOr<T> PostgresStorage::Transact(Connection& conn, Body&& body, Begins begins) {
   for (int attempt = 0;; ++attempt) {
-    absl::Status begun = conn.Begin();
-    if (!begun.ok()) return begun;
+    if (begins == Begins::kHere) {
+      absl::Status begun = conn.Begin();
+      if (!begun.ok()) return begun;
+    }
     absl::StatusOr<T> result = body(conn);
     bool retry = false;
     if (result.ok()) {
+      if (conn.Idle()) return result;  // the body committed
       absl::Status committed = conn.Commit();
       if (committed.ok()) return result;
       retry = conn.LastErrorRetryable() && attempt < max_retries_;

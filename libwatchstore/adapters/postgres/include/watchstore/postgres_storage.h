@@ -83,6 +83,10 @@ struct PostgresPoolStats {
   int open = 0;            // connections currently open (idle or in use)
   int in_use = 0;          // checked out right now
   int64_t reconnects = 0;  // connections opened to replace a broken one
+  // Client/server round trips of the connections given back so far (a
+  // command waited for, or a pipeline of commands); a checkout makes at most
+  // 3 once its statements are prepared.
+  int64_t round_trips = 0;
 };
 
 // The pool statistics of `storage` if it is a PostgreSQL storage (as made by
