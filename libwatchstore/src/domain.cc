@@ -71,11 +71,17 @@ constexpr std::pair<ProductSort, absl::string_view> kSorts[] = {
     {ProductSort::kPriceDesc, "price_desc"},
     {ProductSort::kNameAsc, "name_asc"}};
 constexpr std::pair<OrderStatus, absl::string_view> kStatuses[] = {
-    {OrderStatus::kPending, "pending"},
-    {OrderStatus::kPaid, "paid"},
-    {OrderStatus::kShipped, "shipped"},
-    {OrderStatus::kDelivered, "delivered"},
-    {OrderStatus::kCancelled, "cancelled"}};
+    {OrderStatus::kPending, "pending"},     {OrderStatus::kPaid, "paid"},
+    {OrderStatus::kShipped, "shipped"},     {OrderStatus::kDelivered, "delivered"},
+    {OrderStatus::kCancelled, "cancelled"}, {OrderStatus::kExpired, "expired"},
+    {OrderStatus::kRefunded, "refunded"}};
+constexpr std::pair<PaymentState, absl::string_view> kPaymentStates[] = {
+    {PaymentState::kRequiresAction, "requires_action"},
+    {PaymentState::kAuthorized, "authorized"},
+    {PaymentState::kCaptured, "captured"},
+    {PaymentState::kRefunded, "refunded"},
+    {PaymentState::kFailed, "failed"},
+    {PaymentState::kCancelled, "cancelled"}};
 constexpr std::pair<CartMergeChange::Kind, absl::string_view> kMergeKinds[] = {
     {CartMergeChange::Kind::kAdded, "added"},
     {CartMergeChange::Kind::kQuantityRaised, "quantity_raised"},
@@ -115,6 +121,10 @@ absl::string_view OrderStatusName(OrderStatus s) { return NameOf(s, kStatuses); 
 absl::StatusOr<OrderStatus> ParseOrderStatus(absl::string_view name) {
   return ParseByName(name, kStatuses, "status");
 }
+absl::string_view PaymentStateName(PaymentState s) { return NameOf(s, kPaymentStates); }
+absl::StatusOr<PaymentState> ParsePaymentState(absl::string_view name) {
+  return ParseByName(name, kPaymentStates, "payment_state");
+}
 absl::string_view CartMergeChangeKindName(CartMergeChange::Kind k) {
   return NameOf(k, kMergeKinds);
 }
@@ -122,13 +132,19 @@ absl::string_view CartMergeChangeKindName(CartMergeChange::Kind k) {
 bool IsLegalTransition(OrderStatus from, OrderStatus to) {
   switch (from) {
     case OrderStatus::kPending:
-      return to == OrderStatus::kPaid || to == OrderStatus::kCancelled;
+      return to == OrderStatus::kPaid || to == OrderStatus::kCancelled ||
+             to == OrderStatus::kExpired;
     case OrderStatus::kPaid:
-      return to == OrderStatus::kShipped || to == OrderStatus::kCancelled;
+      return to == OrderStatus::kShipped || to == OrderStatus::kCancelled ||
+             to == OrderStatus::kRefunded;
     case OrderStatus::kShipped:
-      return to == OrderStatus::kDelivered;
+      return to == OrderStatus::kDelivered || to == OrderStatus::kRefunded;
     case OrderStatus::kDelivered:
+      return to == OrderStatus::kRefunded;
+    case OrderStatus::kExpired:
+      return to == OrderStatus::kPaid;
     case OrderStatus::kCancelled:
+    case OrderStatus::kRefunded:
       return false;
   }
   return false;

@@ -69,7 +69,14 @@ absl::StatusOr<OrderPlan> PlanOrder(const NewOrder& request, LockVariants lock) 
     plan.stock_changes.push_back(StockChange{v.product_id, variant_id, v.stock - qty, v.stock});
   }
   order.user_id = request.user_id;
+  order.guest_email = request.guest_email;
+  order.access_token_hash = request.access_token_hash;
   order.status = OrderStatus::kPending;
+  order.payment.provider = request.payment_provider;
+  order.payment.state = PaymentState::kRequiresAction;
+  order.payment.amount = order.total;
+  order.payment.refunded = Money{0, request.currency};
+  order.reserved_until = request.reserved_until;
   order.shipping = request.shipping;
   order.idempotency_key = request.idempotency_key;
   order.request_fingerprint = request.request_fingerprint;
@@ -96,6 +103,224 @@ absl::Status CheckTransition(OrderStatus current, OrderStatus from, OrderStatus 
         "status");
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckTransition(const Order& current, OrderStatus from, OrderStatus to) {
+  WS_RETURN_IF_ERROR(CheckTransition(current.status, from, to));
+  if (to == OrderStatus::kCancelled) {
+    for (const OrderLine& l : current.lines) {
+      if (l.refunded_quantity > 0) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
+                         "an order with refunded lines cannot be cancelled: refund the rest",
+                         "status");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status PaymentMismatch(absl::string_view what) {
+  return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                   absl::StrCat("the payment does not match the order: ", what));
+}
+
+// Payment states in the only order they may take. Cancelled and refunded
+// are final; a captured payment is refunded, never cancelled.
+bool PaymentMayMove(PaymentState from, PaymentState to) {
+  auto rank = [](PaymentState s) {
+    switch (s) {
+      case PaymentState::kRequiresAction:
+        return 0;
+      case PaymentState::kFailed:
+        return 1;
+      case PaymentState::kAuthorized:
+        return 2;
+      case PaymentState::kCaptured:
+        return 3;
+      case PaymentState::kRefunded:
+      case PaymentState::kCancelled:
+        return 4;
+    }
+    return 0;
+  };
+  if (from == PaymentState::kRefunded || from == PaymentState::kCancelled) return false;
+  if (to == PaymentState::kCancelled && from == PaymentState::kCaptured) return false;
+  return rank(to) > rank(from);
+}
+
+bool MoneyTaken(PaymentState s) {
+  return s == PaymentState::kAuthorized || s == PaymentState::kCaptured;
+}
+
+// Takes every line's stock again (a revived order), all or nothing: the
+// changes, or FailedPrecondition when a line is short or no longer sold.
+absl::StatusOr<std::vector<StockChange>> RetakeStock(const Order& order, LockVariants lock) {
+  std::vector<VariantId> ids;
+  for (const OrderLine& l : order.lines) ids.push_back(l.variant_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<LockedVariant> locked;
+  WS_RETURN_IF_ERROR(lock(ids, &locked));
+  std::vector<StockChange> changes;
+  for (const OrderLine& l : order.lines) {
+    auto it = std::find_if(locked.begin(), locked.end(),
+                           [&](const LockedVariant& v) { return v.variant.id == l.variant_id; });
+    if (it == locked.end() || !it->product_active || it->variant.stock < l.quantity) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kOutOfStock,
+                       absl::StrCat("not enough stock for ", l.sku));
+    }
+    changes.push_back(
+        StockChange{l.product_id, l.variant_id, it->variant.stock - l.quantity, it->variant.stock});
+    it->variant.stock -= l.quantity;
+  }
+  return changes;
+}
+
+}  // namespace
+
+absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentUpdate& update,
+                                              LockVariants lock) {
+  const Payment& current = order.payment;
+  const ProviderPayment& told = update.payment;
+  if (!current.reference.empty() && !told.reference.empty() &&
+      current.reference != told.reference) {
+    return PaymentMismatch("another payment reference");
+  }
+  if (!(told.amount == current.amount)) return PaymentMismatch("amount or currency");
+  if (told.refunded.minor_units != 0 &&
+      (told.refunded.currency != current.amount.currency || told.refunded.minor_units < 0 ||
+       told.refunded.minor_units > current.amount.minor_units)) {
+    return PaymentMismatch("refunded amount");
+  }
+  PaymentPlan plan;
+  plan.order = order;
+  Payment& next = plan.order.payment;
+  if (next.reference.empty() && !told.reference.empty()) {
+    next.reference = told.reference;
+    plan.changed = true;
+  }
+  if (told.refunded.minor_units > next.refunded.minor_units) {
+    next.refunded = told.refunded;
+    plan.changed = true;
+  }
+  if (PaymentMayMove(current.state, told.state)) {
+    next.state = told.state;
+    plan.changed = true;
+    if (MoneyTaken(told.state) && !MoneyTaken(current.state)) {
+      switch (order.status) {
+        case OrderStatus::kPending:
+          plan.order.status = OrderStatus::kPaid;
+          plan.became_paid = true;
+          break;
+        case OrderStatus::kExpired: {
+          auto retaken = RetakeStock(order, lock);
+          if (retaken.ok()) {
+            plan.stock_changes = *std::move(retaken);
+            plan.order.status = OrderStatus::kPaid;
+            plan.became_paid = true;
+          } else if (absl::IsFailedPrecondition(retaken.status())) {
+            WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
+          } else {
+            return retaken.status();
+          }
+          break;
+        }
+        case OrderStatus::kCancelled:
+          WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
+          break;
+        default:  // already paid (recorded by staff, then told by the provider)
+          break;
+      }
+    }
+  }
+  if (plan.changed) plan.order.updated_at = update.now;
+  return plan;
+}
+
+absl::StatusOr<RefundPlan> PlanRefund(const Order& order, const RefundRequest& request,
+                                      LockVariants lock) {
+  if (order.status != OrderStatus::kPaid && order.status != OrderStatus::kShipped &&
+      order.status != OrderStatus::kDelivered) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
+                     absl::StrCat("a ", OrderStatusName(order.status), " order cannot be refunded"),
+                     "status");
+  }
+  RefundPlan plan;
+  plan.order = order;
+  plan.amount = Money{0, order.total.currency};
+  std::vector<RefundRequest::Line> lines = request.lines;
+  if (lines.empty()) {
+    for (const OrderLine& l : order.lines) {
+      if (l.quantity > l.refunded_quantity) {
+        lines.push_back({l.variant_id, l.quantity - l.refunded_quantity});
+      }
+    }
+  }
+  std::vector<VariantId> ids;
+  for (const RefundRequest::Line& want : lines) {
+    auto it = std::find_if(plan.order.lines.begin(), plan.order.lines.end(),
+                           [&](const OrderLine& l) { return l.variant_id == want.variant_id; });
+    if (it == plan.order.lines.end()) {
+      return InvalidField("lines.variant_id", "the order has no such line");
+    }
+    if (want.quantity < 1 || want.quantity > it->quantity - it->refunded_quantity) {
+      return InvalidField("lines.quantity",
+                          absl::StrCat("must be 1 to ", it->quantity - it->refunded_quantity,
+                                       " (what is left to refund of ", it->sku, ")"));
+    }
+    it->refunded_quantity += want.quantity;
+    WS_ASSIGN_OR_RETURN(Money value, Multiply(it->unit_price, want.quantity));
+    WS_ASSIGN_OR_RETURN(plan.amount, Add(plan.amount, value));
+    ids.push_back(want.variant_id);
+  }
+  if (plan.amount.minor_units == 0) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kIllegalTransition,
+                     "nothing is left to refund", "lines");
+  }
+  if (request.restock) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<LockedVariant> locked;
+    WS_RETURN_IF_ERROR(lock(ids, &locked));
+    for (const RefundRequest::Line& want : lines) {
+      auto it = std::find_if(locked.begin(), locked.end(), [&](const LockedVariant& v) {
+        return v.variant.id == want.variant_id;
+      });
+      if (it == locked.end()) continue;  // the variant is gone: nothing to restock
+      int64_t after;
+      if (__builtin_add_overflow(it->variant.stock, want.quantity, &after)) {
+        return InvalidField("lines.quantity", "stock would overflow");
+      }
+      plan.stock_changes.push_back(
+          StockChange{it->variant.product_id, it->variant.id, after, it->variant.stock});
+      it->variant.stock = after;
+    }
+  }
+  const bool all =
+      std::all_of(plan.order.lines.begin(), plan.order.lines.end(),
+                  [](const OrderLine& l) { return l.refunded_quantity == l.quantity; });
+  if (all) plan.order.status = OrderStatus::kRefunded;
+  WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, plan.amount));
+  plan.order.updated_at = request.now;
+  return plan;
+}
+
+absl::StatusOr<Order> PlanSettleRefund(const Order& order, const Money& amount, absl::Time now) {
+  if (amount.currency != order.refund_due.currency || amount.minor_units <= 0 ||
+      amount.minor_units > order.refund_due.minor_units) {
+    return PaymentMismatch("the refund exceeds what is due");
+  }
+  Order settled = order;
+  settled.refund_due.minor_units -= amount.minor_units;
+  settled.payment.refunded =
+      Money{order.payment.refunded.minor_units + amount.minor_units, order.payment.amount.currency};
+  if (settled.payment.refunded.minor_units >= settled.payment.amount.minor_units) {
+    settled.payment.state = PaymentState::kRefunded;
+  }
+  settled.updated_at = now;
+  return settled;
 }
 
 std::string LineTitle(const LockedVariant& v) {

@@ -34,6 +34,14 @@ inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
 // A buyer tried to cancel a paid order: only staff may (a refund is due).
 inline constexpr absl::string_view kOrderPaid = "order_paid";
+// A payment's reference, amount or currency contradict its order.
+inline constexpr absl::string_view kPaymentMismatch = "payment_mismatch";
+// The buyer or client address already has the most unpaid orders allowed.
+inline constexpr absl::string_view kTooManyUnpaidOrders = "too_many_unpaid_orders";
+// A provider notification of a kind the store does not act on.
+inline constexpr absl::string_view kIgnoredEvent = "ignored_event";
+// The payment provider cannot be reached or failed (retry later).
+inline constexpr absl::string_view kPaymentUnavailable = "payment_unavailable";
 inline constexpr absl::string_view kTokenInvalid = "token_invalid";
 inline constexpr absl::string_view kTokenUsed = "token_used";
 inline constexpr absl::string_view kTokenExpired = "token_expired";

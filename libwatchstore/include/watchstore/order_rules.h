@@ -63,6 +63,51 @@ absl::StatusOr<PlaceOrderResult> ReplayOrder(const Order& first, const NewOrder&
 // FailedPrecondition (illegal_transition).
 absl::Status CheckTransition(OrderStatus current, OrderStatus from, OrderStatus to);
 
+// The same, given the whole order as read under the lock: also refuses to
+// cancel an order with refunded lines (refund the rest instead), so stock
+// and money are never returned twice.
+absl::Status CheckTransition(const Order& current, OrderStatus from, OrderStatus to);
+
+// What ApplyPaymentUpdate writes.
+struct PaymentPlan {
+  bool changed = false;      // false: nothing to write (an older or repeated state)
+  Order order;               // after: payment, status, refund_due, updated_at
+  bool became_paid = false;  // write the update's outbox_if_paid
+  // Set when an expired order was revived: the adapter writes stock_after.
+  std::vector<StockChange> stock_changes;
+};
+
+// The rules of a payment change, for `order` as read under the adapter's
+// lock. FailedPrecondition (payment_mismatch) if the update's reference, amount
+// or currency contradict the order's payment. The payment state only moves
+// forward (requires_action -> failed -> authorized -> captured -> refunded;
+// cancelled is final): an older state arriving late changes nothing, so events
+// may come in any order. A payment that is authorized or captured makes a
+// pending order paid; an expired order is revived (calls `lock` for its
+// variants and takes every line's stock again, all or nothing) or, if short of
+// stock, stays expired with the amount added to refund_due; a cancelled
+// order gets the amount added to refund_due.
+absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentUpdate& update,
+                                              LockVariants lock);
+
+// What RefundOrder writes.
+struct RefundPlan {
+  Order order;   // after: lines' refunded_quantity, refund_due, status, updated_at
+  Money amount;  // the value of the refunded units
+  std::vector<StockChange> stock_changes;  // empty unless restock
+};
+
+// The rules of a refund, for `order` as read under the adapter's lock; `lock`
+// reads the variants to restock. Errors as Storage::RefundOrder.
+absl::StatusOr<RefundPlan> PlanRefund(const Order& order, const RefundRequest& request,
+                                      LockVariants lock);
+
+// The order after the provider gave `amount` of its refund_due back:
+// refund_due -= amount, payment.refunded += amount (state kRefunded once
+// all of it is). FailedPrecondition (payment_mismatch) unless 0 < amount <=
+// refund_due in its currency.
+absl::StatusOr<Order> PlanSettleRefund(const Order& order, const Money& amount, absl::Time now);
+
 // "Brand Model (dial, strap, size)": an order line's title.
 std::string LineTitle(const LockedVariant& v);
 

@@ -169,9 +169,12 @@ class Storage {
   // lines. Otherwise FailedPrecondition (reason cart_empty) if there are no
   // lines. Then all-or-nothing: takes stock for every line (FailedPrecondition naming the
   // SKU if any line lacks stock, changing nothing), captures current prices,
-  // creates the order (pending), optionally empties the user's cart.
+  // creates the order (pending, its payment requires_action for
+  // payment_provider with amount = total, reserved_until), optionally empties
+  // the buyer's cart. A guest order's key is scoped by its guest cart.
   // NotFound if a variant does not exist; FailedPrecondition if its product
-  // is archived or priced in another currency.
+  // is archived or priced in another currency. ResourceExhausted (reason
+  // too_many_unpaid_orders) past NewOrder's caps, checked before stock.
   virtual absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& order) = 0;
   virtual absl::StatusOr<Order> GetOrder(OrderId id) = 0;
   // Newest first.
@@ -188,6 +191,46 @@ class Storage {
                                                    absl::Time now) {
     return TransitionOrder(id, from, to, now, {});
   }
+  // NotFound unless a guest order has this link token hash.
+  virtual absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view token_hash) = 0;
+  // NotFound unless an order's payment has this provider and reference.
+  virtual absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view provider,
+                                                           absl::string_view reference) = 0;
+  // Gives guest orders placed with `email` (exact, normalized) to the user:
+  // they appear in the user's history. Returns how many.
+  virtual absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view email, UserId user_id) = 0;
+
+  // --- Payments -----------------------------------------------------------
+  // Records the provider's reference and client secret on the order's
+  // payment, once: OK and unchanged if the same reference is already there.
+  // FailedPrecondition (reason payment_mismatch) if another reference is, or
+  // the amount differs from the order's payment amount. NotFound.
+  virtual absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) = 0;
+  // Applies a payment change in one transaction, by PlanPaymentUpdate
+  // (order_rules.h): the payment record, the order's status (pending or
+  // expired -> paid; an expired order takes its stock again, all or
+  // nothing, or if short stays expired and the amount becomes refund_due),
+  // refund_due, stock, outbox_if_paid, and the event id (each applied once).
+  // FailedPrecondition (payment_mismatch) and nothing written when the
+  // reference, amount or currency contradict the order. NotFound.
+  virtual absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& update) = 0;
+  // Expires up to `limit` pending orders whose reserved_until <= now, oldest
+  // reservation first: each moves to kExpired and returns its stock in one
+  // transaction. Concurrent sweepers (in this process or others) never expire
+  // the same order twice and do not wait on each other's orders.
+  virtual absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                           int limit) = 0;
+  // Refunds lines by PlanRefund (order_rules.h) in one transaction: each
+  // line's refunded_quantity, stock (if restock), refund_due += the lines'
+  // value, status kRefunded once every line is refunded, outbox.
+  // FailedPrecondition (illegal_transition) unless the order is paid,
+  // shipped or delivered; InvalidArgument for a line it does not have or
+  // more than is left to refund. NotFound.
+  virtual absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& request) = 0;
+  // The provider gave `amount` back: refund_due -= amount, payment.refunded
+  // += amount, payment state kRefunded once refunded == amount.
+  // FailedPrecondition if amount exceeds refund_due. NotFound.
+  virtual absl::StatusOr<Order> SettleRefund(OrderId id, const Money& amount, absl::Time now) = 0;
 
   // --- Health -------------------------------------------------------------
   // OK when the backend answers.
@@ -308,6 +351,32 @@ class StorageWrapper : public Storage {
       OrderId id, OrderStatus from, OrderStatus to, absl::Time now,
       const std::vector<OutboxDraft>& outbox) override {
     return target_->TransitionOrder(id, from, to, now, outbox);
+  }
+  absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view h) override {
+    return target_->GetOrderByAccessToken(h);
+  }
+  absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view p,
+                                                   absl::string_view r) override {
+    return target_->GetOrderByPaymentReference(p, r);
+  }
+  absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view e, UserId id) override {
+    return target_->ClaimGuestOrders(e, id);
+  }
+  absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& p) override {
+    return target_->AttachPayment(id, p);
+  }
+  absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& u) override {
+    return target_->ApplyPaymentUpdate(u);
+  }
+  absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                   int limit) override {
+    return target_->ExpireReservations(now, limit);
+  }
+  absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& r) override {
+    return target_->RefundOrder(r);
+  }
+  absl::StatusOr<Order> SettleRefund(OrderId id, const Money& m, absl::Time now) override {
+    return target_->SettleRefund(id, m, now);
   }
   absl::Status Ping() override { return target_->Ping(); }
   absl::string_view Kind() const override { return target_->Kind(); }

@@ -4,10 +4,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/listing.h"
@@ -436,38 +439,43 @@ class MemoryStorage final : public Storage {
   // --- Orders ---
   absl::StatusOr<PlaceOrderResult> PlaceOrder(const NewOrder& o) override {
     internal::MutexLock lock(&mu_);
-    auto key = std::make_pair(o.user_id, o.idempotency_key);
+    const bool guest = o.user_id == 0;
+    const std::string scope = guest ? absl::StrCat("g:", o.guest_cart_hash) : std::string();
+    auto key = std::make_tuple(o.user_id, scope, o.idempotency_key);
     if (auto it = order_by_key_.find(key); it != order_by_key_.end()) {
       return ReplayOrder(orders_.at(it->second), o);
     }
-    if (!users_.contains(o.user_id)) return absl::NotFoundError("no such user");
-    auto read =
-        [&](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
-            ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held: this runs inside PlanOrder
-              for (VariantId id : ids) {
-                auto vit = product_of_variant_.find(id);
-                if (vit == product_of_variant_.end()) continue;
-                const Product& p = products_.at(vit->second);
-                out->push_back(LockedVariant{*p.FindVariant(id), p.active, p.brand, p.model});
-              }
-              return absl::OkStatus();
-            };
-    WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, read));
-    // Every check passed: take the stock. Nothing below can fail.
-    for (const StockChange& c : plan.stock_changes) {
-      Product& p = products_.at(c.product_id);
-      for (Variant& v : p.variants) {
-        if (v.id == c.variant_id) v.stock = c.stock_after;
-      }
-      ++p.version;
-      p.updated_at = o.now;
+    if (guest ? o.guest_cart_hash.empty() || o.guest_email.empty() : !users_.contains(o.user_id)) {
+      return absl::NotFoundError("no such user");
     }
+    if (o.max_unpaid_per_buyer > 0 || o.max_unpaid_per_address > 0) {
+      int by_buyer = 0, by_address = 0;
+      for (const auto& [id, other] : orders_) {
+        if (other.status != OrderStatus::kPending) continue;
+        if (guest ? other.user_id == 0 && other.guest_email == o.guest_email
+                  : other.user_id == o.user_id) {
+          ++by_buyer;
+        }
+        if (!o.placed_from.empty() && placed_from_[id] == o.placed_from) ++by_address;
+      }
+      if ((o.max_unpaid_per_buyer > 0 && by_buyer >= o.max_unpaid_per_buyer) ||
+          (o.max_unpaid_per_address > 0 && by_address >= o.max_unpaid_per_address)) {
+        return TooManyUnpaidOrders();
+      }
+    }
+    WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, ReadVariants()));
+    // Every check passed: take the stock. Nothing below can fail.
+    WriteStock(plan.stock_changes, o.now);
     Order& order = plan.order;
     order.id = next_order_id_++;
     order.number = OrderNumberFor(order.id);
     orders_[order.id] = order;
     order_by_key_[key] = order.id;
-    if (o.clear_user_cart) carts_.erase(OwnerKey(CartOwner::ForUser(o.user_id)));
+    placed_from_[order.id] = o.placed_from;
+    if (o.clear_user_cart) {
+      carts_.erase(
+          OwnerKey(guest ? CartOwner::ForGuest(o.guest_cart_hash) : CartOwner::ForUser(o.user_id)));
+    }
     for (OutboxDraft d : o.outbox) {
       d.order_id = order.id;
       Enqueue(d);
@@ -492,6 +500,7 @@ class MemoryStorage final : public Storage {
       const Order& o = it->second;
       if (q.user_id && o.user_id != *q.user_id) continue;
       if (q.status && o.status != *q.status) continue;
+      if (q.refund_due_only && o.refund_due.minor_units <= 0) continue;
       if (page.items.size() == limit) {
         page.has_more = true;
         break;
@@ -508,21 +517,10 @@ class MemoryStorage final : public Storage {
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
     Order& o = it->second;
-    WS_RETURN_IF_ERROR(CheckTransition(o.status, from, to));
+    WS_RETURN_IF_ERROR(CheckTransition(o, from, to));
     TransitionResult result;
-    if (to == OrderStatus::kCancelled) {
-      for (const OrderLine& l : o.lines) {
-        auto vit = product_of_variant_.find(l.variant_id);
-        if (vit == product_of_variant_.end()) continue;
-        Product& p = products_.at(vit->second);
-        for (Variant& v : p.variants) {
-          if (v.id != l.variant_id) continue;
-          result.stock_changes.push_back(StockChange{p.id, v.id, v.stock + l.quantity, v.stock});
-          v.stock += l.quantity;
-        }
-        ++p.version;
-        p.updated_at = now;
-      }
+    if (to == OrderStatus::kCancelled || to == OrderStatus::kExpired) {
+      result.stock_changes = Restock(o, now);
     }
     if (from == OrderStatus::kPaid && to == OrderStatus::kCancelled) o.refund_due = o.total;
     o.status = to;
@@ -532,10 +530,171 @@ class MemoryStorage final : public Storage {
     return result;
   }
 
+  absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view token_hash) override {
+    internal::MutexLock lock(&mu_);
+    for (const auto& [id, o] : orders_) {
+      if (!token_hash.empty() && o.access_token_hash == token_hash) return o;
+    }
+    return absl::NotFoundError("no such order");
+  }
+
+  absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view provider,
+                                                   absl::string_view reference) override {
+    internal::MutexLock lock(&mu_);
+    for (const auto& [id, o] : orders_) {
+      if (!reference.empty() && o.payment.provider == provider &&
+          o.payment.reference == reference) {
+        return o;
+      }
+    }
+    return absl::NotFoundError("no such order");
+  }
+
+  absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view email, UserId user_id) override {
+    internal::MutexLock lock(&mu_);
+    if (!users_.contains(user_id)) return absl::NotFoundError("no such user");
+    int64_t n = 0;
+    for (auto& [id, o] : orders_) {
+      if (o.user_id != 0 || email.empty() || o.guest_email != email) continue;
+      o.user_id = user_id;
+      ++n;
+    }
+    return n;
+  }
+
+  absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) override {
+    internal::MutexLock lock(&mu_);
+    auto it = orders_.find(id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    Payment& p = it->second.payment;
+    if (payment.reference.empty() || (!p.reference.empty() && p.reference != payment.reference) ||
+        !(payment.amount == p.amount)) {
+      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                       "the payment does not match the order");
+    }
+    if (p.reference.empty()) {
+      p.reference = payment.reference;
+      p.client_secret = payment.client_secret;
+    }
+    return it->second;
+  }
+
+  absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& u) override {
+    internal::MutexLock lock(&mu_);
+    auto it = orders_.find(u.order_id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    Order& o = it->second;
+    PaymentUpdateResult result;
+    const auto event = std::make_pair(o.payment.provider, u.event_id);
+    if (!u.event_id.empty() && payment_events_.contains(event)) {
+      result.order = o;
+      result.duplicate = true;
+      return result;
+    }
+    WS_ASSIGN_OR_RETURN(PaymentPlan plan, PlanPaymentUpdate(o, u, ReadVariants()));
+    WriteStock(plan.stock_changes, u.now);
+    if (!u.event_id.empty()) payment_events_.insert(event);
+    if (plan.became_paid) {
+      for (OutboxDraft d : u.outbox_if_paid) {
+        d.order_id = o.id;
+        Enqueue(d);
+      }
+    }
+    o = plan.order;
+    result.order = o;
+    result.changed = plan.changed;
+    result.stock_changes = std::move(plan.stock_changes);
+    return result;
+  }
+
+  absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                   int limit) override {
+    internal::MutexLock lock(&mu_);
+    std::vector<Order*> due;
+    for (auto& [id, o] : orders_) {
+      if (o.status == OrderStatus::kPending && o.reserved_until <= now) due.push_back(&o);
+    }
+    std::sort(due.begin(), due.end(), [](const Order* a, const Order* b) {
+      return std::tie(a->reserved_until, a->id) < std::tie(b->reserved_until, b->id);
+    });
+    if (due.size() > static_cast<size_t>(std::max(limit, 0))) due.resize(std::max(limit, 0));
+    std::vector<TransitionResult> expired;
+    for (Order* o : due) {
+      TransitionResult r;
+      r.stock_changes = Restock(*o, now);
+      o->status = OrderStatus::kExpired;
+      o->updated_at = now;
+      r.order = *o;
+      expired.push_back(std::move(r));
+    }
+    return expired;
+  }
+
+  absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& request) override {
+    internal::MutexLock lock(&mu_);
+    auto it = orders_.find(request.order_id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    WS_ASSIGN_OR_RETURN(RefundPlan plan, PlanRefund(it->second, request, ReadVariants()));
+    WriteStock(plan.stock_changes, request.now);
+    it->second = plan.order;
+    for (const OutboxDraft& d : request.outbox) Enqueue(d);
+    return TransitionResult{it->second, std::move(plan.stock_changes)};
+  }
+
+  absl::StatusOr<Order> SettleRefund(OrderId id, const Money& amount, absl::Time now) override {
+    internal::MutexLock lock(&mu_);
+    auto it = orders_.find(id);
+    if (it == orders_.end()) return absl::NotFoundError("no such order");
+    WS_ASSIGN_OR_RETURN(Order settled, PlanSettleRefund(it->second, amount, now));
+    it->second = settled;
+    return settled;
+  }
+
   absl::Status Ping() override { return absl::OkStatus(); }
   absl::string_view Kind() const override { return "memory"; }
 
  private:
+  static absl::Status TooManyUnpaidOrders() {
+    return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders,
+                     "too many unpaid orders: pay or cancel one first");
+  }
+  // The order rules' view of variants, read under mu_ (held by the caller).
+  auto ReadVariants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return [this](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held by the caller
+                 for (VariantId id : ids) {
+                   auto vit = product_of_variant_.find(id);
+                   if (vit == product_of_variant_.end()) continue;
+                   const Product& p = products_.at(vit->second);
+                   out->push_back(LockedVariant{*p.FindVariant(id), p.active, p.brand, p.model});
+                 }
+                 return absl::OkStatus();
+               };
+  }
+  void WriteStock(const std::vector<StockChange>& changes, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const StockChange& c : changes) {
+      Product& p = products_.at(c.product_id);
+      for (Variant& v : p.variants) {
+        if (v.id == c.variant_id) v.stock = c.stock_after;
+      }
+      ++p.version;
+      p.updated_at = now;
+    }
+  }
+  // Returns every line's quantity to stock (a cancelled or expired order).
+  std::vector<StockChange> Restock(const Order& o, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<StockChange> changes;
+    for (const OrderLine& l : o.lines) {
+      auto vit = product_of_variant_.find(l.variant_id);
+      if (vit == product_of_variant_.end()) continue;
+      const Variant* v = products_.at(vit->second).FindVariant(l.variant_id);
+      changes.push_back(StockChange{v->product_id, v->id, v->stock + l.quantity, v->stock});
+      WriteStock({changes.back()}, now);
+    }
+    return changes;
+  }
   void Enqueue(const OutboxDraft& d) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     OutboxMessage m;
     m.id = next_outbox_id_++;
@@ -608,7 +767,11 @@ class MemoryStorage final : public Storage {
   absl::flat_hash_map<std::string, VariantId> variant_by_sku_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<CartItem>> carts_ ABSL_GUARDED_BY(mu_);
   std::map<OrderId, Order> orders_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<UserId, std::string>, OrderId> order_by_key_ ABSL_GUARDED_BY(mu_);
+  // (user, guest cart scope, key): a guest order's key is scoped by its cart.
+  std::map<std::tuple<UserId, std::string, std::string>, OrderId> order_by_key_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<OrderId, std::string> placed_from_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::pair<std::string, std::string>> payment_events_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
