@@ -86,6 +86,22 @@ std::string NewRandomToken() {
   return std::string(out);
 }
 
+std::string internal::DeriveToken(absl::string_view secret, absl::string_view context) {
+  EnsureSodium();
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(context.data()),
+                                context.size());
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&st, mac);
+  static_assert(sizeof(mac) == kTokenBytes);
+  char out[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof(out), mac, sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(mac, sizeof(mac));
+  return std::string(out);
+}
+
 bool IsWellFormedToken(absl::string_view token) {
   if (token.size() != kTokenChars) return false;
   for (char c : token) {

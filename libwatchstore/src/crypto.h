@@ -23,6 +23,11 @@ using ::watchstore::Sha256Hex;
 // A uniformly random 64-bit value.
 uint64_t RandomU64();
 
+// A token of NewRandomToken's shape derived from a secret and a context:
+// base64url of HMAC-SHA256(secret, context). The same inputs give the same
+// token; without the secret it cannot be guessed.
+std::string DeriveToken(absl::string_view secret, absl::string_view context);
+
 // Sealing: `bytes`, the time it was sealed and an HMAC-SHA256 tag over both
 // under a secret key of at least kSealKeyBytes bytes.
 inline constexpr size_t kSealKeyBytes = 32;

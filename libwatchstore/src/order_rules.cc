@@ -209,30 +209,24 @@ absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentU
     next.state = told.state;
     plan.changed = true;
     if (MoneyTaken(told.state) && !MoneyTaken(current.state)) {
-      switch (order.status) {
-        case OrderStatus::kPending:
+      if (order.status == OrderStatus::kPending) {
+        plan.order.status = OrderStatus::kPaid;
+        plan.became_paid = true;
+      } else if (order.status == OrderStatus::kExpired) {
+        auto retaken = RetakeStock(order, lock);
+        if (retaken.ok()) {
+          plan.stock_changes = *std::move(retaken);
           plan.order.status = OrderStatus::kPaid;
           plan.became_paid = true;
-          break;
-        case OrderStatus::kExpired: {
-          auto retaken = RetakeStock(order, lock);
-          if (retaken.ok()) {
-            plan.stock_changes = *std::move(retaken);
-            plan.order.status = OrderStatus::kPaid;
-            plan.became_paid = true;
-          } else if (absl::IsFailedPrecondition(retaken.status())) {
-            WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
-          } else {
-            return retaken.status();
-          }
-          break;
-        }
-        case OrderStatus::kCancelled:
+        } else if (absl::IsFailedPrecondition(retaken.status())) {
           WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
-          break;
-        default:  // already paid (recorded by staff, then told by the provider)
-          break;
+        } else {
+          return retaken.status();
+        }
+      } else if (order.status == OrderStatus::kCancelled) {
+        WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
       }
+      // Otherwise already paid (recorded by staff, then told by the provider).
     }
   }
   if (plan.changed) plan.order.updated_at = update.now;

@@ -187,12 +187,39 @@ class OrdersImpl final : public Orders {
   absl::StatusOr<Order> ShipOrder(const Principal& admin, OrderId id, absl::string_view carrier,
                                   absl::string_view tracking_number) override;
   int64_t CheckoutsInFlight() const override;
+  absl::StatusOr<Order> GetOrderByLink(absl::string_view access_token) override;
+  absl::StatusOr<Order> CancelOrderByLink(absl::string_view access_token) override;
+  absl::StatusOr<PaymentUpdateResult> HandlePaymentNotification(
+      absl::string_view body, absl::string_view signature_header) override;
+  absl::StatusOr<Order> RefreshPayment(const Principal& viewer, OrderId id,
+                                       absl::string_view access_token) override;
+  absl::StatusOr<Order> RecordPayment(const Principal& admin, OrderId id) override;
+  absl::StatusOr<Order> RefundOrder(const Principal& admin, const RefundRequest& request) override;
+  absl::StatusOr<PaymentMaintenanceReport> RunPaymentMaintenance() override;
+  const PaymentProvider& payment_provider() const override { return *provider_; }
 
  private:
+  // Places the order (or replays it) and makes its payment at the provider
+  // if it has none yet.
+  absl::StatusOr<CheckoutResult> PlaceAndCreatePayment(const NewOrder& order,
+                                                       absl::string_view recipient);
+  // The buyer's address: the account's, or the guest's.
+  absl::StatusOr<std::string> RecipientOf(const Order& order);
+  absl::StatusOr<OutboxDraft> PaidNotice(const Order& order);
   // `notice` holds extra template fields for the buyer's notice.
-  absl::StatusOr<Order> Move(OrderId id, OrderStatus to, const PayloadFields& notice);
+  absl::StatusOr<Order> Move(const Order& current, OrderStatus to, const PayloadFields& notice);
+  // Applies what the provider (or staff, for manual) says about a payment;
+  // `event_id` empty unless it is a provider event.
+  absl::StatusOr<PaymentUpdateResult> ApplyPayment(const Order& order, std::string event_id,
+                                                   const ProviderPayment& told);
+  // Cancels an unpaid order's payment at the provider, best effort.
+  void CancelAtProvider(const Order& order);
+  // Gives the order's refund_due back through the provider and records it.
+  absl::StatusOr<Order> SettleRefunds(const Order& order);
+
   Context ctx_;
   CatalogImpl* catalog_;
+  const std::shared_ptr<PaymentProvider> provider_;
   mutable Mutex in_flight_mu_;
   absl::flat_hash_set<std::pair<UserId, std::string>> in_flight_ ABSL_GUARDED_BY(in_flight_mu_);
 };

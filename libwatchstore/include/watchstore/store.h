@@ -29,6 +29,7 @@ struct StoreOptions {
   CatalogOptions catalog;
   CartOptions carts;
   MailOptions mail;
+  PaymentOptions payments;
   // Time source. Not owned; must outlive the store. null: RealClock().
   const Clock* clock = nullptr;
   // Login throttling shared by every instance (e.g. NewRedisLoginLimiter),

@@ -1,6 +1,7 @@
 // The in-memory Storage: the reference implementation. One mutex guards all
 // state, so every method is trivially atomic; simplicity over speed.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -659,7 +660,8 @@ class MemoryStorage final : public Storage {
                      "too many unpaid orders: pay or cancel one first");
   }
   // The order rules' view of variants, read under mu_ (held by the caller).
-  auto ReadVariants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  std::function<absl::Status(absl::Span<const VariantId>, std::vector<LockedVariant>*)>
+  ReadVariants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return [this](absl::Span<const VariantId> ids, std::vector<LockedVariant>* out)
                ABSL_NO_THREAD_SAFETY_ANALYSIS {  // mu_ is held by the caller
                  for (VariantId id : ids) {
