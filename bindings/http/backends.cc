@@ -168,6 +168,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
   options.mail.public_base_url = config.public_url;
   options.mail.from_address = config.mail_from;
   options.mail.require_verified_email_for_checkout = config.require_verified_email;
+  options.payments.card_reservation = config.card_reservation;
+  options.payments.manual_reservation = config.manual_reservation;
+  options.payments.max_unpaid_per_buyer = config.max_unpaid_per_buyer;
+  options.payments.max_unpaid_per_address = config.max_unpaid_per_address;
   return Store::Open(options, std::move(storage), std::move(cache));
 }
 

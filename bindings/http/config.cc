@@ -62,6 +62,17 @@ constexpr OptionSpec kOptions[] = {
      "refuse checkout until the buyer has confirmed their email address (default off)"},
     {"outbox-retry-base", "WATCHSTORE_OUTBOX_RETRY_BASE", Kind::kDuration, 1, 3600,
      "first e-mail retry delay; doubles per failure, 8 attempts (default 5s)"},
+    {"card-reservation", "WATCHSTORE_CARD_RESERVATION", Kind::kDuration, 1, 7 * 86400,
+     "how long an order awaiting a card payment holds its stock before it expires "
+     "(default 30m)"},
+    {"manual-reservation", "WATCHSTORE_MANUAL_RESERVATION", Kind::kDuration, 1, 30 * 86400,
+     "how long an order awaiting a manual payment (bank transfer) holds its stock (default 72h)"},
+    {"max-unpaid-per-buyer", "WATCHSTORE_MAX_UNPAID_PER_BUYER", Kind::kInt, 0, 1000,
+     "unpaid orders a buyer (account or guest e-mail) may hold at once; 0: no cap (default 3)"},
+    {"max-unpaid-per-address", "WATCHSTORE_MAX_UNPAID_PER_ADDRESS", Kind::kInt, 0, 100000,
+     "unpaid orders one client address may hold at once; 0: no cap (default 10)"},
+    {"payment-sweep-interval", "WATCHSTORE_PAYMENT_SWEEP_INTERVAL", Kind::kDuration, 1, 3600,
+     "how often expired reservations are released and refunds due are paid back (default 1m)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
      "the storefront's files, served at / (default ./frontend)"},
     {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
@@ -269,6 +280,16 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
     c->require_verified_email = b;
   } else if (f == "outbox-retry-base") {
     c->outbox_retry_base = d;
+  } else if (f == "card-reservation") {
+    c->card_reservation = d;
+  } else if (f == "manual-reservation") {
+    c->manual_reservation = d;
+  } else if (f == "max-unpaid-per-buyer") {
+    c->max_unpaid_per_buyer = static_cast<int>(n);
+  } else if (f == "max-unpaid-per-address") {
+    c->max_unpaid_per_address = static_cast<int>(n);
+  } else if (f == "payment-sweep-interval") {
+    c->payment_sweep_interval = d;
   } else if (f == "static-dir") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->static_dir = std::string(v);

@@ -37,6 +37,12 @@ struct ServerConfig {
   // from WATCHSTORE_SESSION_SEAL_KEY (>= 32 characters) only, never a flag.
   // Empty: random per process.
   std::string session_seal_key;
+  // Payments (PaymentOptions).
+  absl::Duration card_reservation = absl::Minutes(30);
+  absl::Duration manual_reservation = absl::Hours(72);
+  int max_unpaid_per_buyer = 3;
+  int max_unpaid_per_address = 10;
+  absl::Duration payment_sweep_interval = absl::Minutes(1);
   std::string static_dir = "./frontend";  // the storefront
   bool static_dir_explicit = false;       // set by flag or variable (must exist then)
 

@@ -236,6 +236,11 @@ absl::StatusOr<LoginResult> AccountsImpl::StartSession(const User& user) {
   SessionRecord record{Sha256Hex(result.token), user.id, now, now};
   WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
   result.principal = Principal{user.id, user.role, user.email};
+  // Guest orders placed with this address join the account once the address
+  // is proven; a failure here only delays that to the next login.
+  if (user.email_verified_at.has_value()) {
+    ctx_.storage->ClaimGuestOrders(user.email, user.id).IgnoreError();
+  }
   sessions_.Put(SessionKey(record.token_hash), record, ctx_.options->accounts.session_cache_ttl);
   principals_.Put(UserKey(user.id), result.principal, ctx_.options->accounts.session_cache_ttl);
   result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
@@ -429,6 +434,7 @@ absl::StatusOr<User> AccountsImpl::ConfirmEmail(absl::string_view token) {
   r.now = ctx_.clock->Now();
   WS_ASSIGN_OR_RETURN(RedeemResult done, ctx_.storage->RedeemAccountToken(r));
   ForgetUser(done.user.id);  // sessions now show the confirmed (perhaps new) address
+  ctx_.storage->ClaimGuestOrders(done.user.email, done.user.id).IgnoreError();
   return std::move(done.user);
 }
 
