@@ -2,8 +2,8 @@
 // cancellation, and the staff's status changes.
 #include "absl/strings/str_cat.h"
 #include "api.h"
-#include "client_address.h"
 #include "api_internal.h"
+#include "client_address.h"
 #include "problem.h"
 #include "render.h"
 #include "watchstore/errors.h"
@@ -299,7 +299,8 @@ absl::Status Api::PaymentWebhook(Call& call) {
   // over the raw body, before anything is parsed.
   const PaymentProvider& provider = store_->orders().payment_provider();
   if (call.match.params[0] != provider.Name() || !provider.NotifiesPayment()) {
-    return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound, "no such resource");
+    return MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound,
+                     "no such resource");
   }
   const std::string header = std::string(call.req.header("Stripe-Signature").value_or(""));
   auto applied = store_->orders().HandlePaymentNotification(call.req.body(), header);
