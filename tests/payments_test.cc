@@ -3,107 +3,15 @@
 // payments after a reservation expired, refunds and the unpaid-order caps.
 // The provider here is a recording fake; the Stripe adapter is tested against
 // its stand-in server in tests/payments/.
-#include <atomic>
-#include <map>
-#include <set>
 #include <thread>
 
-#include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "fake_payment_provider.h"
 #include "service_fixture.h"
 #include "watchstore/errors.h"
 #include "watchstore/tokens.h"
 
 namespace watchstore::testing {
 namespace {
-
-// A card provider that answers from memory. Notifications are
-// "event_id|reference|state|amount_minor|refunded_minor" signed "good".
-class FakeCardProvider final : public PaymentProvider {
- public:
-  absl::string_view Name() const override { return "fakecard"; }
-  bool NotifiesPayment() const override { return true; }
-
-  absl::StatusOr<ProviderPayment> CreatePayment(const CreatePaymentRequest& r) override {
-    ++create_calls;
-    if (down) return absl::UnavailableError("fake provider down");
-    absl::MutexLock lock(&mu_);
-    auto [it, fresh] = by_key_.try_emplace(r.idempotency_key, "");
-    if (fresh) {
-      it->second = "pi_" + std::to_string(by_key_.size());
-      ProviderPayment p;
-      p.reference = it->second;
-      p.order_id = r.order_id;
-      p.amount = r.amount;
-      p.refunded = Money{0, r.amount.currency};
-      p.client_secret = it->second + "_secret";
-      payments_[it->second] = p;
-      ++intents;
-    }
-    return payments_.at(it->second);
-  }
-  absl::StatusOr<ProviderPayment> GetPayment(absl::string_view reference) override {
-    absl::MutexLock lock(&mu_);
-    auto it = payments_.find(std::string(reference));
-    if (it == payments_.end()) return absl::NotFoundError("no such intent");
-    return it->second;
-  }
-  absl::StatusOr<ProviderPayment> CancelPayment(absl::string_view reference) override {
-    ++cancel_calls;
-    absl::MutexLock lock(&mu_);
-    ProviderPayment& p = payments_.at(std::string(reference));
-    if (p.state == PaymentState::kCaptured) return absl::FailedPreconditionError("captured");
-    p.state = PaymentState::kCancelled;
-    return p;
-  }
-  absl::StatusOr<ProviderPayment> Refund(absl::string_view reference, const Money& amount,
-                                         absl::string_view key) override {
-    if (down) return absl::UnavailableError("fake provider down");
-    absl::MutexLock lock(&mu_);
-    ProviderPayment& p = payments_.at(std::string(reference));
-    if (refund_keys_.insert(std::string(key)).second) {
-      p.refunded.minor_units += amount.minor_units;
-      refunded_total += amount.minor_units;
-    }
-    return p;
-  }
-  absl::StatusOr<PaymentEvent> VerifyNotification(absl::string_view body,
-                                                  absl::string_view signature,
-                                                  absl::Time now) override {
-    if (signature != "good") return absl::UnauthenticatedError("bad signature");
-    std::vector<std::string> f = absl::StrSplit(body, '|');
-    if (f.size() != 5) return absl::InvalidArgumentError("malformed");
-    PaymentEvent e;
-    e.provider = "fakecard";
-    e.event_id = f[0];
-    e.payment.reference = f[1];
-    e.payment.state = *ParsePaymentState(f[2]);
-    e.payment.amount = Money{std::stoll(f[3]), Currency()};
-    e.payment.refunded = Money{std::stoll(f[4]), Currency()};
-    e.created = now;
-    return e;
-  }
-  // The buyer pays at the provider.
-  void Capture(const std::string& reference) {
-    absl::MutexLock lock(&mu_);
-    payments_.at(reference).state = PaymentState::kCaptured;
-  }
-
-  std::atomic<int> create_calls{0}, cancel_calls{0}, intents{0};
-  std::atomic<int64_t> refunded_total{0};
-  std::atomic<bool> down{false};
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, std::string> by_key_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, ProviderPayment> payments_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> refund_keys_ ABSL_GUARDED_BY(mu_);
-};
-
-std::string Event(const std::string& id, const Order& o, PaymentState s, int64_t refunded = 0) {
-  return absl::StrCat(id, "|", o.payment.reference, "|", PaymentStateName(s), "|",
-                      o.payment.amount.minor_units, "|", refunded);
-}
 
 class PaymentsTest : public ServiceTest {
  protected:
@@ -149,8 +57,9 @@ class PaymentsTest : public ServiceTest {
 TEST_F(PaymentsTest, GuestChecksOutWithALinkThatReplaysAndOnlyItsHashIsStored) {
   auto p = AddWatch("G1", 300'00, 5);
   const std::string cart = GuestCart(p->variants[0].id, 2);
-  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r, orders().Checkout(
-                                                Principal{}, GuestCheckout("k", cart, "Guest@Example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(
+      CheckoutResult r,
+      orders().Checkout(Principal{}, GuestCheckout("k", cart, "Guest@Example.com")));
   EXPECT_EQ(r.order.user_id, 0);
   EXPECT_EQ(r.order.guest_email, "guest@example.com");
   EXPECT_TRUE(IsWellFormedToken(r.access_token));
@@ -162,8 +71,9 @@ TEST_F(PaymentsTest, GuestChecksOutWithALinkThatReplaysAndOnlyItsHashIsStored) {
   WS_ASSERT_OK_AND_ASSIGN(auto owner, store_->carts().GuestOwner(cart));
   WS_ASSERT_OK_AND_ASSIGN(CartView left, store_->carts().GetCart(owner));
   EXPECT_TRUE(left.lines.empty());
-  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult again, orders().Checkout(
-                                                    Principal{}, GuestCheckout("k", cart, "guest@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(
+      CheckoutResult again,
+      orders().Checkout(Principal{}, GuestCheckout("k", cart, "guest@example.com")));
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.order.id, r.order.id);
   EXPECT_EQ(again.access_token, r.access_token);
@@ -192,17 +102,20 @@ TEST_F(PaymentsTest, GuestChecksOutWithALinkThatReplaysAndOnlyItsHashIsStored) {
 
 TEST_F(PaymentsTest, AVerifiedAccountClaimsItsGuestOrders) {
   auto p = AddWatch("G2", 100'00, 5);
-  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r,
-                          orders().Checkout(Principal{}, GuestCheckout("k", GuestCart(p->variants[0].id, 1),
-                                                                       "carol@example.com")));
-  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult other,
-                          orders().Checkout(Principal{}, GuestCheckout("k", GuestCart(p->variants[0].id, 1),
-                                                                       "dave@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(
+      CheckoutResult r,
+      orders().Checkout(Principal{},
+                        GuestCheckout("k", GuestCart(p->variants[0].id, 1), "carol@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(
+      CheckoutResult other,
+      orders().Checkout(Principal{},
+                        GuestCheckout("k", GuestCart(p->variants[0].id, 1), "dave@example.com")));
   User carol = MakeUser(store_->storage(), "carol@example.com");
   WS_ASSERT_OK_AND_ASSIGN(int64_t claimed,
                           store_->storage().ClaimGuestOrders("carol@example.com", carol.id));
   EXPECT_EQ(claimed, 1);
-  WS_ASSERT_OK_AND_ASSIGN(OrderPage mine, orders().ListMyOrders(PrincipalOf(carol), 10, std::nullopt));
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage mine,
+                          orders().ListMyOrders(PrincipalOf(carol), 10, std::nullopt));
   ASSERT_EQ(mine.items.size(), 1u);
   EXPECT_EQ(mine.items[0].id, r.order.id);
   // The link keeps working after the claim.
@@ -293,33 +206,35 @@ TEST_F(PaymentsTest, NotificationsApplyOnceInAnyOrderAndMismatchesChangeNothing)
   WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r, orders().Checkout(alice_, Checkout("k")));
   const Order& o = r.order;
   // Not signed, or about no order of ours.
-  WS_EXPECT_CODE(orders().HandlePaymentNotification(Event("e0", o, PaymentState::kCaptured), "bad"),
+  WS_EXPECT_CODE(orders().HandlePaymentNotification(
+                     FakeCardProvider::Event("e0", o, PaymentState::kCaptured), "bad"),
                  absl::StatusCode::kUnauthenticated);
   Order stranger = o;
   stranger.payment.reference = "pi_999";
-  WS_EXPECT_CODE(orders().HandlePaymentNotification(Event("e0", stranger, PaymentState::kCaptured),
-                                                    "good"),
+  WS_EXPECT_CODE(orders().HandlePaymentNotification(
+                     FakeCardProvider::Event("e0", stranger, PaymentState::kCaptured), "good"),
                  absl::StatusCode::kNotFound);
   // The wrong amount: refused, nothing recorded (the right one still applies).
   Order cheaper = o;
   cheaper.payment.amount.minor_units = 1;
-  WS_EXPECT_REASON(orders().HandlePaymentNotification(Event("e1", cheaper, PaymentState::kCaptured),
-                                                      "good"),
+  WS_EXPECT_REASON(orders().HandlePaymentNotification(
+                       FakeCardProvider::Event("e1", cheaper, PaymentState::kCaptured), "good"),
                    absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch);
   WS_ASSERT_OK_AND_ASSIGN(Order same, orders().GetOrder(alice_, o.id));
   EXPECT_EQ(same.status, OrderStatus::kPending);
   // A failure, then the success, then the failure again late: paid.
-  WS_ASSERT_OK(orders().HandlePaymentNotification(Event("e2", o, PaymentState::kFailed), "good"));
+  WS_ASSERT_OK(orders().HandlePaymentNotification(
+      FakeCardProvider::Event("e2", o, PaymentState::kFailed), "good"));
   for (int i = 0; i < 10; ++i) {
     WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult applied,
                             orders().HandlePaymentNotification(
-                                Event("e3", o, PaymentState::kCaptured), "good"));
+                                FakeCardProvider::Event("e3", o, PaymentState::kCaptured), "good"));
     EXPECT_EQ(applied.duplicate, i > 0);
     EXPECT_EQ(applied.order.status, OrderStatus::kPaid);
   }
-  WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult late, orders().HandlePaymentNotification(
-                                                        Event("e4", o, PaymentState::kFailed),
-                                                        "good"));
+  WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult late,
+                          orders().HandlePaymentNotification(
+                              FakeCardProvider::Event("e4", o, PaymentState::kFailed), "good"));
   EXPECT_FALSE(late.changed);
   EXPECT_EQ(late.order.status, OrderStatus::kPaid);
   EXPECT_EQ(late.order.payment.state, PaymentState::kCaptured);
@@ -339,9 +254,10 @@ TEST_F(PaymentsTest, ALatePaymentRevivesTheOrderOrIsRefundedNeverPaidWithoutStoc
   EXPECT_EQ(card->cancel_calls.load(), 1);
   EXPECT_EQ(StockOf(p->id), 1);
   // The stock is still there: a late payment revives the order.
-  WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult revived,
-                          orders().HandlePaymentNotification(
-                              Event("late1", first.order, PaymentState::kCaptured), "good"));
+  WS_ASSERT_OK_AND_ASSIGN(
+      PaymentUpdateResult revived,
+      orders().HandlePaymentNotification(
+          FakeCardProvider::Event("late1", first.order, PaymentState::kCaptured), "good"));
   EXPECT_EQ(revived.order.status, OrderStatus::kPaid);
   EXPECT_EQ(StockOf(p->id), 0);
   // Bob's order expires and the last unit is gone: his late payment goes back.
@@ -353,9 +269,10 @@ TEST_F(PaymentsTest, ALatePaymentRevivesTheOrderOrIsRefundedNeverPaidWithoutStoc
   Fill(alice_, p->variants[0].id, 1);
   WS_ASSERT_OK(orders().Checkout(alice_, Checkout("c")));  // takes the unit back
   EXPECT_EQ(StockOf(p->id), 0);
-  WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult refunded,
-                          orders().HandlePaymentNotification(
-                              Event("late2", second.order, PaymentState::kCaptured), "good"));
+  WS_ASSERT_OK_AND_ASSIGN(
+      PaymentUpdateResult refunded,
+      orders().HandlePaymentNotification(
+          FakeCardProvider::Event("late2", second.order, PaymentState::kCaptured), "good"));
   EXPECT_EQ(refunded.order.status, OrderStatus::kExpired);
   EXPECT_EQ(refunded.order.refund_due.minor_units, 0);  // given back at once
   EXPECT_EQ(refunded.order.payment.refunded, second.order.payment.amount);
@@ -428,14 +345,15 @@ TEST_F(PaymentsTest, UnpaidOrdersAreCappedPerBuyerAndPerGuestAddress) {
   WS_ASSERT_OK(orders().Checkout(alice_, Checkout("c")));
   // Guests are counted by e-mail, whatever the cart.
   for (const char* key : {"a", "b"}) {
-    WS_ASSERT_OK(orders().Checkout(Principal{}, GuestCheckout(key, GuestCart(p->variants[0].id, 1),
-                                                              "eve@example.com")));
+    WS_ASSERT_OK(orders().Checkout(
+        Principal{}, GuestCheckout(key, GuestCart(p->variants[0].id, 1), "eve@example.com")));
   }
-  WS_EXPECT_REASON(orders().Checkout(Principal{}, GuestCheckout("c", GuestCart(p->variants[0].id, 1),
-                                                                "eve@example.com")),
-                   absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders);
-  WS_ASSERT_OK(orders().Checkout(Principal{}, GuestCheckout("c", GuestCart(p->variants[0].id, 1),
-                                                            "frank@example.com")));
+  WS_EXPECT_REASON(
+      orders().Checkout(Principal{},
+                        GuestCheckout("c", GuestCart(p->variants[0].id, 1), "eve@example.com")),
+      absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders);
+  WS_ASSERT_OK(orders().Checkout(
+      Principal{}, GuestCheckout("c", GuestCart(p->variants[0].id, 1), "frank@example.com")));
 }
 
 TEST_F(PaymentsTest, AProviderThatDoesNotAnswerLeavesARetryableOrder) {
