@@ -107,8 +107,8 @@ TEST_F(PaymentsApiTest, AGuestChecksOutAndComesBackThroughTheOrderLink) {
   ASSERT_TRUE(by_id);
   EXPECT_EQ(by_id->status, 404);
   // The guest cancels through the link; the stock returns.
-  auto cancelled = client_->Post("/api/v1/guest-order/cancel", {{"X-Order-Token", token}}, "",
-                                 kJson);
+  auto cancelled =
+      client_->Post("/api/v1/guest-order/cancel", {{"X-Order-Token", token}}, "", kJson);
   ASSERT_TRUE(cancelled);
   ASSERT_EQ(cancelled->status, 200) << cancelled->body;
   EXPECT_EQ(std::string(Json(cancelled->body)["status"].GetString()), "cancelled");
@@ -128,9 +128,9 @@ TEST_F(PaymentsApiTest, AUserMayNotNameAnotherAddressAndAnonymousNeedsACart) {
                                  GuestBody("a@example.com"), kJson);
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
-  auto bad_cart = client_->Post("/api/v1/orders",
-                                {{"Idempotency-Key", "k"}, {"X-Cart-Token", "not-a-token"}},
-                                GuestBody("a@example.com"), kJson);
+  auto bad_cart =
+      client_->Post("/api/v1/orders", {{"Idempotency-Key", "k"}, {"X-Cart-Token", "not-a-token"}},
+                    GuestBody("a@example.com"), kJson);
   ASSERT_TRUE(bad_cart);
   EXPECT_EQ(bad_cart->status, 400);
   auto placed = Post("/api/v1/orders", alice.token, ShippingBody(), {{"Idempotency-Key", "k"}});
@@ -242,12 +242,11 @@ TEST_F(CardWebhookTest, SignedEventsApplyOnceAndBadOnesGetPrecise4xx) {
   ASSERT_EQ(placed->status, 201) << placed->body;
   rapidjson::Document d = Json(placed->body);
   EXPECT_EQ(std::string(d["payment"]["client_secret"].GetString()), "pi_1_secret");
-  WS_ASSERT_OK_AND_ASSIGN(Order order,
-                          server_.store().storage().GetOrder(d["id"].GetInt64()));
+  WS_ASSERT_OK_AND_ASSIGN(Order order, server_.store().storage().GetOrder(d["id"].GetInt64()));
   // Staff do not see the client secret.
   auto admin = server_.MakeAccount("boss@example.com", Role::kAdmin);
-  auto staff_view = client_->Get(absl::StrCat("/api/v1/orders/", order.id).c_str(),
-                                 Bearer(admin.token));
+  auto staff_view =
+      client_->Get(absl::StrCat("/api/v1/orders/", order.id).c_str(), Bearer(admin.token));
   ASSERT_TRUE(staff_view);
   EXPECT_FALSE(Json(staff_view->body)["payment"].HasMember("client_secret"));
 
@@ -294,8 +293,9 @@ TEST_F(CardWebhookTest, SignedEventsApplyOnceAndBadOnesGetPrecise4xx) {
   EXPECT_EQ(paid.payment.state, PaymentState::kCaptured);
   EXPECT_EQ((*server_.store().catalog().GetProduct(p->id, nullptr))->variants[0].stock, 4);
   // The payment configuration names the provider.
-  EXPECT_EQ(std::string(Json(client_->Get("/api/v1/payments/config")->body)["provider"].GetString()),
-            "fakecard");
+  EXPECT_EQ(
+      std::string(Json(client_->Get("/api/v1/payments/config")->body)["provider"].GetString()),
+      "fakecard");
 }
 
 }  // namespace
