@@ -98,6 +98,18 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
                                                    absl::Time now,
                                                    const std::vector<OutboxDraft>& outbox) override;
+  absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view token_hash) override;
+  absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view provider,
+                                                   absl::string_view reference) override;
+  absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view email, UserId user_id) override;
+
+  // --- Payments (postgres_payments.cc) ---
+  absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) override;
+  absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& update) override;
+  absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                   int limit) override;
+  absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& request) override;
+  absl::StatusOr<Order> SettleRefund(OrderId id, const Money& amount, absl::Time now) override;
 
   // --- Health ---
   absl::Status Ping() override;
