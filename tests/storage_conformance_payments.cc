@@ -131,11 +131,12 @@ TEST_P(StorageConformanceTest, GuestOrderHasNoUserClearsItsCartAndScopesItsKeyBy
   EXPECT_EQ(again.order.guest_email, "g@example.com");
   EXPECT_EQ(again.order.reserved_until, kT0 + absl::Minutes(30));
   // The same key on another guest cart, and on a user, makes other orders.
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult other,
-                          storage_->PlaceOrder(GuestOrder("cart-2", "g@example.com", "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult other, storage_->PlaceOrder(GuestOrder(
+                                                      "cart-2", "g@example.com", "k", {{v, 1}})));
   EXPECT_FALSE(other.replayed);
   EXPECT_NE(other.order.id, r.order.id);
-  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult mine, storage_->PlaceOrder(CardOrder(a.id, "k", {{v, 1}})));
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult mine,
+                          storage_->PlaceOrder(CardOrder(a.id, "k", {{v, 1}})));
   EXPECT_FALSE(mine.replayed);
   EXPECT_EQ(mine.order.user_id, a.id);
   EXPECT_EQ(mine.order.reserved_until, absl::InfiniteFuture());
@@ -255,9 +256,8 @@ TEST_P(StorageConformanceTest, AttachPaymentOnceAndFindByReference) {
 TEST_P(StorageConformanceTest, PaymentEventPaysThePendingOrderOnce) {
   WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(Buyer("a@example.com")));
   WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100'00, 10), kT0));
-  WS_ASSERT_OK_AND_ASSIGN(
-      auto r, storage_->PlaceOrder(CardOrder(a.id, "k", {{p.variants[0].id, 2}},
-                                             kT0 + absl::Minutes(30))));
+  WS_ASSERT_OK_AND_ASSIGN(auto r, storage_->PlaceOrder(CardOrder(a.id, "k", {{p.variants[0].id, 2}},
+                                                                 kT0 + absl::Minutes(30))));
   PaymentUpdate paid = Told(r.order, "evt_2", PaymentState::kCaptured);
   paid.outbox_if_paid.push_back(PaidMail("paid-1"));
   WS_ASSERT_OK_AND_ASSIGN(PaymentUpdateResult done, storage_->ApplyPaymentUpdate(paid));
@@ -334,9 +334,8 @@ TEST_P(StorageConformanceTest, MismatchedPaymentWritesNothingNotEvenItsEventId) 
   EXPECT_EQ(stored.updated_at, r.order.updated_at);
   EXPECT_EQ(PendingMail(*storage_), 0u);
   // The event id was not recorded: the right payment under it applies.
-  WS_ASSERT_OK_AND_ASSIGN(auto good,
-                          storage_->ApplyPaymentUpdate(Told(r.order, "evt_1",
-                                                            PaymentState::kCaptured)));
+  WS_ASSERT_OK_AND_ASSIGN(
+      auto good, storage_->ApplyPaymentUpdate(Told(r.order, "evt_1", PaymentState::kCaptured)));
   EXPECT_FALSE(good.duplicate);
   EXPECT_EQ(good.order.status, OrderStatus::kPaid);
 }
@@ -347,8 +346,7 @@ TEST_P(StorageConformanceTest, LatePaymentRevivesAnExpiredOrderWhileStockLasts) 
   const VariantId v = p.variants[0].id;
   WS_ASSERT_OK_AND_ASSIGN(
       auto revived, storage_->PlaceOrder(CardOrder(a.id, "k1", {{v, 2}}, kT0 + absl::Minutes(1))));
-  WS_ASSERT_OK_AND_ASSIGN(auto expired,
-                          storage_->ExpireReservations(kT0 + absl::Minutes(2), 10));
+  WS_ASSERT_OK_AND_ASSIGN(auto expired, storage_->ExpireReservations(kT0 + absl::Minutes(2), 10));
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(StockOf(*storage_, p.id), 3);
 
@@ -401,8 +399,8 @@ TEST_P(StorageConformanceTest, PaymentForACancelledOrderIsOwedBack) {
   WS_ASSERT_OK(
       storage_->TransitionOrder(r.order.id, OrderStatus::kPending, OrderStatus::kCancelled, kT0));
   EXPECT_EQ(StockOf(*storage_, p.id), 3);
-  WS_ASSERT_OK_AND_ASSIGN(auto paid, storage_->ApplyPaymentUpdate(
-                                         Told(r.order, "evt_1", PaymentState::kCaptured)));
+  WS_ASSERT_OK_AND_ASSIGN(
+      auto paid, storage_->ApplyPaymentUpdate(Told(r.order, "evt_1", PaymentState::kCaptured)));
   EXPECT_EQ(paid.order.status, OrderStatus::kCancelled);
   EXPECT_EQ(paid.order.refund_due, Usd(100'00));
   EXPECT_EQ(StockOf(*storage_, p.id), 3);
@@ -487,8 +485,8 @@ TEST_P(StorageConformanceTest, ConcurrentSweepersExpireEachOrderOnce) {
   std::set<OrderId> placed;
   for (int i = 0; i < kOrders; ++i) {
     WS_ASSERT_OK_AND_ASSIGN(
-        auto r, storage_->PlaceOrder(CardOrder(a.id, absl::StrCat("k", i), {{v, 1}},
-                                               kT0 + absl::Seconds(i))));
+        auto r, storage_->PlaceOrder(
+                    CardOrder(a.id, absl::StrCat("k", i), {{v, 1}}, kT0 + absl::Seconds(i))));
     placed.insert(r.order.id);
   }
   EXPECT_EQ(StockOf(*storage_, p.id), 5);
@@ -537,7 +535,8 @@ TEST_P(StorageConformanceTest, CapsUnpaidOrdersPerBuyerGuestEmailAndAddress) {
     return o;
   };
   // Per user.
-  WS_ASSERT_OK_AND_ASSIGN(auto a1, storage_->PlaceOrder(capped(CardOrder(a.id, "a1", {{v, 1}}), "")));
+  WS_ASSERT_OK_AND_ASSIGN(auto a1,
+                          storage_->PlaceOrder(capped(CardOrder(a.id, "a1", {{v, 1}}), "")));
   WS_ASSERT_OK(storage_->PlaceOrder(capped(CardOrder(a.id, "a2", {{v, 1}}), "")));
   WS_EXPECT_REASON(storage_->PlaceOrder(capped(CardOrder(a.id, "a3", {{v, 1}}), "")),
                    absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders);
@@ -566,8 +565,8 @@ TEST_P(StorageConformanceTest, CapsUnpaidOrdersPerBuyerGuestEmailAndAddress) {
   WS_ASSERT_OK(storage_->PlaceOrder(
       capped(GuestOrder("c5", "j@example.com", "k", {{v, 1}}), "198.51.100.1")));
   const int64_t before = StockOf(*storage_, p.id);
-  WS_EXPECT_REASON(storage_->PlaceOrder(capped(
-                       GuestOrder("c6", "k@example.com", "k", {{v, 1}}), "198.51.100.1")),
+  WS_EXPECT_REASON(storage_->PlaceOrder(
+                       capped(GuestOrder("c6", "k@example.com", "k", {{v, 1}}), "198.51.100.1")),
                    absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders);
   WS_ASSERT_OK(storage_->PlaceOrder(
       capped(GuestOrder("c6", "k@example.com", "k", {{v, 1}}), "198.51.100.2")));
@@ -684,8 +683,8 @@ TEST_P(StorageConformanceTest, SettlesRefundsAsTheProviderConfirmsThem) {
   const OrderId id = r.order.id;
   WS_ASSERT_OK(storage_->PlaceOrder(CardOrder(a.id, "k2", {{p.variants[0].id, 1}})));
   WS_ASSERT_OK(storage_->ApplyPaymentUpdate(Told(r.order, "evt_1", PaymentState::kCaptured)));
-  WS_ASSERT_OK_AND_ASSIGN(
-      auto cancelled, storage_->TransitionOrder(id, OrderStatus::kPaid, OrderStatus::kCancelled, kT0));
+  WS_ASSERT_OK_AND_ASSIGN(auto cancelled, storage_->TransitionOrder(id, OrderStatus::kPaid,
+                                                                    OrderStatus::kCancelled, kT0));
   EXPECT_EQ(cancelled.order.refund_due, Usd(200'00));
   OrderQuery due;
   due.refund_due_only = true;
