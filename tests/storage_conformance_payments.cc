@@ -521,6 +521,174 @@ TEST_P(StorageConformanceTest, ConcurrentSweepersExpireEachOrderOnce) {
   EXPECT_TRUE(none.empty());
 }
 
+// The sweeper and late payments racing over the same orders: whoever wins
+// each order, a paid order holds its stock, an expired one does not, and a
+// payment that found no stock is owed back; stock is never lost or doubled.
+TEST_P(StorageConformanceTest, SweeperRacingPaymentsNeverLeavesAPaidOrderWithoutStock) {
+  constexpr int kOrders = 24;
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(Buyer("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, kOrders), kT0));
+  const VariantId v = p.variants[0].id;
+  std::vector<Order> orders;
+  for (int i = 0; i < kOrders; ++i) {
+    WS_ASSERT_OK_AND_ASSIGN(
+        auto r, storage_->PlaceOrder(
+                    CardOrder(a.id, absl::StrCat("k", i), {{v, 1}}, kT0 + absl::Seconds(i))));
+    orders.push_back(r.order);
+  }
+  // Half the units go to someone else once expired orders give them back.
+  WS_ASSERT_OK_AND_ASSIGN(User b, storage_->CreateUser(Buyer("b@example.com")));
+  std::latch start(3);
+  std::vector<absl::Status> errors(3);
+  std::thread sweeper([&] {
+    start.arrive_and_wait();
+    for (int guard = 0; guard < 100; ++guard) {
+      auto r = storage_->ExpireReservations(kT0 + absl::Hours(1), 2);
+      if (!r.ok()) errors[0] = r.status();
+      if (!r.ok() || r->empty()) return;
+    }
+  });
+  std::thread payer([&] {
+    start.arrive_and_wait();
+    for (int i = kOrders - 1; i >= 0; i -= 2) {  // every other order pays
+      auto r = storage_->ApplyPaymentUpdate(Told(orders[i], absl::StrCat("evt_", i),
+                                                 PaymentState::kCaptured, absl::StrCat("pi_", i)));
+      if (!r.ok()) errors[1] = r.status();
+    }
+  });
+  std::thread rival([&] {
+    start.arrive_and_wait();
+    for (int i = 0; i < kOrders / 2; ++i) {
+      auto r = storage_->PlaceOrder(AnOrder(b.id, absl::StrCat("b", i), {{v, 1}}));
+      if (!r.ok() && ReasonOf(r.status()) != reason::kOutOfStock) errors[2] = r.status();
+    }
+  });
+  sweeper.join();
+  payer.join();
+  rival.join();
+  for (const absl::Status& e : errors) WS_EXPECT_OK(e);
+  WS_ASSERT_OK(storage_->ExpireReservations(kT0 + absl::Hours(1), 100));
+
+  OrderQuery all;
+  all.limit = 100;
+  WS_ASSERT_OK_AND_ASSIGN(OrderPage page, storage_->ListOrders(all));
+  int64_t held = 0;
+  for (const Order& o : page.items) {
+    const bool captured = o.payment.state == PaymentState::kCaptured;
+    switch (o.status) {
+      case OrderStatus::kPaid:
+        EXPECT_TRUE(captured) << o.number;
+        EXPECT_EQ(o.refund_due.minor_units, 0) << o.number;
+        held += o.lines[0].quantity;
+        break;
+      case OrderStatus::kPending:  // b's orders (never expire)
+        EXPECT_EQ(o.user_id, b.id) << o.number;
+        held += o.lines[0].quantity;
+        break;
+      case OrderStatus::kExpired:
+        EXPECT_EQ(o.refund_due, captured ? o.total : Usd(0)) << o.number;
+        break;
+      default:
+        ADD_FAILURE() << o.number << " is " << OrderStatusName(o.status);
+    }
+  }
+  EXPECT_EQ(StockOf(*storage_, p.id) + held, kOrders) << "every unit is on a shelf or in one order";
+}
+
+// One buyer (or one client address) firing checkouts at once gets no more
+// unpaid orders than the cap: the count and the insert are one decision.
+TEST_P(StorageConformanceTest, ConcurrentCheckoutsOfOneBuyerRespectTheCap) {
+  constexpr int kRacers = 8;
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(Buyer("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 50), kT0));
+  const VariantId v = p.variants[0].id;
+  for (bool by_address : {false, true}) {
+    std::vector<absl::StatusOr<PlaceOrderResult>> results(kRacers, absl::UnknownError("not run"));
+    std::latch start(kRacers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kRacers; ++i) {
+      threads.emplace_back([&, i] {
+        NewOrder o = by_address ? GuestOrder(absl::StrCat("cart", i), absl::StrCat("g", i, "@x.io"),
+                                             "k", {{v, 1}})
+                                : CardOrder(a.id, absl::StrCat("k", i), {{v, 1}});
+        o.max_unpaid_per_buyer = 2;
+        o.max_unpaid_per_address = 3;
+        o.placed_from = by_address ? "192.0.2.9" : "";
+        start.arrive_and_wait();
+        results[i] = storage_->PlaceOrder(o);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    int placed = 0;
+    for (const auto& r : results) {
+      if (r.ok()) {
+        ++placed;
+      } else {
+        EXPECT_EQ(ReasonOf(r.status()), reason::kTooManyUnpaidOrders) << r.status();
+      }
+    }
+    EXPECT_EQ(placed, by_address ? 3 : 2) << (by_address ? "per address" : "per buyer");
+  }
+  EXPECT_EQ(StockOf(*storage_, p.id), 45);
+}
+
+// A provider retrying one event while it is being applied: applied once.
+TEST_P(StorageConformanceTest, ConcurrentDeliveriesOfOneEventApplyItOnce) {
+  constexpr int kDeliveries = 8;
+  WS_ASSERT_OK_AND_ASSIGN(User a, storage_->CreateUser(Buyer("a@example.com")));
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 5), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(auto placed,
+                          storage_->PlaceOrder(CardOrder(a.id, "k", {{p.variants[0].id, 1}})));
+  PaymentUpdate u = Told(placed.order, "evt_1", PaymentState::kCaptured);
+  u.outbox_if_paid.push_back(PaidMail("paid"));
+  std::vector<absl::StatusOr<PaymentUpdateResult>> results(kDeliveries,
+                                                           absl::UnknownError("not run"));
+  std::latch start(kDeliveries);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kDeliveries; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = storage_->ApplyPaymentUpdate(u);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int applied = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    applied += !r->duplicate;
+    EXPECT_EQ(r->order.status, OrderStatus::kPaid) << "a duplicate waits for the first";
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(PendingMail(*storage_), 1u);
+}
+
+// A guest's checkout retried at once under one key: one order.
+TEST_P(StorageConformanceTest, ConcurrentGuestRetriesMakeOneOrder) {
+  constexpr int kRetries = 8;
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(WatchDraft("AB", 100, 50), kT0));
+  std::vector<absl::StatusOr<PlaceOrderResult>> results(kRetries, absl::UnknownError("not run"));
+  std::latch start(kRetries);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRetries; ++i) {
+    threads.emplace_back([&, i] {
+      const NewOrder o = GuestOrder("cart", "g@example.com", "once", {{p.variants[0].id, 2}});
+      start.arrive_and_wait();
+      results[i] = storage_->PlaceOrder(o);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<OrderId> ids;
+  int fresh = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    ids.insert(r->order.id);
+    fresh += !r->replayed;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(StockOf(*storage_, p.id), 48);
+}
+
 // --- Caps on unpaid orders ---------------------------------------------------
 
 TEST_P(StorageConformanceTest, CapsUnpaidOrdersPerBuyerGuestEmailAndAddress) {
