@@ -317,6 +317,31 @@ absl::StatusOr<Order> PlanSettleRefund(const Order& order, const Money& amount, 
   return settled;
 }
 
+absl::Status CheckUnpaidOrderCaps(const NewOrder& request, int64_t pending_of_buyer,
+                                  int64_t pending_from_address) {
+  if ((request.max_unpaid_per_buyer > 0 && pending_of_buyer >= request.max_unpaid_per_buyer) ||
+      (request.max_unpaid_per_address > 0 && !request.placed_from.empty() &&
+       pending_from_address >= request.max_unpaid_per_address)) {
+    return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders,
+                     "too many unpaid orders: pay or cancel one first");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Order> PlanAttachPayment(const Order& order, const ProviderPayment& payment) {
+  const Payment& p = order.payment;
+  if (payment.reference.empty() || (!p.reference.empty() && p.reference != payment.reference) ||
+      !(payment.amount == p.amount)) {
+    return PaymentMismatch("another reference or amount");
+  }
+  Order attached = order;
+  if (p.reference.empty()) {
+    attached.payment.reference = payment.reference;
+    attached.payment.client_secret = payment.client_secret;
+  }
+  return attached;
+}
+
 std::string LineTitle(const LockedVariant& v) {
   std::string t = absl::StrCat(v.brand, " ", v.model);
   std::vector<absl::string_view> opts;

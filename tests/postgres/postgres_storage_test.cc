@@ -105,6 +105,83 @@ TEST_F(PostgresStorageTest, OpeningWithoutMigrationServesAMigratedSchema) {
   EXPECT_THAT(std::string(newer.status().message()), HasSubstr("newer than this build"));
 }
 
+// Migration 0006 (payments) keeps every order, line and outbox row: old
+// orders are user orders that never expire, with a payment of their total.
+TEST_F(PostgresStorageTest, PaymentsMigrationKeepsEveryOrder) {
+  {
+    auto raw = schema_->Raw();
+    ASSERT_NE(raw, nullptr);
+    WS_ASSERT_OK(internal::pg::ApplyMigrations(*raw, internal::pg::PostgresMigrations().first(5)));
+  }
+  schema_->Exec(
+      "INSERT INTO users (id, email, password_hash, role, created_at_ns) OVERRIDING SYSTEM VALUE"
+      " VALUES (7, 'a@example.com', 'h', 0, 1)");
+  schema_->Exec(
+      "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm,"
+      " case_material, water_resistance_m, strap, collections, image_url, active, version,"
+      " created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys, min_price,"
+      " in_stock) OVERRIDING SYSTEM VALUE VALUES (3, 'Aldenmark', 'Tidewater', '', 1, 40,"
+      " 'steel', 200, 'steel', '{}', '/i.svg', true, 1, 1, 1, 'aldenmark tidewater',"
+      " 'aldenmark', 'tidewater', '{}', 100, true)");
+  schema_->Exec(
+      "INSERT INTO variants (id, product_id, sku, dial_color, strap, size, price_minor, currency,"
+      " stock) OVERRIDING SYSTEM VALUE VALUES (11, 3, 'AB-0', 'black', 'steel', '40', 100, 'USD',"
+      " 5), (12, 3, 'AB-1', 'blue', 'steel', '40', 250, 'USD', 5)");
+  schema_->Exec(
+      "INSERT INTO orders (id, user_id, status, total_minor, currency, ship_name, ship_line1,"
+      " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
+      " request_fingerprint, created_at_ns, updated_at_ns, refund_due_minor)"
+      " OVERRIDING SYSTEM VALUE VALUES"
+      " (41, 7, 1, 450, 'USD', 'Ada', '1 Main St', '', 'London', 'N1', 'GB', 'k1', 'fp1', 5, 6, 0),"
+      " (42, 7, 4, 100, 'USD', 'Ada', '1 Main St', '', 'London', 'N1', 'GB', 'k2', 'fp2', 7, 8,"
+      " 100)");
+  schema_->Exec(
+      "INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, title, quantity,"
+      " unit_price_minor, line_total_minor, currency) VALUES"
+      " (41, 1, 11, 3, 'AB-0', 'Aldenmark Tidewater (black)', 2, 100, 200, 'USD'),"
+      " (41, 2, 12, 3, 'AB-1', 'Aldenmark Tidewater (blue)', 1, 250, 250, 'USD'),"
+      " (42, 1, 11, 3, 'AB-0', 'Aldenmark Tidewater (black)', 1, 100, 100, 'USD')");
+  schema_->Exec(
+      "INSERT INTO outbox (message_id, kind, recipient, payload, order_id, created_at_ns,"
+      " next_attempt_at_ns) VALUES ('<m1@test>', 'order_placed', 'a@example.com', 'x', 41, 5, 5)");
+
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Order paid, storage->GetOrder(41));
+  EXPECT_EQ(paid.user_id, 7);
+  EXPECT_EQ(paid.status, OrderStatus::kPaid);
+  EXPECT_EQ(paid.total, Usd(450));
+  EXPECT_EQ(paid.shipping.city, "London");
+  EXPECT_EQ(paid.created_at, absl::FromUnixNanos(5));
+  EXPECT_TRUE(paid.guest_email.empty());
+  EXPECT_EQ(paid.reserved_until, absl::InfiniteFuture());
+  EXPECT_TRUE(paid.payment.provider.empty());
+  EXPECT_EQ(paid.payment.amount, Usd(450));
+  EXPECT_EQ(paid.payment.refunded, Usd(0));
+  ASSERT_EQ(paid.lines.size(), 2u);
+  EXPECT_EQ(paid.lines[1].refunded_quantity, 0);
+  WS_ASSERT_OK_AND_ASSIGN(Order cancelled, storage->GetOrder(42));
+  EXPECT_EQ(cancelled.refund_due, Usd(100));
+  WS_ASSERT_OK_AND_ASSIGN(auto mail, storage->ListOutbox(OutboxState::kPending, 10));
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].draft.order_id, 41);
+  NewOrder again = AnOrder(7, "k1", {});
+  again.request_fingerprint = "fp1";
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult replay, storage->PlaceOrder(again));
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.order.id, 41);
+  RefundRequest refund;
+  refund.order_id = 41;
+  refund.lines = {{12, 1}};
+  refund.now = kT0;
+  WS_ASSERT_OK_AND_ASSIGN(TransitionResult r, storage->RefundOrder(refund));
+  EXPECT_EQ(r.order.refund_due, Usd(250));
+  ASSERT_EQ(r.stock_changes.size(), 1u);
+  EXPECT_EQ(r.stock_changes[0].stock_after, 6);
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM order_lines"), "3");
+}
+
 // --- Constraints ------------------------------------------------------------------------
 
 // Products from before PostgreSQL migration 0005 have no search index: `migrate`
@@ -158,10 +235,14 @@ TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   rejected(
       "INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
       " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
-      " request_fingerprint, created_at_ns, updated_at_ns)"
-      " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0"
+      " request_fingerprint, created_at_ns, updated_at_ns, payment_amount_minor)"
+      " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0, 0"
       " FROM orders",
       "23505");  // unique (user_id, idempotency_key)
+  rejected("UPDATE orders SET status = 7", "23514");
+  rejected("UPDATE orders SET user_id = NULL", "23514");  // a user order without a user
+  rejected("UPDATE order_lines SET refunded_quantity = quantity + 1", "23514");
+  rejected("INSERT INTO payment_events VALUES ('stripe', 'evt_1', 424242, 0)", "23503");
   rejected("INSERT INTO sessions VALUES ('t', 424242, 0, 0)", "23503");
   rejected(
       absl::StrCat("INSERT INTO cart_items VALUES (", u.id, ", 'g', ", p.variants[0].id, ", 1, 0)"),

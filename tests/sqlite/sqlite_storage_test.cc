@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,7 +17,14 @@
 #include "sqlite/sqlite_listing.h"
 #include "sqlite/sqlite_test_util.h"
 #include "storage/listing.h"
+#include "storage/migration.h"
 #include "test_util.h"
+
+namespace watchstore::sqlite_sql {
+// sql/sqlite/*.sql as the adapter embeds them.
+extern const internal::Migration kMigrations[];
+extern const int kMigrationCount;
+}  // namespace watchstore::sqlite_sql
 
 namespace watchstore::testing {
 namespace {
@@ -429,6 +437,146 @@ TEST_F(SqliteStorageTest, AWriterWaitsForAShortLock) {
   });
   WS_EXPECT_OK(s->CreateUser(NewUser{"a@example.com", "h", Role::kCustomer, kT0}));
   release.join();
+}
+
+// --- Migration 0005 (payments): a table rebuild that keeps every row ---------------
+
+// A database at schema version `version`, as an older build left it.
+// REQUIRES: `raw` is open on an empty file.
+void MigrateRawTo(RawDb& raw, int version) {
+  for (int i = 0; i < sqlite_sql::kMigrationCount; ++i) {
+    const internal::Migration& m = sqlite_sql::kMigrations[i];
+    if (m.version > version) break;
+    ASSERT_EQ(raw.Exec(m.sql), SQLITE_OK) << m.name << ": " << raw.last_message();
+  }
+  ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+                     " name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT"),
+            SQLITE_OK);
+  for (int i = 0; i < sqlite_sql::kMigrationCount; ++i) {
+    const internal::Migration& m = sqlite_sql::kMigrations[i];
+    if (m.version > version) break;
+    ASSERT_EQ(raw.Exec(absl::StrCat("INSERT INTO schema_migrations VALUES (", m.version, ", '",
+                                    m.name, "', 0)")),
+              SQLITE_OK);
+  }
+}
+
+// Rows of the schema before payments: a user, a watch, a paid order of two
+// lines with its e-mail in the outbox, a cancelled order owing a refund.
+void FillVersion4(RawDb& raw) {
+  const char* rows[] = {
+      "INSERT INTO users (id, email, password_hash, role, created_at) "
+      "VALUES (7, 'a@example.com', 'h', 0, 1)",
+      "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm, "
+      "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
+      "updated_at, name_key) VALUES (3, 'Aldenmark', 'Tidewater', '', 1, 40, 'steel', 200, "
+      "'steel', '/i.svg', 1, 1, 1, 1, 'aldenmark tidewater')",
+      "INSERT INTO variants (id, product_id, sku, dial_color, strap, size, price_minor, currency, "
+      "stock) VALUES (11, 3, 'AB-0', 'black', 'steel', '40', 100, 'USD', 5), "
+      "(12, 3, 'AB-1', 'blue', 'steel', '40', 250, 'USD', 5)",
+      "INSERT INTO orders (id, user_id, status, total_minor, currency, ship_name, ship_line1, "
+      "ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key, "
+      "request_fingerprint, created_at, updated_at, refund_due_minor) VALUES "
+      "(41, 7, 1, 450, 'USD', 'Ada', '1 Main St', '', 'London', 'N1', 'GB', 'k1', 'fp1', 5, 6, 0),"
+      "(42, 7, 4, 100, 'USD', 'Ada', '1 Main St', '', 'London', 'N1', 'GB', 'k2', 'fp2', 7, 8, "
+      "100)",
+      "INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, title, quantity, "
+      "unit_price_minor, currency, line_total_minor) VALUES "
+      "(41, 0, 11, 3, 'AB-0', 'Aldenmark Tidewater (black)', 2, 100, 'USD', 200),"
+      "(41, 1, 12, 3, 'AB-1', 'Aldenmark Tidewater (blue)', 1, 250, 'USD', 250),"
+      "(42, 0, 11, 3, 'AB-0', 'Aldenmark Tidewater (black)', 1, 100, 'USD', 100)",
+      "INSERT INTO outbox (id, message_id, kind, recipient, payload, order_id, created_at, "
+      "next_attempt_at) VALUES (1, '<m1@test>', 'order_placed', 'a@example.com', 'x', 41, 5, 5)",
+  };
+  for (const char* sql : rows) ASSERT_EQ(raw.Exec(sql), SQLITE_OK) << sql << raw.last_message();
+}
+
+TEST_F(SqliteStorageTest, PaymentsMigrationRebuildsOrdersKeepingEveryRow) {
+  { std::ofstream create(path_); }
+  {
+    RawDb raw(path_);
+    MigrateRawTo(raw, 4);
+    FillVersion4(raw);
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Order paid, s->GetOrder(41));
+  EXPECT_EQ(paid.user_id, 7);
+  EXPECT_EQ(paid.status, OrderStatus::kPaid);
+  EXPECT_EQ(paid.total, Usd(450));
+  EXPECT_EQ(paid.shipping.city, "London");
+  EXPECT_EQ(paid.idempotency_key, "k1");
+  EXPECT_EQ(paid.created_at, absl::FromUnixNanos(5));
+  EXPECT_EQ(paid.updated_at, absl::FromUnixNanos(6));
+  EXPECT_TRUE(paid.guest_email.empty());
+  EXPECT_EQ(paid.reserved_until, absl::InfiniteFuture());
+  EXPECT_TRUE(paid.payment.provider.empty());
+  EXPECT_EQ(paid.payment.amount, Usd(450)) << "an old order's payment is its total";
+  EXPECT_EQ(paid.payment.refunded, Usd(0));
+  ASSERT_EQ(paid.lines.size(), 2u);
+  EXPECT_EQ(paid.lines[1].sku, "AB-1");
+  EXPECT_EQ(paid.lines[1].refunded_quantity, 0);
+  WS_ASSERT_OK_AND_ASSIGN(Order cancelled, s->GetOrder(42));
+  EXPECT_EQ(cancelled.status, OrderStatus::kCancelled);
+  EXPECT_EQ(cancelled.refund_due, Usd(100));
+  WS_ASSERT_OK_AND_ASSIGN(auto mail, s->ListOutbox(OutboxState::kPending, 10));
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].draft.order_id, 41);
+  // The old key still replays; the old order can be refunded like a new one.
+  NewOrder again = AnOrder(7, "k1", {});
+  again.request_fingerprint = "fp1";
+  WS_ASSERT_OK_AND_ASSIGN(PlaceOrderResult replay, s->PlaceOrder(again));
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.order.id, 41);
+  RefundRequest refund;
+  refund.order_id = 41;
+  refund.lines = {{12, 1}};
+  refund.now = kT0;
+  WS_ASSERT_OK_AND_ASSIGN(TransitionResult r, s->RefundOrder(refund));
+  EXPECT_EQ(r.order.refund_due, Usd(250));
+  s.reset();
+
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Scalar("SELECT max(version) FROM schema_migrations"),
+            sqlite_sql::kMigrations[sqlite_sql::kMigrationCount - 1].version);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM orders"), 2);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM order_lines"), 3);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM sqlite_schema WHERE name = 'orders_new'"), 0);
+  // The rebuilt table still refuses what the old one did, and more.
+  EXPECT_NE(raw.Exec("UPDATE orders SET status = 7 WHERE id = 41"), SQLITE_OK);
+  EXPECT_NE(raw.Exec("UPDATE orders SET user_id = NULL WHERE id = 41"), SQLITE_OK)
+      << "a user order without a user";
+  EXPECT_NE(raw.Exec("UPDATE order_lines SET refunded_quantity = 3 WHERE order_id = 41 "
+                     "AND line_no = 0"),
+            SQLITE_OK);
+  EXPECT_NE(raw.Exec("INSERT INTO payment_events VALUES ('stripe', 'evt_1', 999, 0)"), SQLITE_OK)
+      << "a payment event of no order";
+}
+
+// A dangling reference left by a migration rolls every pending migration
+// back: foreign keys are off while they run, but checked before commit.
+TEST_F(SqliteStorageTest, MigrationThatBreaksAReferenceChangesNothing) {
+  { std::ofstream create(path_); }
+  {
+    RawDb raw(path_);
+    MigrateRawTo(raw, 4);
+    FillVersion4(raw);
+    ASSERT_EQ(raw.Exec("PRAGMA foreign_keys = OFF"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, "
+                       "title, quantity, unit_price_minor, currency, line_total_minor) "
+                       "VALUES (999, 0, 11, 3, 'AB-0', 't', 1, 100, 'USD', 100)"),
+              SQLITE_OK);
+  }
+  absl::Status st = MigrateSqlite(OptionsFor(path_));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "order_lines")) << st;
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Scalar("SELECT max(version) FROM schema_migrations"), 4);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM pragma_table_info('orders') "
+                       "WHERE name = 'payment_state'"),
+            0);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM orders"), 2);
 }
 
 }  // namespace

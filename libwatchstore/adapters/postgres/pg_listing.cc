@@ -96,6 +96,7 @@ enum OrderFilter : uint32_t {
   kOrderUser = 1u << 0,
   kOrderStatus = 1u << 1,
   kOrderBefore = 1u << 2,
+  kOrderRefundDue = 1u << 3,
 };
 
 }  // namespace
@@ -351,6 +352,7 @@ uint32_t OrderListingShape(const OrderQuery& q) {
   if (q.user_id) s |= kOrderUser;
   if (q.status) s |= kOrderStatus;
   if (q.before_id) s |= kOrderBefore;
+  if (q.refund_due_only) s |= kOrderRefundDue;
   return s | (BucketOf(q.limit) << kBucketShift);
 }
 
@@ -363,6 +365,7 @@ std::string OrderListingSql(uint32_t shape) {
   if (shape & kOrderUser) absl::StrAppend(&where, " AND o.user_id = ", next(), "::bigint");
   if (shape & kOrderStatus) absl::StrAppend(&where, " AND o.status = ", next(), "::smallint");
   if (shape & kOrderBefore) absl::StrAppend(&where, " AND o.id < ", next(), "::bigint");
+  if (shape & kOrderRefundDue) absl::StrAppend(&where, " AND o.refund_due_minor > 0");
   const std::string inner =
       absl::StrCat("SELECT * FROM orders o WHERE ", where, " ORDER BY o.id DESC");
   return absl::StrCat("SELECT " WS_PG_ORDER_COLUMNS " FROM ",

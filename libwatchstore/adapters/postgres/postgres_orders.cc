@@ -2,18 +2,21 @@
 //
 // PlaceOrder, in one READ COMMITTED transaction (run again on 40001/40P01)
 // of 3 round trips (libpq pipelines):
-//   1. BEGIN; idempotency check (and that the user exists); lock the
-//      products and variants of the lines, ordered by (product id, variant
-//      id). The rules (order_rules.cc) then check each line: exists, sold,
-//      currency, stock
+//   1. BEGIN; when NewOrder has caps, a transaction-scoped advisory lock
+//      per buyer and per client address (so concurrent checkouts of one
+//      buyer count each other's orders); idempotency check (and that the
+//      user exists) with the buyer's and the address's pending orders
+//      counted; lock the products and variants of the lines, ordered by
+//      (product id, variant id). The rules (order_rules.cc) then check the
+//      caps and each line: exists, sold, currency, stock
 //   2. one statement: take the stock with conditional updates
 //      (stock >= quantity), bump the products, insert the order and its
 //      lines (prices captured from step 1), clear the cart
 //   3. the outbox rows (with the new order's id); COMMIT
 // A replay is 3 too: step 1, load the first order, COMMIT.
 // A concurrent request with the same idempotency key loses on the unique
-// constraint (user_id, idempotency_key): it rolls back and replays the
-// winner's order.
+// index (user_id, idempotency_key), or (guest_cart_hash, idempotency_key)
+// for a guest order: it rolls back and replays the winner's order.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -40,12 +43,35 @@ constexpr Statement kGetOrder = {
                     " FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id WHERE o.id = $1"
                     " ORDER BY l.line_no"};
 
+// $1 user, $2 key, $3 guest order, $4 guest cart, $5 guest e-mail, $6 client
+// address. Columns: the buyer exists, the order under the key (NULL if
+// none), the buyer's pending orders, the address's pending orders.
 constexpr Statement kOrderPrecheck = {
     "ws_order_precheck",
-    "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1),"
-    " (SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2)"};
-constexpr Statement kFindOrderByKey = {
-    "ws_find_order_by_key", "SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2"};
+    "SELECT CASE WHEN $3::boolean THEN $4::text <> '' AND $5::text <> ''"
+    "   ELSE EXISTS (SELECT 1 FROM users WHERE id = $1::bigint) END,"
+    " CASE WHEN $3 THEN (SELECT id FROM orders WHERE guest_cart_hash = $4 AND $4 <> ''"
+    "     AND idempotency_key = $2::text)"
+    "   ELSE (SELECT id FROM orders WHERE user_id = $1 AND guest_cart_hash = ''"
+    "     AND idempotency_key = $2) END,"
+    " CASE WHEN $3 THEN (SELECT count(*) FROM orders WHERE user_id IS NULL AND guest_email = $5"
+    "     AND status = 0)"
+    "   ELSE (SELECT count(*) FROM orders WHERE user_id = $1 AND status = 0) END,"
+    " CASE WHEN $6::text = '' THEN 0"
+    "   ELSE (SELECT count(*) FROM orders WHERE placed_from = $6 AND status = 0) END"};
+// The caps' locks: one per buyer and per address (a separate statement, so
+// the counts above, in the next one, see what the lock waited for).
+constexpr Statement kLockUnpaidCaps = {
+    "ws_lock_unpaid_caps",
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT"
+    " hashtextextended('watchstore.unpaid:' || x, 0) AS k FROM unnest($1::text[]) x"
+    " ORDER BY 1) s"};
+constexpr Statement kFindOrderByUserKey = {
+    "ws_find_order_by_user_key",
+    "SELECT id FROM orders WHERE user_id = $1 AND guest_cart_hash = '' AND idempotency_key = $2"};
+constexpr Statement kFindOrderByGuestKey = {
+    "ws_find_order_by_guest_key",
+    "SELECT id FROM orders WHERE guest_cart_hash = $1 AND idempotency_key = $2"};
 
 // Locks in the global order: product row, then variant rows.
 constexpr Statement kLockLineVariants = {
@@ -56,10 +82,12 @@ constexpr Statement kLockLineVariants = {
     " WHERE v.id = ANY ($1::bigint[])"
     " ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v"};
 
-// $1 variant ids (ascending), $2 quantities, $3 now, $4 user, $5 total,
-// $6 currency, $7..$12 shipping, $13 idempotency key, $14 fingerprint,
-// $15 product ids, $16 SKUs, $17 titles, $18 unit prices, $19 line totals,
-// $20 clear the user's cart.
+// $1 variant ids (ascending), $2 quantities, $3 now, $4 user (NULL for a
+// guest), $5 total, $6 currency, $7..$12 shipping, $13 idempotency key,
+// $14 fingerprint, $15 product ids, $16 SKUs, $17 titles, $18 unit prices,
+// $19 line totals, $20 clear the buyer's cart, $21 guest e-mail, $22 link
+// token hash, $23 guest cart, $24 client address, $25 reserved until (NULL:
+// never), $26 payment provider, $27 payment state.
 // Data-modifying CTEs all run, once, whatever the final SELECT reads. The
 // products' in_stock is computed from the new stock of the taken variants
 // and the (locked, so stable) stock of their siblings.
@@ -80,8 +108,11 @@ constexpr Statement kPlaceOrder = {
     " new_order AS ("
     "  INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
     "      ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
-    "      request_fingerprint, created_at_ns, updated_at_ns)"
-    "  VALUES ($4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $3, $3)"
+    "      request_fingerprint, created_at_ns, updated_at_ns, guest_email, access_token_hash,"
+    "      guest_cart_hash, placed_from, reserved_until_ns, payment_provider, payment_state,"
+    "      payment_amount_minor)"
+    "  VALUES ($4, 0, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $3, $3, $21, $22, $23, $24,"
+    "      $25, $26, $27, $5)"
     "  RETURNING id),"
     " new_lines AS ("
     "  INSERT INTO order_lines (order_id, line_no, variant_id, product_id, sku, title, quantity,"
@@ -93,16 +124,12 @@ constexpr Statement kPlaceOrder = {
     "    WITH ORDINALITY AS l(variant_id, product_id, sku, title, quantity, unit_price_minor,"
     "      line_total_minor, line_no)),"
     " cleared AS ("
-    "  DELETE FROM cart_items WHERE $20::boolean AND user_id = $4)"
+    "  DELETE FROM cart_items WHERE $20::boolean"
+    "    AND (user_id = $4::bigint OR guest_token_hash = NULLIF($23::text, '')))"
     " SELECT (SELECT id FROM new_order), t.id, t.stock FROM taken t ORDER BY t.id"};
 
 constexpr Statement kLockOrder = {"ws_lock_order",
                                   "SELECT status FROM orders WHERE id = $1 FOR NO KEY UPDATE"};
-constexpr Statement kLockOrderVariants = {
-    "ws_lock_order_variants",
-    "SELECT v.id FROM products p JOIN variants v ON v.product_id = p.id"
-    " WHERE v.id IN (SELECT variant_id FROM order_lines WHERE order_id = $1)"
-    " ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v"};
 constexpr Statement kRestock = {
     "ws_restock",
     "WITH back AS ("
@@ -119,6 +146,12 @@ constexpr Statement kSetOrderStatus = {
     "UPDATE orders SET status = $2, updated_at_ns = $3, refund_due_minor = CASE "
     "WHEN status = 1 AND $2::smallint = 4 THEN total_minor ELSE refund_due_minor END "
     "WHERE id = $1"};
+// The products and variants of several orders, locked in the global order.
+constexpr Statement kLockOrdersVariants = {
+    "ws_lock_orders_variants",
+    "SELECT v.id FROM products p JOIN variants v ON v.product_id = p.id"
+    " WHERE v.id IN (SELECT variant_id FROM order_lines WHERE order_id = ANY ($1::bigint[]))"
+    " ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v"};
 
 // --- Helpers ------------------------------------------------------------------
 
@@ -131,9 +164,13 @@ absl::StatusOr<Currency> ReadCurrency(const Result& r, int row, int col) {
 absl::Status ReadOrderColumns(const Result& r, int row, Order* o) {
   WS_ASSIGN_OR_RETURN(o->id, r.Int(row, 0));
   o->number = OrderNumberFor(o->id);
-  WS_ASSIGN_OR_RETURN(o->user_id, r.Int(row, 1));
+  if (r.IsNull(row, 1)) {
+    o->user_id = 0;  // a guest order
+  } else {
+    WS_ASSIGN_OR_RETURN(o->user_id, r.Int(row, 1));
+  }
   WS_ASSIGN_OR_RETURN(int64_t status, r.Int(row, 2));
-  if (status < 0 || status > static_cast<int64_t>(OrderStatus::kCancelled)) {
+  if (status < 0 || status > static_cast<int64_t>(OrderStatus::kRefunded)) {
     return absl::InternalError("stored order status is unknown");
   }
   o->status = static_cast<OrderStatus>(status);
@@ -151,6 +188,24 @@ absl::Status ReadOrderColumns(const Result& r, int row, Order* o) {
   WS_ASSIGN_OR_RETURN(o->updated_at, r.Time(row, 14));
   WS_ASSIGN_OR_RETURN(o->refund_due.minor_units, r.Int(row, 15));
   o->refund_due.currency = o->total.currency;
+  o->guest_email = r.String(row, 16);
+  o->access_token_hash = r.String(row, 17);
+  if (r.IsNull(row, 18)) {
+    o->reserved_until = absl::InfiniteFuture();
+  } else {
+    WS_ASSIGN_OR_RETURN(o->reserved_until, r.Time(row, 18));
+  }
+  o->payment.provider = r.String(row, 19);
+  o->payment.reference = r.String(row, 20);
+  WS_ASSIGN_OR_RETURN(int64_t state, r.Int(row, 21));
+  if (state < 0 || state > static_cast<int64_t>(PaymentState::kCancelled)) {
+    return absl::InternalError("stored payment state is unknown");
+  }
+  o->payment.state = static_cast<PaymentState>(state);
+  WS_ASSIGN_OR_RETURN(o->payment.amount.minor_units, r.Int(row, 22));
+  WS_ASSIGN_OR_RETURN(o->payment.refunded.minor_units, r.Int(row, 23));
+  o->payment.amount.currency = o->payment.refunded.currency = o->total.currency;
+  o->payment.client_secret = r.String(row, 24);
   return absl::OkStatus();
 }
 
@@ -165,12 +220,82 @@ absl::Status ReadOrderLine(const Result& r, int row, OrderLine* l) {
   WS_ASSIGN_OR_RETURN(l->line_total.minor_units, r.Int(row, k + 6));
   WS_ASSIGN_OR_RETURN(Currency c, ReadCurrency(r, row, k + 7));
   l->unit_price.currency = l->line_total.currency = c;
+  WS_ASSIGN_OR_RETURN(l->refunded_quantity, r.Int(row, k + 8));
   return absl::OkStatus();
 }
 
 }  // namespace
 
 // --- Shared helpers ---------------------------------------------------------------
+
+absl::Status ReadLockedVariants(const Result& r, std::vector<LockedVariant>* out) {
+  for (int row = 0; row < r.rows(); ++row) {
+    LockedVariant v;
+    WS_ASSIGN_OR_RETURN(v.variant.id, r.Int(row, 0));
+    WS_ASSIGN_OR_RETURN(v.variant.product_id, r.Int(row, 1));
+    v.variant.sku = r.String(row, 2);
+    v.variant.dial_color = r.String(row, 3);
+    v.variant.strap = r.String(row, 4);
+    v.variant.size = r.String(row, 5);
+    WS_ASSIGN_OR_RETURN(v.variant.price.minor_units, r.Int(row, 6));
+    WS_ASSIGN_OR_RETURN(v.variant.price.currency, ReadCurrency(r, row, 7));
+    WS_ASSIGN_OR_RETURN(v.variant.stock, r.Int(row, 8));
+    v.brand = r.String(row, 9);
+    v.model = r.String(row, 10);
+    WS_ASSIGN_OR_RETURN(v.product_active, r.Bool(row, 11));
+    out->push_back(std::move(v));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LockVariantsIn(Connection& c, absl::Span<const VariantId> ids,
+                            std::vector<LockedVariant>* out) {
+  Params p;
+  p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
+  WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockLineVariants, p));
+  return ReadLockedVariants(r, out);
+}
+
+absl::StatusOr<std::vector<StockChange>> RestockOrders(Connection& c,
+                                                       const std::vector<OrderId>& ids,
+                                                       absl::Time now) {
+  std::vector<StockChange> changes;
+  if (ids.empty()) return changes;
+  {
+    Params lock;
+    lock.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
+    WS_RETURN_IF_ERROR(c.Execute(kLockOrdersVariants, lock).status());
+  }
+  for (OrderId id : ids) {
+    Params restock;
+    restock.Add(id).AddTime(now);
+    WS_ASSIGN_OR_RETURN(Result back, c.Execute(kRestock, restock));
+    for (int row = 0; row < back.rows(); ++row) {
+      StockChange change;
+      WS_ASSIGN_OR_RETURN(change.product_id, back.Int(row, 0));
+      WS_ASSIGN_OR_RETURN(change.variant_id, back.Int(row, 1));
+      WS_ASSIGN_OR_RETURN(change.stock_after, back.Int(row, 2));
+      WS_ASSIGN_OR_RETURN(int64_t quantity, back.Int(row, 3));
+      change.stock_before = change.stock_after - quantity;
+      changes.push_back(change);
+    }
+  }
+  return changes;
+}
+
+absl::Status SetOrderStatus(Connection& c, OrderId id, OrderStatus to, absl::Time now) {
+  Params set;
+  set.Add(id).Add(static_cast<int>(to)).AddTime(now);
+  return c.Execute(kSetOrderStatus, set).status();
+}
+
+absl::StatusOr<Order> LockOrder(Connection& c, OrderId id) {
+  Params lock;
+  lock.Add(id);
+  WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockOrder, lock));
+  if (r.rows() == 0) return absl::NotFoundError("no such order");
+  return LoadOrder(c, id);
+}
 
 absl::Status ReadOrders(const Result& r, std::vector<Order>* out) {
   const size_t first = out->size();
@@ -204,15 +329,23 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrder(const NewOrder& o) 
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   absl::StatusOr<PlaceOrderResult> result = Transact<PlaceOrderResult>(
       *conn, [&](Connection& c) { return PlaceOrderOnce(c, o); }, Begins::kInBody);
+  const bool guest = o.user_id == 0;
   if (result.ok() || conn->last_error().sqlstate != kUniqueViolation ||
-      conn->last_error().constraint != "orders_idempotency_key") {
+      conn->last_error().constraint !=
+          (guest ? "orders_guest_idempotency_key" : "orders_idempotency_key")) {
     return result;
   }
   // A concurrent request with this key committed first (the insert waited
-  // for it, then hit the unique constraint): replay its order.
+  // for it, then hit the unique index): replay its order.
   Params p;
-  p.Add(o.user_id).Add(o.idempotency_key);
-  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kFindOrderByKey, p));
+  if (guest) {
+    p.Add(o.guest_cart_hash);
+  } else {
+    p.Add(o.user_id);
+  }
+  p.Add(o.idempotency_key);
+  WS_ASSIGN_OR_RETURN(Result r,
+                      conn->Execute(guest ? kFindOrderByGuestKey : kFindOrderByUserKey, p));
   if (r.rows() == 0) return absl::InternalError("idempotency key conflict without an order");
   WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 0));
   WS_ASSIGN_OR_RETURN(Order first, LoadOrder(*conn, id));
@@ -228,55 +361,51 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
   for (const NewOrder::Line& l : o.lines) wanted_ids.push_back(l.variant_id);
   std::sort(wanted_ids.begin(), wanted_ids.end());
   wanted_ids.erase(std::unique(wanted_ids.begin(), wanted_ids.end()), wanted_ids.end());
+  const bool guest = o.user_id == 0;
   Params precheck;
-  precheck.Add(o.user_id).Add(o.idempotency_key);
+  precheck.Add(o.user_id)
+      .Add(o.idempotency_key)
+      .AddBool(guest)
+      .Add(o.guest_cart_hash)
+      .Add(o.guest_email)
+      .Add(o.placed_from);
+  Params caps;
+  std::vector<std::string> cap_keys;
+  if (o.max_unpaid_per_buyer > 0 || o.max_unpaid_per_address > 0) {
+    cap_keys.push_back(guest ? absl::StrCat("g:", o.guest_email) : absl::StrCat("u:", o.user_id));
+    if (!o.placed_from.empty()) cap_keys.push_back(absl::StrCat("a:", o.placed_from));
+  }
+  caps.AddTextArray(cap_keys);
   Params lock_params;
   lock_params.AddInt64Array(wanted_ids);
-  const PipelineStep first[] = {{.sql = "BEGIN"},
-                                {.statement = &kOrderPrecheck, .params = &precheck},
-                                {.statement = &kLockLineVariants, .params = &lock_params}};
+  std::vector<PipelineStep> first = {{.sql = "BEGIN"}};
+  if (!cap_keys.empty()) first.push_back({.statement = &kLockUnpaidCaps, .params = &caps});
+  const size_t checked = first.size();
+  first.push_back({.statement = &kOrderPrecheck, .params = &precheck});
+  first.push_back({.statement = &kLockLineVariants, .params = &lock_params});
   WS_ASSIGN_OR_RETURN(std::vector<Result> opened, c.Pipeline(first));
-  // 1. Idempotency first, whatever the lines.
+  // 1. Idempotency first, whatever the lines; then the buyer and the caps.
   {
-    const Result& r = opened[1];
+    const Result& r = opened[checked];
     if (!r.IsNull(0, 1)) {
       WS_ASSIGN_OR_RETURN(OrderId id, r.Int(0, 1));
       WS_ASSIGN_OR_RETURN(Order first_order, LoadOrder(c, id));  // round trip 2
       return ReplayOrder(first_order, o);                        // Transact commits: round trip 3
     }
-    WS_ASSIGN_OR_RETURN(bool user_exists, r.Bool(0, 0));
-    if (!user_exists) return absl::NotFoundError("no such user");
+    WS_ASSIGN_OR_RETURN(bool buyer_exists, r.Bool(0, 0));
+    if (!buyer_exists) return absl::NotFoundError("no such user");
+    WS_ASSIGN_OR_RETURN(int64_t of_buyer, r.Int(0, 2));
+    WS_ASSIGN_OR_RETURN(int64_t from_address, r.Int(0, 3));
+    WS_RETURN_IF_ERROR(CheckUnpaidOrderCaps(o, of_buyer, from_address));
   }
   // 2. Apply the rules to what the locks hold. PlanOrder asks for the
   // distinct line variants in id order: the rows locked above.
   auto lock = [&c, &opened, &wanted_ids](absl::Span<const VariantId> ids,
                                          std::vector<LockedVariant>* out) -> absl::Status {
-    Result fetched;
-    const Result* locked = &opened[2];
     if (!std::equal(ids.begin(), ids.end(), wanted_ids.begin(), wanted_ids.end())) {
-      Params p;  // never expected: lock what the rules ask for
-      p.AddInt64Array(std::vector<int64_t>(ids.begin(), ids.end()));
-      WS_ASSIGN_OR_RETURN(fetched, c.Execute(kLockLineVariants, p));
-      locked = &fetched;
+      return LockVariantsIn(c, ids, out);  // never expected: lock what the rules ask for
     }
-    const Result& r = *locked;
-    for (int row = 0; row < r.rows(); ++row) {
-      LockedVariant v;
-      WS_ASSIGN_OR_RETURN(v.variant.id, r.Int(row, 0));
-      WS_ASSIGN_OR_RETURN(v.variant.product_id, r.Int(row, 1));
-      v.variant.sku = r.String(row, 2);
-      v.variant.dial_color = r.String(row, 3);
-      v.variant.strap = r.String(row, 4);
-      v.variant.size = r.String(row, 5);
-      WS_ASSIGN_OR_RETURN(v.variant.price.minor_units, r.Int(row, 6));
-      WS_ASSIGN_OR_RETURN(v.variant.price.currency, ReadCurrency(r, row, 7));
-      WS_ASSIGN_OR_RETURN(v.variant.stock, r.Int(row, 8));
-      v.brand = r.String(row, 9);
-      v.model = r.String(row, 10);
-      WS_ASSIGN_OR_RETURN(v.product_active, r.Bool(row, 11));
-      out->push_back(std::move(v));
-    }
-    return absl::OkStatus();
+    return ReadLockedVariants(opened.back(), out);
   };
   WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, lock));
   Order& order = plan.order;
@@ -292,7 +421,12 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
   }
   Params p;
   p.AddInt64Array(variant_ids).AddInt64Array(quantities).AddTime(o.now);  // $1..$3
-  p.Add(o.user_id).Add(order.total.minor_units).Add(o.currency.code());   // $4..$6
+  if (guest) {                                                            // $4
+    p.AddNull();
+  } else {
+    p.Add(o.user_id);
+  }
+  p.Add(order.total.minor_units).Add(o.currency.code());  // $5, $6
   p.Add(o.shipping.name)
       .Add(o.shipping.line1)
       .Add(o.shipping.line2)
@@ -307,6 +441,15 @@ absl::StatusOr<PlaceOrderResult> PostgresStorage::PlaceOrderOnce(Connection& c, 
                    [](const OrderLine& l) { return absl::string_view(l.title); });  // $17
   p.AddInt64Array(unit_prices).AddInt64Array(line_totals);                          // $18, $19
   p.AddBool(o.clear_user_cart);                                                     // $20
+  p.Add(o.guest_email).Add(o.access_token_hash);                                    // $21, $22
+  p.Add(guest ? absl::string_view(o.guest_cart_hash) : absl::string_view());        // $23
+  p.Add(o.placed_from);                                                             // $24
+  if (o.reserved_until == absl::InfiniteFuture()) {                                 // $25
+    p.AddNull();
+  } else {
+    p.AddTime(o.reserved_until);
+  }
+  p.Add(order.payment.provider).Add(static_cast<int>(order.payment.state));  // $26, $27
   WS_ASSIGN_OR_RETURN(Result r, c.Execute(kPlaceOrder, p));
   if (r.rows() != static_cast<int>(plan.stock_changes.size())) {
     // Cannot happen while the rows are locked; never commit a partial take.
@@ -363,31 +506,13 @@ absl::StatusOr<TransitionResult> PostgresStorage::TransitionOrder(
     const std::vector<OutboxDraft>& outbox) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   return Transact<TransitionResult>(*conn, [&](Connection& c) -> absl::StatusOr<TransitionResult> {
-    Params lock;
-    lock.Add(id);
-    WS_ASSIGN_OR_RETURN(Result r, c.Execute(kLockOrder, lock));
-    if (r.rows() == 0) return absl::NotFoundError("no such order");
-    WS_ASSIGN_OR_RETURN(int64_t status, r.Int(0, 0));
-    WS_RETURN_IF_ERROR(CheckTransition(static_cast<OrderStatus>(status), from, to));
+    WS_ASSIGN_OR_RETURN(Order current, LockOrder(c, id));
+    WS_RETURN_IF_ERROR(CheckTransition(current, from, to));
     TransitionResult result;
-    if (to == OrderStatus::kCancelled) {
-      WS_RETURN_IF_ERROR(c.Execute(kLockOrderVariants, lock).status());
-      Params restock;
-      restock.Add(id).AddTime(now);
-      WS_ASSIGN_OR_RETURN(Result back, c.Execute(kRestock, restock));
-      for (int row = 0; row < back.rows(); ++row) {
-        StockChange change;
-        WS_ASSIGN_OR_RETURN(change.product_id, back.Int(row, 0));
-        WS_ASSIGN_OR_RETURN(change.variant_id, back.Int(row, 1));
-        WS_ASSIGN_OR_RETURN(change.stock_after, back.Int(row, 2));
-        WS_ASSIGN_OR_RETURN(int64_t quantity, back.Int(row, 3));
-        change.stock_before = change.stock_after - quantity;
-        result.stock_changes.push_back(change);
-      }
+    if (to == OrderStatus::kCancelled || to == OrderStatus::kExpired) {
+      WS_ASSIGN_OR_RETURN(result.stock_changes, RestockOrders(c, {id}, now));
     }
-    Params set;
-    set.Add(id).Add(static_cast<int>(to)).AddTime(now);
-    WS_RETURN_IF_ERROR(c.Execute(kSetOrderStatus, set).status());
+    WS_RETURN_IF_ERROR(SetOrderStatus(c, id, to, now));
     for (const OutboxDraft& d : outbox) WS_RETURN_IF_ERROR(InsertOutbox(c, d));
     WS_ASSIGN_OR_RETURN(result.order, LoadOrder(c, id));
     return result;

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "postgres/pg_connection.h"
 #include "postgres/pg_pool.h"
+#include "watchstore/order_rules.h"
 #include "watchstore/postgres_storage.h"
 #include "watchstore/storage.h"
 
@@ -98,6 +99,18 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<TransitionResult> TransitionOrder(OrderId id, OrderStatus from, OrderStatus to,
                                                    absl::Time now,
                                                    const std::vector<OutboxDraft>& outbox) override;
+  absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view token_hash) override;
+  absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view provider,
+                                                   absl::string_view reference) override;
+  absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view email, UserId user_id) override;
+
+  // --- Payments (postgres_payments.cc) ---
+  absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) override;
+  absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& update) override;
+  absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                   int limit) override;
+  absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& request) override;
+  absl::StatusOr<Order> SettleRefund(OrderId id, const Money& amount, absl::Time now) override;
 
   // --- Health ---
   absl::Status Ping() override;
@@ -147,6 +160,21 @@ absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
 absl::Status IndexUnindexedProducts(Connection& conn);
 // The order as of now, inside the caller's transaction.
 absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id);
+// Locks the order's row (FOR NO KEY UPDATE), then loads it; NotFound.
+absl::StatusOr<Order> LockOrder(Connection& conn, OrderId id);
+// The order rules' LockVariants: locks the variants and their products in
+// the global order (product id, variant id) and reads them.
+absl::Status LockVariantsIn(Connection& conn, absl::Span<const VariantId> ids,
+                            std::vector<LockedVariant>* out);
+// Reads rows of that lock statement.
+absl::Status ReadLockedVariants(const Result& r, std::vector<LockedVariant>* out);
+// Returns every line of these orders to stock (cancelled or expired), their
+// variants locked first, all at once in the global order.
+absl::StatusOr<std::vector<StockChange>> RestockOrders(Connection& conn,
+                                                       const std::vector<OrderId>& ids,
+                                                       absl::Time now);
+// Sets an order's status (refund_due = total when a paid order is cancelled).
+absl::Status SetOrderStatus(Connection& conn, OrderId id, OrderStatus to, absl::Time now);
 
 template <typename T, typename Body>
 absl::StatusOr<T> PostgresStorage::Transact(Connection& conn, Body&& body, Begins begins) {

@@ -302,7 +302,13 @@ absl::Status Migrate(Connection& conn, const internal::Migration* migrations, in
     }
   }
   const int latest = count > 0 ? migrations[count - 1].version : 0;
-  return WriteTransaction(conn, [&]() -> absl::Status {
+  // A migration may rebuild a table (SQLite's documented procedure for
+  // schema changes ALTER TABLE cannot make): foreign keys are off while it
+  // runs, so dropping the old table neither fails nor cascades, and the
+  // whole result is checked before commit. The pragma is a no-op inside a
+  // transaction, so it is set around it.
+  WS_RETURN_IF_ERROR(conn.Execute("PRAGMA foreign_keys = OFF"));
+  absl::Status migrated = WriteTransaction(conn, [&]() -> absl::Status {
     WS_RETURN_IF_ERROR(
         conn.Execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                      " version INTEGER PRIMARY KEY,"
@@ -342,8 +348,20 @@ absl::Status Migrate(Connection& conn, const internal::Migration* migrations, in
       record.Bind(1, int64_t{m.version}).Bind(2, m.name).Bind(3, absl::ToUnixNanos(absl::Now()));
       WS_RETURN_IF_ERROR(record.Run());
     }
+    // Every reference must still hold: a row that lost its parent rolls the
+    // migrations back.
+    WS_ASSIGN_OR_RETURN(Statement check, conn.Prepare("PRAGMA foreign_key_check"));
+    WS_ASSIGN_OR_RETURN(bool orphan, check.Step());
+    if (orphan) {
+      return MakeError(
+          absl::StatusCode::kFailedPrecondition, reason::kInternal,
+          absl::StrCat("sqlite: migrating left a row of ", check.Text(0), " (rowid ", check.Int(1),
+                       ") without its ", check.Text(2), " row; nothing was changed"));
+    }
     return absl::OkStatus();
   });
+  absl::Status restored = conn.Execute("PRAGMA foreign_keys = ON");
+  return migrated.ok() ? restored : migrated;
 }
 
 absl::Status ValidateOptions(const SqliteOptions& options) {

@@ -169,8 +169,11 @@ class ConnectionPool {
   std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
 };
 
-// Applies the migrations not yet recorded in schema_migrations, each in its
-// own write transaction with its row in schema_migrations. FailedPrecondition
+// Applies the migrations not yet recorded in schema_migrations, all in one
+// write transaction with their rows in schema_migrations, with foreign keys
+// off while they run (so a migration may rebuild a table) and checked by
+// PRAGMA foreign_key_check before commit: a dangling reference rolls every
+// one back (FailedPrecondition). FailedPrecondition
 // if the database records a version this list does not have (a newer binary
 // migrated it) or the list is not strictly increasing.
 absl::Status Migrate(Connection& conn, const internal::Migration* migrations, int count);

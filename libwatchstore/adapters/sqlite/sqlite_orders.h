@@ -33,6 +33,19 @@ absl::StatusOr<OrderPage> ListOrdersIn(Connection& c, const OrderQuery& q);
 absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o);
 absl::StatusOr<TransitionResult> TransitionOrderIn(Connection& c, OrderId id, OrderStatus from,
                                                    OrderStatus to, absl::Time now);
+absl::StatusOr<Order> LoadOrderByAccessToken(Connection& c, absl::string_view token_hash);
+absl::StatusOr<Order> LoadOrderByPaymentReference(Connection& c, absl::string_view provider,
+                                                  absl::string_view reference);
+// Write bodies, as the Storage methods of the same names (REQUIRES: a write
+// transaction, like PlaceOrderIn: what they read stays as read).
+absl::StatusOr<int64_t> ClaimGuestOrdersIn(Connection& c, absl::string_view email, UserId user_id);
+absl::StatusOr<Order> AttachPaymentIn(Connection& c, OrderId id, const ProviderPayment& payment);
+absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdateIn(Connection& c, const PaymentUpdate& u);
+absl::StatusOr<std::vector<TransitionResult>> ExpireReservationsIn(Connection& c, absl::Time now,
+                                                                   int limit);
+absl::StatusOr<TransitionResult> RefundOrderIn(Connection& c, const RefundRequest& request);
+absl::StatusOr<Order> SettleRefundIn(Connection& c, OrderId id, const Money& amount,
+                                     absl::Time now);
 
 }  // namespace watchstore::sqlite
 

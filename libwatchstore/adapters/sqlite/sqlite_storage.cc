@@ -339,6 +339,43 @@ class SqliteStorage final : public Storage {
     });
   }
 
+  absl::StatusOr<Order> GetOrderByAccessToken(absl::string_view token_hash) override {
+    return Read<Order>(
+        [&](Connection& c) { return sqlite::LoadOrderByAccessToken(c, token_hash); });
+  }
+  absl::StatusOr<Order> GetOrderByPaymentReference(absl::string_view provider,
+                                                   absl::string_view reference) override {
+    return Read<Order>(
+        [&](Connection& c) { return sqlite::LoadOrderByPaymentReference(c, provider, reference); });
+  }
+  absl::StatusOr<int64_t> ClaimGuestOrders(absl::string_view email, UserId user_id) override {
+    return Write<int64_t>(
+        [&](Connection& c) { return sqlite::ClaimGuestOrdersIn(c, email, user_id); });
+  }
+
+  // --- Payments ---
+  absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) override {
+    return Write<Order>([&](Connection& c) { return sqlite::AttachPaymentIn(c, id, payment); });
+  }
+  absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& update) override {
+    return Write<PaymentUpdateResult>(
+        [&](Connection& c) { return sqlite::ApplyPaymentUpdateIn(c, update); });
+  }
+  // One writer at a time: concurrent sweepers are serialized by the write
+  // lock, and the second finds the first's orders no longer pending.
+  absl::StatusOr<std::vector<TransitionResult>> ExpireReservations(absl::Time now,
+                                                                   int limit) override {
+    return Write<std::vector<TransitionResult>>(
+        [&](Connection& c) { return sqlite::ExpireReservationsIn(c, now, limit); });
+  }
+  absl::StatusOr<TransitionResult> RefundOrder(const RefundRequest& request) override {
+    return Write<TransitionResult>(
+        [&](Connection& c) { return sqlite::RefundOrderIn(c, request); });
+  }
+  absl::StatusOr<Order> SettleRefund(OrderId id, const Money& amount, absl::Time now) override {
+    return Write<Order>([&](Connection& c) { return sqlite::SettleRefundIn(c, id, amount, now); });
+  }
+
   // --- Health ---
   absl::Status Ping() override {
     return ReadOne<bool>([&](Connection& c) -> absl::StatusOr<bool> {

@@ -108,6 +108,18 @@ absl::StatusOr<RefundPlan> PlanRefund(const Order& order, const RefundRequest& r
 // refund_due in its currency.
 absl::StatusOr<Order> PlanSettleRefund(const Order& order, const Money& amount, absl::Time now);
 
+// NewOrder's caps on unpaid orders, given how many pending orders the buyer
+// (the user, or the guest e-mail) and the client address already have:
+// ResourceExhausted (too_many_unpaid_orders) past either cap.
+absl::Status CheckUnpaidOrderCaps(const NewOrder& request, int64_t pending_of_buyer,
+                                  int64_t pending_from_address);
+
+// The order after Storage::AttachPayment records `payment` on it: the
+// reference and client secret, once (unchanged if the same reference is
+// already there). FailedPrecondition (payment_mismatch) if `payment` has no
+// reference, another reference is there, or the amounts differ.
+absl::StatusOr<Order> PlanAttachPayment(const Order& order, const ProviderPayment& payment);
+
 // "Brand Model (dial, strap, size)": an order line's title.
 std::string LineTitle(const LockedVariant& v);
 

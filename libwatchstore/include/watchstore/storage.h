@@ -203,8 +203,9 @@ class Storage {
   // --- Payments -----------------------------------------------------------
   // Records the provider's reference and client secret on the order's
   // payment, once: OK and unchanged if the same reference is already there.
-  // FailedPrecondition (reason payment_mismatch) if another reference is, or
-  // the amount differs from the order's payment amount. NotFound.
+  // FailedPrecondition (reason payment_mismatch) if another reference is,
+  // another order of the same provider has this reference, or the amount
+  // differs from the order's payment amount. NotFound.
   virtual absl::StatusOr<Order> AttachPayment(OrderId id, const ProviderPayment& payment) = 0;
   // Applies a payment change in one transaction, by PlanPaymentUpdate
   // (order_rules.h): the payment record, the order's status (pending or

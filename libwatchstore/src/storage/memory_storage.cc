@@ -450,7 +450,7 @@ class MemoryStorage final : public Storage {
       return absl::NotFoundError("no such user");
     }
     if (o.max_unpaid_per_buyer > 0 || o.max_unpaid_per_address > 0) {
-      int by_buyer = 0, by_address = 0;
+      int64_t by_buyer = 0, by_address = 0;
       for (const auto& [id, other] : orders_) {
         if (other.status != OrderStatus::kPending) continue;
         if (guest ? other.user_id == 0 && other.guest_email == o.guest_email
@@ -459,10 +459,7 @@ class MemoryStorage final : public Storage {
         }
         if (!o.placed_from.empty() && placed_from_[id] == o.placed_from) ++by_address;
       }
-      if ((o.max_unpaid_per_buyer > 0 && by_buyer >= o.max_unpaid_per_buyer) ||
-          (o.max_unpaid_per_address > 0 && by_address >= o.max_unpaid_per_address)) {
-        return TooManyUnpaidOrders();
-      }
+      WS_RETURN_IF_ERROR(CheckUnpaidOrderCaps(o, by_buyer, by_address));
     }
     WS_ASSIGN_OR_RETURN(OrderPlan plan, PlanOrder(o, ReadVariants()));
     // Every check passed: take the stock. Nothing below can fail.
@@ -567,16 +564,14 @@ class MemoryStorage final : public Storage {
     internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
-    Payment& p = it->second.payment;
-    if (payment.reference.empty() || (!p.reference.empty() && p.reference != payment.reference) ||
-        !(payment.amount == p.amount)) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
-                       "the payment does not match the order");
+    for (const auto& [other_id, other] : orders_) {
+      if (other_id != id && other.payment.provider == it->second.payment.provider &&
+          !payment.reference.empty() && other.payment.reference == payment.reference) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                         "the payment reference belongs to another order");
+      }
     }
-    if (p.reference.empty()) {
-      p.reference = payment.reference;
-      p.client_secret = payment.client_secret;
-    }
+    WS_ASSIGN_OR_RETURN(it->second, PlanAttachPayment(it->second, payment));
     return it->second;
   }
 
@@ -655,10 +650,6 @@ class MemoryStorage final : public Storage {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
-  static absl::Status TooManyUnpaidOrders() {
-    return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyUnpaidOrders,
-                     "too many unpaid orders: pay or cancel one first");
-  }
   // The order rules' view of variants, read under mu_ (held by the caller).
   std::function<absl::Status(absl::Span<const VariantId>, std::vector<LockedVariant>*)>
   ReadVariants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
