@@ -43,6 +43,7 @@ constexpr ReasonInfo kReasons[] = {
     {watchstore::reason::kTokenUsed, "The link was already used"},
     {watchstore::reason::kTokenExpired, "The link has expired"},
     {watchstore::reason::kEmailUnverified, "Email address not verified"},
+    {watchstore::reason::kIgnoredEvent, "Notification type not acted on"},
     {watchstore::reason::kUnavailable, "Service unavailable"},
     {watchstore::reason::kInternal, "Internal error"},
     {reason::kPayloadTooLarge, "Payload too large"},

@@ -38,6 +38,9 @@ inline constexpr absl::string_view kTokenInvalid = "token_invalid";
 inline constexpr absl::string_view kTokenUsed = "token_used";
 inline constexpr absl::string_view kTokenExpired = "token_expired";
 inline constexpr absl::string_view kEmailUnverified = "email_unverified";
+// A verified provider notification of a type the store does not act on: the
+// caller acknowledges it (the provider stops re-sending) and changes nothing.
+inline constexpr absl::string_view kIgnoredEvent = "ignored_event";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason
