@@ -122,6 +122,7 @@ TEST_F(StripeProviderTest, CreateSendsTheOrderAndIsIdempotent) {
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(absl::StartsWith(first->reference, "pi_")) << first->reference;
   EXPECT_EQ(first->state, PaymentState::kRequiresAction);
+  EXPECT_EQ(first->order_id, 42);
   EXPECT_EQ(first->amount, Eur(12500));
   EXPECT_EQ(first->refunded, Eur(0));
   EXPECT_TRUE(absl::StartsWith(first->client_secret, first->reference + "_secret_"));
@@ -404,6 +405,7 @@ TEST_F(StripeProviderTest, SignedWebhooksFromTheStandinVerify) {
     acted.push_back(e->type);
     if (e->type == "payment_intent.succeeded") {
       EXPECT_EQ(e->payment.state, PaymentState::kCaptured);
+      EXPECT_EQ(e->payment.order_id, 42);
       EXPECT_EQ(e->payment.amount, Eur(8000));
     } else if (e->type == "charge.refunded") {
       EXPECT_EQ(e->payment.state, PaymentState::kRefunded);

@@ -129,6 +129,7 @@ TEST_F(StripeWebhookTest, AcceptsWhatTheOfficialPackageSigns) {
   EXPECT_EQ(e->type, "payment_intent.succeeded");
   EXPECT_EQ(e->created, absl::FromUnixSeconds(1799999990));
   EXPECT_EQ(e->payment.reference, "pi_3TestIntent");
+  EXPECT_EQ(e->payment.order_id, 42);
   EXPECT_EQ(e->payment.state, PaymentState::kCaptured);
   EXPECT_EQ(e->payment.amount.minor_units, 12500);
   EXPECT_EQ(e->payment.amount.currency.code(), "EUR");
@@ -281,6 +282,7 @@ TEST(StripeEventTest, ChargeRefundedPartialAndFull) {
   ASSERT_TRUE(partial.ok()) << partial.status();
   EXPECT_EQ(partial->event_id, "evt_2Refund");
   EXPECT_EQ(partial->payment.reference, "pi_3TestIntent");
+  EXPECT_EQ(partial->payment.order_id, 0);
   EXPECT_EQ(partial->payment.state, PaymentState::kCaptured);
   EXPECT_EQ(partial->payment.amount.minor_units, 10000);
   EXPECT_EQ(partial->payment.refunded.minor_units, 2500);

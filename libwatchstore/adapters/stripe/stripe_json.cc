@@ -111,6 +111,10 @@ absl::StatusOr<ProviderPayment> ParsePaymentIntent(const rapidjson::Value& inten
     }
   }
   p.client_secret = StringField(intent, "client_secret").value_or("");
+  // metadata[order_id], as CreatePayment sent it; 0 when absent or not ours.
+  if (const rapidjson::Value* metadata = ObjectField(intent, "metadata")) {
+    p.order_id = std::max<int64_t>(0, IntField(*metadata, "order_id").value_or(0));
+  }
   return p;
 }
 

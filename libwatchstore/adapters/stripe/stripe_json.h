@@ -32,11 +32,13 @@ absl::StatusOr<Currency> CurrencyFromStripe(absl::string_view code);
 
 // A PaymentIntent object (latest_charge expanded or not: refunded is known
 // only when it is) as a ProviderPayment, with the status mapping of
-// docs/DESIGN.md. InvalidArgument if it is not a well-formed intent.
+// docs/DESIGN.md; order_id from metadata[order_id]. InvalidArgument if it is
+// not a well-formed intent.
 absl::StatusOr<ProviderPayment> ParsePaymentIntent(const rapidjson::Value& intent);
 // A Charge object as the payment of its intent: amount, amount_refunded,
-// kRefunded when fully refunded, else kCaptured. InvalidArgument if it is not
-// a charge of a payment intent.
+// kRefunded when fully refunded, else kCaptured; order_id 0 (a charge does
+// not carry its intent's metadata). InvalidArgument if it is not a charge of
+// a payment intent.
 absl::StatusOr<ProviderPayment> ParseRefundedCharge(const rapidjson::Value& charge);
 
 // Stripe's error object {"error":{"type","code","message","param"}}; fields

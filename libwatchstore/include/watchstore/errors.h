@@ -34,13 +34,12 @@ inline constexpr absl::string_view kIdempotencyInFlight = "idempotency_in_flight
 inline constexpr absl::string_view kIllegalTransition = "illegal_transition";
 // A buyer tried to cancel a paid order: only staff may (a refund is due).
 inline constexpr absl::string_view kOrderPaid = "order_paid";
+// A provider notification of a kind the store does not act on.
+inline constexpr absl::string_view kIgnoredEvent = "ignored_event";
 inline constexpr absl::string_view kTokenInvalid = "token_invalid";
 inline constexpr absl::string_view kTokenUsed = "token_used";
 inline constexpr absl::string_view kTokenExpired = "token_expired";
 inline constexpr absl::string_view kEmailUnverified = "email_unverified";
-// A verified provider notification of a type the store does not act on: the
-// caller acknowledges it (the provider stops re-sending) and changes nothing.
-inline constexpr absl::string_view kIgnoredEvent = "ignored_event";
 inline constexpr absl::string_view kUnavailable = "unavailable";
 inline constexpr absl::string_view kInternal = "internal";
 }  // namespace reason

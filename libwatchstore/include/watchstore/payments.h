@@ -49,6 +49,9 @@ struct Payment {
 // What a provider says about one payment.
 struct ProviderPayment {
   std::string reference;
+  // The order the payment was made for, as the provider recorded it when
+  // the payment was created (Stripe: metadata[order_id]); 0 if unknown.
+  int64_t order_id = 0;
   PaymentState state = PaymentState::kRequiresAction;
   Money amount;
   Money refunded;
