@@ -48,6 +48,20 @@ override_resource {
   values          = { output = "SessionSealSessionSealSessionSealSessionSeal0000" }
 }
 
+# The Stripe secrets get ARNs of their own (the mock gives every secret the
+# same one), so that who may read them can be checked.
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_secret_key
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-secret-key-AbCdEf" }
+}
+
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_webhook_secret
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-webhook-secret-AbCdEf" }
+}
+
 variables {
   aws_region                 = "eu-west-1"
   alb_certificate_arn        = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
@@ -400,6 +414,11 @@ run "alb_tls_and_origin_lock" {
   assert {
     condition     = strcontains(local.user_data, "WATCHSTORE_SESSION_SEAL_SECRET_ARN=${aws_secretsmanager_secret.session_seal.arn}\n") && strcontains(local.user_data, "echo \"WATCHSTORE_SESSION_SEAL_KEY=$seal\"") && anytrue([for st in data.aws_iam_policy_document.app.statement : st.sid == "StackSecrets" && contains(st.resources, aws_secretsmanager_secret.session_seal.arn)])
     error_message = "Every instance must seal cached sessions with the one generated key from Secrets Manager, and may read that secret."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_PAYMENTS_SETTING=manual\n") && strcontains(local.user_data, "echo \"WATCHSTORE_PAYMENTS=$WATCHSTORE_PAYMENTS_SETTING\"") && !anytrue([for st in data.aws_iam_policy_document.app.statement : contains(st.resources, aws_secretsmanager_secret.stripe_secret_key.arn) || contains(st.resources, aws_secretsmanager_secret.stripe_webhook_secret.arn)])
+    error_message = "By default payments are manual and the instances may not read the Stripe secrets."
   }
 }
 

@@ -89,19 +89,26 @@ TEST(PaymentsConfigTest, BadStripeSettingsAreRefusedWithoutEchoingSecrets) {
   };
   const std::vector<Case> cases = {
       {{"--payments=paypal"}, StripeEnv(), "--payments"},
-      {{"--payments=stripe"}, without("WATCHSTORE_STRIPE_SECRET_KEY"),
+      {{"--payments=stripe"},
+       without("WATCHSTORE_STRIPE_SECRET_KEY"),
        "WATCHSTORE_STRIPE_SECRET_KEY"},
-      {{"--payments=stripe"}, with("WATCHSTORE_STRIPE_SECRET_KEY", "pk_test_SeCrEtWrongKind"),
+      {{"--payments=stripe"},
+       with("WATCHSTORE_STRIPE_SECRET_KEY", "pk_test_SeCrEtWrongKind"),
        "WATCHSTORE_STRIPE_SECRET_KEY"},
-      {{"--payments=stripe"}, without("WATCHSTORE_STRIPE_WEBHOOK_SECRET"),
+      {{"--payments=stripe"},
+       without("WATCHSTORE_STRIPE_WEBHOOK_SECRET"),
        "WATCHSTORE_STRIPE_WEBHOOK_SECRET"},
-      {{"--payments=stripe"}, with("WATCHSTORE_STRIPE_WEBHOOK_SECRET", " , "),
+      {{"--payments=stripe"},
+       with("WATCHSTORE_STRIPE_WEBHOOK_SECRET", " , "),
        "WATCHSTORE_STRIPE_WEBHOOK_SECRET"},
-      {{"--payments=stripe"}, with("WATCHSTORE_STRIPE_WEBHOOK_SECRET", "whsec_a,SeCrEt_b"),
+      {{"--payments=stripe"},
+       with("WATCHSTORE_STRIPE_WEBHOOK_SECRET", "whsec_a,SeCrEt_b"),
        "WATCHSTORE_STRIPE_WEBHOOK_SECRET"},
-      {{"--payments=stripe"}, without("WATCHSTORE_STRIPE_PUBLISHABLE_KEY"),
+      {{"--payments=stripe"},
+       without("WATCHSTORE_STRIPE_PUBLISHABLE_KEY"),
        "WATCHSTORE_STRIPE_PUBLISHABLE_KEY"},
-      {{"--payments=stripe"}, with("WATCHSTORE_STRIPE_PUBLISHABLE_KEY", "pk_live_SeCrEtMixed"),
+      {{"--payments=stripe"},
+       with("WATCHSTORE_STRIPE_PUBLISHABLE_KEY", "pk_live_SeCrEtMixed"),
        "both live"},
       // Keys on the command line are visible to every user of the machine.
       {{"--stripe-secret-key=sk_test_SeCrEtOnCmdline"}, {}, "never"},
@@ -118,8 +125,8 @@ TEST(PaymentsConfigTest, BadStripeSettingsAreRefusedWithoutEchoingSecrets) {
 
 TEST(PaymentsConfigTest, ApiBaseMustBeHttpsUnlessLoopback) {
   std::map<std::string, std::string> env = StripeEnv();
-  for (const char* base : {"http://stripe.example.com", "ftp://127.0.0.1",
-                           "http://user:SeCrEt@127.0.0.1:1"}) {
+  for (const char* base :
+       {"http://stripe.example.com", "ftp://127.0.0.1", "http://user:SeCrEt@127.0.0.1:1"}) {
     env["WATCHSTORE_STRIPE_API_BASE"] = base;
     auto c = Parse({"--payments=stripe"}, env);
     ASSERT_TRUE(c.ok()) << c.status();
