@@ -358,6 +358,20 @@ run "waf_rules" {
     )) == 0
     error_message = "The AWS managed rule groups must be enforced (no count override)."
   }
+
+  assert {
+    condition = alltrue([for r in aws_wafv2_web_acl.cloudfront[0].rule :
+      alltrue([for m in r.statement[0].managed_rule_group_statement :
+        m.name == "AWSManagedRulesCommonRuleSet" ? (
+          length(m.scope_down_statement) == 1 &&
+          m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].search_string == "/api/v1/payments/stripe/webhook" &&
+          m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].positional_constraint == "EXACTLY" &&
+          length(m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].field_to_match[0].uri_path) == 1
+        ) : length(m.scope_down_statement) == 0
+      ])
+    ])
+    error_message = "Every managed rule group covers every request, except that the common rules skip exactly the Stripe webhook path (signed events may exceed their 8 KB body limit)."
+  }
 }
 
 run "alb_tls_and_origin_lock" {

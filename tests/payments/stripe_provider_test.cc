@@ -13,10 +13,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "stripe_standin.h"
+#include "sync.h"
 #include "test_util.h"
 #include "watchstore/errors.h"
 #include "watchstore/stripe_provider.h"
@@ -346,7 +346,7 @@ class WebhookReceiver {
   };
   WebhookReceiver() {
     server_.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
-      absl::MutexLock lock(&mu_);
+      internal::MutexLock lock(&mu_);
       deliveries_.push_back({req.body, req.get_header_value("Stripe-Signature")});
       res.status = 200;
     });
@@ -363,7 +363,7 @@ class WebhookReceiver {
     const absl::Time until = absl::Now() + absl::Seconds(10);
     for (;;) {
       {
-        absl::MutexLock lock(&mu_);
+        internal::MutexLock lock(&mu_);
         if (deliveries_.size() >= n || absl::Now() > until) return deliveries_;
       }
       absl::SleepFor(absl::Milliseconds(20));
@@ -374,7 +374,7 @@ class WebhookReceiver {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  absl::Mutex mu_;
+  internal::Mutex mu_;
   std::vector<Delivery> deliveries_ ABSL_GUARDED_BY(mu_);
 };
 
