@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "metrics.h"
 #include "watchstore/cache.h"
+#include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
 #if WATCHSTORE_HTTP_WITH_SQLITE
@@ -23,6 +24,9 @@
 #endif
 #if WATCHSTORE_HTTP_WITH_POSTGRES
 #include "watchstore/postgres_storage.h"
+#endif
+#if WATCHSTORE_HTTP_WITH_STRIPE
+#include "watchstore/stripe_provider.h"
 #endif
 #if WATCHSTORE_HTTP_WITH_REDIS
 #include "watchstore/redis_cache.h"
@@ -183,6 +187,33 @@ absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config) {
   o.password = config.smtp_password;
   o.require_tls = config.smtp_require_tls;
   return NewSmtpMailer(o);
+}
+
+absl::StatusOr<PaymentSetup> OpenPaymentProvider(const ServerConfig& config) {
+  PaymentSetup setup;
+  if (config.payments == PaymentsKind::kManual) return setup;
+#if WATCHSTORE_HTTP_WITH_STRIPE
+  StripeOptions o;
+  o.secret_key = config.stripe_secret_key;
+  o.webhook_secrets = config.stripe_webhook_secrets;
+  if (!config.stripe_api_base.empty()) o.api_base = config.stripe_api_base;
+  absl::StatusOr<std::unique_ptr<PaymentProvider>> provider = NewStripePaymentProvider(o);
+  if (!provider.ok()) {
+    // The adapter names its option; the operator sets a variable.
+    const std::string field = FieldOf(provider.status());
+    const char* variable = field == "stripe_api_base"         ? "WATCHSTORE_STRIPE_API_BASE"
+                           : field == "stripe_webhook_secret" ? "WATCHSTORE_STRIPE_WEBHOOK_SECRET"
+                           : field == "stripe_secret_key"     ? "WATCHSTORE_STRIPE_SECRET_KEY"
+                                                              : "--payments=stripe";
+    return absl::Status(provider.status().code(),
+                        absl::StrCat(variable, ": ", provider.status().message()));
+  }
+  setup.provider = *std::move(provider);
+  setup.publishable_key = config.stripe_publishable_key;
+  return setup;
+#else
+  return NotBuiltIn("Stripe", "WATCHSTORE_WITH_STRIPE");
+#endif
 }
 
 absl::Status MigrateDatabase(const ServerConfig& config) {
