@@ -176,6 +176,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
   options.payments.manual_reservation = config.manual_reservation;
   options.payments.max_unpaid_per_buyer = config.max_unpaid_per_buyer;
   options.payments.max_unpaid_per_address = config.max_unpaid_per_address;
+  WS_ASSIGN_OR_RETURN(PaymentSetup payments, OpenPaymentProvider(config));
+  options.payments.provider = std::move(payments.provider);  // null: manual
   return Store::Open(options, std::move(storage), std::move(cache));
 }
 

@@ -193,6 +193,9 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   api_options.register_total = ParseRate(config.register_rate_total).value_or(Rate{});
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
+  if (config.payments == PaymentsKind::kStripe) {
+    api_options.stripe_publishable_key = config.stripe_publishable_key;
+  }
   Storage* storage = &(*store)->storage();
   api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);
