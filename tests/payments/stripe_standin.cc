@@ -142,6 +142,7 @@ absl::StatusOr<std::unique_ptr<StripeStandin>> StripeStandin::Start() {
   s->pid_ = c->pid;
   s->stdin_fd_ = c->in;
   s->stdout_fd_ = c->out;
+  s->log_path_ = log;
   // {"port":N}
   const std::string line =
       ReadFrom(c->out, true, std::chrono::steady_clock::now() + std::chrono::seconds(20));
@@ -167,6 +168,11 @@ void StripeStandin::Stop() {
   for (int* fd : {&stdin_fd_, &stdout_fd_}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
+  }
+  // Kept only when the stand-in said something (a stack trace).
+  std::error_code ec;
+  if (!log_path_.empty() && std::filesystem::file_size(log_path_, ec) == 0 && !ec) {
+    std::filesystem::remove(log_path_, ec);
   }
 }
 

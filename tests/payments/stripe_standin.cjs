@@ -501,7 +501,10 @@ async function handleApi(req, res, raw) {
   try {
     result = route(req, url.searchParams, params);
   } catch (e) {
-    if (!(e instanceof StripeErr)) throw e;
+    if (!(e instanceof StripeErr)) {
+      if (key !== undefined) idem.delete(key);  // a stand-in bug must not pin the key
+      throw e;
+    }
     result = {status: e.status, body: e.body, save: e.save};
   }
   if (key !== undefined) {

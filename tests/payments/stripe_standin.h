@@ -38,7 +38,8 @@ class StripeStandin {
 
   int port() const { return port_; }
   std::string base_url() const;  // http://127.0.0.1:PORT
-  // Kills it now (for outage tests); idempotent.
+  // Kills it now (for outage tests); idempotent. Its stderr stays in
+  // $TMPDIR/stripe_standin.<test pid>.log if it wrote any.
   void Stop();
 
   // Calls to the stand-in (its control API and the Stripe API), returning
@@ -58,6 +59,7 @@ class StripeStandin {
   int stdin_fd_ = -1;   // kept open: it exits when this process is gone
   int stdout_fd_ = -1;  // kept open: it wrote its port there
   int port_ = 0;
+  std::string log_path_;  // its stderr
 };
 
 }  // namespace watchstore::testing

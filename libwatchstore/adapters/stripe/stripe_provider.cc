@@ -5,7 +5,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "crypto.h"
 #include "stripe/stripe_json.h"
 #include "stripe/stripe_webhook.h"
@@ -284,6 +284,7 @@ class StripePaymentProvider final : public PaymentProvider {
     headers = curl_slist_append(headers, "Accept: application/json");
     if (form != nullptr) {
       headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+      headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
       headers =
           curl_slist_append(headers, absl::StrCat("Idempotency-Key: ", idempotency_key).c_str());
     }
