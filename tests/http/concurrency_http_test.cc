@@ -22,6 +22,8 @@ TEST_P(LastUnitsTest, SixtyFourClientsTenUnitsTenOrders) {
   // server may not have seen closed yet: the per-address cap (64) is not
   // what this test is about.
   o.server.max_connections_per_address = 0;
+  // Nor is the cap on unpaid orders per client address.
+  o.tune_store = [](StoreOptions& s) { s.payments.max_unpaid_per_address = 0; };
   TestServer server(o);
   auto p = server.MakeProduct("LAST", 1200'00, 10);
   const int64_t variant = p->variants[0].id;
