@@ -163,9 +163,27 @@ data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
   name = "Managed-AllViewerExceptHostHeader"
 }
 
-resource "aws_cloudfront_response_headers_policy" "security" {
-  name    = "${local.name}-security-headers"
-  comment = "watchstore security headers"
+# Two header sets, the same but for the Content-Security-Policy: every
+# response gets var.content_security_policy, except the payment page
+# (/pay.html, the only page that loads Stripe.js), which gets
+# var.payment_page_content_security_policy.
+locals {
+  response_header_sets = {
+    security     = { name = "security-headers", csp = var.content_security_policy }
+    payment_page = { name = "payment-page-headers", csp = var.payment_page_content_security_policy }
+  }
+}
+
+moved {
+  from = aws_cloudfront_response_headers_policy.security
+  to   = aws_cloudfront_response_headers_policy.headers["security"]
+}
+
+resource "aws_cloudfront_response_headers_policy" "headers" {
+  for_each = local.response_header_sets
+
+  name    = "${local.name}-${each.value.name}"
+  comment = "watchstore ${each.key} headers"
 
   security_headers_config {
     strict_transport_security {
@@ -190,7 +208,7 @@ resource "aws_cloudfront_response_headers_policy" "security" {
     }
 
     dynamic "content_security_policy" {
-      for_each = var.content_security_policy == "" ? [] : [var.content_security_policy]
+      for_each = each.value.csp == "" ? [] : [each.value.csp]
 
       content {
         content_security_policy = content_security_policy.value
@@ -253,7 +271,20 @@ resource "aws_cloudfront_distribution" "storefront" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
-    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.headers["security"].id
+  }
+
+  # The payment page: a storefront file like the others, with the one policy
+  # that lets Stripe.js load.
+  ordered_cache_behavior {
+    path_pattern               = "/pay.html"
+    target_origin_id           = "storefront-s3"
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.headers["payment_page"].id
   }
 
   # The API: never cached, every method, headers/cookies/query strings forwarded.
@@ -267,7 +298,7 @@ resource "aws_cloudfront_distribution" "storefront" {
     compress                   = true
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
     origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
-    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.headers["security"].id
   }
 
   # No custom_error_response: it would apply to /api/* as well and turn API

@@ -440,6 +440,12 @@ variable "content_security_policy" {
   default     = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 }
 
+variable "payment_page_content_security_policy" {
+  description = "Content-Security-Policy CloudFront adds to /pay.html, the only page that loads Stripe.js: content_security_policy's default plus exactly the origins Stripe documents for Stripe.js and its Payment Element."
+  type        = string
+  default     = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self' https://js.stripe.com https://*.js.stripe.com; frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; connect-src 'self' https://api.stripe.com; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+}
+
 variable "route53_zone_id" {
   description = "Optional Route 53 hosted zone id: when set, records are created for alb_origin_domain_name (-> ALB) and every cloudfront_aliases entry (-> CloudFront)."
   type        = string

@@ -311,12 +311,17 @@ run "cloudfront_https_headers" {
   }
 
   assert {
-    condition     = aws_cloudfront_distribution.storefront.default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.security.id && alltrue([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b.response_headers_policy_id == aws_cloudfront_response_headers_policy.security.id])
-    error_message = "Every behaviour must add the security headers."
+    condition     = aws_cloudfront_distribution.storefront.default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.headers["security"].id && alltrue([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b.response_headers_policy_id == (b.path_pattern == "/pay.html" ? aws_cloudfront_response_headers_policy.headers["payment_page"].id : aws_cloudfront_response_headers_policy.headers["security"].id)])
+    error_message = "Every behaviour must add the security headers (the payment page its own set)."
   }
 
   assert {
-    condition     = aws_cloudfront_response_headers_policy.security.security_headers_config[0].strict_transport_security[0].access_control_max_age_sec >= 31536000 && aws_cloudfront_response_headers_policy.security.security_headers_config[0].frame_options[0].frame_option == "DENY" && aws_cloudfront_response_headers_policy.security.security_headers_config[0].content_type_options[0].override == true
+    condition     = strcontains(aws_cloudfront_response_headers_policy.headers["payment_page"].security_headers_config[0].content_security_policy[0].content_security_policy, "script-src 'self' https://js.stripe.com") && strcontains(aws_cloudfront_response_headers_policy.headers["payment_page"].security_headers_config[0].content_security_policy[0].content_security_policy, "frame-src https://js.stripe.com") && !strcontains(aws_cloudfront_response_headers_policy.headers["security"].security_headers_config[0].content_security_policy[0].content_security_policy, "stripe.com") && length([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b if b.path_pattern == "/pay.html" && b.target_origin_id == "storefront-s3"]) == 1
+    error_message = "Only /pay.html (from the bucket) may load Stripe.js: its CSP names Stripe's origins, the storefront's does not."
+  }
+
+  assert {
+    condition     = alltrue([for p in aws_cloudfront_response_headers_policy.headers : p.security_headers_config[0].strict_transport_security[0].access_control_max_age_sec >= 31536000 && p.security_headers_config[0].frame_options[0].frame_option == "DENY" && p.security_headers_config[0].content_type_options[0].override == true])
     error_message = "Security headers: HSTS for a year or more, frame DENY, nosniff."
   }
 
