@@ -10,6 +10,9 @@
 #
 # Extra environment passed through: WATCHSTORE_ARTIFACTS_DIR (screenshots; default
 # test-artifacts), WATCHSTORE_BROWSER_GREP (run only matching tests).
+# WATCHSTORE_BROWSER_PAYMENTS=stripe runs the server with --payments=stripe against
+# the Stripe stand-in (tests/payments/stripe_standin.cjs) on another free port,
+# its webhooks delivered to the server; the default is the manual provider.
 # Prints the test runner's closing line "N passed, N failed"; exit status 0 only when all pass.
 set -euo pipefail
 
@@ -35,6 +38,7 @@ fi
 
 tmp=$(mktemp -d)
 pid=""
+standin_pid=""
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -42,6 +46,7 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  if [ -n "$standin_pid" ]; then kill -TERM "$standin_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,8 +60,29 @@ export WATCHSTORE_ADMIN_PASSWORD=${WATCHSTORE_ADMIN_PASSWORD:-browser-tests-admi
 "$server" seed-demo --database="$db" >>"$tmp/setup.log" 2>&1
 "$server" create-admin --database="$db" --email="$WATCHSTORE_ADMIN_EMAIL" >>"$tmp/setup.log" 2>&1 </dev/null
 
+payments=(--payments=manual)
+if [ "${WATCHSTORE_BROWSER_PAYMENTS:-manual}" = stripe ]; then
+  export WATCHSTORE_STRIPE_STANDIN_KEY=sk_test_browser_standin
+  node "$top/tests/payments/stripe_standin.cjs" --secret-key "$WATCHSTORE_STRIPE_STANDIN_KEY" \
+    --port-file "$tmp/standin.port" --lifetime-seconds 900 >"$tmp/standin.log" 2>&1 &
+  standin_pid=$!
+  for _ in $(seq 1 100); do [ -s "$tmp/standin.port" ] && break; sleep 0.1; done
+  export WATCHSTORE_STRIPE_STANDIN_URL="http://127.0.0.1:$(cat "$tmp/standin.port")"
+  export WATCHSTORE_STRIPE_SECRET_KEY=$WATCHSTORE_STRIPE_STANDIN_KEY
+  export WATCHSTORE_STRIPE_WEBHOOK_SECRET=whsec_browser_standin
+  export WATCHSTORE_STRIPE_PUBLISHABLE_KEY=pk_test_browser_standin
+  export WATCHSTORE_STRIPE_API_BASE=$WATCHSTORE_STRIPE_STANDIN_URL
+  node -e 'fetch(process.argv[1] + "/__standin/webhook", {method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({url: process.argv[2], secret: process.argv[3], auto_deliver: true})})
+    .then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    "$WATCHSTORE_STRIPE_STANDIN_URL" "http://127.0.0.1:$port/api/v1/payments/stripe/webhook" \
+    "$WATCHSTORE_STRIPE_WEBHOOK_SECRET"
+  payments=(--payments=stripe)
+fi
+
 "$server" serve --listen="127.0.0.1:$port" --database="$db" --static-dir="$top/frontend" \
-  --insecure-cookies --access-log=off --metrics-listen=off \
+  --insecure-cookies --access-log=off --metrics-listen=off "${payments[@]}" \
   --mail-dir="$tmp/mail" --public-url="http://127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 pid=$!
 
