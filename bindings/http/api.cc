@@ -251,6 +251,25 @@ bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
 
 int64_t Api::checkouts_in_flight() const { return store_->orders().CheckoutsInFlight(); }
 
+namespace {
+
+// POST, PUT, PATCH and DELETE may write: their session's reads go to the
+// primary during the request and for the read-your-writes window after it.
+bool WritesData(absl::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+}  // namespace
+
+// The session a request belongs to, for read-your-writes: a hash of the
+// credential that identifies it (never the credential itself); "" if none.
+std::string Api::SessionKeyOf(const Call& call) {
+  if (call.authorization.has_value()) return absl::StrCat("a:", Sha256Hex(*call.authorization));
+  if (call.session_cookie.has_value()) return absl::StrCat("s:", Sha256Hex(*call.session_cookie));
+  if (call.cart_cookie.has_value()) return absl::StrCat("c:", Sha256Hex(*call.cart_cookie));
+  return "";
+}
+
 int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   const absl::string_view path = req.path();
   const bool api_path = absl::StartsWith(path, "/api/");
@@ -273,6 +292,11 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   call.cart_cookie = FindCookie(call.cookie_headers, cookies.cart_name);
   call.csrf_cookie = FindCookie(call.cookie_headers, cookies.csrf_name);
   call.authorization = req.header("Authorization");
+
+  std::optional<SessionWrites::Scope> consistency;
+  if (options_.session_writes != nullptr) {
+    consistency.emplace(*options_.session_writes, SessionKeyOf(call), WritesData(req.method()));
+  }
 
   int label = kLabelUnmatched;
   if (absl::Status text = CheckRequestText(req); !text.ok()) {

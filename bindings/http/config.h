@@ -17,6 +17,9 @@ namespace watchstore::http {
 
 enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kOutbox, kHelp, kVersion };
 
+// How often the server checks each replica's lag (PostgresReplicaOptions::poll_interval).
+inline constexpr absl::Duration kReplicaPollInterval = absl::Milliseconds(500);
+
 struct ServerConfig {
   Command command = Command::kServe;
 
@@ -26,6 +29,15 @@ struct ServerConfig {
   // An SQLite file path (default), "postgres://..." / "postgresql://...", or
   // "memory:" (nothing durable; for trials and tests).
   std::string database_url = "./var/watchstore.db";
+  // Streaming replicas of a PostgreSQL database for catalog reads
+  // (NewPostgresReplicaRouter): --database-replica URL, repeatable, or
+  // WATCHSTORE_DATABASE_REPLICA (comma-separated); flags replace the variable.
+  std::vector<std::string> database_replicas;
+  bool database_replicas_from_flags = false;
+  absl::Duration replica_max_lag = absl::Seconds(2);  // PostgresReplicaOptions::max_lag
+  // After a session's write, its catalog reads go to the primary this long
+  // (SessionWritesOptions::window); above the replicas' worst lag.
+  absl::Duration read_your_writes_window = absl::Seconds(5);
   // The operations listener (/metrics, /healthz, /readyz); metrics_listen_port
   // -1: none ("off").
   std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN

@@ -193,6 +193,13 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   api_options.register_total = ParseRate(config.register_rate_total).value_or(Rate{});
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
+  // Read-your-writes across the replica router (DESIGN.md "Read replicas").
+  std::unique_ptr<SessionWrites> session_writes;
+  if (!config.database_replicas.empty()) {
+    session_writes = std::make_unique<SessionWrites>(
+        SessionWritesOptions{config.read_your_writes_window, nullptr});
+    api_options.session_writes = session_writes.get();
+  }
   Storage* storage = &(*store)->storage();
   api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);

@@ -28,8 +28,7 @@ SessionWrites::SessionWrites(const SessionWritesOptions& options)
 
 SessionWrites::~SessionWrites() = default;
 
-SessionWrites::Scope::Scope(SessionWrites& writes, absl::string_view session_key,
-                            bool writes_data)
+SessionWrites::Scope::Scope(SessionWrites& writes, absl::string_view session_key, bool writes_data)
     : owner_(writes),
       key_(session_key),
       writes_(writes_data),

@@ -134,8 +134,8 @@ TEST_F(PostgresReplicaTest, ReadYourWritesWindowSendsTheWritingSessionToThePrima
     // A writing request of session A: its reads go to the primary.
     SessionWrites::Scope scope(writes, "session-a", /*writes_data=*/true);
     const int64_t primary_before = Stats().primary_reads;
-    ASSERT_TRUE(router_->CreateUser(NewUser{"a@example.com", "x", Role::kCustomer, absl::Now()})
-                    .ok());
+    ASSERT_TRUE(
+        router_->CreateUser(NewUser{"a@example.com", "x", Role::kCustomer, absl::Now()}).ok());
     ASSERT_TRUE(router_->GetProduct(created->id).ok());
     EXPECT_EQ(Stats().primary_reads, primary_before + 1);
   }

@@ -330,7 +330,8 @@ absl::StatusOr<std::unique_ptr<Storage>> NewPostgresReplicaRouter(
     std::unique_ptr<Storage> primary, const PostgresOptions& primary_options,
     const PostgresReplicaOptions& options) {
   if (primary == nullptr || !PostgresPoolStatsOf(*primary).has_value()) {
-    return absl::InvalidArgumentError("NewPostgresReplicaRouter: primary must be a PostgreSQL storage");
+    return absl::InvalidArgumentError(
+        "NewPostgresReplicaRouter: primary must be a PostgreSQL storage");
   }
   if (options.urls.empty()) {
     return absl::InvalidArgumentError("PostgresReplicaOptions.urls must name a replica");
