@@ -3,7 +3,10 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
+#include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,15 +26,18 @@ namespace watchstore {
 namespace internal::pg {
 namespace {
 
-constexpr Statement kPrimaryWalPosition{"replica_primary_lsn", "SELECT pg_current_wal_lsn()::text"};
-// In recovery; bytes the replica has yet to replay of the primary's position
-// $1 (<= 0: it has all of it); milliseconds since the last replayed commit.
-constexpr Statement kReplicaLag{
-    "replica_lag",
+// WAL positions as byte offsets (pg_lsn minus 0/0), comparable as integers.
+constexpr Statement kPrimaryWalPosition{
+    "replica_primary_lsn", "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"};
+// In recovery; the position replayed so far (-1: none yet).
+constexpr Statement kReplicaReplayed{
+    "replica_replayed_lsn",
     "SELECT pg_is_in_recovery(),"
-    " COALESCE(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::bigint,"
-    " COALESCE((EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
-    " * 1000)::bigint, 0)"};
+    " COALESCE(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), -1)::bigint"};
+
+// Primary positions kept per replica while it has not replayed them (at
+// the default 0.5 s poll: over 8 minutes; past that, the lag only grows).
+constexpr size_t kMaxPendingSamples = 1024;
 
 // host:port of a libpq URL or key=value string, for metrics and logs.
 std::string NameOf(const std::string& url) {
@@ -160,6 +166,11 @@ class ReplicaRouter final : public StorageWrapper {
     // destroyed before the router, so readers may use it without the lock.
     std::unique_ptr<Storage> storage;
     std::unique_ptr<Connection> probe;  // the poller's own connection
+    // Poller thread only. Positions the primary had (and when it had them)
+    // that this replica has not replayed yet, oldest first; and when the
+    // primary had the newest position it has replayed (InfinitePast: none).
+    std::deque<std::pair<int64_t, absl::Time>> pending;
+    absl::Time replayed_as_of = absl::InfinitePast();
     bool in_rotation = false;
     double lag_seconds = -1;
     int64_t checks_failed = 0;
@@ -230,10 +241,13 @@ class ReplicaRouter final : public StorageWrapper {
   // against it. Runs on the poller thread only (it alone touches `probe`,
   // `primary_probe_` and creates `storage`).
   void CheckAll() {
-    std::string primary_lsn;
-    if (auto lsn = PrimaryWalPosition(); lsn.ok()) primary_lsn = *std::move(lsn);
+    const absl::StatusOr<int64_t> primary_lsn = PrimaryWalPosition();
+    const absl::Time sampled_at = absl::Now();
     for (auto& r : replicas_) {
-      absl::StatusOr<double> lag = Measure(*r, primary_lsn);
+      if (primary_lsn.ok() && r->pending.size() < kMaxPendingSamples) {
+        r->pending.emplace_back(*primary_lsn, sampled_at);
+      }
+      absl::StatusOr<double> lag = Measure(*r);
       if (lag.ok() && r->storage == nullptr) {
         PostgresOptions o;
         o.url = r->url;
@@ -254,7 +268,7 @@ class ReplicaRouter final : public StorageWrapper {
       MutexLock lock(&mu_);
       const bool keep = lag.ok() && *lag <= absl::ToDoubleSeconds(options_.max_lag);
       if (lag.ok()) {
-        r->lag_seconds = *lag;
+        r->lag_seconds = std::isinf(*lag) ? -1 : *lag;
       } else {
         ++r->checks_failed;
       }
@@ -263,38 +277,44 @@ class ReplicaRouter final : public StorageWrapper {
     }
   }
 
-  absl::StatusOr<std::string> PrimaryWalPosition() {
+  absl::StatusOr<int64_t> PrimaryWalPosition() {
     if (primary_probe_ == nullptr || primary_probe_->broken()) {
       primary_probe_.reset();
       WS_ASSIGN_OR_RETURN(primary_probe_, Connection::Open(primary_settings_));
     }
     WS_ASSIGN_OR_RETURN(Result res, primary_probe_->Execute(kPrimaryWalPosition, Params()));
     if (res.rows() != 1) return absl::InternalError("no WAL position");
-    return res.String(0, 0);
+    return res.Int(0, 0);
   }
 
-  // The replica's lag in seconds (see PostgresReplicaOptions::max_lag).
-  // Without the primary's position (primary down), only the replay time.
-  absl::StatusOr<double> Measure(Replica& r, const std::string& primary_lsn) {
+  // The replica's lag in seconds: 0 once it has replayed every position
+  // sampled from the primary; else the time since the primary had the
+  // newest position it has replayed (an upper bound on how old its data is,
+  // coarse by one poll interval); infinite if it has replayed none. Unlike
+  // pg_last_xact_replay_timestamp(), an idle primary does not make a
+  // caught-up replica look behind, and a replica that has replayed no
+  // commit since it started does not look current.
+  absl::StatusOr<double> Measure(Replica& r) {
     if (r.probe == nullptr || r.probe->broken()) {
       r.probe.reset();
       WS_ASSIGN_OR_RETURN(r.probe, Connection::Open(SettingsOf(r.url, options_.connect_timeout,
                                                                options_.statement_timeout)));
     }
-    Params p;
-    if (primary_lsn.empty()) {
-      p.AddNull();
-    } else {
-      p.Add(primary_lsn);
-    }
-    WS_ASSIGN_OR_RETURN(Result res, r.probe->Execute(kReplicaLag, p));
-    if (res.rows() != 1) return absl::InternalError("no lag row");
+    WS_ASSIGN_OR_RETURN(Result res, r.probe->Execute(kReplicaReplayed, Params()));
+    if (res.rows() != 1) return absl::InternalError("no replay position");
     WS_ASSIGN_OR_RETURN(bool in_recovery, res.Bool(0, 0));
-    if (!in_recovery) return 0.0;  // promoted, or the primary itself: current
-    WS_ASSIGN_OR_RETURN(int64_t behind_bytes, res.Int(0, 1));
-    WS_ASSIGN_OR_RETURN(int64_t since_replay_ms, res.Int(0, 2));
-    if (!primary_lsn.empty() && behind_bytes <= 0) return 0.0;
-    return static_cast<double>(since_replay_ms) / 1000.0;
+    WS_ASSIGN_OR_RETURN(int64_t replayed, res.Int(0, 1));
+    if (!in_recovery) {  // promoted, or the primary itself: current
+      r.pending.clear();
+      return 0.0;
+    }
+    while (!r.pending.empty() && r.pending.front().first <= replayed) {
+      r.replayed_as_of = r.pending.front().second;
+      r.pending.pop_front();
+    }
+    if (r.pending.empty()) return 0.0;
+    if (r.replayed_as_of == absl::InfinitePast()) return std::numeric_limits<double>::infinity();
+    return absl::ToDoubleSeconds(absl::Now() - r.replayed_as_of);
   }
 
   const std::unique_ptr<Storage> primary_;

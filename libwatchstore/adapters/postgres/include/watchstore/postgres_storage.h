@@ -105,9 +105,10 @@ struct PostgresReplicaOptions {
 
   // --- Rotation ---
   // A replica further behind the primary than this leaves the rotation
-  // until it catches up. > 0. Lag is 0 while the replica has replayed
-  // everything the primary had written when the check began; otherwise the
-  // time since the last transaction it replayed (pg_last_xact_replay_timestamp).
+  // until it catches up. > 0. Each check samples the primary's WAL position
+  // (pg_current_wal_lsn); lag is 0 once the replica has replayed every
+  // sample (pg_last_wal_replay_lsn), else the time since the primary was at
+  // the newest sample it has replayed (coarse by one poll interval).
   absl::Duration max_lag = absl::Seconds(2);
   // How often each replica's lag is measured, by one background thread.
   // > 0. A replica read may lag by up to max_lag + poll_interval.
@@ -157,7 +158,7 @@ struct PostgresReplicaStats {
   struct Replica {
     std::string name;  // host:port, never the password
     bool in_rotation = false;
-    double lag_seconds = -1;  // at the last good check; -1 before one
+    double lag_seconds = -1;  // at the last good check; -1: none yet, or unknown
     int64_t checks_failed = 0;
     int64_t removals = 0;  // times it left the rotation
   };
