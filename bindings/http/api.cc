@@ -251,16 +251,6 @@ bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
 
 int64_t Api::checkouts_in_flight() const { return store_->orders().CheckoutsInFlight(); }
 
-namespace {
-
-// POST, PUT, PATCH and DELETE may write: their session's reads go to the
-// primary during the request and for the read-your-writes window after it.
-bool WritesData(absl::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-}  // namespace
-
 // The session a request belongs to, for read-your-writes: a hash of the
 // credential that identifies it (never the credential itself); "" if none.
 std::string Api::SessionKeyOf(const Call& call) {
@@ -295,7 +285,9 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
 
   std::optional<SessionWrites::Scope> consistency;
   if (options_.session_writes != nullptr) {
-    consistency.emplace(*options_.session_writes, SessionKeyOf(call), WritesData(req.method()));
+    // An unsafe method may write: its session's reads go to the primary
+    // during the request and for the read-your-writes window after it.
+    consistency.emplace(*options_.session_writes, SessionKeyOf(call), IsUnsafe(req.method()));
   }
 
   int label = kLabelUnmatched;
