@@ -56,8 +56,8 @@ bool SessionWrites::WroteRecently(absl::string_view session_key) {
 void SessionWrites::NoteWrite(absl::string_view session_key) {
   const int64_t now = absl::ToUnixNanos(clock_->Now());
   const int64_t until = now + absl::ToInt64Nanoseconds(window_);
-  internal::MutexLock lock(&state_->mu);
   State& s = *state_;
+  internal::MutexLock lock(&s.mu);
   if (s.until.size() >= s.prune_at) {
     absl::erase_if(s.until, [now](const auto& kv) { return kv.second <= now; });
     // Live entries are bounded by the write rate times the window; grow the
