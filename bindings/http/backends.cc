@@ -75,6 +75,30 @@ PostgresOptions PostgresOptionsFor(const ServerConfig& config) {
 }
 #endif
 
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+PostgresReplicaOptions ReplicaOptionsFor(const ServerConfig& config) {
+  PostgresReplicaOptions o;
+  o.urls = config.database_replicas;
+  o.max_lag = config.replica_max_lag;
+  o.poll_interval = absl::Milliseconds(500);
+  o.pool_size = config.db_pool_size;
+  return o;
+}
+#endif
+
+}  // namespace
+
+absl::Duration ReplicaMaxStaleness(const ServerConfig& config) {
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+  return ReplicaOptionsFor(config).MaxStaleness();
+#else
+  (void)config;
+  return absl::ZeroDuration();  // no replicas without PostgreSQL
+#endif
+}
+
+namespace {
+
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config) {
   switch (DatabaseKindOf(config.database_url)) {
     case DatabaseKind::kMemory:
@@ -85,12 +109,8 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config)
       const PostgresOptions primary_options = PostgresOptionsFor(config);
       WS_ASSIGN_OR_RETURN(std::unique_ptr<Storage> primary, NewPostgresStorage(primary_options));
       if (config.database_replicas.empty()) return primary;
-      PostgresReplicaOptions replicas;
-      replicas.urls = config.database_replicas;
-      replicas.max_lag = config.replica_max_lag;
-      replicas.poll_interval = kReplicaPollInterval;
-      replicas.pool_size = config.db_pool_size;
-      return NewPostgresReplicaRouter(std::move(primary), primary_options, replicas);
+      return NewPostgresReplicaRouter(std::move(primary), primary_options,
+                                      ReplicaOptionsFor(config));
     }
 #else
       return NotBuiltIn("PostgreSQL", "WATCHSTORE_WITH_POSTGRES");

@@ -40,8 +40,8 @@ constexpr OptionSpec kOptions[] = {
     {"replica-max-lag", "WATCHSTORE_REPLICA_MAX_LAG", Kind::kDuration, 0, 3600,
      "a replica further behind than this leaves the rotation until it catches up (default 2s)"},
     {"read-your-writes-window", "WATCHSTORE_READ_YOUR_WRITES_WINDOW", Kind::kDuration, 0, 3600,
-     "with replicas: after a session writes, its reads go to the primary this long; must exceed "
-     "--replica-max-lag by 0.5s (default 5s)"},
+     "with replicas: after a session writes, its reads go to the primary this long; at least "
+     "--replica-max-lag + 1s, the oldest a replica read can be (default 5s)"},
     {"metrics-listen", "WATCHSTORE_METRICS_LISTEN", Kind::kString, 0, 0,
      "host:port of the operations listener for /metrics (also /healthz, /readyz), or off "
      "(default 127.0.0.1:9090; /metrics is not on --listen)"},
@@ -500,10 +500,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
       return absl::InvalidArgumentError(
           "--database-replica needs a PostgreSQL --database (replicas of SQLite do not exist)");
     }
-    if (c.read_your_writes_window < c.replica_max_lag + kReplicaPollInterval) {
+    if (c.read_your_writes_window < ReplicaMaxStaleness(c)) {
       return absl::InvalidArgumentError(
-          "--read-your-writes-window must exceed --replica-max-lag by at least 0.5s (a replica "
-          "read may lag by max lag + the 0.5s poll interval)");
+          "--read-your-writes-window must be at least --replica-max-lag + 1s (a replica read "
+          "may be that old: max lag + two 0.5s lag checks)");
     }
   }
   if (c.header_timeout > c.request_timeout) {

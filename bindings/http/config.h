@@ -17,9 +17,6 @@ namespace watchstore::http {
 
 enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kOutbox, kHelp, kVersion };
 
-// How often the server checks each replica's lag (PostgresReplicaOptions::poll_interval).
-inline constexpr absl::Duration kReplicaPollInterval = absl::Milliseconds(500);
-
 struct ServerConfig {
   Command command = Command::kServe;
 
@@ -107,6 +104,11 @@ struct ServerConfig {
 
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The oldest a read from a --database-replica can be with these settings
+// (PostgresReplicaOptions::MaxStaleness() of the options the server opens
+// its replicas with; defined in backends.cc). Zero without PostgreSQL.
+absl::Duration ReplicaMaxStaleness(const ServerConfig& config);
 
 // `args` excludes the program name. InvalidArgument naming the bad flag or
 // variable and what it accepts.

@@ -190,7 +190,10 @@ TEST(ConfigTest, DatabaseReplicas) {
   ASSERT_FALSE(bad.ok());
   EXPECT_FALSE(absl::StrContains(bad.status().message(), "secret"));
   EXPECT_FALSE(Parse({"--database-replica=postgres://u:p@r/w"}).ok());  // SQLite primary
-  EXPECT_FALSE(Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=5s"}).ok());
+  // The window covers the oldest a replica read can be: max lag + 1s.
+  EXPECT_TRUE(Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=4s"}).ok());
+  EXPECT_FALSE(
+      Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=4500ms"}).ok());
   EXPECT_FALSE(Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=0s"}).ok());
 }
 

@@ -25,6 +25,8 @@ namespace {
 
 constexpr absl::Duration kMaxLag = absl::Seconds(1);
 constexpr absl::Duration kPoll = absl::Milliseconds(100);
+// PostgresReplicaOptions::MaxStaleness() of the router under test.
+const absl::Duration kMaxStaleness = kMaxLag + 2 * kPoll;
 
 PostgresOptions PrimaryOptions(const std::string& url) {
   PostgresOptions o;
@@ -52,6 +54,7 @@ class PostgresReplicaTest : public ::testing::Test {
     r.urls = {cluster_.replica_url()};
     r.max_lag = kMaxLag;
     r.poll_interval = kPoll;
+    ASSERT_EQ(r.MaxStaleness(), kMaxStaleness);
     auto router = NewPostgresReplicaRouter(*std::move(primary), PrimaryOptions(cluster_.url()), r);
     ASSERT_TRUE(router.ok()) << router.status();
     router_ = *std::move(router);
@@ -91,7 +94,7 @@ TEST_F(PostgresReplicaTest, WriteOnPrimaryShowsThroughReplicaWithinTheBound) {
 
   // A price change on the primary, then reads through the router: they
   // are served by the replica (no fallback: the row exists there) and see
-  // the new price within max_lag + poll_interval.
+  // the new price within the staleness bound.
   ASSERT_TRUE(other_->GetProduct(created->id).ok());
   absl::SleepFor(absl::Milliseconds(300));  // the row itself has replicated
   const PostgresReplicaStats before = Stats();
@@ -99,7 +102,7 @@ TEST_F(PostgresReplicaTest, WriteOnPrimaryShowsThroughReplicaWithinTheBound) {
   ASSERT_TRUE(updated.ok()) << updated.status();
   const absl::Time written = absl::Now();
   bool seen = false;
-  while (absl::Now() - written < kMaxLag + kPoll) {
+  while (absl::Now() - written < kMaxStaleness) {
     auto p = router_->GetProduct(created->id);
     ASSERT_TRUE(p.ok()) << p.status();
     if (p->version == updated->version) {
@@ -160,7 +163,7 @@ TEST_F(PostgresReplicaTest, ReadYourWritesWindowSendsTheWritingSessionToThePrima
 }
 
 TEST_F(PostgresReplicaTest, ProductWriteThroughTheRouterFencesReplicaReads) {
-  // A product write through this router: for max_lag + poll_interval every
+  // A product write through this router: for MaxStaleness() every
   // catalog read goes to the primary (a cache refilled after the write's
   // invalidation must not take an older copy from the replica).
   auto created = router_->CreateProduct(WatchDraft("FEN"), absl::Now());
@@ -170,7 +173,7 @@ TEST_F(PostgresReplicaTest, ProductWriteThroughTheRouterFencesReplicaReads) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(Stats().primary_reads, before.primary_reads + 1);
   EXPECT_EQ(Stats().replica_reads, before.replica_reads);
-  absl::SleepFor(kMaxLag + kPoll + absl::Milliseconds(50));
+  absl::SleepFor(kMaxStaleness + absl::Milliseconds(50));
   ASSERT_TRUE(router_->GetProduct(created->id).ok());
   EXPECT_EQ(Stats().replica_reads, before.replica_reads + 1);
 }

@@ -84,7 +84,7 @@ class ReplicaRouter final : public StorageWrapper {
         primary_settings_(
             SettingsOf(primary_options.url, options.connect_timeout, options.statement_timeout)),
         options_(options),
-        fence_nanos_(absl::ToInt64Nanoseconds(options.max_lag + options.poll_interval)) {
+        fence_nanos_(absl::ToInt64Nanoseconds(options.MaxStaleness())) {
     for (const std::string& url : options.urls) {
       auto r = std::make_unique<Replica>();
       r->url = url;
@@ -172,6 +172,7 @@ class ReplicaRouter final : public StorageWrapper {
     std::deque<std::pair<int64_t, absl::Time>> pending;
     absl::Time replayed_as_of = absl::InfinitePast();
     bool in_rotation = false;
+    absl::Time last_good_check = absl::InfinitePast();
     double lag_seconds = -1;
     int64_t checks_failed = 0;
     int64_t removals = 0;
@@ -208,11 +209,14 @@ class ReplicaRouter final : public StorageWrapper {
 
   // The next replica in rotation (round robin), or null.
   Replica* Pick() {
+    const absl::Time now = absl::Now();
     MutexLock lock(&mu_);
     const size_t n = replicas_.size();
     for (size_t i = 0; i < n; ++i) {
       Replica* r = replicas_[(next_ + i) % n].get();
-      if (r->in_rotation) {
+      // A check that is late (another replica's check hung) no longer
+      // vouches for this one: the staleness bound counts on a recent one.
+      if (r->in_rotation && now - r->last_good_check <= 2 * options_.poll_interval) {
         next_ = (next_ + i + 1) % n;
         return r;
       }
@@ -241,8 +245,9 @@ class ReplicaRouter final : public StorageWrapper {
   // against it. Runs on the poller thread only (it alone touches `probe`,
   // `primary_probe_` and creates `storage`).
   void CheckAll() {
-    const absl::StatusOr<int64_t> primary_lsn = PrimaryWalPosition();
+    // Taken before the position is read: the position is at least as new.
     const absl::Time sampled_at = absl::Now();
+    const absl::StatusOr<int64_t> primary_lsn = PrimaryWalPosition();
     for (auto& r : replicas_) {
       if (primary_lsn.ok() && r->pending.size() < kMaxPendingSamples) {
         r->pending.emplace_back(*primary_lsn, sampled_at);
@@ -267,6 +272,7 @@ class ReplicaRouter final : public StorageWrapper {
       }
       MutexLock lock(&mu_);
       const bool keep = lag.ok() && *lag <= absl::ToDoubleSeconds(options_.max_lag);
+      if (keep) r->last_good_check = sampled_at;
       if (lag.ok()) {
         r->lag_seconds = std::isinf(*lag) ? -1 : *lag;
       } else {

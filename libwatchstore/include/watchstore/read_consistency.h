@@ -22,8 +22,9 @@ namespace watchstore {
 
 struct SessionWritesOptions {
   // After a session's write, its reads go to the primary for this long.
-  // Choose it above the replicas' worst lag (their max lag plus their poll
-  // interval), or a session may not see its own write. > 0.
+  // At least the oldest a replica read can be (for PostgreSQL replicas,
+  // PostgresReplicaOptions::MaxStaleness()), or a session may not see its
+  // own write. > 0.
   absl::Duration window = absl::Seconds(5);
   // Time source. Not owned; must outlive this. null: RealClock().
   const Clock* clock = nullptr;

@@ -111,8 +111,14 @@ struct PostgresReplicaOptions {
   // the newest sample it has replayed (coarse by one poll interval).
   absl::Duration max_lag = absl::Seconds(2);
   // How often each replica's lag is measured, by one background thread.
-  // > 0. A replica read may lag by up to max_lag + poll_interval.
+  // > 0. A replica whose last good check is older than twice this (its
+  // check is late) takes no reads until its next one.
   absl::Duration poll_interval = absl::Milliseconds(500);
+
+  // The oldest a replica read can be: max_lag + 2 * poll_interval. A
+  // read-your-writes window (SessionWritesOptions::window) should be at
+  // least this.
+  absl::Duration MaxStaleness() const { return max_lag + 2 * poll_interval; }
 
   // --- Each replica's pool ---
   int pool_size = 8;  // >= 1
@@ -131,7 +137,7 @@ struct PostgresReplicaOptions {
 //     (a writing request, or a session that wrote within its window:
 //     read-your-writes, watchstore/read_consistency.h);
 //   - a product write (CreateProduct, UpdateProduct, AdjustStock) went
-//     through this router less than max_lag + poll_interval ago, so that a
+//     through this router less than MaxStaleness() ago, so that a
 //     cache refilled after the write's invalidation never takes a copy
 //     older than the write;
 //   - no replica is in rotation (lagging, unreachable, or not yet checked).
