@@ -95,7 +95,8 @@ resource "aws_db_instance" "main" {
 
 # Optional read replicas (var.db_read_replicas): streaming copies of the
 # primary in the same data subnets, for catalog reads. They take the
-# primary's roles, parameters and encryption; backups and the final snapshot
+# primary's roles, parameters, encryption and privacy (the same settings,
+# read from it); backups and the final snapshot
 # belong to the primary. A replica that lags or fails is taken out of the
 # servers' rotation by the servers themselves (docs/DESIGN.md, "Read
 # replicas"); ReplicaLag has an alarm (monitoring.tf).
@@ -109,10 +110,10 @@ resource "aws_db_instance" "replica" {
 
   max_allocated_storage = var.db_max_allocated_storage_gb
   storage_type          = "gp3"
-  storage_encrypted     = true
+  storage_encrypted     = aws_db_instance.main.storage_encrypted
 
   vpc_security_group_ids = [aws_security_group.db.id]
-  publicly_accessible    = false
+  publicly_accessible    = aws_db_instance.main.publicly_accessible
   multi_az               = false
   parameter_group_name   = aws_db_parameter_group.main.name
   ca_cert_identifier     = "rds-ca-rsa2048-g1"
