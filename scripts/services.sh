@@ -70,7 +70,8 @@ start_replica() {
   echo "$port" > "$dir/port"
   [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$dir"
   # -R writes primary_conninfo (password included) and standby.signal.
-  as_pg env PGPASSWORD=watchstore-test "$PG_BIN/pg_basebackup" -D "$dir/data" -R -X stream \
+  # -c fast: checkpoint now rather than spread over checkpoint_timeout.
+  as_pg env PGPASSWORD=watchstore-test "$PG_BIN/pg_basebackup" -D "$dir/data" -R -X stream -c fast \
     -h 127.0.0.1 -p "$primary_port" -U watchstore >/dev/null
   pg_start_existing "$dir"
   echo "export WATCHSTORE_TEST_POSTGRES_REPLICA_URL=postgres://watchstore:watchstore-test@127.0.0.1:$port/watchstore"

@@ -22,6 +22,7 @@ locals {
     db_migrator_secret_arn  = aws_secretsmanager_secret.db_migrator.arn
     db_host                 = aws_db_instance.main.address
     db_port                 = aws_db_instance.main.port
+    db_replica_hosts        = join(",", [for r in aws_db_instance.replica : "${r.address}:${r.port}"])
     db_name                 = var.db_name
     db_sslmode              = var.db_sslmode
     redis_host              = aws_elasticache_replication_group.redis.primary_endpoint_address

@@ -92,3 +92,47 @@ resource "aws_db_instance" "main" {
     }
   }
 }
+
+# Optional read replicas (var.db_read_replicas): streaming copies of the
+# primary in the same data subnets, for catalog reads. They take the
+# primary's roles, parameters, encryption and privacy (the same settings,
+# read from it); backups and the final snapshot
+# belong to the primary. A replica that lags or fails is taken out of the
+# servers' rotation by the servers themselves (docs/DESIGN.md, "Read
+# replicas"); ReplicaLag has an alarm (monitoring.tf).
+resource "aws_db_instance" "replica" {
+  count = var.db_read_replicas
+
+  identifier          = "${local.name}-postgres-replica-${count.index + 1}"
+  replicate_source_db = aws_db_instance.main.identifier
+  instance_class      = var.db_replica_instance_class != "" ? var.db_replica_instance_class : var.db_instance_class
+  port                = 5432
+
+  max_allocated_storage = var.db_max_allocated_storage_gb
+  storage_type          = "gp3"
+  storage_encrypted     = aws_db_instance.main.storage_encrypted
+
+  vpc_security_group_ids = [aws_security_group.db.id]
+  publicly_accessible    = aws_db_instance.main.publicly_accessible
+  multi_az               = false
+  parameter_group_name   = aws_db_parameter_group.main.name
+  ca_cert_identifier     = "rds-ca-rsa2048-g1"
+
+  backup_retention_period = 0
+  maintenance_window      = var.db_maintenance_window
+  copy_tags_to_snapshot   = true
+  deletion_protection     = false
+  skip_final_snapshot     = true
+
+  auto_minor_version_upgrade  = true
+  allow_major_version_upgrade = false
+  apply_immediately           = false
+
+  performance_insights_enabled          = var.db_performance_insights
+  performance_insights_retention_period = var.db_performance_insights ? 7 : null
+  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+
+  tags = {
+    Name = "${local.name}-postgres-replica-${count.index + 1}"
+  }
+}

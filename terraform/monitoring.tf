@@ -240,3 +240,23 @@ resource "aws_cloudwatch_metric_alarm" "redis_evictions" {
 
   depends_on = [aws_elasticache_replication_group.redis]
 }
+
+resource "aws_cloudwatch_metric_alarm" "rds_replica_lag" {
+  count = var.db_read_replicas
+
+  alarm_name          = "${local.name}-postgres-replica-${count.index + 1}-lag"
+  alarm_description   = "A read replica is more than 30 s behind the primary: the servers send its reads to the primary meanwhile."
+  namespace           = "AWS/RDS"
+  metric_name         = "ReplicaLag"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  threshold           = 30
+  comparison_operator = "GreaterThanThreshold"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  dimensions = {
+    DBInstanceIdentifier = aws_db_instance.replica[count.index].identifier
+  }
+}

@@ -127,3 +127,8 @@ output "redis_auth_secret_arn" {
   description = "Secrets Manager secret holding the ElastiCache AUTH token."
   value       = aws_secretsmanager_secret.redis_auth.arn
 }
+
+output "db_replica_endpoints" {
+  description = "Read replica endpoints (host:port), also passed to the servers as WATCHSTORE_DATABASE_REPLICA; empty without db_read_replicas."
+  value       = [for r in aws_db_instance.replica : r.endpoint]
+}

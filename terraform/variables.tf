@@ -220,10 +220,10 @@ variable "server_environment" {
   validation {
     condition = alltrue([for k, v in var.server_environment :
       can(regex("^WATCHSTORE_[A-Z0-9_]+$", k)) &&
-      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_SMTP_URL", "WATCHSTORE_SMTP_USERNAME", "WATCHSTORE_SMTP_PASSWORD", "WATCHSTORE_PAYMENTS", "WATCHSTORE_STRIPE_SECRET_KEY", "WATCHSTORE_STRIPE_WEBHOOK_SECRET", "WATCHSTORE_STRIPE_PUBLISHABLE_KEY", "WATCHSTORE_STRIPE_API_BASE", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
+      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_DATABASE_REPLICA", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_SMTP_URL", "WATCHSTORE_SMTP_USERNAME", "WATCHSTORE_SMTP_PASSWORD", "WATCHSTORE_PAYMENTS", "WATCHSTORE_STRIPE_SECRET_KEY", "WATCHSTORE_STRIPE_WEBHOOK_SECRET", "WATCHSTORE_STRIPE_PUBLISHABLE_KEY", "WATCHSTORE_STRIPE_API_BASE", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
       !can(regex("[\r\n]", v))
     ])
-    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), SMTP_URL/USERNAME/PASSWORD (use the smtp_* variables), PAYMENTS and STRIPE_* (use payments_provider, stripe_publishable_key and the Stripe secrets), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, DATABASE_REPLICA (use db_read_replicas), REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), SMTP_URL/USERNAME/PASSWORD (use the smtp_* variables), PAYMENTS and STRIPE_* (use payments_provider, stripe_publishable_key and the Stripe secrets), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
   }
 }
 
@@ -522,6 +522,28 @@ variable "db_max_allocated_storage_gb" {
   validation {
     condition     = var.db_max_allocated_storage_gb == 0 || (var.db_max_allocated_storage_gb >= 20 && var.db_max_allocated_storage_gb <= 65536)
     error_message = "db_max_allocated_storage_gb must be 0 or between 20 and 65536."
+  }
+}
+
+variable "db_read_replicas" {
+  description = "RDS read replicas of the database (0: none). The servers send catalog reads (product detail, listings, search, facets) to them (WATCHSTORE_DATABASE_REPLICA), everything else to the primary."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.db_read_replicas >= 0 && var.db_read_replicas <= 5 && floor(var.db_read_replicas) == var.db_read_replicas
+    error_message = "db_read_replicas must be a whole number from 0 to 5 (RDS allows 5 per source)."
+  }
+}
+
+variable "db_replica_instance_class" {
+  description = "RDS instance class of the read replicas; empty: the same as db_instance_class."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.db_replica_instance_class == "" || startswith(var.db_replica_instance_class, "db.")
+    error_message = "db_replica_instance_class must be empty or an RDS class such as db.t4g.small."
   }
 }
 

@@ -258,6 +258,15 @@ bool Api::HashesPasswords(absl::string_view method, absl::string_view target) {
 
 int64_t Api::checkouts_in_flight() const { return store_->orders().CheckoutsInFlight(); }
 
+// The session a request belongs to, for read-your-writes: a hash of the
+// credential that identifies it (never the credential itself); "" if none.
+std::string Api::SessionKeyOf(const Call& call) {
+  if (call.authorization.has_value()) return absl::StrCat("a:", Sha256Hex(*call.authorization));
+  if (call.session_cookie.has_value()) return absl::StrCat("s:", Sha256Hex(*call.session_cookie));
+  if (call.cart_cookie.has_value()) return absl::StrCat("c:", Sha256Hex(*call.cart_cookie));
+  return "";
+}
+
 int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   const absl::string_view path = req.path();
   const bool api_path = absl::StartsWith(path, "/api/");
@@ -280,6 +289,13 @@ int Api::Handle(const HttpRequest& req, HttpResponse* res) {
   call.cart_cookie = FindCookie(call.cookie_headers, cookies.cart_name);
   call.csrf_cookie = FindCookie(call.cookie_headers, cookies.csrf_name);
   call.authorization = req.header("Authorization");
+
+  std::optional<SessionWrites::Scope> consistency;
+  if (options_.session_writes != nullptr) {
+    // An unsafe method may write: its session's reads go to the primary
+    // during the request and for the read-your-writes window after it.
+    consistency.emplace(*options_.session_writes, SessionKeyOf(call), IsUnsafe(req.method()));
+  }
 
   int label = kLabelUnmatched;
   if (absl::Status text = CheckRequestText(req); !text.ok()) {

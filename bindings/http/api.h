@@ -25,6 +25,7 @@
 #include "router.h"
 #include "static_files.h"
 #include "watchstore/rate_limiter.h"
+#include "watchstore/read_consistency.h"
 #include "watchstore/store.h"
 
 namespace watchstore::http {
@@ -114,6 +115,11 @@ struct ApiOptions {
   // Handed to the storefront by GET /api/v1/payments/config (Stripe.js
   // needs it); public by design. Empty unless the provider is Stripe.
   std::string stripe_publishable_key;
+  // Read-your-writes with read replicas: every request runs in a
+  // SessionWrites::Scope keyed by its session (bearer token, session
+  // cookie, else guest cart cookie; hashed), writing for POST, PUT, PATCH
+  // and DELETE. Not owned; must outlive the Api. Null: no scopes.
+  SessionWrites* session_writes = nullptr;
 };
 
 // Thread-safe.
@@ -142,6 +148,7 @@ class Api {
   struct Call;  // one request being handled; defined in api_internal.h
 
   absl::Status Dispatch(int route, Call& call);
+  static std::string SessionKeyOf(const Call& call);
   // --- api_auth.cc ---
   absl::Status Register(Call& call);
   absl::Status Login(Call& call);

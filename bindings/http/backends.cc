@@ -79,13 +79,43 @@ PostgresOptions PostgresOptionsFor(const ServerConfig& config) {
 }
 #endif
 
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+PostgresReplicaOptions ReplicaOptionsFor(const ServerConfig& config) {
+  PostgresReplicaOptions o;
+  o.urls = config.database_replicas;
+  o.max_lag = config.replica_max_lag;
+  o.poll_interval = absl::Milliseconds(500);
+  o.pool_size = config.db_pool_size;
+  return o;
+}
+#endif
+
+}  // namespace
+
+absl::Duration ReplicaMaxStaleness(const ServerConfig& config) {
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+  return ReplicaOptionsFor(config).MaxStaleness();
+#else
+  (void)config;
+  return absl::ZeroDuration();  // no replicas without PostgreSQL
+#endif
+}
+
+namespace {
+
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& config) {
   switch (DatabaseKindOf(config.database_url)) {
     case DatabaseKind::kMemory:
       return NewMemoryStorage();
     case DatabaseKind::kPostgres:
 #if WATCHSTORE_HTTP_WITH_POSTGRES
-      return NewPostgresStorage(PostgresOptionsFor(config));
+    {
+      const PostgresOptions primary_options = PostgresOptionsFor(config);
+      WS_ASSIGN_OR_RETURN(std::unique_ptr<Storage> primary, NewPostgresStorage(primary_options));
+      if (config.database_replicas.empty()) return primary;
+      return NewPostgresReplicaRouter(std::move(primary), primary_options,
+                                      ReplicaOptionsFor(config));
+    }
 #else
       return NotBuiltIn("PostgreSQL", "WATCHSTORE_WITH_POSTGRES");
 #endif
@@ -316,6 +346,44 @@ void RenderStorageMetrics(Storage& storage, std::string* out) {
     HttpMetrics::AppendSample(out, "watchstore_db_pool_reconnects_total", "counter",
                               "PostgreSQL connections reopened after a failure.",
                               stats->reconnects);
+  }
+#endif
+#if WATCHSTORE_HTTP_WITH_POSTGRES
+  if (auto replicas = PostgresReplicaStatsOf(storage)) {
+    HttpMetrics::AppendSample(out, "watchstore_db_replica_reads_total", "counter",
+                              "Catalog reads served by a read replica.", replicas->replica_reads);
+    HttpMetrics::AppendSample(out, "watchstore_db_replica_primary_reads_total", "counter",
+                              "Catalog reads sent to the primary (read-your-writes, a recent "
+                              "product write, or no replica in rotation).",
+                              replicas->primary_reads);
+    HttpMetrics::AppendSample(out, "watchstore_db_replica_fallbacks_total", "counter",
+                              "Replica reads that failed or found nothing and were run again on "
+                              "the primary.",
+                              replicas->fallbacks);
+    // One header per metric, one sample per replica.
+    struct PerReplica {
+      const char* name;
+      const char* type;
+      const char* help;
+      int64_t (*value)(const PostgresReplicaStats::Replica&);
+    };
+    static constexpr PerReplica kPerReplica[] = {
+        {"watchstore_db_replica_in_rotation", "gauge", "1 while the replica serves reads.",
+         [](const PostgresReplicaStats::Replica& r) -> int64_t { return r.in_rotation ? 1 : 0; }},
+        {"watchstore_db_replica_lag_milliseconds", "gauge",
+         "The replica's lag at its last good check (-1: none yet).",
+         [](const PostgresReplicaStats::Replica& r) -> int64_t {
+           return r.lag_seconds < 0 ? -1 : static_cast<int64_t>(r.lag_seconds * 1000);
+         }},
+        {"watchstore_db_replica_removals_total", "counter", "Times the replica left the rotation.",
+         [](const PostgresReplicaStats::Replica& r) -> int64_t { return r.removals; }},
+    };
+    for (const PerReplica& m : kPerReplica) {
+      absl::StrAppend(out, "# HELP ", m.name, " ", m.help, "\n# TYPE ", m.name, " ", m.type, "\n");
+      for (const auto& r : replicas->replicas) {
+        absl::StrAppend(out, m.name, "{replica=\"", r.name, "\"} ", m.value(r), "\n");
+      }
+    }
   }
 #endif
   HttpMetrics::AppendSample(out, "watchstore_storage_info", "gauge", "The storage backend.", 1,

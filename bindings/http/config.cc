@@ -33,6 +33,15 @@ constexpr OptionSpec kOptions[] = {
      "host:port to listen on (default 127.0.0.1:8080; [::1]:8080 for IPv6)"},
     {"database", "WATCHSTORE_DATABASE_URL", Kind::kString, 0, 0,
      "SQLite file (default ./var/watchstore.db), postgres://user:pass@host:port/db, or memory:"},
+    {"database-replica", "WATCHSTORE_DATABASE_REPLICA", Kind::kString, 0, 0,
+     "postgres://... of a streaming replica for catalog reads (product detail, listings, "
+     "search, facets); repeat the flag for several, or comma-separate them in the variable "
+     "(default: none, every read on --database)"},
+    {"replica-max-lag", "WATCHSTORE_REPLICA_MAX_LAG", Kind::kDuration, 0, 3600,
+     "a replica further behind than this leaves the rotation until it catches up (default 2s)"},
+    {"read-your-writes-window", "WATCHSTORE_READ_YOUR_WRITES_WINDOW", Kind::kDuration, 0, 3600,
+     "with replicas: after a session writes, its reads go to the primary this long; at least "
+     "--replica-max-lag + 1s, the oldest a replica read can be (default 5s)"},
     {"metrics-listen", "WATCHSTORE_METRICS_LISTEN", Kind::kString, 0, 0,
      "host:port of the operations listener for /metrics (also /healthz, /readyz), or off "
      "(default 127.0.0.1:9090; /metrics is not on --listen)"},
@@ -235,6 +244,31 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
   if (f == "database") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->database_url = std::string(v);
+  } else if (f == "database-replica") {
+    // Several from the variable (comma-separated), one per flag; flags
+    // replace what the variable gave.
+    const bool from_flag = absl::StartsWith(source, "--");
+    if (from_flag && !c->database_replicas_from_flags) c->database_replicas.clear();
+    if (!from_flag) c->database_replicas.clear();
+    c->database_replicas_from_flags = from_flag;
+    std::vector<absl::string_view> urls;
+    if (from_flag) {
+      urls.push_back(v);
+    } else {
+      urls = absl::StrSplit(v, ',', absl::SkipWhitespace());
+    }
+    for (absl::string_view url : urls) {
+      url = absl::StripAsciiWhitespace(url);
+      if (!absl::StartsWith(url, "postgres://") && !absl::StartsWith(url, "postgresql://")) {
+        return Bad(source, "(hidden)", "must be a postgres:// URL");
+      }
+      c->database_replicas.emplace_back(url);
+    }
+  } else if (f == "replica-max-lag") {
+    if (d <= absl::ZeroDuration()) return Bad(source, v, "must be above 0 (such as 2s)");
+    c->replica_max_lag = d;
+  } else if (f == "read-your-writes-window") {
+    c->read_your_writes_window = d;
   } else if (f == "metrics-listen") {
     if (absl::AsciiStrToLower(v) == "off") {
       c->metrics_listen_port = -1;
@@ -555,6 +589,18 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   }
   if (c.payments == PaymentsKind::kStripe) {
     if (absl::Status st = CheckStripeKeys(c); !st.ok()) return st;
+  }
+  if (!c.database_replicas.empty()) {
+    if (!absl::StartsWith(c.database_url, "postgres://") &&
+        !absl::StartsWith(c.database_url, "postgresql://")) {
+      return absl::InvalidArgumentError(
+          "--database-replica needs a PostgreSQL --database (replicas of SQLite do not exist)");
+    }
+    if (c.read_your_writes_window < ReplicaMaxStaleness(c)) {
+      return absl::InvalidArgumentError(
+          "--read-your-writes-window must be at least --replica-max-lag + 1s (a replica read "
+          "may be that old: max lag + two 0.5s lag checks)");
+    }
   }
   if (c.header_timeout > c.request_timeout) {
     return absl::InvalidArgumentError("--header-timeout must not exceed --request-timeout");

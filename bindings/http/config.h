@@ -29,6 +29,15 @@ struct ServerConfig {
   // An SQLite file path (default), "postgres://..." / "postgresql://...", or
   // "memory:" (nothing durable; for trials and tests).
   std::string database_url = "./var/watchstore.db";
+  // Streaming replicas of a PostgreSQL database for catalog reads
+  // (NewPostgresReplicaRouter): --database-replica URL, repeatable, or
+  // WATCHSTORE_DATABASE_REPLICA (comma-separated); flags replace the variable.
+  std::vector<std::string> database_replicas;
+  bool database_replicas_from_flags = false;
+  absl::Duration replica_max_lag = absl::Seconds(2);  // PostgresReplicaOptions::max_lag
+  // After a session's write, its catalog reads go to the primary this long
+  // (SessionWritesOptions::window); above the replicas' worst lag.
+  absl::Duration read_your_writes_window = absl::Seconds(5);
   // The operations listener (/metrics, /healthz, /readyz); metrics_listen_port
   // -1: none ("off").
   std::string metrics_listen_host = "127.0.0.1";  // WATCHSTORE_METRICS_LISTEN
@@ -118,6 +127,11 @@ struct ServerConfig {
 
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The oldest a read from a --database-replica can be with these settings
+// (PostgresReplicaOptions::MaxStaleness() of the options the server opens
+// its replicas with; defined in backends.cc). Zero without PostgreSQL.
+absl::Duration ReplicaMaxStaleness(const ServerConfig& config);
 
 // `args` excludes the program name. InvalidArgument naming the bad flag or
 // variable and what it accepts.

@@ -196,6 +196,13 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   if (config.payments == PaymentsKind::kStripe) {
     api_options.stripe_publishable_key = config.stripe_publishable_key;
   }
+  // Read-your-writes across the replica router (DESIGN.md "Read replicas").
+  std::unique_ptr<SessionWrites> session_writes;
+  if (!config.database_replicas.empty()) {
+    session_writes = std::make_unique<SessionWrites>(
+        SessionWritesOptions{config.read_your_writes_window, nullptr});
+    api_options.session_writes = session_writes.get();
+  }
   Storage* storage = &(*store)->storage();
   api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);

@@ -65,16 +65,32 @@ class TypedCache {
   // The encoded value and its decoded object in one CacheValue.
   CacheValuePtr Wrap(T value) const {
     std::string bytes = codec_.Encode(value);
-    return std::make_shared<const CacheValue>(
-        CacheValue{std::move(bytes), std::make_shared<const T>(std::move(value))});
+    return Allocate(std::move(value), std::move(bytes));
   }
 
  private:
+  // A T and the CacheValue that carries it, in one allocation: the object
+  // sits right after the shared reference count, so a hit that takes a
+  // reference and reads the object's first fields touches one cache line.
+  struct Block {
+    T object;
+    CacheValue value;
+  };
+
+  static CacheValuePtr Allocate(T object, std::string bytes) {
+    auto both = std::make_shared<Block>(Block{std::move(object), CacheValue{}});
+    both->value.bytes = std::move(bytes);
+    // `object` does not own: it lives exactly as long as the CacheValue
+    // that holds it (both are owned by the returned pointer's count), and
+    // is read only through that CacheValue (Unwrap aliases it).
+    both->value.object = std::shared_ptr<const void>(std::shared_ptr<const void>(), &both->object);
+    return CacheValuePtr(both, &both->value);
+  }
+
   CacheValuePtr Decoded(absl::string_view bytes) const {
     std::optional<T> v = codec_.Decode(bytes);
     if (!v) return nullptr;
-    return std::make_shared<const CacheValue>(
-        CacheValue{std::string(bytes), std::make_shared<const T>(std::move(*v))});
+    return Allocate(std::move(*v), std::string(bytes));
   }
 
   // The T inside a value this wrapper made, aliasing the value's lifetime.

@@ -60,6 +60,11 @@ run "defaults_only" {
     condition     = aws_db_instance.main.multi_az && aws_db_instance.main.deletion_protection && aws_lb.main.enable_deletion_protection && aws_autoscaling_group.app.min_size == 2
     error_message = "The defaults are the production-safe ones."
   }
+
+  assert {
+    condition     = length(aws_db_instance.replica) == 0 && strcontains(local.user_data, "WATCHSTORE_DB_REPLICA_HOSTS=\n")
+    error_message = "No read replica by default: every read on the primary."
+  }
 }
 
 run "all_features_on" {
@@ -107,6 +112,40 @@ run "all_features_on" {
     condition     = aws_lb.main.idle_timeout == 120 && strcontains(local.user_data, "WATCHSTORE_KEEP_ALIVE_TIMEOUT_SETTING=135s\n") && strcontains(local.user_data, "WATCHSTORE_THREADS_SETTING=64\n") && strcontains(local.user_data, "WATCHSTORE_DB_POOL_SIZE=16")
     error_message = "The keep-alive timeout follows the ALB idle timeout; server settings reach the instances."
   }
+}
+
+run "read_replicas" {
+  command = plan
+
+  variables {
+    db_read_replicas          = 2
+    db_replica_instance_class = "db.t4g.medium"
+  }
+
+  assert {
+    condition     = length(aws_db_instance.replica) == 2 && alltrue([for r in aws_db_instance.replica : r.replicate_source_db == aws_db_instance.main.identifier && r.instance_class == "db.t4g.medium" && r.storage_encrypted && !r.publicly_accessible])
+    error_message = "Two encrypted, private replicas of the primary, of their own class."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_DB_REPLICA_HOSTS=${aws_db_instance.replica[0].address}:5432,${aws_db_instance.replica[1].address}:5432\n") && strcontains(local.user_data, "echo \"WATCHSTORE_DATABASE_REPLICA=$replicas\"")
+    error_message = "The replicas' endpoints reach the instances as WATCHSTORE_DATABASE_REPLICA."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.rds_replica_lag) == 2 && length(output.db_replica_endpoints) == 2
+    error_message = "Each replica has a lag alarm and an output."
+  }
+}
+
+run "refuses_replica_setting_in_server_environment" {
+  command = plan
+
+  variables {
+    server_environment = { WATCHSTORE_DATABASE_REPLICA = "postgres://x@y/z" }
+  }
+
+  expect_failures = [var.server_environment]
 }
 
 run "optional_features_off" {

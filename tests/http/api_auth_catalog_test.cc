@@ -1,9 +1,13 @@
 // The API over real HTTP: accounts and catalog routes, success and failure.
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api_test_util.h"
 #include "gtest/gtest.h"
+#include "watchstore/read_consistency.h"
 
 namespace watchstore::http::testing {
 namespace {
@@ -741,6 +745,76 @@ TEST_F(CatalogTest, DraftValidationNamesTheField) {
   auto list = server_.store().storage().ListProducts(ProductQuery{});
   ASSERT_TRUE(list.ok());
   EXPECT_TRUE(list->items.empty());
+}
+
+// Read-your-writes (ApiOptions::session_writes): each request runs in a
+// SessionWrites scope of its session, so a replica router below sends the
+// reads of a session that just wrote to the primary. The storage here
+// records what SessionWrites::PrimaryRequired() said at each listing read.
+class RecordingStorage : public StorageWrapper {
+ public:
+  explicit RecordingStorage(std::unique_ptr<Storage> base)
+      : StorageWrapper(base.get()), base_(std::move(base)) {}
+  absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    primary_required_.push_back(SessionWrites::PrimaryRequired());
+    return StorageWrapper::ListProducts(q);
+  }
+  // What the last listing read saw; fails the test if there was none since.
+  bool TakeLast() {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_FALSE(primary_required_.empty()) << "the request did not read storage";
+    const bool last = !primary_required_.empty() && primary_required_.back();
+    primary_required_.clear();
+    return last;
+  }
+
+ private:
+  std::unique_ptr<Storage> base_;
+  std::mutex mu_;
+  std::vector<bool> primary_required_;
+};
+
+TEST(ReadYourWritesTest, ASessionThatWroteReadsFromThePrimaryForTheWindow) {
+  FakeClock clock;
+  SessionWrites writes({absl::Seconds(5), &clock});
+  RecordingStorage* storage = nullptr;
+  TestServerOptions o;
+  o.wrap_storage = [&storage](std::unique_ptr<Storage> base) {
+    auto s = std::make_unique<RecordingStorage>(std::move(base));
+    storage = s.get();
+    return s;
+  };
+  o.tune_api = [&writes](ApiOptions& api) { api.session_writes = &writes; };
+  TestServer server(std::move(o));
+  ASSERT_NE(storage, nullptr);
+  const TestServer::Account a = server.MakeAccount("a@example.com");
+  const TestServer::Account b = server.MakeAccount("b@example.com");
+  auto client = server.Client();
+  int page = 1;  // a new limit each time: a listing the cache has not seen
+  auto list_as = [&](const TestServer::Account* who) {
+    httplib::Headers h;
+    if (who != nullptr) h.emplace("Authorization", "Bearer " + who->token);
+    auto r = client->Get(absl::StrCat("/api/v1/products?limit=", page++).c_str(), h);
+    EXPECT_TRUE(r && r->status == 200);
+    return storage->TakeLast() ? "primary" : "replica";
+  };
+
+  EXPECT_STREQ(list_as(&a), "replica");
+  // A write of session A (the method decides; this one adds to the cart).
+  auto product = server.MakeProduct("RYW");
+  auto w =
+      client->Post("/api/v1/cart/items", {{"Authorization", "Bearer " + a.token}},
+                   absl::StrCat(R"({"variant_id":)", product->variants[0].id, R"(,"quantity":1})"),
+                   "application/json");
+  ASSERT_TRUE(w);
+  EXPECT_LT(w->status, 300) << w->body;
+  EXPECT_EQ(writes.sessions(), 1);
+  EXPECT_STREQ(list_as(&a), "primary");
+  EXPECT_STREQ(list_as(&b), "replica");
+  EXPECT_STREQ(list_as(nullptr), "replica");
+  clock.Advance(absl::Seconds(5));
+  EXPECT_STREQ(list_as(&a), "replica");
 }
 
 }  // namespace

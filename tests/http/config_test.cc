@@ -159,6 +159,44 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
   EXPECT_FALSE(absl::StrContains(secret.status().message(), "hunter22"));
 }
 
+TEST(ConfigTest, DatabaseReplicas) {
+  const std::string pg = "--database=postgres://u:p@db:5432/w";
+  auto none = Parse({pg});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->database_replicas.empty());
+  EXPECT_EQ(none->replica_max_lag, absl::Seconds(2));
+  EXPECT_EQ(none->read_your_writes_window, absl::Seconds(5));
+
+  // The variable: comma-separated.
+  auto env = Parse({pg}, {{"WATCHSTORE_DATABASE_REPLICA",
+                           "postgres://u:p@r1:5432/w, postgresql://u:p@r2:5432/w"}});
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->database_replicas,
+            (std::vector<std::string>{"postgres://u:p@r1:5432/w", "postgresql://u:p@r2:5432/w"}));
+  // Flags: repeatable, and they replace the variable's list.
+  auto flags =
+      Parse({pg, "--database-replica=postgres://u:p@r3/w", "--database-replica",
+             "postgres://u:p@r4/w", "--replica-max-lag=1s", "--read-your-writes-window=3s"},
+            {{"WATCHSTORE_DATABASE_REPLICA", "postgres://u:p@r1:5432/w"}});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->database_replicas,
+            (std::vector<std::string>{"postgres://u:p@r3/w", "postgres://u:p@r4/w"}));
+  EXPECT_EQ(flags->replica_max_lag, absl::Seconds(1));
+  EXPECT_EQ(flags->read_your_writes_window, absl::Seconds(3));
+
+  // Refused: not a PostgreSQL URL (and the password is not echoed), a
+  // replica of SQLite, a window that a lagging replica could outlast.
+  auto bad = Parse({pg, "--database-replica=mysql://u:secret@r/w"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_FALSE(absl::StrContains(bad.status().message(), "secret"));
+  EXPECT_FALSE(Parse({"--database-replica=postgres://u:p@r/w"}).ok());  // SQLite primary
+  // The window covers the oldest a replica read can be: max lag + 1s.
+  EXPECT_TRUE(Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=4s"}).ok());
+  EXPECT_FALSE(
+      Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=4500ms"}).ok());
+  EXPECT_FALSE(Parse({pg, "--database-replica=postgres://u:p@r/w", "--replica-max-lag=0s"}).ok());
+}
+
 TEST(ConfigTest, SessionSealKeyComesFromTheEnvironment) {
   const std::string key = "0123456789abcdefghijklmnopqrstuvWXYZ";
   auto c = Parse({}, {{"WATCHSTORE_SESSION_SEAL_KEY", key}});

@@ -19,10 +19,17 @@
 #include <regex>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "process_util.h"
+#if WATCHSTORE_TEST_PRIVATE_POSTGRES
+#include "pg_test_support.h"
+#include "test_util.h"
+#endif
+
+extern char** environ;
 
 namespace {
 
@@ -293,5 +300,88 @@ TEST_F(ServerBinaryTest, PostgresAndRedis) {
   EXPECT_TRUE(absl::StrContains(out, "database=postgres 127.0.0.1:")) << out;
   EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << out;
 }
+
+#if WATCHSTORE_TEST_PRIVATE_POSTGRES
+// The value of the sample `name{labels}` (or `name`) in a /metrics page; -1 if absent.
+int64_t Sample(const std::string& page, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(page, '\n')) {
+    if (!absl::StartsWith(line, series + " ")) continue;
+    int64_t v = -1;
+    if (absl::SimpleAtoi(line.substr(series.size() + 1), &v)) return v;
+  }
+  return -1;
+}
+
+// --database-replica: catalog reads go to a real streaming replica (of a
+// private cluster), /metrics shows it, and a stopped replica costs no
+// failed request.
+TEST_F(ServerBinaryTest, PostgresReadReplica) {
+  if (!watchstore::testing::PostgresUrlFromEnv()) {
+    if (watchstore::testing::InCi()) FAIL() << "WATCHSTORE_TEST_POSTGRES_URL must be set under CI";
+    GTEST_SKIP() << "WATCHSTORE_TEST_POSTGRES_URL not set";
+  }
+  watchstore::testing::PrivatePostgres cluster;
+  ASSERT_TRUE(cluster.Start());
+  std::string out;
+  ASSERT_EQ(RunServer({"migrate", "--database", cluster.url()}, &out), 0) << out;
+  ASSERT_EQ(RunServer({"seed-demo", "--database", cluster.url()}, &out), 0) << out;
+  ASSERT_TRUE(cluster.StartReplica());
+  const std::string replica_name = cluster.replica_url().substr(
+      cluster.replica_url().find('@') + 1,
+      cluster.replica_url().rfind('/') - cluster.replica_url().find('@') - 1);
+
+  const int port = FreePort();
+  const int ops_port = FreePort();
+  Process server =
+      Start({"serve", "--database", cluster.url(), "--listen", absl::StrCat("127.0.0.1:", port),
+             "--metrics-listen", absl::StrCat("127.0.0.1:", ops_port), "--access-log", "off",
+             "--static-dir", WATCHSTORE_SOURCE_DIR "/frontend"},
+            {absl::StrCat("WATCHSTORE_DATABASE_REPLICA=", cluster.replica_url())});
+  ASSERT_TRUE(WaitHealthy(port, milliseconds(15000)));
+  httplib::Client c("127.0.0.1", port);
+  httplib::Client ops("127.0.0.1", ops_port);
+  const std::string in_rotation =
+      absl::StrCat(R"(watchstore_db_replica_in_rotation{replica=")", replica_name, R"("})");
+  auto metric = [&](const std::string& series) {
+    auto m = ops.Get("/metrics");
+    return m && m->status == 200 ? Sample(m->body, series) : -2;
+  };
+  const auto until = std::chrono::steady_clock::now() + milliseconds(15000);
+  while (metric(in_rotation) != 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_EQ(metric(in_rotation), 1) << "the replica never entered the rotation";
+
+  // Anonymous catalog reads (cache misses) are served by the replica.
+  auto list = c.Get("/api/v1/products?limit=50");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200);
+  std::vector<std::string> ids;
+  static const std::regex kId(R"re(\{"id":(\d+),"brand")re");
+  for (std::sregex_iterator it(list->body.begin(), list->body.end(), kId), end; it != end; ++it) {
+    ids.push_back((*it)[1]);
+  }
+  ASSERT_GE(ids.size(), 10u) << list->body;
+  EXPECT_GE(metric("watchstore_db_replica_reads_total"), 1);
+  const int64_t fallbacks_before = metric("watchstore_db_replica_fallbacks_total");
+  EXPECT_EQ(fallbacks_before, 0);
+
+  // The replica stops: every request still succeeds (reads fall back to the
+  // primary), and it leaves the rotation.
+  ASSERT_TRUE(cluster.StopReplica());
+  for (const std::string& id : ids) {
+    auto p = c.Get(absl::StrCat("/api/v1/products/", id).c_str());
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->status, 200) << id << ": " << p->body;
+  }
+  EXPECT_EQ(metric(in_rotation), 0);
+  EXPECT_GE(metric("watchstore_db_replica_primary_reads_total") +
+                metric("watchstore_db_replica_fallbacks_total"),
+            1);
+  ::kill(server.pid, SIGTERM);
+  EXPECT_EQ(Wait(server, milliseconds(10000), &out), 0) << out;
+  EXPECT_FALSE(absl::StrContains(out, "watchstore-test")) << "a password was printed: " << out;
+}
+#endif
 
 }  // namespace

@@ -47,8 +47,7 @@ std::string Shipping(const std::string& email = "") {
 // A watchstore-server process serving the test schema with Stripe.
 class Server {
  public:
-  Server(const std::string& db_url, const std::string& stripe_base)
-      : port_(FreePort()) {
+  Server(const std::string& db_url, const std::string& stripe_base) : port_(FreePort()) {
     proc_ = StartProgram(
         WATCHSTORE_SERVER_BINARY,
         {"serve", absl::StrCat("--listen=127.0.0.1:", port_), "--metrics-listen=off",
@@ -106,11 +105,10 @@ class PaymentRaceTest : public ::testing::Test {
     b_ = std::make_unique<Server>(schema_->url(), standin_->base_url());
     ASSERT_TRUE(a_->healthy() && b_->healthy());
     // Stripe delivers every event, signed, to instance A's endpoint.
-    auto hook = standin_->PostJson(
-        "/__standin/webhook",
-        absl::StrCat(R"({"url":"http://127.0.0.1:)", a_->port(),
-                     R"(/api/v1/payments/stripe/webhook","secret":")", kWebhookSecret,
-                     R"(","auto_deliver":true})"));
+    auto hook = standin_->PostJson("/__standin/webhook",
+                                   absl::StrCat(R"({"url":"http://127.0.0.1:)", a_->port(),
+                                                R"(/api/v1/payments/stripe/webhook","secret":")",
+                                                kWebhookSecret, R"(","auto_deliver":true})"));
     ASSERT_EQ(hook.status, 200) << hook.body;
   }
 
@@ -138,7 +136,8 @@ class PaymentRaceTest : public ::testing::Test {
   // A guest cart holding `v`: its token.
   std::string GuestWith(VariantId v) {
     std::string token = NewRandomToken();
-    EXPECT_TRUE(storage_->SetCartItem(CartOwner::ForGuest(Sha256Hex(token)), v, 1, absl::Now()).ok());
+    EXPECT_TRUE(
+        storage_->SetCartItem(CartOwner::ForGuest(Sha256Hex(token)), v, 1, absl::Now()).ok());
     return token;
   }
   httplib::Result CheckoutAs(Server& s, const std::string& user_token,
@@ -188,7 +187,8 @@ class PaymentRaceTest : public ::testing::Test {
     auto sent = storage_->ListOutbox(OutboxState::kSent, 1000);
     int n = 0;
     for (const auto* list : {&*pending, &*sent}) {
-      for (const OutboxMessage& m : *list) n += m.draft.order_id == id && m.draft.kind == "order_paid";
+      for (const OutboxMessage& m : *list)
+        n += m.draft.order_id == id && m.draft.kind == "order_paid";
     }
     return n;
   }
@@ -202,7 +202,8 @@ class PaymentRaceTest : public ::testing::Test {
 TEST_F(PaymentRaceTest, SixtyFourBuyersTwoInstancesTenUnits) {
   const Variant v = MakeWatch("RACE", 10);
   std::vector<std::string> users, guests;
-  for (int i = 0; i < 32; ++i) users.push_back(UserWith(absl::StrCat("u", i, "@example.com"), v.id));
+  for (int i = 0; i < 32; ++i)
+    users.push_back(UserWith(absl::StrCat("u", i, "@example.com"), v.id));
   for (int i = 0; i < 32; ++i) guests.push_back(GuestWith(v.id));
   const int64_t intents_before = IntentsCreated();
 
@@ -271,8 +272,8 @@ TEST_F(PaymentRaceTest, ARetriedCheckoutMakesOneOrderAndOneIntent) {
         ids[i] = Parse(r->body)["id"].GetInt64();
       } else {
         // The only other answer: the same key still in flight (409, retry).
-        EXPECT_TRUE(r && r->status == 409 && r->body.find("idempotency_in_flight") !=
-                                                 std::string::npos)
+        EXPECT_TRUE(r && r->status == 409 &&
+                    r->body.find("idempotency_in_flight") != std::string::npos)
             << (r ? r->body : "no answer");
       }
     });
@@ -302,11 +303,10 @@ TEST_F(PaymentRaceTest, WebhooksReplayedForgedOrOutOfOrderChangeNothingTwice) {
   const int64_t id = d["id"].GetInt64();
   const std::string pi = d["payment"]["reference"].GetString();
   // Deliveries are made by hand from here on.
-  auto manual = standin_->PostJson(
-      "/__standin/webhook",
-      absl::StrCat(R"({"url":"http://127.0.0.1:)", b_->port(),
-                   R"(/api/v1/payments/stripe/webhook","secret":")", kWebhookSecret,
-                   R"(","auto_deliver":false})"));
+  auto manual = standin_->PostJson("/__standin/webhook",
+                                   absl::StrCat(R"({"url":"http://127.0.0.1:)", b_->port(),
+                                                R"(/api/v1/payments/stripe/webhook","secret":")",
+                                                kWebhookSecret, R"(","auto_deliver":false})"));
   ASSERT_EQ(manual.status, 200);
   Pay(pi, "pm_card_chargeDeclined");
   Pay(pi, "pm_card_visa");
@@ -315,19 +315,20 @@ TEST_F(PaymentRaceTest, WebhooksReplayedForgedOrOutOfOrderChangeNothingTwice) {
   ASSERT_FALSE(failed.empty());
   ASSERT_FALSE(succeeded.empty());
   // Forged: a wrong secret, a stale timestamp, a tampered body.
-  for (const std::string& bad :
-       {std::string(R"({"times":1,"secret":"whsec_wrong"})"),
-        absl::StrCat(R"({"times":1,"timestamp":)", absl::ToUnixSeconds(absl::Now()) - 3600, "}"),
-        std::string(R"({"times":1,"payload":"{\"id\":\"evt_x\",\"type\":\"payment_intent.succeeded\"}"})")}) {
+  for (
+      const std::string& bad :
+      {std::string(R"({"times":1,"secret":"whsec_wrong"})"),
+       absl::StrCat(R"({"times":1,"timestamp":)", absl::ToUnixSeconds(absl::Now()) - 3600, "}"),
+       std::string(
+           R"({"times":1,"payload":"{\"id\":\"evt_x\",\"type\":\"payment_intent.succeeded\"}"})")}) {
     auto r = standin_->PostJson(absl::StrCat("/__standin/events/", succeeded, "/deliver"), bad);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(Parse(r.body)["statuses"][0].GetInt(), 401) << bad;
   }
   EXPECT_EQ(OrderById(id).status, OrderStatus::kPending);
   // Out of order: the success first, the earlier failure after it.
-  auto order = standin_->PostJson("/__standin/deliver",
-                                  absl::StrCat(R"({"events":[")", succeeded, R"(",")", failed,
-                                               R"("]})"));
+  auto order = standin_->PostJson(
+      "/__standin/deliver", absl::StrCat(R"({"events":[")", succeeded, R"(",")", failed, R"("]})"));
   ASSERT_EQ(order.status, 200) << order.body;
   // Replayed ten times.
   auto replay = standin_->PostJson(absl::StrCat("/__standin/events/", succeeded, "/deliver"),
@@ -344,17 +345,16 @@ TEST_F(PaymentRaceTest, WebhooksReplayedForgedOrOutOfOrderChangeNothingTwice) {
 TEST_F(PaymentRaceTest, TwoSweepersReturnExpiredStockOnceAndALatePaymentNeverOversells) {
   // Webhooks are held back: the first buyer pays at Stripe in time, but the
   // notification arrives only after the order expired and the stock sold.
-  auto held = standin_->PostJson(
-      "/__standin/webhook",
-      absl::StrCat(R"({"url":"http://127.0.0.1:)", b_->port(),
-                   R"(/api/v1/payments/stripe/webhook","secret":")", kWebhookSecret,
-                   R"(","auto_deliver":false})"));
+  auto held = standin_->PostJson("/__standin/webhook",
+                                 absl::StrCat(R"({"url":"http://127.0.0.1:)", b_->port(),
+                                              R"(/api/v1/payments/stripe/webhook","secret":")",
+                                              kWebhookSecret, R"(","auto_deliver":false})"));
   ASSERT_EQ(held.status, 200);
   const Variant v = MakeWatch("SWEEP", 10);
   std::vector<std::string> intents;
   for (int i = 0; i < 10; ++i) {
-    auto r = CheckoutAs(i % 2 ? *a_ : *b_, UserWith(absl::StrCat("s", i, "@example.com"), v.id),
-                        "", "k");
+    auto r = CheckoutAs(i % 2 ? *a_ : *b_, UserWith(absl::StrCat("s", i, "@example.com"), v.id), "",
+                        "k");
     ASSERT_TRUE(r && r->status == 201) << (r ? r->body : "");
     intents.push_back(Parse(r->body)["payment"]["reference"].GetString());
   }
@@ -389,9 +389,9 @@ TEST_F(PaymentRaceTest, TwoSweepersReturnExpiredStockOnceAndALatePaymentNeverOve
   EXPECT_EQ(o.status, OrderStatus::kExpired);
   EXPECT_EQ(o.payment.state, PaymentState::kRefunded);
   EXPECT_EQ(o.refund_due.minor_units, 0);
-  EXPECT_EQ(Parse(standin_->Get("/__standin/counts").body)["refunds_created"].GetInt64() -
-                refunds_before,
-            1);
+  EXPECT_EQ(
+      Parse(standin_->Get("/__standin/counts").body)["refunds_created"].GetInt64() - refunds_before,
+      1);
   EXPECT_EQ(StockOf(v.id), 0);
 }
 

@@ -1,14 +1,20 @@
 #include "pg_test_support.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "test_util.h"
 
 namespace watchstore::testing {
@@ -55,7 +61,73 @@ class LeftoverSchemas : public ::testing::Environment {
   std::vector<std::pair<std::string, std::string>> schemas_;
 };
 
+// Runs scripts/services.sh COMMAND 'DIR' [ARG]; its stdout, or nullopt if it
+// failed (reported).
+std::optional<std::string> Services(const std::string& command, const std::string& dir,
+                                    const std::string& arg = "") {
+  std::string cmd =
+      absl::StrCat(WATCHSTORE_SOURCE_DIR, "/scripts/services.sh ", command, " '", dir, "'");
+  if (!arg.empty()) absl::StrAppend(&cmd, " '", arg, "'");
+  absl::StrAppend(&cmd, " 2>&1");
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return std::nullopt;
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  const int rc = pclose(f);
+  if (rc != 0) {
+    ADD_FAILURE() << cmd << " failed:\n" << out;
+    return std::nullopt;
+  }
+  return out;
+}
+
+// The value of `export NAME=value` in services.sh output, or "".
+std::string Exported(const std::string& out, absl::string_view name) {
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (absl::ConsumePrefix(&line, absl::StrCat("export ", name, "="))) return std::string(line);
+  }
+  return "";
+}
+
 }  // namespace
+
+bool PrivatePostgres::Start() {
+  char tmpl[] = "/tmp/ws-pg-private-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return false;
+  parent_ = tmpl;
+  dir_ = parent_ + "/pg";
+  auto out = Services("start-postgres", dir_);
+  if (!out) return false;
+  url_ = Exported(*out, "WATCHSTORE_TEST_POSTGRES_URL");
+  return !url_.empty();
+}
+
+bool PrivatePostgres::Stop() { return Services("stop-postgres", dir_).has_value(); }
+
+bool PrivatePostgres::Restart() { return Services("restart-postgres", dir_).has_value(); }
+
+bool PrivatePostgres::StartReplica() {
+  if (dir_.empty()) return false;
+  replica_dir_ = parent_ + "/replica";
+  auto out = Services("start-replica", replica_dir_, dir_);
+  if (!out) return false;
+  replica_url_ = Exported(*out, "WATCHSTORE_TEST_POSTGRES_REPLICA_URL");
+  return !replica_url_.empty();
+}
+
+bool PrivatePostgres::StopReplica() {
+  return !replica_dir_.empty() && Services("stop-replica", replica_dir_).has_value();
+}
+
+PrivatePostgres::~PrivatePostgres() {
+  if (dir_.empty()) return;
+  if (!replica_dir_.empty()) Services("stop-replica", replica_dir_);
+  Services("stop-postgres", dir_);
+  const std::string rm = absl::StrCat("rm -rf '", parent_, "'");
+  if (system(rm.c_str()) != 0) ADD_FAILURE() << rm;
+}
 
 std::optional<std::string> PostgresUrlFromEnv() {
   const char* url = std::getenv("WATCHSTORE_TEST_POSTGRES_URL");

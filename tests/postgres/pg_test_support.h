@@ -73,6 +73,31 @@ class TestSchema {
   bool keep_ = false;
 };
 
+// A PostgreSQL cluster of the test's own, started with scripts/services.sh
+// in a temporary directory (so stopping or restarting it disturbs no other
+// test), with an optional streaming replica (pg_basebackup -R). Stopped and
+// removed on destruction. Failures are reported with ADD_FAILURE.
+class PrivatePostgres {
+ public:
+  PrivatePostgres() = default;
+  PrivatePostgres(const PrivatePostgres&) = delete;
+  PrivatePostgres& operator=(const PrivatePostgres&) = delete;
+  ~PrivatePostgres();
+
+  bool Start();
+  bool Stop();     // pg_ctl -m immediate
+  bool Restart();  // immediate stop (if running), start on the same port
+  // A streaming replica of the running primary, on a port of its own.
+  bool StartReplica();
+  bool StopReplica();  // pg_ctl -m immediate
+
+  const std::string& url() const { return url_; }
+  const std::string& replica_url() const { return replica_url_; }
+
+ private:
+  std::string parent_, dir_, url_, replica_dir_, replica_url_;
+};
+
 // A new storage in a new schema, for StorageConformanceTest; the schema is
 // dropped when the program ends. nullptr (after a failure) without a server.
 std::unique_ptr<Storage> MakeTestPostgresStorage();

@@ -32,54 +32,6 @@ namespace {
 
 constexpr int kPoolSize = 4;
 
-// Runs scripts/services.sh; returns its stdout, or nullopt if it failed.
-std::optional<std::string> Services(const std::string& command, const std::string& dir) {
-  const std::string cmd =
-      absl::StrCat(WATCHSTORE_SOURCE_DIR, "/scripts/services.sh ", command, " '", dir, "' 2>&1");
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return std::nullopt;
-  std::string out;
-  char buf[512];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  const int rc = pclose(f);
-  if (rc != 0) {
-    ADD_FAILURE() << cmd << " failed:\n" << out;
-    return std::nullopt;
-  }
-  return out;
-}
-
-class PrivateServer {
- public:
-  bool Start() {
-    char tmpl[] = "/tmp/ws-pg-restart-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return false;
-    parent_ = tmpl;
-    dir_ = parent_ + "/pg";
-    auto out = Services("start-postgres", dir_);
-    if (!out) return false;
-    for (absl::string_view line : absl::StrSplit(*out, '\n')) {
-      if (absl::ConsumePrefix(&line, "export WATCHSTORE_TEST_POSTGRES_URL="))
-        url_ = std::string(line);
-    }
-    return !url_.empty();
-  }
-  bool Stop() { return Services("stop-postgres", dir_).has_value(); }
-  // Immediate stop (if running) and start on the same port.
-  bool Restart() { return Services("restart-postgres", dir_).has_value(); }
-  ~PrivateServer() {
-    if (dir_.empty()) return;
-    Services("stop-postgres", dir_);
-    const std::string rm = absl::StrCat("rm -rf '", parent_, "'");
-    if (system(rm.c_str()) != 0) ADD_FAILURE() << rm;
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  std::string parent_, dir_, url_;
-};
-
 class PostgresRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -156,7 +108,7 @@ class PostgresRestartTest : public ::testing::Test {
     EXPECT_EQ(p->variants[0].stock + units, 1'000'000);
   }
 
-  PrivateServer server_;
+  PrivatePostgres server_;
   std::unique_ptr<Storage> storage_;
   User user_;
   Product product_;

@@ -9,6 +9,7 @@
 #include "postgres/pg_connection.h"
 #include "postgres/pg_errors.h"
 #include "postgres/pg_migrate.h"
+#include "postgres/pg_replica_router.h"
 #include "postgres/postgres_storage_impl.h"
 #include "watchstore/errors.h"
 #include "watchstore/postgres_storage.h"
@@ -410,6 +411,9 @@ absl::Status MigratePostgres(const PostgresOptions& options) {
 }
 
 std::optional<PostgresPoolStats> PostgresPoolStatsOf(Storage& storage) {
+  if (Storage* primary = internal::pg::PrimaryOfReplicaRouter(storage)) {
+    return PostgresPoolStatsOf(*primary);
+  }
   auto* pg = dynamic_cast<internal::pg::PostgresStorage*>(&storage);
   if (pg == nullptr) return std::nullopt;
   return pg->PoolStats();

@@ -26,6 +26,9 @@ namespace watchstore {
 // process boundary. `object`, when set, is the same value already decoded;
 // it is shared by every reader in this process, so an in-process hit costs
 // no decoding and no copy. Adapters that store bytes elsewhere drop it.
+// `object` may be a non-owning pointer into the same allocation as the
+// CacheValue: it is valid only while the CacheValue is, so never copy it
+// out of the CacheValue that holds it (alias the CacheValuePtr instead).
 struct CacheValue {
   std::string bytes;
   std::shared_ptr<const void> object;

@@ -106,13 +106,15 @@ struct Variant {
 // A watch. Immutable once built: the catalog hands out shared snapshots.
 struct Product {
   ProductId id = 0;
+  // First, beside `id`: a cached read checks it before anything else, and
+  // the typed cache allocates the product right after its reference count.
+  bool active = true;  // false once archived
   std::string brand;
   std::string model;
   std::string description;
   WatchAttributes attributes;
   std::vector<std::string> collections;  // "Dive", "Dress", ...
   std::string image_url;                 // relative to the storefront, may be empty
-  bool active = true;                    // false once archived
   int64_t version = 1;                   // bumped by every change
   absl::Time created_at;
   absl::Time updated_at;

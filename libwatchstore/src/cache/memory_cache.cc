@@ -2,6 +2,7 @@
 // byte budget.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/numeric/int128.h"
 #include "sync.h"
 #include "watchstore/cache.h"
 
@@ -19,13 +21,78 @@ namespace {
 // Fixed bookkeeping charged per entry on top of key and value bytes.
 constexpr int64_t kEntryOverhead = 96;
 
+// 64x64 -> 128-bit multiply, folded: mixes every input bit into every
+// output bit.
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  const absl::uint128 m = absl::uint128(a) * b;
+  return absl::Uint128Low64(m) ^ absl::Uint128High64(m);
+}
+
+// Seeds drawn from Abseil's per-process hash seed, so that nobody outside
+// can pick keys that collide.
+struct KeySeeds {
+  uint64_t a, b, c;
+};
+const KeySeeds& Seeds() {
+  static const KeySeeds seeds{absl::HashOf(uint64_t{1}) | 1, absl::HashOf(uint64_t{2}) | 1,
+                              absl::HashOf(uint64_t{3}) | 1};
+  return seeds;
+}
+
+// The hash of a cache key. Keys of the hot path are short ("p:<id>"): up to
+// 16 bytes are read as two (overlapping) words and mixed by two multiplies,
+// a fraction of the cost of the general string hash, which longer keys use.
+constexpr size_t kShortKey = 16;
+
+// The bytes of a key of at most kShortKey bytes as two words (overlapping
+// reads: every byte lands in one of them). Equal keys give equal words;
+// keys of equal length and equal words are equal.
+struct ShortKeyWords {
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+};
+inline ShortKeyWords WordsOf(const char* p, size_t n) {
+  ShortKeyWords w;
+  if (n >= 8) {
+    std::memcpy(&w.lo, p, 8);
+    std::memcpy(&w.hi, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    w.lo = a;
+    w.hi = b;
+  } else if (n > 0) {
+    w.lo = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+           (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) | static_cast<uint8_t>(p[n - 1]);
+  }
+  return w;
+}
+
+size_t KeyHashOf(absl::string_view key) {
+  const size_t n = key.size();
+  if (n > kShortKey) return absl::HashOf(key);
+  const ShortKeyWords w = WordsOf(key.data(), n);
+  const KeySeeds& s = Seeds();
+  return static_cast<size_t>(Mix(Mix(w.lo ^ s.a, w.hi ^ s.b ^ n), s.c));
+}
+
+// Key equality without a call into memcmp for short keys.
+inline bool KeysEqual(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > kShortKey) return a == b;
+  const ShortKeyWords x = WordsOf(a.data(), a.size());
+  const ShortKeyWords y = WordsOf(b.data(), b.size());
+  return x.lo == y.lo && x.hi == y.hi;
+}
+
 // A key with its hash computed once: it picks the shard and is reused by the
 // shard's index, so a lookup hashes the key a single time.
 struct HashedKey {
   absl::string_view key;
   size_t hash;
 };
-HashedKey Hashed(absl::string_view key) { return HashedKey{key, absl::HashOf(key)}; }
+HashedKey Hashed(absl::string_view key) { return HashedKey{key, KeyHashOf(key)}; }
 
 class MemoryCache final : public Cache {
  public:
@@ -70,7 +137,7 @@ class MemoryCache final : public Cache {
     // CLOCK (second chance): a hit only marks the entry, in the slot it was
     // found in; eviction gives marked entries another round. A hit touches
     // no list node.
-    e.referenced = true;
+    if (!e.referenced) e.referenced = true;  // no store (no dirty line) when already set
     ++s.hits;
     return e.value;
   }
@@ -161,8 +228,8 @@ class MemoryCache final : public Cache {
     }
     s.lru.emplace_front(raw_key);
     if (value == nullptr) ++s.tombstones;
-    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, stale_until, charge,
-                                                stamp, false, s.lru.begin()});
+    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, false, stale_until,
+                                                charge, stamp, s.lru.begin()});
     s.used += charge;
     while (s.used > s.capacity && !s.lru.empty()) {
       auto last = std::prev(s.lru.end());
@@ -178,20 +245,20 @@ class MemoryCache final : public Cache {
   }
 
   using KeyList = std::list<std::string>;  // eviction order, most recent first
+  // What a hit reads comes first, next to the key in the index's slot.
   struct Entry {
-    CacheValuePtr value;        // null: a tombstone left by Erase
-    int64_t expires_at_nanos;   // fresh until then
+    CacheValuePtr value;       // null: a tombstone left by Erase
+    int64_t expires_at_nanos;  // fresh until then
+    bool referenced;
     int64_t stale_until_nanos;  // >= expires_at_nanos: served stale until then
     int64_t charge;
     int64_t stamp;  // the shard's change counter when it was stored
-    bool referenced;
     KeyList::iterator lru_pos;
   };
-  // Hashes std::string keys and HashedKey probes alike (absl::Hash of a
-  // string and of its string_view agree).
+  // Hashes std::string keys and HashedKey probes alike.
   struct KeyHash {
     using is_transparent = void;
-    size_t operator()(const std::string& k) const { return absl::HashOf(absl::string_view(k)); }
+    size_t operator()(const std::string& k) const { return KeyHashOf(k); }
     size_t operator()(const HashedKey& k) const { return k.hash; }
   };
   struct KeyEq {
@@ -200,7 +267,7 @@ class MemoryCache final : public Cache {
     static absl::string_view View(const HashedKey& k) { return k.key; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
-      return View(a) == View(b);
+      return KeysEqual(View(a), View(b));
     }
   };
   using Index = absl::flat_hash_map<std::string, Entry, KeyHash, KeyEq>;

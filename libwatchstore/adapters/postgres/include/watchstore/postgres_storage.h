@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -90,8 +91,89 @@ struct PostgresPoolStats {
 };
 
 // The pool statistics of `storage` if it is a PostgreSQL storage (as made by
-// NewPostgresStorage), nullopt otherwise. Thread-safe.
+// NewPostgresStorage), or of a replica router's primary; nullopt otherwise.
+// Thread-safe.
 std::optional<PostgresPoolStats> PostgresPoolStatsOf(Storage& storage);
+
+// --- Read replicas -----------------------------------------------------------
+
+struct PostgresReplicaOptions {
+  // --- Where ---
+  // libpq URLs of streaming replicas of the primary (as for
+  // PostgresOptions::url). At least one.
+  std::vector<std::string> urls;
+
+  // --- Rotation ---
+  // A replica further behind the primary than this leaves the rotation
+  // until it catches up. > 0. Each check samples the primary's WAL position
+  // (pg_current_wal_lsn); lag is 0 once the replica has replayed every
+  // sample (pg_last_wal_replay_lsn), else the time since the primary was at
+  // the newest sample it has replayed (coarse by one poll interval).
+  absl::Duration max_lag = absl::Seconds(2);
+  // How often each replica's lag is measured, by one background thread.
+  // > 0. A replica whose last good check is older than twice this (its
+  // check is late) takes no reads until its next one.
+  absl::Duration poll_interval = absl::Milliseconds(500);
+
+  // The oldest a replica read can be: max_lag + 2 * poll_interval. A
+  // read-your-writes window (SessionWritesOptions::window) should be at
+  // least this.
+  absl::Duration MaxStaleness() const { return max_lag + 2 * poll_interval; }
+
+  // --- Each replica's pool ---
+  int pool_size = 8;  // >= 1
+  // A read waits this long for a free replica connection, then goes to the
+  // primary instead. > 0.
+  absl::Duration pool_wait_timeout = absl::Milliseconds(100);
+  absl::Duration connect_timeout = absl::Seconds(2);    // > 0; whole seconds, as libpq counts
+  absl::Duration statement_timeout = absl::Seconds(5);  // > 0
+};
+
+// A Storage that sends catalog reads (GetProduct, FindProductIdBySku,
+// FindProductIdByVariant, ListProducts, CountFacets) to a healthy replica,
+// in turn, and everything else to `primary`. A catalog read goes to the
+// primary instead when:
+//   - the calling thread is in a SessionWrites::Scope that requires it
+//     (a writing request, or a session that wrote within its window:
+//     read-your-writes, watchstore/read_consistency.h);
+//   - a product write (CreateProduct, UpdateProduct, AdjustStock) went
+//     through this router less than MaxStaleness() ago, so that a
+//     cache refilled after the write's invalidation never takes a copy
+//     older than the write;
+//   - no replica is in rotation (lagging, unreachable, or not yet checked).
+// A replica read that fails (or finds nothing: the row may be newer than
+// the replica) is run again on the primary, and a replica that failed leaves
+// the rotation until its next good check, so a stopped replica costs no
+// failed read. Replicas are opened and checked by a background thread:
+// starting with every replica down is not an error. `primary` must be a
+// PostgreSQL storage (NewPostgresStorage) whose database the replicas
+// follow; `primary_options` is what opened it (the lag check reads the
+// primary's WAL position with a connection of its own). InvalidArgument for
+// a bad option. The router owns `primary`; thread-safe.
+absl::StatusOr<std::unique_ptr<Storage>> NewPostgresReplicaRouter(
+    std::unique_ptr<Storage> primary, const PostgresOptions& primary_options,
+    const PostgresReplicaOptions& options);
+
+// A snapshot of a replica router, for /metrics.
+struct PostgresReplicaStats {
+  // Catalog reads served by a replica; sent to the primary by the rules
+  // above; and run again on the primary after a replica read failed.
+  int64_t replica_reads = 0;
+  int64_t primary_reads = 0;
+  int64_t fallbacks = 0;
+  struct Replica {
+    std::string name;  // host:port, never the password
+    bool in_rotation = false;
+    double lag_seconds = -1;  // at the last good check; -1: none yet, or unknown
+    int64_t checks_failed = 0;
+    int64_t removals = 0;  // times it left the rotation
+  };
+  std::vector<Replica> replicas;
+};
+
+// The replica statistics of `storage` if it is a replica router (as made by
+// NewPostgresReplicaRouter), nullopt otherwise. Thread-safe.
+std::optional<PostgresReplicaStats> PostgresReplicaStatsOf(Storage& storage);
 
 }  // namespace watchstore
 
