@@ -200,17 +200,12 @@ absl::Status LoadOrderLines(Connection& c, Order* o) {
   return absl::OkStatus();
 }
 
-// The order whose id a one-row query with two text parameters selects.
-absl::StatusOr<Order> LoadOrderFound(Connection& c, const char* sql, absl::string_view a,
-                                     absl::string_view b = {}) {
-  OrderId id = 0;
-  {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
-    s.Bind(1, a);
-    if (!b.empty()) s.Bind(2, b);
-    WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
-    id = s.Int(0);
-  }
+// The order whose id the one-row query `s` (parameters bound) selects;
+// NotFound if none.
+absl::StatusOr<Order> LoadOrderFound(Connection& c, Statement s) {
+  WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
+  const OrderId id = s.Int(0);
+  { Statement done = std::move(s); }  // reset before the next statements
   return LoadOrder(c, id);
 }
 
@@ -447,7 +442,9 @@ absl::StatusOr<OrderPage> ListOrdersIn(Connection& c, const OrderQuery& q) {
 
 absl::StatusOr<Order> LoadOrderByAccessToken(Connection& c, absl::string_view token_hash) {
   if (token_hash.empty()) return NoSuch("order");
-  return LoadOrderFound(c, kSelectOrderByAccessToken, token_hash);
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByAccessToken));
+  s.Bind(1, token_hash);
+  return LoadOrderFound(c, std::move(s));
 }
 
 absl::StatusOr<Order> LoadOrderByPaymentReference(Connection& c, absl::string_view provider,
@@ -455,9 +452,7 @@ absl::StatusOr<Order> LoadOrderByPaymentReference(Connection& c, absl::string_vi
   if (reference.empty()) return NoSuch("order");
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
   s.Bind(1, provider).Bind(2, reference);
-  WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
-  const OrderId id = s.Int(0);
-  return LoadOrder(c, id);
+  return LoadOrderFound(c, std::move(s));
 }
 
 absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) {
