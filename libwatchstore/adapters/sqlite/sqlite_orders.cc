@@ -267,6 +267,20 @@ absl::Status StoreOrder(Connection& c, const Order& o) {
   return absl::OkStatus();
 }
 
+// FailedPrecondition (payment_mismatch) if `after` records a payment
+// reference that another order of its provider holds.
+absl::Status CheckReferenceFree(Connection& c, const Order& before, const Order& after) {
+  if (after.payment.reference == before.payment.reference) return absl::OkStatus();
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
+  s.Bind(1, after.payment.provider).Bind(2, after.payment.reference);
+  WS_ASSIGN_OR_RETURN(bool taken, s.Step());
+  if (taken && s.Int(0) != after.id) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                     "the payment reference belongs to another order");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InsertOrderOutbox(Connection& c, OrderId id, const std::vector<OutboxDraft>& drafts) {
   for (OutboxDraft d : drafts) {
     d.order_id = id;
@@ -592,15 +606,7 @@ absl::StatusOr<Order> AttachPaymentIn(Connection& c, OrderId id, const ProviderP
   WS_ASSIGN_OR_RETURN(Order current, LoadOrder(c, id));
   WS_ASSIGN_OR_RETURN(Order attached, PlanAttachPayment(current, payment));
   if (attached.payment.reference == current.payment.reference) return attached;
-  {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
-    s.Bind(1, current.payment.provider).Bind(2, payment.reference);
-    WS_ASSIGN_OR_RETURN(bool taken, s.Step());
-    if (taken) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
-                       "the payment reference belongs to another order");
-    }
-  }
+  WS_RETURN_IF_ERROR(CheckReferenceFree(c, current, attached));
   WS_RETURN_IF_ERROR(StoreOrder(c, attached));
   return attached;
 }
@@ -619,6 +625,7 @@ absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdateIn(Connection& c, const Pa
     }
   }
   WS_ASSIGN_OR_RETURN(PaymentPlan plan, PlanPaymentUpdate(result.order, u, ReadVariants(c)));
+  WS_RETURN_IF_ERROR(CheckReferenceFree(c, result.order, plan.order));
   WS_RETURN_IF_ERROR(WriteStock(c, plan.stock_changes, u.now));
   if (!u.event_id.empty()) {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertEvent));
