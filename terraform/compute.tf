@@ -40,6 +40,10 @@ locals {
     smtp_url                 = var.smtp_url
     smtp_username            = var.smtp_username
     smtp_password_secret_arn = var.smtp_password_secret_arn
+    payments_provider        = var.payments_provider
+    stripe_publishable_key   = var.stripe_publishable_key
+    stripe_secret_key_arn    = aws_secretsmanager_secret.stripe_secret_key.arn
+    stripe_webhook_arn       = aws_secretsmanager_secret.stripe_webhook_secret.arn
     server_environment       = join("\n", [for k in sort(keys(var.server_environment)) : "${k}=${var.server_environment[k]}"])
     db_roles_sql             = file("${path.module}/../deploy/db-roles.sql")
     stop_timeout_seconds     = local.container_stop_timeout_seconds

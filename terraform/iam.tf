@@ -73,6 +73,8 @@ data "aws_iam_policy_document" "app" {
       aws_secretsmanager_secret.session_seal.arn,
       aws_db_instance.main.master_user_secret[0].secret_arn,
       var.smtp_password_secret_arn,
+      local.stripe_enabled ? aws_secretsmanager_secret.stripe_secret_key.arn : "",
+      local.stripe_enabled ? aws_secretsmanager_secret.stripe_webhook_secret.arn : "",
     ])
   }
 }

@@ -113,6 +113,16 @@ output "db_app_secret_arn" {
   value       = aws_secretsmanager_secret.db_app.arn
 }
 
+output "stripe_secret_key_secret_arn" {
+  description = "Secrets Manager secret to put the Stripe secret API key into (plain SecretString; read when payments_provider is \"stripe\")."
+  value       = aws_secretsmanager_secret.stripe_secret_key.arn
+}
+
+output "stripe_webhook_secret_arn" {
+  description = "Secrets Manager secret to put the Stripe webhook signing secret into (plain SecretString; \"whsec_new,whsec_old\" during a rotation)."
+  value       = aws_secretsmanager_secret.stripe_webhook_secret.arn
+}
+
 output "redis_auth_secret_arn" {
   description = "Secrets Manager secret holding the ElastiCache AUTH token."
   value       = aws_secretsmanager_secret.redis_auth.arn

@@ -95,3 +95,28 @@ resource "aws_secretsmanager_secret_version" "session_seal" {
   secret_id     = aws_secretsmanager_secret.session_seal.id
   secret_string = jsonencode({ key = terraform_data.generated["session_seal"].output })
 }
+
+# --- Stripe keys (docs/DEPLOY.md, "Payments: Stripe") -----------------------------
+# Terraform makes the two secrets but never writes their values: you put them
+# in (aws secretsmanager put-secret-value), so the keys are in no Terraform
+# state, plan or user data. Plain SecretString values:
+#   stripe_secret_key      sk_live_... (or a restricted rk_live_... key)
+#   stripe_webhook_secret  whsec_...; during a rotation "whsec_new,whsec_old"
+# With payments_provider = "stripe" the instances may read them and do so at
+# every service start (WATCHSTORE_STRIPE_SECRET_KEY, _WEBHOOK_SECRET).
+
+resource "aws_secretsmanager_secret" "stripe_secret_key" {
+  name_prefix             = "${local.name}-stripe-secret-key-"
+  description             = "Stripe secret API key of ${local.name} (WATCHSTORE_STRIPE_SECRET_KEY); its value is put in by hand"
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret" "stripe_webhook_secret" {
+  name_prefix             = "${local.name}-stripe-webhook-secret-"
+  description             = "Signing secret(s) of ${local.name}'s Stripe webhook endpoint, comma-separated during a rotation (WATCHSTORE_STRIPE_WEBHOOK_SECRET); put in by hand"
+  recovery_window_in_days = 7
+}
+
+locals {
+  stripe_enabled = var.payments_provider == "stripe"
+}

@@ -220,10 +220,39 @@ variable "server_environment" {
   validation {
     condition = alltrue([for k, v in var.server_environment :
       can(regex("^WATCHSTORE_[A-Z0-9_]+$", k)) &&
-      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_SMTP_URL", "WATCHSTORE_SMTP_USERNAME", "WATCHSTORE_SMTP_PASSWORD", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
+      !contains(["WATCHSTORE_LISTEN", "WATCHSTORE_DATABASE_URL", "WATCHSTORE_REDIS_URL", "WATCHSTORE_THREADS", "WATCHSTORE_INSECURE_COOKIES", "WATCHSTORE_ADMIN_PASSWORD", "WATCHSTORE_SESSION_SEAL_KEY", "WATCHSTORE_TRUSTED_PROXIES", "WATCHSTORE_CLIENT_ADDRESS_HEADER", "WATCHSTORE_TRUSTED_HOPS", "WATCHSTORE_SMTP_URL", "WATCHSTORE_SMTP_USERNAME", "WATCHSTORE_SMTP_PASSWORD", "WATCHSTORE_PAYMENTS", "WATCHSTORE_STRIPE_SECRET_KEY", "WATCHSTORE_STRIPE_WEBHOOK_SECRET", "WATCHSTORE_STRIPE_PUBLISHABLE_KEY", "WATCHSTORE_STRIPE_API_BASE", "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k) &&
       !can(regex("[\r\n]", v))
     ])
-    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), SMTP_URL/USERNAME/PASSWORD (use the smtp_* variables), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+    error_message = "server_environment keys must be WATCHSTORE_* names other than LISTEN, DATABASE_URL, REDIS_URL, THREADS (use server_threads), KEEP_ALIVE_TIMEOUT (derived from alb_idle_timeout_seconds), SESSION_SEAL_KEY (a generated secret), TRUSTED_PROXIES, CLIENT_ADDRESS_HEADER and TRUSTED_HOPS (set for the shipped topology), SMTP_URL/USERNAME/PASSWORD (use the smtp_* variables), PAYMENTS and STRIPE_* (use payments_provider, stripe_publishable_key and the Stripe secrets), INSECURE_COOKIES and ADMIN_PASSWORD; values must be single lines."
+  }
+}
+
+# --- Payments ---------------------------------------------------------------------
+
+variable "payments_provider" {
+  description = "Who takes the payments: \"manual\" (bank transfer, recorded by staff) or \"stripe\" (card payments through Stripe). Before choosing \"stripe\", put the keys into the two Stripe secrets this stack makes (outputs stripe_secret_key_secret_arn and stripe_webhook_secret_arn; docs/DEPLOY.md, \"Payments: Stripe\")."
+  type        = string
+  default     = "manual"
+
+  validation {
+    condition     = contains(["manual", "stripe"], var.payments_provider)
+    error_message = "payments_provider must be \"manual\" or \"stripe\"."
+  }
+}
+
+variable "stripe_publishable_key" {
+  description = "Stripe's publishable key (pk_live_... or pk_test_...): public by design, handed to the storefront's Stripe.js. Required when payments_provider is \"stripe\"."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.stripe_publishable_key == "" || can(regex("^pk_(live|test)_[A-Za-z0-9]+$", var.stripe_publishable_key))
+    error_message = "stripe_publishable_key must be a publishable key (pk_live_... or pk_test_...), never a secret key."
+  }
+
+  validation {
+    condition     = var.payments_provider != "stripe" || var.stripe_publishable_key != ""
+    error_message = "payments_provider = \"stripe\" needs stripe_publishable_key."
   }
 }
 

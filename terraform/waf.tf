@@ -5,6 +5,10 @@
 #      the server's own login throttle sees the ALB's address, not the
 #      client's, so this is the per-client brute-force limit;
 #   2. AWS managed rule groups: IP reputation, known bad inputs, common rules.
+#      The common rules skip exactly the Stripe webhook path: they block
+#      bodies over 8 KB and match script- and path-like text, which a signed
+#      Stripe event may well hold; the server checks the event's signature
+#      (HMAC over the raw body) before it reads a byte of it.
 # CloudFront evaluates it with the viewer's real address.
 
 locals {
@@ -12,10 +16,13 @@ locals {
   cloudfront_web_acl_arn = var.cloudfront_web_acl_arn != "" ? var.cloudfront_web_acl_arn : (local.waf_created ? aws_wafv2_web_acl.cloudfront[0].arn : null)
 
   waf_managed_rule_groups = [
-    { name = "AWSManagedRulesAmazonIpReputationList", priority = 10 },
-    { name = "AWSManagedRulesKnownBadInputsRuleSet", priority = 20 },
-    { name = "AWSManagedRulesCommonRuleSet", priority = 30 },
+    { name = "AWSManagedRulesAmazonIpReputationList", priority = 10, except_path = "" },
+    { name = "AWSManagedRulesKnownBadInputsRuleSet", priority = 20, except_path = "" },
+    { name = "AWSManagedRulesCommonRuleSet", priority = 30, except_path = local.stripe_webhook_path },
   ]
+
+  # The route Stripe posts signed events to (bindings/http, docs/openapi.yaml).
+  stripe_webhook_path = "/api/v1/payments/stripe/webhook"
 }
 
 resource "aws_wafv2_web_acl" "cloudfront" {
@@ -89,6 +96,32 @@ resource "aws_wafv2_web_acl" "cloudfront" {
         managed_rule_group_statement {
           vendor_name = "AWS"
           name        = rule.value.name
+
+          # Evaluated for every request but the one exact path (no
+          # normalisation: any variant of it is inspected as usual).
+          dynamic "scope_down_statement" {
+            for_each = rule.value.except_path == "" ? [] : [rule.value.except_path]
+
+            content {
+              not_statement {
+                statement {
+                  byte_match_statement {
+                    search_string         = scope_down_statement.value
+                    positional_constraint = "EXACTLY"
+
+                    field_to_match {
+                      uri_path {}
+                    }
+
+                    text_transformation {
+                      priority = 0
+                      type     = "NONE"
+                    }
+                  }
+                }
+              }
+            }
+          }
         }
       }
 

@@ -213,6 +213,32 @@ TEST_F(MailTest, OrderMailsCarryLinesTotalsAddressAndTracking) {
                    absl::StatusCode::kFailedPrecondition, reason::kEmailUnverified);
 }
 
+TEST_F(MailTest, AGuestsOrderMailLinksToTheOrderPageWithItsToken) {
+  auto watch = AddWatch("OG", 500'00, 5);
+  const std::string cart = store_->carts().NewGuestToken();
+  WS_ASSERT_OK_AND_ASSIGN(CartOwner owner, store_->carts().GuestOwner(cart));
+  WS_ASSERT_OK(store_->carts().AddItem(owner, watch->variants[0].id, 1));
+  CheckoutRequest guest = Checkout("g");
+  guest.guest_cart_token = cart;
+  guest.guest_email = "guest@example.com";
+  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult placed, store_->orders().Checkout(Principal{}, guest));
+  // A buyer with an account gets no link (the order is in their history).
+  WS_ASSERT_OK(
+      store_->carts().AddItem(store_->carts().UserOwner(alice_), watch->variants[0].id, 1));
+  WS_ASSERT_OK(store_->orders().Checkout(alice_, Checkout("u")).status());
+  Deliver();
+  ASSERT_EQ(mailer_.sent.size(), 2u);
+  const MailMessage& to_guest = mailer_.sent[0];
+  EXPECT_EQ(to_guest.to, "guest@example.com");
+  EXPECT_NE(to_guest.text.find("/order.html#token="), std::string::npos) << to_guest.text;
+  EXPECT_NE(to_guest.html.find("/order.html#token="), std::string::npos) << to_guest.html;
+  const std::string token = TokenIn(to_guest);
+  EXPECT_EQ(token, placed.access_token);
+  WS_ASSERT_OK_AND_ASSIGN(Order by_link, store_->orders().GetOrderByLink(token));
+  EXPECT_EQ(by_link.id, placed.order.id);
+  EXPECT_EQ(mailer_.sent[1].text.find("order.html"), std::string::npos) << mailer_.sent[1].text;
+}
+
 TEST(MimeTest, EscapesHtmlAndEncodesHeaders) {
   MailMessage m;
   m.message_id = "<abc@watchstore>";

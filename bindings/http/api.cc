@@ -57,6 +57,13 @@ constexpr RouteRow kRouteTable[] = {
     {kCancelOrder, "POST", "/api/v1/orders/{id}/cancel"},
     {kAdminListOrders, "GET", "/api/v1/admin/orders"},
     {kAdminSetOrderStatus, "POST", "/api/v1/admin/orders/{id}/status"},
+    {kAdminRefundOrder, "POST", "/api/v1/admin/orders/{id}/refunds"},
+    {kRefreshPayment, "POST", "/api/v1/orders/{id}/payment/refresh"},
+    {kGuestOrder, "GET", "/api/v1/guest-order"},
+    {kGuestCancelOrder, "POST", "/api/v1/guest-order/cancel"},
+    {kGuestRefreshPayment, "POST", "/api/v1/guest-order/payment/refresh"},
+    {kPaymentConfig, "GET", "/api/v1/payments/config"},
+    {kPaymentWebhook, "POST", "/api/v1/payments/{provider}/webhook"},
     {kHealthz, "GET", "/healthz"},
     {kReadyz, "GET", "/readyz"},
     {kMetrics, "GET", "/metrics"},
@@ -397,6 +404,20 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return AdminListOrders(call);
     case kAdminSetOrderStatus:
       return AdminSetOrderStatus(call);
+    case kAdminRefundOrder:
+      return AdminRefundOrder(call);
+    case kRefreshPayment:
+      return RefreshPayment(call);
+    case kGuestOrder:
+      return GuestOrder(call);
+    case kGuestCancelOrder:
+      return GuestCancelOrder(call);
+    case kGuestRefreshPayment:
+      return GuestRefreshPayment(call);
+    case kPaymentConfig:
+      return PaymentConfig(call);
+    case kPaymentWebhook:
+      return PaymentWebhook(call);
     case kHealthz:
       return Healthz(call);
     case kReadyz:

@@ -60,6 +60,13 @@ enum RouteId : int {
   kCancelOrder,
   kAdminListOrders,
   kAdminSetOrderStatus,
+  kAdminRefundOrder,
+  kRefreshPayment,
+  kGuestOrder,
+  kGuestCancelOrder,
+  kGuestRefreshPayment,
+  kPaymentConfig,
+  kPaymentWebhook,
   kHealthz,
   kReadyz,
   kMetrics,
@@ -104,6 +111,9 @@ struct ApiOptions {
   // The clock is the store's.
   Rate register_per_address = Rate{10, absl::Hours(1)};
   Rate register_total = Rate{10, absl::Seconds(1)};
+  // Handed to the storefront by GET /api/v1/payments/config (Stripe.js
+  // needs it); public by design. Empty unless the provider is Stripe.
+  std::string stripe_publishable_key;
 };
 
 // Thread-safe.
@@ -173,6 +183,16 @@ class Api {
   absl::Status CancelOrder(Call& call);
   absl::Status AdminListOrders(Call& call);
   absl::Status AdminSetOrderStatus(Call& call);
+  absl::Status AdminRefundOrder(Call& call);
+  absl::Status RefreshPayment(Call& call);
+  absl::Status GuestOrder(Call& call);
+  absl::Status GuestCancelOrder(Call& call);
+  absl::Status GuestRefreshPayment(Call& call);
+  absl::Status PaymentConfig(Call& call);
+  absl::Status PaymentWebhook(Call& call);
+  // The guest order named by the X-Order-Token header (never in the URL:
+  // it would reach access logs and Referer headers).
+  absl::StatusOr<std::string> OrderToken(Call& call);
   // --- api.cc ---
   absl::Status Healthz(Call& call);
   absl::Status Readyz(Call& call);

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "metrics.h"
 #include "watchstore/cache.h"
+#include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
 
 #if WATCHSTORE_HTTP_WITH_SQLITE
@@ -23,6 +24,9 @@
 #endif
 #if WATCHSTORE_HTTP_WITH_POSTGRES
 #include "watchstore/postgres_storage.h"
+#endif
+#if WATCHSTORE_HTTP_WITH_STRIPE
+#include "watchstore/stripe_provider.h"
 #endif
 #if WATCHSTORE_HTTP_WITH_REDIS
 #include "watchstore/redis_cache.h"
@@ -168,6 +172,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const ServerConfig& config, con
   options.mail.public_base_url = config.public_url;
   options.mail.from_address = config.mail_from;
   options.mail.require_verified_email_for_checkout = config.require_verified_email;
+  options.payments.card_reservation = config.card_reservation;
+  options.payments.manual_reservation = config.manual_reservation;
+  options.payments.max_unpaid_per_buyer = config.max_unpaid_per_buyer;
+  options.payments.max_unpaid_per_address = config.max_unpaid_per_address;
+  WS_ASSIGN_OR_RETURN(PaymentSetup payments, OpenPaymentProvider(config));
+  options.payments.provider = std::move(payments.provider);  // null: manual
   return Store::Open(options, std::move(storage), std::move(cache));
 }
 
@@ -179,6 +189,33 @@ absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config) {
   o.password = config.smtp_password;
   o.require_tls = config.smtp_require_tls;
   return NewSmtpMailer(o);
+}
+
+absl::StatusOr<PaymentSetup> OpenPaymentProvider(const ServerConfig& config) {
+  PaymentSetup setup;
+  if (config.payments == PaymentsKind::kManual) return setup;
+#if WATCHSTORE_HTTP_WITH_STRIPE
+  StripeOptions o;
+  o.secret_key = config.stripe_secret_key;
+  o.webhook_secrets = config.stripe_webhook_secrets;
+  if (!config.stripe_api_base.empty()) o.api_base = config.stripe_api_base;
+  absl::StatusOr<std::unique_ptr<PaymentProvider>> provider = NewStripePaymentProvider(o);
+  if (!provider.ok()) {
+    // The adapter names its option; the operator sets a variable.
+    const std::string field = FieldOf(provider.status());
+    const char* variable = field == "stripe_api_base"         ? "WATCHSTORE_STRIPE_API_BASE"
+                           : field == "stripe_webhook_secret" ? "WATCHSTORE_STRIPE_WEBHOOK_SECRET"
+                           : field == "stripe_secret_key"     ? "WATCHSTORE_STRIPE_SECRET_KEY"
+                                                              : "--payments=stripe";
+    return absl::Status(provider.status().code(),
+                        absl::StrCat(variable, ": ", provider.status().message()));
+  }
+  setup.provider = *std::move(provider);
+  setup.publishable_key = config.stripe_publishable_key;
+  return setup;
+#else
+  return NotBuiltIn("Stripe", "WATCHSTORE_WITH_STRIPE");
+#endif
 }
 
 absl::Status MigrateDatabase(const ServerConfig& config) {

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "watchstore/clock.h"
 #include "watchstore/mail.h"
+#include "watchstore/payments.h"
 #include "watchstore/storage.h"
 #include "watchstore/store.h"
 
@@ -33,6 +34,17 @@ absl::Status MigrateDatabase(const ServerConfig& config);
 
 // The SMTP mailer for --smtp-url, else a file mailer writing to --mail-dir.
 absl::StatusOr<std::unique_ptr<Mailer>> OpenMailer(const ServerConfig& config);
+// The payment provider --payments names, and what the storefront needs of it.
+struct PaymentSetup {
+  // Stripe (watchstore::stripe) from the WATCHSTORE_STRIPE_* variables; null
+  // for manual: the store's default provider (the manual one).
+  std::unique_ptr<PaymentProvider> provider;
+  // Stripe's publishable key for Stripe.js (public); empty for manual.
+  std::string publishable_key;
+};
+// InvalidArgument naming the variable for a bad WATCHSTORE_STRIPE_API_BASE;
+// FailedPrecondition when the server was built without the Stripe adapter.
+absl::StatusOr<PaymentSetup> OpenPaymentProvider(const ServerConfig& config);
 // Prometheus samples about the storage's resources (PostgreSQL pool usage).
 void RenderStorageMetrics(Storage& storage, std::string* out);
 // watchstore_outbox_{pending,dead,oldest_pending_age_seconds} and

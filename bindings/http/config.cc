@@ -62,6 +62,17 @@ constexpr OptionSpec kOptions[] = {
      "refuse checkout until the buyer has confirmed their email address (default off)"},
     {"outbox-retry-base", "WATCHSTORE_OUTBOX_RETRY_BASE", Kind::kDuration, 1, 3600,
      "first e-mail retry delay; doubles per failure, 8 attempts (default 5s)"},
+    {"card-reservation", "WATCHSTORE_CARD_RESERVATION", Kind::kDuration, 1, 7 * 86400,
+     "how long an order awaiting a card payment holds its stock before it expires "
+     "(default 30m)"},
+    {"manual-reservation", "WATCHSTORE_MANUAL_RESERVATION", Kind::kDuration, 1, 30 * 86400,
+     "how long an order awaiting a manual payment (bank transfer) holds its stock (default 72h)"},
+    {"max-unpaid-per-buyer", "WATCHSTORE_MAX_UNPAID_PER_BUYER", Kind::kInt, 0, 1000,
+     "unpaid orders a buyer (account or guest e-mail) may hold at once; 0: no cap (default 3)"},
+    {"max-unpaid-per-address", "WATCHSTORE_MAX_UNPAID_PER_ADDRESS", Kind::kInt, 0, 100000,
+     "unpaid orders one client address may hold at once; 0: no cap (default 10)"},
+    {"payment-sweep-interval", "WATCHSTORE_PAYMENT_SWEEP_INTERVAL", Kind::kDuration, 1, 3600,
+     "how often expired reservations are released and refunds due are paid back (default 1m)"},
     {"static-dir", "WATCHSTORE_STATIC_DIR", Kind::kString, 0, 0,
      "the storefront's files, served at / (default ./frontend)"},
     {"threads", "WATCHSTORE_THREADS", Kind::kInt, 1, 16384,
@@ -118,6 +129,10 @@ constexpr OptionSpec kOptions[] = {
      "clients reach the server over TLS through a proxy: send Strict-Transport-Security"},
     {"access-log", "WATCHSTORE_ACCESS_LOG", Kind::kString, 0, 0,
      "stderr (default), stdout, off, or a file to append JSON lines to"},
+    {"payments", "WATCHSTORE_PAYMENTS", Kind::kString, 0, 0,
+     "manual (bank transfer, recorded by staff; default) or stripe (card payments; keys in "
+     "WATCHSTORE_STRIPE_SECRET_KEY, WATCHSTORE_STRIPE_WEBHOOK_SECRET and "
+     "WATCHSTORE_STRIPE_PUBLISHABLE_KEY)"},
     {"bench-hello", nullptr, Kind::kBool, 0, 0,
      "also serve GET /bench/hello (a fixed reply, for load tests)"},
     {"email", nullptr, Kind::kString, 0, 0, "create-admin: the account's email"},
@@ -269,6 +284,24 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
     c->require_verified_email = b;
   } else if (f == "outbox-retry-base") {
     c->outbox_retry_base = d;
+  } else if (f == "card-reservation") {
+    c->card_reservation = d;
+  } else if (f == "manual-reservation") {
+    c->manual_reservation = d;
+  } else if (f == "max-unpaid-per-buyer") {
+    c->max_unpaid_per_buyer = static_cast<int>(n);
+  } else if (f == "max-unpaid-per-address") {
+    c->max_unpaid_per_address = static_cast<int>(n);
+  } else if (f == "payment-sweep-interval") {
+    c->payment_sweep_interval = d;
+  } else if (f == "payments") {
+    if (v == "manual") {
+      c->payments = PaymentsKind::kManual;
+    } else if (v == "stripe") {
+      c->payments = PaymentsKind::kStripe;
+    } else {
+      return Bad(source, v, "must be manual or stripe");
+    }
   } else if (f == "static-dir") {
     if (v.empty()) return Bad(source, v, "must not be empty");
     c->static_dir = std::string(v);
@@ -347,6 +380,59 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
   return absl::OkStatus();
 }
 
+// The WATCHSTORE_STRIPE_* variables, read whatever --payments says (checked
+// by CheckStripeKeys when it says stripe).
+void ReadStripeEnvironment(const EnvLookup& env, ServerConfig* c) {
+  c->stripe_secret_key = env("WATCHSTORE_STRIPE_SECRET_KEY").value_or("");
+  c->stripe_webhook_secrets.clear();
+  for (absl::string_view s :
+       absl::StrSplit(env("WATCHSTORE_STRIPE_WEBHOOK_SECRET").value_or(""), ',')) {
+    s = absl::StripAsciiWhitespace(s);
+    if (!s.empty()) c->stripe_webhook_secrets.emplace_back(s);
+  }
+  c->stripe_publishable_key = std::string(
+      absl::StripAsciiWhitespace(env("WATCHSTORE_STRIPE_PUBLISHABLE_KEY").value_or("")));
+  c->stripe_api_base = env("WATCHSTORE_STRIPE_API_BASE").value_or("");
+}
+
+// The keys --payments=stripe needs, by their documented shapes; a message
+// names the variable, never its value. (The API base is checked by the
+// adapter itself when OpenPaymentProvider builds it.)
+absl::Status CheckStripeKeys(const ServerConfig& c) {
+  const std::string& sk = c.stripe_secret_key;
+  if (!absl::StartsWith(sk, "sk_") && !absl::StartsWith(sk, "rk_")) {
+    return absl::InvalidArgumentError(
+        "--payments=stripe needs WATCHSTORE_STRIPE_SECRET_KEY, a secret (sk_...) or restricted "
+        "(rk_...) API key");
+  }
+  if (c.stripe_webhook_secrets.empty()) {
+    return absl::InvalidArgumentError(
+        "--payments=stripe needs WATCHSTORE_STRIPE_WEBHOOK_SECRET, the webhook endpoint's "
+        "signing secret (whsec_...; comma-separated during a rotation)");
+  }
+  for (const std::string& w : c.stripe_webhook_secrets) {
+    if (!absl::StartsWith(w, "whsec_")) {
+      return absl::InvalidArgumentError(
+          "WATCHSTORE_STRIPE_WEBHOOK_SECRET: each secret starts with whsec_");
+    }
+  }
+  const std::string& pk = c.stripe_publishable_key;
+  if (!absl::StartsWith(pk, "pk_")) {
+    return absl::InvalidArgumentError(
+        "--payments=stripe needs WATCHSTORE_STRIPE_PUBLISHABLE_KEY, the publishable key "
+        "(pk_...) for Stripe.js");
+  }
+  // Test keys with live keys take payments nobody can see in one dashboard.
+  const bool sk_live = absl::StrContains(sk.substr(0, 8), "_live_");
+  const bool pk_live = absl::StartsWith(pk, "pk_live_");
+  if (sk_live != pk_live) {
+    return absl::InvalidArgumentError(
+        "WATCHSTORE_STRIPE_SECRET_KEY and WATCHSTORE_STRIPE_PUBLISHABLE_KEY are not both live "
+        "or both test keys");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 EnvLookup ProcessEnv() {
@@ -377,6 +463,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
     c.session_seal_key = *key;
   }
   if (std::optional<std::string> pw = env("WATCHSTORE_SMTP_PASSWORD")) c.smtp_password = *pw;
+  ReadStripeEnvironment(env, &c);
   bool have_command = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -428,6 +515,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
           "--password: passwords are never taken from the command line (other users can see "
           "it); pipe it to stdin or set WATCHSTORE_ADMIN_PASSWORD");
     }
+    if (absl::StartsWith(name, "stripe-")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", name,
+          ": Stripe keys are never taken from the command line; set WATCHSTORE_STRIPE_SECRET_KEY, "
+          "WATCHSTORE_STRIPE_WEBHOOK_SECRET and WATCHSTORE_STRIPE_PUBLISHABLE_KEY"));
+    }
     if (name == "session-seal-key") {
       return absl::InvalidArgumentError(
           "--session-seal-key: secrets are never taken from the command line; set "
@@ -459,6 +552,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::vector<std::string>& a
   }
   if (c.promote_existing && c.command != Command::kCreateAdmin) {
     return absl::InvalidArgumentError("--promote-existing is a create-admin flag");
+  }
+  if (c.payments == PaymentsKind::kStripe) {
+    if (absl::Status st = CheckStripeKeys(c); !st.ok()) return st;
   }
   if (c.header_timeout > c.request_timeout) {
     return absl::InvalidArgumentError("--header-timeout must not exceed --request-timeout");

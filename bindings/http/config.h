@@ -17,6 +17,9 @@ namespace watchstore::http {
 
 enum class Command { kServe, kMigrate, kSeedDemo, kCreateAdmin, kOutbox, kHelp, kVersion };
 
+// Who takes the payments: staff recording transfers by hand, or Stripe.
+enum class PaymentsKind { kManual, kStripe };
+
 struct ServerConfig {
   Command command = Command::kServe;
 
@@ -37,6 +40,12 @@ struct ServerConfig {
   // from WATCHSTORE_SESSION_SEAL_KEY (>= 32 characters) only, never a flag.
   // Empty: random per process.
   std::string session_seal_key;
+  // Payments (PaymentOptions).
+  absl::Duration card_reservation = absl::Minutes(30);
+  absl::Duration manual_reservation = absl::Hours(72);
+  int max_unpaid_per_buyer = 3;
+  int max_unpaid_per_address = 10;
+  absl::Duration payment_sweep_interval = absl::Minutes(1);
   std::string static_dir = "./frontend";  // the storefront
   bool static_dir_explicit = false;       // set by flag or variable (must exist then)
 
@@ -83,6 +92,20 @@ struct ServerConfig {
   std::string public_url = "http://127.0.0.1:8080";  // links in e-mails
   bool require_verified_email = false;
   absl::Duration outbox_retry_base = absl::Seconds(5);
+
+  // --- Payment provider (see docs/DEPLOY.md "Payments: Stripe") ---
+  PaymentsKind payments = PaymentsKind::kManual;  // --payments manual|stripe
+  // From the environment only, never a flag; never logged.
+  std::string stripe_secret_key;  // WATCHSTORE_STRIPE_SECRET_KEY: sk_... or rk_...
+  // WATCHSTORE_STRIPE_WEBHOOK_SECRET: whsec_..., comma-separated (old and new
+  // during a rotation).
+  std::vector<std::string> stripe_webhook_secrets;
+  // WATCHSTORE_STRIPE_PUBLISHABLE_KEY: pk_..., public (the storefront's
+  // Stripe.js uses it); from the environment beside the other two.
+  std::string stripe_publishable_key;
+  // WATCHSTORE_STRIPE_API_BASE, for tests against a stand-in: https://, or
+  // http:// on loopback. Empty: Stripe's own.
+  std::string stripe_api_base;
 
   // --- create-admin ---
   std::string admin_email;

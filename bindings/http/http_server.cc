@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "content_security_policy.h"
 #include "problem.h"
 #include "watchstore/errors.h"
 
@@ -109,8 +110,11 @@ class RequestView final : public HttpRequest {
   const httplib::Request& r_;
 };
 
+// A header the handler set replaces the server's default of that name (the
+// payment page's Content-Security-Policy); repeated ones (Set-Cookie) stay.
 void CopyResponse(HttpResponse& in, httplib::Response& out) {
   out.status = in.status;
+  for (const auto& [name, value] : in.headers) out.headers.erase(name);
   for (const auto& [name, value] : in.headers) out.set_header(name, value);
   if (!in.content_type.empty()) out.set_header("Content-Type", in.content_type);
   out.body = std::move(in.body);
@@ -122,8 +126,7 @@ bool IsUnsafeMethod(absl::string_view m) {
 
 httplib::Headers SecurityHeaders(bool hsts) {
   httplib::Headers h;
-  h.emplace("Content-Security-Policy",
-            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  h.emplace("Content-Security-Policy", std::string(kContentSecurityPolicy));
   h.emplace("X-Content-Type-Options", "nosniff");
   h.emplace("Referrer-Policy", "no-referrer");
   h.emplace("X-Frame-Options", "DENY");

@@ -193,6 +193,9 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
   api_options.register_total = ParseRate(config.register_rate_total).value_or(Rate{});
   api_options.json.max_bytes = config.max_body_bytes;
   api_options.bench_hello = config.bench_hello;
+  if (config.payments == PaymentsKind::kStripe) {
+    api_options.stripe_publishable_key = config.stripe_publishable_key;
+  }
   Storage* storage = &(*store)->storage();
   api_options.render_backend_metrics = [storage, &outbox](std::string* out) {
     RenderStorageMetrics(*storage, out);
@@ -286,9 +289,25 @@ int Serve(const ServerConfig& config, const sigset_t& signals) {
     }
   });
 
+  // Unpaid orders past their reservation give their stock back, and refunds
+  // due are paid back, on every instance (the storage hands each order to one).
+  std::thread payments([&done, &store, &config, events] {
+    while (!done.WaitForNotificationWithTimeout(config.payment_sweep_interval)) {
+      auto swept = (*store)->orders().RunPaymentMaintenance();
+      if (!swept.ok()) {
+        events->Event("warning", "payment_maintenance_failed", swept.status().ToString());
+      } else if (swept->expired > 0 || swept->refunds_settled > 0 || swept->errors > 0) {
+        events->Event("info", "payment_maintenance",
+                      absl::StrCat("expired ", swept->expired, ", refunds settled ",
+                                   swept->refunds_settled, ", provider errors ", swept->errors));
+      }
+    }
+  });
+
   const absl::Status served = (*server)->Serve();
   done.Notify();
   purger.join();
+  payments.join();
   finished = true;
   pthread_kill(signal_waiter.native_handle(), SIGTERM);  // wakes it if no signal came
   signal_waiter.join();

@@ -213,7 +213,7 @@ void WriteMergeReport(JsonOut& out, const CartMergeReport& report) {
   out.EndObject();
 }
 
-void WriteOrder(JsonOut& out, const Order& o) {
+void WriteOrder(JsonOut& out, const Order& o, bool for_buyer) {
   out.StartObject();
   out.Field("id", o.id);
   out.Field("number", o.number);
@@ -231,6 +231,7 @@ void WriteOrder(JsonOut& out, const Order& o) {
     WriteMoney(out, l.unit_price);
     out.Key("line_total");
     WriteMoney(out, l.line_total);
+    out.Field("refunded_quantity", l.refunded_quantity);
     out.EndObject();
   }
   out.EndArray();
@@ -238,6 +239,31 @@ void WriteOrder(JsonOut& out, const Order& o) {
   WriteMoney(out, o.total);
   out.Key("refund_due");
   WriteMoney(out, o.refund_due);
+  out.Field("guest", o.user_id == 0);
+  if (!o.guest_email.empty()) out.Field("email", o.guest_email);
+  out.Key("payment");
+  if (o.payment.provider.empty()) {
+    out.Null();  // placed before payments were recorded
+  } else {
+    out.StartObject();
+    out.Field("provider", o.payment.provider);
+    out.Field("reference", o.payment.reference);
+    out.Field("state", PaymentStateName(o.payment.state));
+    out.Key("amount");
+    WriteMoney(out, o.payment.amount);
+    out.Key("refunded");
+    WriteMoney(out, o.payment.refunded);
+    if (for_buyer && o.status == OrderStatus::kPending && !o.payment.client_secret.empty()) {
+      out.Field("client_secret", o.payment.client_secret);
+    }
+    out.EndObject();
+  }
+  out.Key("reserved_until");
+  if (o.status == OrderStatus::kPending && o.reserved_until != absl::InfiniteFuture()) {
+    out.String(Rfc3339(o.reserved_until));
+  } else {
+    out.Null();
+  }
   out.Key("shipping");
   out.StartObject();
   out.Field("name", o.shipping.name);

@@ -27,7 +27,9 @@ void WriteUser(JsonOut& out, const User& u);
 void WriteProduct(JsonOut& out, const Product& p);
 void WriteCart(JsonOut& out, const CartView& cart);
 void WriteMergeReport(JsonOut& out, const CartMergeReport& report);
-void WriteOrder(JsonOut& out, const Order& o);
+// `for_buyer`: the payment's client secret is included (while the order is
+// pending), for the buyer's own browser only.
+void WriteOrder(JsonOut& out, const Order& o, bool for_buyer = false);
 
 // A product as a standalone JSON document.
 std::string ProductJson(const Product& p);

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "content_security_policy.h"
 #include "problem.h"
 #include "watchstore/errors.h"
 
@@ -115,6 +116,10 @@ void StaticFiles::Serve(const HttpRequest& req, HttpResponse* res) const {
                    "\"");
   const bool revalidate = absl::EndsWith(relative, ".html") || relative == "config.json";
   res->AddHeader("Cache-Control", revalidate ? "no-cache" : "public, max-age=3600");
+  if (relative == kPaymentPage) {
+    // The one page that loads Stripe.js; every other keeps the server's policy.
+    res->AddHeader("Content-Security-Policy", std::string(kPaymentPageContentSecurityPolicy));
+  }
   res->AddHeader("ETag", etag);
   if (IfNoneMatchHits(req, etag)) {
     ::close(fd);

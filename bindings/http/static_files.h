@@ -3,6 +3,8 @@
 // outside the root (symlinks included), a fixed set of content types.
 // HTML and config.json are revalidated on every use (Cache-Control: no-cache);
 // other assets may be cached for an hour. ETag + If-None-Match give 304s.
+// The payment page (kPaymentPage) carries its own Content-Security-Policy
+// (content_security_policy.h); every other file the server's.
 #ifndef WATCHSTORE_BINDINGS_HTTP_STATIC_FILES_H_
 #define WATCHSTORE_BINDINGS_HTTP_STATIC_FILES_H_
 

@@ -6,7 +6,11 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 let configPromise = null;
 
-/** frontend/config.json, next to index.html: {"apiBase": "/api/v1"}. */
+/**
+ * frontend/config.json, next to index.html: {"apiBase": "/api/v1"}, and optionally
+ * "bankTransfer": {"payee": "...", "iban": "...", "bic": "..."}, the account a manual
+ * (bank transfer) payment goes to, shown with the payment instructions.
+ */
 export function loadConfig() {
   if (!configPromise) {
     const url = new URL('../config.json', import.meta.url);
@@ -15,6 +19,7 @@ export function loadConfig() {
       .catch(() => ({}))
       .then((cfg) => ({
         apiBase: String((cfg && cfg.apiBase) || DEFAULT_API_BASE).replace(/\/+$/, ''),
+        bankTransfer: cfg && cfg.bankTransfer && typeof cfg.bankTransfer === 'object' ? cfg.bankTransfer : null,
       }));
   }
   return configPromise;
@@ -154,6 +159,9 @@ const FRIENDLY = {
   idempotency_key_reused: 'This checkout attempt was already used with different details. Please place the order again.',
   idempotency_in_flight: 'Your order is still being placed. Please wait a moment.',
   illegal_transition: 'This order can no longer be changed that way.',
+  order_paid: 'This order is already paid, so it can no longer be cancelled here. Please contact us.',
+  too_many_unpaid_orders: 'You already have unpaid orders waiting. Pay for or cancel one of them first.',
+  payment_unavailable: 'We could not reach the payment service. Your order is reserved: please try again in a moment.',
   unavailable: 'The store is briefly unavailable. Please try again in a moment.',
   internal: 'Something went wrong on our side. Please try again.',
   payload_too_large: 'That is too much data to send at once.',

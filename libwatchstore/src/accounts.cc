@@ -103,6 +103,11 @@ absl::Status BadToken() {
                    "token");
 }
 
+// The throttles' key for a client address (bounded: it is caller input).
+std::string AddressKey(absl::string_view client_address) {
+  return absl::StrCat("addr:", client_address.substr(0, 64));
+}
+
 // `per_window` requests in a burst, refilling at that rate over `window`.
 RateLimiterOptions RequestLimit(int per_window, absl::Duration window, const Clock* clock) {
   return RateLimiterOptions{Rate{per_window, window}, Rate{}, 100'000, clock};
@@ -188,8 +193,7 @@ absl::StatusOr<LoginResult> AccountsImpl::Login(absl::string_view email, absl::s
   auto normalized = NormalizeEmail(email);
   const std::string account_key =
       absl::StrCat("acct:", normalized.ok() ? *normalized : std::string(email.substr(0, 256)));
-  const std::string address_key = absl::StrCat("addr:", client_address.substr(0, 64));
-  const LoginAttemptKeys keys{account_key, address_key};
+  const LoginAttemptKeys keys{account_key, AddressKey(client_address)};
   LoginLimiter* limiter = nullptr;
   if (auto wait = ReserveAttempt(keys, now, &limiter)) return Throttled(*wait);
   // The attempt is counted as failed unless released: the right password, or
@@ -236,6 +240,11 @@ absl::StatusOr<LoginResult> AccountsImpl::StartSession(const User& user) {
   SessionRecord record{Sha256Hex(result.token), user.id, now, now};
   WS_RETURN_IF_ERROR(ctx_.storage->CreateSession(record));
   result.principal = Principal{user.id, user.role, user.email};
+  // Guest orders placed with this address join the account once the address
+  // is proven; a failure here only delays that to the next login.
+  if (user.email_verified_at.has_value()) {
+    ctx_.storage->ClaimGuestOrders(user.email, user.id).IgnoreError();
+  }
   sessions_.Put(SessionKey(record.token_hash), record, ctx_.options->accounts.session_cache_ttl);
   principals_.Put(UserKey(user.id), result.principal, ctx_.options->accounts.session_cache_ttl);
   result.idle_expires_at = now + ctx_.options->accounts.session_idle_timeout;
@@ -342,8 +351,7 @@ absl::Status AccountsImpl::RequestPasswordReset(absl::string_view email,
                                                 absl::string_view client_address) {
   WS_ASSIGN_OR_RETURN(std::string normalized, NormalizeEmail(email));
   const absl::Time now = ctx_.clock->Now();
-  const std::string address_key = absl::StrCat("addr:", client_address.substr(0, 64));
-  if (auto wait = reset_by_address_.Acquire(address_key)) return Throttled(*wait);
+  if (auto wait = reset_by_address_.Acquire(AddressKey(client_address))) return Throttled(*wait);
   // Past the per-account limit: the same reply, nothing sent (no mail storm).
   const std::string account_key = absl::StrCat("acct:", normalized);
   if (reset_by_account_.Acquire(account_key)) return absl::OkStatus();
@@ -357,14 +365,12 @@ absl::Status AccountsImpl::RequestPasswordReset(absl::string_view email,
 }
 
 absl::Status AccountsImpl::ResetPassword(absl::string_view token, absl::string_view new_password) {
-  if (!IsWellFormedToken(token)) return BadToken();
-  const std::string hash = Sha256Hex(token);
-  auto found = ctx_.storage->GetAccountToken(hash);
-  if (!found.ok()) return absl::IsNotFound(found.status()) ? BadToken() : found.status();
+  WS_ASSIGN_OR_RETURN(AccountToken found, FindAccountToken(token));
+  const std::string& hash = found.token_hash;
   const absl::Time now = ctx_.clock->Now();
   // Check before the (costly) hash; the storage checks again atomically.
-  WS_RETURN_IF_ERROR(CheckRedeemable(*found, TokenPurpose::kResetPassword, now));
-  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(found->user_id));
+  WS_RETURN_IF_ERROR(CheckRedeemable(found, TokenPurpose::kResetPassword, now));
+  WS_ASSIGN_OR_RETURN(User user, ctx_.storage->GetUserById(found.user_id));
   WS_RETURN_IF_ERROR(ValidatePassword(new_password, user.email));
   WS_ASSIGN_OR_RETURN(std::string password_hash, hasher_.Hash(new_password));
   TokenRedemption r;
@@ -417,18 +423,23 @@ absl::Status AccountsImpl::RequestEmailChange(const Principal& who,
           NewDraft(mail_kind::kEmailChangeNotice, user.email, {{"new_email", normalized}}, now)});
 }
 
-absl::StatusOr<User> AccountsImpl::ConfirmEmail(absl::string_view token) {
+absl::StatusOr<AccountToken> AccountsImpl::FindAccountToken(absl::string_view token) {
   if (!IsWellFormedToken(token)) return BadToken();
-  const std::string hash = Sha256Hex(token);
-  auto found = ctx_.storage->GetAccountToken(hash);
+  auto found = ctx_.storage->GetAccountToken(Sha256Hex(token));
   if (!found.ok()) return absl::IsNotFound(found.status()) ? BadToken() : found.status();
-  if (found->purpose == TokenPurpose::kResetPassword) return BadToken();
+  return found;
+}
+
+absl::StatusOr<User> AccountsImpl::ConfirmEmail(absl::string_view token) {
+  WS_ASSIGN_OR_RETURN(AccountToken found, FindAccountToken(token));
+  if (found.purpose == TokenPurpose::kResetPassword) return BadToken();
   TokenRedemption r;
-  r.token_hash = hash;
-  r.purpose = found->purpose;
+  r.token_hash = found.token_hash;
+  r.purpose = found.purpose;
   r.now = ctx_.clock->Now();
   WS_ASSIGN_OR_RETURN(RedeemResult done, ctx_.storage->RedeemAccountToken(r));
   ForgetUser(done.user.id);  // sessions now show the confirmed (perhaps new) address
+  ctx_.storage->ClaimGuestOrders(done.user.email, done.user.id).IgnoreError();
   return std::move(done.user);
 }
 

@@ -246,6 +246,14 @@ absl::StatusOr<Rendered> RenderBody(Store& store, const OutboxMessage& m) {
       r.text = absl::StrCat("Thank you for your order ", o.number, ".\n\n", OrderText(o));
       r.html =
           absl::StrCat("<p>Thank you for your order ", HtmlEscape(o.number), ".</p>", OrderHtml(o));
+      if (!data["token"].empty()) {
+        // A guest's way back to the order (its payment, cancelling it).
+        const std::string url = link("order.html");
+        absl::StrAppend(&r.text, "\nFollow, pay or cancel your order here:\n", url,
+                        "\n\nKeep this link private: it opens your order without an account.\n");
+        absl::StrAppend(&r.html, Link(url, "See your order"),
+                        "<p>Keep this link private: it opens your order without an account.</p>");
+      }
     } else if (kind == mail_kind::kOrderPaid) {
       r.subject = absl::StrCat(store_name, ": payment received for ", o.number);
       r.text = absl::StrCat("We received the payment for order ", o.number,

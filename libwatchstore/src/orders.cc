@@ -51,9 +51,9 @@ absl::Status ValidateLimit(int limit) {
 OrdersImpl::OrdersImpl(const Context& ctx, CatalogImpl* catalog)
     : ctx_(ctx),
       catalog_(catalog),
-      provider_(ctx.options->payments.provider ? ctx.options->payments.provider
-                                               : std::shared_ptr<PaymentProvider>(
-                                                     NewManualPaymentProvider())) {}
+      provider_(ctx.options->payments.provider
+                    ? ctx.options->payments.provider
+                    : std::shared_ptr<PaymentProvider>(NewManualPaymentProvider())) {}
 
 absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
                                                     const CheckoutRequest& request) {
@@ -143,7 +143,7 @@ absl::StatusOr<CheckoutResult> OrdersImpl::Checkout(const Principal& buyer,
 }
 
 absl::StatusOr<CheckoutResult> OrdersImpl::PlaceAndCreatePayment(const NewOrder& order,
-                                                                  absl::string_view recipient) {
+                                                                 absl::string_view recipient) {
   WS_ASSIGN_OR_RETURN(PlaceOrderResult placed, ctx_.storage->PlaceOrder(order));
   catalog_->AfterStockChanges(placed.stock_changes);
   // The payment is made once per order: also on a replay whose first attempt
@@ -160,10 +160,10 @@ absl::StatusOr<CheckoutResult> OrdersImpl::PlaceAndCreatePayment(const NewOrder&
         absl::StrCat("watchstore-order-", o.id, "-", absl::ToUnixNanos(o.created_at));
     auto created = provider_->CreatePayment(r);
     if (!created.ok()) {
-      return MakeError(absl::StatusCode::kUnavailable, reason::kPaymentUnavailable,
-                       absl::StrCat("the order is placed but the payment provider did not answer (",
-                                    created.status().message(),
-                                    "): retry with the same Idempotency-Key"));
+      return MakeError(
+          absl::StatusCode::kUnavailable, reason::kPaymentUnavailable,
+          absl::StrCat("the order is placed but the payment provider did not answer (",
+                       created.status().message(), "): retry with the same Idempotency-Key"));
     }
     WS_ASSIGN_OR_RETURN(o, ctx_.storage->AttachPayment(o.id, *created));
   }
@@ -345,8 +345,7 @@ absl::StatusOr<PaymentUpdateResult> OrdersImpl::HandlePaymentNotification(
     absl::string_view body, absl::string_view signature_header) {
   WS_ASSIGN_OR_RETURN(PaymentEvent event,
                       provider_->VerifyNotification(body, signature_header, ctx_.clock->Now()));
-  auto order = ctx_.storage->GetOrderByPaymentReference(provider_->Name(),
-                                                        event.payment.reference);
+  auto order = ctx_.storage->GetOrderByPaymentReference(provider_->Name(), event.payment.reference);
   if (absl::IsNotFound(order.status()) && event.payment.order_id > 0) {
     // The notification may overtake the checkout that records the
     // reference: the provider's copy of the order id finds the order, if
@@ -373,8 +372,9 @@ absl::StatusOr<Order> OrdersImpl::RefreshPayment(const Principal& viewer, OrderI
   }
   auto told = provider_->GetPayment(order.payment.reference);
   if (!told.ok()) {
-    return MakeError(absl::StatusCode::kUnavailable, reason::kPaymentUnavailable,
-                     absl::StrCat("the payment provider did not answer: ", told.status().message()));
+    return MakeError(
+        absl::StatusCode::kUnavailable, reason::kPaymentUnavailable,
+        absl::StrCat("the payment provider did not answer: ", told.status().message()));
   }
   WS_ASSIGN_OR_RETURN(PaymentUpdateResult r, ApplyPayment(order, "", *told));
   return std::move(r.order);

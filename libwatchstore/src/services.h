@@ -119,6 +119,8 @@ class AccountsImpl final : public Accounts {
   // A new token for `purpose`; *token gets the value for the link.
   AccountToken NewToken(TokenPurpose purpose, UserId user_id, absl::string_view email,
                         std::string* token);
+  // The stored token a link carries; token_invalid if it is malformed or unknown.
+  absl::StatusOr<AccountToken> FindAccountToken(absl::string_view token);
   // Starts a session for `user` (Login's second half).
   absl::StatusOr<LoginResult> StartSession(const User& user);
   // Drops the cached copies of revoked sessions.

@@ -48,6 +48,20 @@ override_resource {
   values          = { output = "SessionSealSessionSealSessionSealSessionSeal0000" }
 }
 
+# The Stripe secrets get ARNs of their own (the mock gives every secret the
+# same one), so that who may read them can be checked.
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_secret_key
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-secret-key-AbCdEf" }
+}
+
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_webhook_secret
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-webhook-secret-AbCdEf" }
+}
+
 variables {
   aws_region                 = "eu-west-1"
   alb_certificate_arn        = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
@@ -344,6 +358,20 @@ run "waf_rules" {
     )) == 0
     error_message = "The AWS managed rule groups must be enforced (no count override)."
   }
+
+  assert {
+    condition = alltrue([for r in aws_wafv2_web_acl.cloudfront[0].rule :
+      alltrue([for m in r.statement[0].managed_rule_group_statement :
+        m.name == "AWSManagedRulesCommonRuleSet" ? (
+          length(m.scope_down_statement) == 1 &&
+          m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].search_string == "/api/v1/payments/stripe/webhook" &&
+          m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].positional_constraint == "EXACTLY" &&
+          length(m.scope_down_statement[0].not_statement[0].statement[0].byte_match_statement[0].field_to_match[0].uri_path) == 1
+        ) : length(m.scope_down_statement) == 0
+      ])
+    ])
+    error_message = "Every managed rule group covers every request, except that the common rules skip exactly the Stripe webhook path (signed events may exceed their 8 KB body limit)."
+  }
 }
 
 run "alb_tls_and_origin_lock" {
@@ -400,6 +428,11 @@ run "alb_tls_and_origin_lock" {
   assert {
     condition     = strcontains(local.user_data, "WATCHSTORE_SESSION_SEAL_SECRET_ARN=${aws_secretsmanager_secret.session_seal.arn}\n") && strcontains(local.user_data, "echo \"WATCHSTORE_SESSION_SEAL_KEY=$seal\"") && anytrue([for st in data.aws_iam_policy_document.app.statement : st.sid == "StackSecrets" && contains(st.resources, aws_secretsmanager_secret.session_seal.arn)])
     error_message = "Every instance must seal cached sessions with the one generated key from Secrets Manager, and may read that secret."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_PAYMENTS_SETTING=manual\n") && strcontains(local.user_data, "echo \"WATCHSTORE_PAYMENTS=$WATCHSTORE_PAYMENTS_SETTING\"") && !anytrue([for st in data.aws_iam_policy_document.app.statement : contains(st.resources, aws_secretsmanager_secret.stripe_secret_key.arn) || contains(st.resources, aws_secretsmanager_secret.stripe_webhook_secret.arn)])
+    error_message = "By default payments are manual and the instances may not read the Stripe secrets."
   }
 }
 

@@ -18,6 +18,20 @@ override_resource {
   values          = { output = "GeneratedGeneratedGeneratedGeneratedGenerated000" }
 }
 
+# The Stripe secrets get ARNs of their own (the mock gives every secret the
+# same one), so that who may read them can be checked.
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_secret_key
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-secret-key-AbCdEf" }
+}
+
+override_resource {
+  target          = aws_secretsmanager_secret.stripe_webhook_secret
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:watchstore-prod-stripe-webhook-secret-AbCdEf" }
+}
+
 variables {
   aws_region             = "eu-west-1"
   alb_certificate_arn    = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
@@ -164,6 +178,76 @@ run "refuses_old_tls_policy" {
   }
 
   expect_failures = [var.alb_ssl_policy]
+}
+
+run "stripe_payments" {
+  command = plan
+
+  variables {
+    payments_provider      = "stripe"
+    stripe_publishable_key = "pk_live_51AbCdEfGhIjKlMn"
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "WATCHSTORE_PAYMENTS_SETTING=stripe\n") && strcontains(local.user_data, "WATCHSTORE_STRIPE_PUBLISHABLE_KEY_SETTING=pk_live_51AbCdEfGhIjKlMn\n") && strcontains(local.user_data, "WATCHSTORE_STRIPE_SECRET_KEY_SECRET_ARN=${aws_secretsmanager_secret.stripe_secret_key.arn}\n") && strcontains(local.user_data, "WATCHSTORE_STRIPE_WEBHOOK_SECRET_ARN=${aws_secretsmanager_secret.stripe_webhook_secret.arn}\n")
+    error_message = "With Stripe the instances learn the provider, the publishable key and where the two Stripe secrets are."
+  }
+
+  assert {
+    condition     = strcontains(local.user_data, "echo \"WATCHSTORE_STRIPE_SECRET_KEY=$(secret_json \"$WATCHSTORE_STRIPE_SECRET_KEY_SECRET_ARN\")\"") && strcontains(local.user_data, "echo \"WATCHSTORE_STRIPE_WEBHOOK_SECRET=$(secret_json \"$WATCHSTORE_STRIPE_WEBHOOK_SECRET_ARN\")\"") && strcontains(local.user_data, "echo \"WATCHSTORE_STRIPE_PUBLISHABLE_KEY=$WATCHSTORE_STRIPE_PUBLISHABLE_KEY_SETTING\"")
+    error_message = "The container environment gets the Stripe keys from Secrets Manager at service start, never from user data."
+  }
+
+  assert {
+    condition     = anytrue([for st in data.aws_iam_policy_document.app.statement : st.sid == "StackSecrets" && contains(st.resources, aws_secretsmanager_secret.stripe_secret_key.arn) && contains(st.resources, aws_secretsmanager_secret.stripe_webhook_secret.arn)])
+    error_message = "With Stripe the instances may read the two Stripe secrets."
+  }
+
+  assert {
+    condition     = length([for v in [aws_secretsmanager_secret.stripe_secret_key, aws_secretsmanager_secret.stripe_webhook_secret] : v if v.recovery_window_in_days > 0]) == 2
+    error_message = "The Stripe secrets keep a recovery window."
+  }
+}
+
+run "refuses_stripe_without_publishable_key" {
+  command = plan
+
+  variables {
+    payments_provider = "stripe"
+  }
+
+  expect_failures = [var.stripe_publishable_key]
+}
+
+run "refuses_secret_key_as_publishable_key" {
+  command = plan
+
+  variables {
+    payments_provider      = "stripe"
+    stripe_publishable_key = "sk_live_51AbCdEfGhIjKlMn"
+  }
+
+  expect_failures = [var.stripe_publishable_key]
+}
+
+run "refuses_unknown_payments_provider" {
+  command = plan
+
+  variables {
+    payments_provider = "paypal"
+  }
+
+  expect_failures = [var.payments_provider]
+}
+
+run "refuses_stripe_keys_in_server_settings" {
+  command = plan
+
+  variables {
+    server_environment = { WATCHSTORE_STRIPE_SECRET_KEY = "sk_live_x" }
+  }
+
+  expect_failures = [var.server_environment]
 }
 
 run "refuses_reserved_server_settings" {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the storefront browser tests against a fresh watchstore-server:
-# a new SQLite file in a temporary folder, the demo catalog, an admin account,
+# a new SQLite file in a temporary folder (or WATCHSTORE_BROWSER_DATABASE: any
+# --database value the setup commands and the server share, e.g. a throwaway
+# PostgreSQL URL), the demo catalog, an admin account,
 # development cookies (plain http on loopback) and a free port.
 #
 #   tests/browser/run-local.sh            # finds build*/bindings/http/watchstore-server
@@ -45,7 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-db="$tmp/store.db"
+db=${WATCHSTORE_BROWSER_DATABASE:-$tmp/store.db}
 export WATCHSTORE_ADMIN_EMAIL=${WATCHSTORE_ADMIN_EMAIL:-admin@watchstore.test}
 export WATCHSTORE_ADMIN_PASSWORD=${WATCHSTORE_ADMIN_PASSWORD:-browser-tests-admin-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
 

@@ -164,6 +164,20 @@ MUTATIONS = [
      'condition     = startswith(var.alb_ssl_policy, "ELBSecurityPolicy-")', VAR, "refuses_old_tls_policy"),
     ("validation: keep-alive overridable", "terraform/variables.tf",
      ', "WATCHSTORE_KEEP_ALIVE_TIMEOUT"], k)', '], k)', VAR, "refuses_reserved_server_settings"),
+    ("Stripe secrets readable with manual payments", "terraform/iam.tf",
+     'local.stripe_enabled ? aws_secretsmanager_secret.stripe_secret_key.arn : ""',
+     'aws_secretsmanager_secret.stripe_secret_key.arn', SEC, "alb_tls_and_origin_lock"),
+    ("Stripe webhook secret not passed to the server", "terraform/templates/user_data.sh.tftpl",
+     'echo "WATCHSTORE_STRIPE_WEBHOOK_SECRET=$(secret_json "$WATCHSTORE_STRIPE_WEBHOOK_SECRET_ARN")"',
+     'echo "WATCHSTORE_STRIPE_WEBHOOK_SECRET="', VAR, "stripe_payments"),
+    ("common rules skip every path starting like the webhook", "terraform/waf.tf",
+     'positional_constraint = "EXACTLY"', 'positional_constraint = "STARTS_WITH"', SEC, "waf_rules"),
+    ("validation: Stripe secret key settable in server_environment", "terraform/variables.tf",
+     ', "WATCHSTORE_STRIPE_SECRET_KEY"', '', VAR, "refuses_stripe_keys_in_server_settings"),
+    ("validation: a secret key accepted as the publishable key", "terraform/variables.tf",
+     'regex("^pk_(live|test)_[A-Za-z0-9]+$", var.stripe_publishable_key)',
+     'regex("^[a-z]+_(live|test)_[A-Za-z0-9]+$", var.stripe_publishable_key)', VAR,
+     "refuses_secret_key_as_publishable_key"),
 ]
 
 

@@ -1,11 +1,8 @@
 // The watchstore-server program itself: commands, exit codes, a busy port,
 // graceful shutdown on SIGTERM, the access log.
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,112 +22,28 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-
-extern char** environ;
+#include "process_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-struct Process {
-  pid_t pid = -1;
-  int out = -1;  // stdout + stderr
-};
+using ::watchstore::testing::FreePort;
+using ::watchstore::testing::Process;
+using ::watchstore::testing::Wait;
+using ::watchstore::testing::WaitHealthy;
 
-// Starts the server binary with `args`; extra "NAME=value" environment.
+// The server binary with `args`; extra "NAME=value" environment.
 Process Start(const std::vector<std::string>& args, const std::vector<std::string>& env_extra = {},
               const std::string& stdin_data = "") {
-  int out_pipe[2], in_pipe[2];
-  EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
-  EXPECT_EQ(::pipe2(in_pipe, O_CLOEXEC), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 2);
-  std::vector<std::string> argv_s = {WATCHSTORE_SERVER_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (absl::StartsWith(*e, "WATCHSTORE_")) continue;  // only what the test sets
-    env_s.emplace_back(*e);
-  }
-  env_s.insert(env_s.end(), env_extra.begin(), env_extra.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  Process p;
-  EXPECT_EQ(posix_spawn(&p.pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(in_pipe[0]);
-  if (!stdin_data.empty()) {
-    EXPECT_EQ(::write(in_pipe[1], stdin_data.data(), stdin_data.size()),
-              static_cast<ssize_t>(stdin_data.size()));
-  }
-  ::close(in_pipe[1]);
-  p.out = out_pipe[0];
-  return p;
-}
-
-// Waits up to `timeout` for exit; returns the exit code (-1 on timeout: killed).
-int Wait(Process& p, milliseconds timeout, std::string* output = nullptr) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  int code = -1;
-  for (;;) {
-    const pid_t r = ::waitpid(p.pid, &status, WNOHANG);
-    if (r == p.pid) {
-      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() > until) {
-      ::kill(p.pid, SIGKILL);
-      ::waitpid(p.pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(p.out, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(p.out);
-  if (output != nullptr) *output = out;
-  return code;
+  return ::watchstore::testing::StartProgram(WATCHSTORE_SERVER_BINARY, args, env_extra, stdin_data);
 }
 
 int RunServer(const std::vector<std::string>& args, std::string* output,
               const std::vector<std::string>& env = {}, const std::string& stdin_data = "") {
   Process p = Start(args, env, stdin_data);
   return Wait(p, milliseconds(30000), output);
-}
-
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool WaitHealthy(int port, milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    httplib::Client c("127.0.0.1", port);
-    c.set_connection_timeout(1);
-    if (auto r = c.Get("/healthz"); r && r->status == 200) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return false;
 }
 
 class ServerBinaryTest : public ::testing::Test {

@@ -29,6 +29,9 @@ class StaticFilesTest : public ::testing::Test {
     fs::remove_all(dir_);
     root_ = dir_ / "site";
     Write(root_ / "index.html", "<!doctype html><title>home</title>");
+    Write(root_ / "pay.html", "<!doctype html><title>pay</title>");
+    Write(root_ / "order.html", "<!doctype html><title>order</title>");
+    Write(root_ / "docs" / "pay.html", "<p>not the payment page</p>");
     Write(root_ / "config.json", R"({"apiBase": "/api/v1"})");
     Write(root_ / "css" / "site.css", "body{}");
     Write(root_ / "js" / "app.js", "export {};");
@@ -97,6 +100,42 @@ TEST_F(StaticFilesTest, ServesFilesWithTypesAndCaching) {
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
   EXPECT_TRUE(head->body.empty());
+}
+
+// The payment page, and only it, may load Stripe.js: its policy names exactly
+// Stripe's origins; every other page and the API keep the strict one.
+TEST_F(StaticFilesTest, OnlyThePaymentPageAllowsStripeOrigins) {
+  auto csp_of = [&](const char* path, const httplib::Headers& headers = {}) {
+    auto r = client_->Get(path, headers);
+    EXPECT_TRUE(r) << path;
+    if (!r) return std::string();
+    EXPECT_EQ(r->get_header_value_count("Content-Security-Policy"), 1u) << path;
+    return r->get_header_value("Content-Security-Policy");
+  };
+  const std::string strict =
+      "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  const std::string pay = csp_of("/pay.html");
+  EXPECT_EQ(pay, strict +
+                     "; script-src 'self' https://js.stripe.com https://*.js.stripe.com"
+                     "; frame-src https://js.stripe.com https://*.js.stripe.com "
+                     "https://hooks.stripe.com"
+                     "; connect-src 'self' https://api.stripe.com");
+  for (const char* path : {"/", "/index.html", "/order.html", "/docs/pay.html", "/config.json",
+                           "/js/app.js", "/no-such.html", "/api/v1/payments/config"}) {
+    const std::string csp = csp_of(path);
+    EXPECT_EQ(csp, strict) << path;
+    EXPECT_FALSE(absl::StrContains(csp, "stripe")) << path;
+  }
+  // A revalidated copy of the page keeps its policy.
+  auto first = client_->Get("/pay.html");
+  ASSERT_TRUE(first);
+  auto again = client_->Get("/pay.html", {{"If-None-Match", first->get_header_value("ETag")}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_EQ(again->get_header_value("Content-Security-Policy"), pay);
+  auto head = client_->Head("/pay.html");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->get_header_value("Content-Security-Policy"), pay);
 }
 
 TEST_F(StaticFilesTest, NothingOutsideTheRootOrHidden) {

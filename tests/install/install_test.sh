@@ -26,8 +26,8 @@ probe() {  # probe NAME CMAKE_BODY -> configure a tiny project, print its exit c
   printf 'cmake_minimum_required(VERSION 3.25)\nproject(p LANGUAGES CXX)\n%s\n' "$2" >"$tmp/$1/CMakeLists.txt"
   cmake -S "$tmp/$1" -B "$tmp/$1/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >"$tmp/$1.log" 2>&1
 }
-probe ok 'find_package(watchstore CONFIG REQUIRED COMPONENTS sqlite postgres redis)
-if(NOT TARGET watchstore::postgres OR NOT TARGET watchstore::redis OR NOT TARGET watchstore::core)
+probe ok 'find_package(watchstore CONFIG REQUIRED COMPONENTS sqlite postgres redis stripe)
+if(NOT TARGET watchstore::postgres OR NOT TARGET watchstore::redis OR NOT TARGET watchstore::stripe OR NOT TARGET watchstore::core)
   message(FATAL_ERROR "targets missing")
 endif()'
 if probe missing 'find_package(watchstore CONFIG REQUIRED COMPONENTS mongodb)'; then
@@ -36,10 +36,10 @@ if probe missing 'find_package(watchstore CONFIG REQUIRED COMPONENTS mongodb)'; 
 fi
 # Only the headers of adapters that were built are installed, and the core's
 # headers never include an adapter's.
-for h in sqlite_storage.h postgres_storage.h redis_cache.h; do
+for h in sqlite_storage.h postgres_storage.h redis_cache.h stripe_provider.h; do
   [ -f "$tmp/prefix/include/watchstore/$h" ] || { echo "missing $h" >&2; exit 1; }
 done
-if grep -lE '#include "watchstore/(sqlite_storage|postgres_storage|redis_cache)\.h"' \
+if grep -lE '#include "watchstore/(sqlite_storage|postgres_storage|redis_cache|stripe_provider)\.h"' \
     "$src"/libwatchstore/include/watchstore/*.h; then
   echo "a core header includes an adapter header" >&2
   exit 1

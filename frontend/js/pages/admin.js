@@ -1,5 +1,7 @@
-// Staff page: list watches, add and edit them (details, attributes, variant prices) and adjust stock.
+// Staff page: list watches, add and edit them (details, attributes, variant prices) and adjust stock;
+// the orders view (?view=orders, admin-orders.js) records payments and refunds.
 import { api, ApiError, problemMessage, query } from '../api.js';
+import { showOrders } from '../admin-orders.js';
 import { $, h, replace, params, formatDate, movementName, MOVEMENT_VALUES, watchImage } from '../dom.js';
 import { clearErrors, showFormError, showLocalErrors, showProblem } from '../forms.js';
 import { formatMoney, minorToInput, parseMoneyInput, currencyDigits } from '../money.js';
@@ -452,7 +454,14 @@ async function main() {
         : h('a', { class: 'button button-primary', href: 'login.html?next=admin.html' }, 'Sign in')));
     return;
   }
-  if (editId || isNew) await openEditor();
+  const ordersView = q.get('view') === 'orders';
+  $(ordersView ? '#view-orders' : '#view-watches').setAttribute('aria-current', 'page');
+  if (ordersView) {
+    $('#admin-heading').textContent = 'Orders admin';
+    $('#admin-lede').textContent = 'Payments, reservations and refunds.';
+    document.title = 'Orders admin · Watchstore';
+    await showOrders(root);
+  } else if (editId || isNew) await openEditor();
   else await showList();
 }
 

@@ -1,9 +1,11 @@
-// Checkout: shipping form and order placement with an Idempotency-Key per attempt.
+// Checkout: shipping form and order placement with an Idempotency-Key per attempt. Signed-in
+// buyers check out their cart; guests their guest cart, with an e-mail address, and get the
+// order's private link (order.html#token=...).
 import { ApiError, api, apiFull, problemMessage } from '../api.js';
 import { $, h, replace, watchImage } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem, showFormError } from '../forms.js';
+import { EMAIL_RE, clearErrors, showLocalErrors, showProblem, showFormError } from '../forms.js';
 import { formatMoney } from '../money.js';
-import { announce, initLayout, requireSignIn } from '../layout.js';
+import { announce, initLayout } from '../layout.js';
 
 const ATTEMPT_KEY = 'ws.checkout.attempt';
 const ADDRESS_KEY = 'ws.checkout.address';
@@ -13,6 +15,7 @@ const form = $('#checkout-form');
 const button = $('#place-order');
 const progress = $('#checkout-progress');
 const FIELDS = ['name', 'line1', 'line2', 'city', 'postal_code', 'country'];
+let guest = false; // no session: the e-mail field is shown and sent
 const REQUIRED = { name: 'Enter the name of the person receiving the watch.', line1: 'Enter the street address.', city: 'Enter the city.', postal_code: 'Enter the postal code.', country: 'Choose a country.' };
 
 function uuid() {
@@ -102,9 +105,13 @@ async function placeOrder(event) {
     const shipping = shippingFromForm();
     const missing = Object.entries(REQUIRED).filter(([f]) => !shipping[f])
       .map(([f, message]) => ({ input: form.elements[`shipping.${f}`], message }));
+    const email = guest ? form.elements.email.value.trim() : '';
+    if (guest && !EMAIL_RE.test(email)) {
+      missing.unshift({ input: form.elements.email, message: email ? 'Enter an email address like name@example.com.' : 'Enter your email address.' });
+    }
     if (!showLocalErrors(missing)) return;
 
-    const body = JSON.stringify({ shipping });
+    const body = JSON.stringify(guest ? { shipping, email } : { shipping });
     if (!attempt || attempt.body !== body) attempt = { key: uuid(), body };
     saveAttempt(attempt);
     button.textContent = 'Placing order…';
@@ -125,7 +132,7 @@ async function placeOrder(event) {
         attempt = null; // a definite answer: the next try is a new attempt
         saveAttempt(null);
       }
-      if (err instanceof ApiError && err.status === 401) {
+      if (err instanceof ApiError && err.status === 401 && !guest) {
         window.location.assign('login.html?next=checkout.html');
         return;
       }
@@ -137,12 +144,17 @@ async function placeOrder(event) {
       announce(problemMessage(err));
       return;
     }
-    const order = result.data;
+    // A guest's answer wraps the order with its link token.
+    const token = result.data.access_token || '';
+    const order = token ? result.data.order : result.data;
     attempt = null;
     saveAttempt(null);
     progress.textContent = 'Order placed.';
     placed = true;
-    window.location.assign(`order.html?id=${encodeURIComponent(order.id)}&placed=1`);
+    const where = token ? `?placed=1#token=${token}` : `?id=${encodeURIComponent(order.id)}&placed=1`;
+    // A card payment continues on the payment page; a bank transfer's instructions are on the order page.
+    const card = order.status === 'pending' && order.payment && order.payment.provider === 'stripe';
+    window.location.assign(`${card ? 'pay.html' : 'order.html'}${where}`);
     return; // keep the button disabled while the next page loads
   } finally {
     if (!placed) {
@@ -156,7 +168,7 @@ async function placeOrder(event) {
 
 async function main() {
   const user = await initLayout('checkout');
-  if (!requireSignIn(user, 'checkout.html')) return;
+  guest = !user;
   let cart;
   try {
     cart = await api('/cart');
@@ -195,6 +207,16 @@ async function main() {
     }
   }
   if (saved) for (const f of FIELDS) if (saved[f]) form.elements[`shipping.${f}`].value = saved[f];
+  if (guest) {
+    $('#guest-contact').hidden = false;
+    if (attempt) {
+      try {
+        form.elements.email.value = JSON.parse(attempt.body).email || '';
+      } catch {
+        // ignore
+      }
+    }
+  }
   layout.hidden = false;
   form.addEventListener('submit', placeOrder);
 }

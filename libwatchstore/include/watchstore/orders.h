@@ -57,7 +57,7 @@ struct PaymentOptions {
 
 // What RunPaymentMaintenance did.
 struct PaymentMaintenanceReport {
-  int64_t expired = 0;         // orders whose reservation ran out
+  int64_t expired = 0;          // orders whose reservation ran out
   int64_t refunds_settled = 0;  // refunds the provider confirmed
   int64_t errors = 0;           // provider calls that failed (retried next run)
 };
