@@ -238,9 +238,16 @@ TEST_P(StorageConformanceTest, AttachPaymentOnceAndFindByReference) {
   EXPECT_TRUE(untouched.payment.reference.empty());
   WS_EXPECT_CODE(storage_->AttachPayment(r.order.id + 1000, pi), absl::StatusCode::kNotFound);
 
-  // A reference belongs to one order of its provider.
+  // A reference belongs to one order of its provider, whether attached or
+  // told by a payment update.
   WS_EXPECT_REASON(storage_->AttachPayment(r2.order.id, pi), absl::StatusCode::kFailedPrecondition,
                    reason::kPaymentMismatch);
+  PaymentUpdate stolen = Told(r2.order, "evt_stolen", PaymentState::kCaptured, "pi_1");
+  WS_EXPECT_REASON(storage_->ApplyPaymentUpdate(stolen), absl::StatusCode::kFailedPrecondition,
+                   reason::kPaymentMismatch);
+  WS_ASSERT_OK_AND_ASSIGN(Order not_paid, storage_->GetOrder(r2.order.id));
+  EXPECT_EQ(not_paid.status, OrderStatus::kPending);
+  EXPECT_TRUE(not_paid.payment.reference.empty());
   WS_ASSERT_OK_AND_ASSIGN(Order by_ref, storage_->GetOrderByPaymentReference("stripe", "pi_1"));
   EXPECT_EQ(by_ref.id, r.order.id);
   EXPECT_EQ(by_ref.payment.client_secret, "pi_1_secret_x");

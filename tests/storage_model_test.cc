@@ -83,7 +83,10 @@ class Printer {
  public:
   explicit Printer(const Ids* ids) : ids_(ids) {}
 
-  std::string U(UserId id) const { return ids_ ? ids_->users.Ref(id) : absl::StrCat(id); }
+  std::string U(UserId id) const {
+    if (id == 0) return "guest";
+    return ids_ ? ids_->users.Ref(id) : absl::StrCat(id);
+  }
   std::string P(ProductId id) const { return ids_ ? ids_->products.Ref(id) : absl::StrCat(id); }
   std::string V(VariantId id) const { return ids_ ? ids_->variants.Ref(id) : absl::StrCat(id); }
   std::string O(OrderId id) const { return ids_ ? ids_->orders.Ref(id) : absl::StrCat(id); }
@@ -139,11 +142,15 @@ class Printer {
         U(o.user_id), " ", OrderStatusName(o.status), " total ", M(o.total), " ship ",
         o.shipping.name, "|", o.shipping.line1, "|", o.shipping.line2, "|", o.shipping.city, "|",
         o.shipping.postal_code, "|", o.shipping.country, " key ", o.idempotency_key, " fp ",
-        o.request_fingerprint, " ", T(o.created_at), " ", T(o.updated_at));
+        o.request_fingerprint, " ", T(o.created_at), " ", T(o.updated_at), " due ", M(o.refund_due),
+        " guest ", o.guest_email, " link ", o.access_token_hash, " until ",
+        o.reserved_until == absl::InfiniteFuture() ? "never" : T(o.reserved_until), " pay{",
+        o.payment.provider, " ", o.payment.reference, " ", PaymentStateName(o.payment.state), " ",
+        M(o.payment.amount), " back ", M(o.payment.refunded), " ", o.payment.client_secret, "}");
     for (const OrderLine& l : o.lines) {
       absl::StrAppend(&out, " line{", V(l.variant_id), " of ", P(l.product_id), " ", l.sku, " ",
                       l.title, " x", l.quantity, " at ", M(l.unit_price), " = ", M(l.line_total),
-                      "}");
+                      " refunded ", l.refunded_quantity, "}");
     }
     return out + "}";
   }
@@ -156,6 +163,10 @@ class Printer {
   }
   std::string Of(const TransitionResult& r) const {
     return absl::StrCat(Of(r.order), " ", All(r.stock_changes));
+  }
+  std::string Of(const PaymentUpdateResult& r) const {
+    return absl::StrCat(Of(r.order), r.duplicate ? " duplicate" : "", r.changed ? " changed" : "",
+                        " ", All(r.stock_changes));
   }
   template <typename T>
   std::string All(const std::vector<T>& items) const {
@@ -318,9 +329,15 @@ class Model {
     if (dice < 45) return ReadProduct();
     if (dice < 52) return ListProducts();
     if (dice < 66) return Carts();
-    if (dice < 82) return PlaceOrder();
-    if (dice < 88) return ReadOrders();
-    return Transition();
+    if (dice < 80) return PlaceOrder();
+    if (dice < 85) return ReadOrders();
+    if (dice < 89) return Transition();
+    if (dice < 93) return Pay();
+    if (dice < 95) return Expire();
+    if (dice < 97) return Refund();
+    if (dice < 98) return Settle();
+    if (dice < 99) return GuestOrders();
+    return Attach();
   }
 
   void CreateUser() {
@@ -542,15 +559,29 @@ class Model {
     Same("GetCart " + who, ref_.GetCart(owner), tested_.GetCart(ToTested(owner)));
   }
   void PlaceOrder() {
-    const UserId user = AUser();
+    const bool guest = Chance(25);
+    const UserId user = guest ? 0 : AUser();
     const std::string key = absl::StrCat("k", Rand(6));
     NewOrder o = AnOrder(user, key, {});
+    if (guest) {
+      o.guest_cart_hash = Chance(3) ? "" : absl::StrCat("guest-", Rand(4));
+      o.guest_email = absl::StrCat("g", Rand(3), "@example.com");
+      o.access_token_hash = absl::StrCat("link-", next_link_++);
+    }
+    o.payment_provider = Chance(50) ? "stripe" : "manual";
+    if (Chance(70)) o.reserved_until = now_ + absl::Minutes(Rand(60));
+    o.placed_from = Chance(20) ? "" : absl::StrCat("ip", Rand(3));
+    if (Chance(30)) {
+      o.max_unpaid_per_buyer = static_cast<int>(1 + Rand(3));
+      o.max_unpaid_per_address = static_cast<int>(1 + Rand(5));
+    }
     if (Chance(8)) o.request_fingerprint = "fp-other";
     o.now = now_;
     o.clear_user_cart = Chance(70);
     if (Chance(4)) o.currency = *Currency::FromCode("EUR");
     o.shipping.city = Chance(50) ? "London" : "Geneva";
-    auto cart = ref_.GetCart(CartOwner::ForUser(user));
+    auto cart =
+        ref_.GetCart(guest ? CartOwner::ForGuest(o.guest_cart_hash) : CartOwner::ForUser(user));
     if (cart.ok() && !cart->empty() && Chance(50)) {  // as a checkout does
       for (const CartItem& c : *cart) o.lines.push_back({c.variant_id, c.quantity});
     } else {
@@ -560,8 +591,9 @@ class Model {
     std::sort(o.lines.begin(), o.lines.end(),
               [](const auto& a, const auto& b) { return a.variant_id < b.variant_id; });
     if (!o.lines.empty() && Chance(3)) o.lines[0].quantity = -Rand(2);  // 0 or -1
-    std::string what = absl::StrCat("PlaceOrder user ", user, " key ", key, " fp ",
-                                    o.request_fingerprint, " ", o.currency.code(), " lines");
+    std::string what =
+        absl::StrCat("PlaceOrder user ", user, " ", o.guest_cart_hash, " ", o.guest_email, " key ",
+                     key, " fp ", o.request_fingerprint, " ", o.currency.code(), " lines");
     for (const auto& l : o.lines) absl::StrAppend(&what, " ", l.variant_id, "x", l.quantity);
     NewOrder ot = o;
     ot.user_id = ids_.users.ToTested(user);
@@ -583,13 +615,14 @@ class Model {
     }
     OrderQuery q;
     if (Chance(60)) q.user_id = AUser();
-    if (Chance(30)) q.status = static_cast<OrderStatus>(Rand(5));
+    if (Chance(30)) q.status = static_cast<OrderStatus>(Rand(7));
+    q.refund_due_only = Chance(10);
     q.limit = static_cast<int>(1 + Rand(10));
     OrderQuery qt = q;
     if (q.user_id) qt.user_id = ids_.users.ToTested(*q.user_id);
-    const std::string what =
-        absl::StrCat("ListOrders user ", q.user_id.value_or(0), " status ",
-                     q.status ? OrderStatusName(*q.status) : "-", " limit ", q.limit);
+    const std::string what = absl::StrCat("ListOrders user ", q.user_id.value_or(0), " status ",
+                                          q.status ? OrderStatusName(*q.status) : "-", " limit ",
+                                          q.limit, q.refund_due_only ? " refund due" : "");
     for (int page = 0; page < 3; ++page) {
       auto r = ref_.ListOrders(q);
       auto t = tested_.ListOrders(qt);
@@ -603,16 +636,126 @@ class Model {
     const OrderId id = AnOrderId();
     auto current = ref_.GetOrder(id);
     const OrderStatus from =
-        current.ok() && Chance(75) ? current->status : static_cast<OrderStatus>(Rand(5));
-    OrderStatus to = static_cast<OrderStatus>(Rand(5));
+        current.ok() && Chance(75) ? current->status : static_cast<OrderStatus>(Rand(7));
+    OrderStatus to = static_cast<OrderStatus>(Rand(7));
     const bool legal = Chance(60);
     for (int tries = 0; legal && tries < 8 && !IsLegalTransition(from, to); ++tries) {
-      to = static_cast<OrderStatus>(Rand(5));  // mostly legal moves
+      to = static_cast<OrderStatus>(Rand(7));  // mostly legal moves
     }
     Same(
         absl::StrCat("TransitionOrder ", id, " ", OrderStatusName(from), "->", OrderStatusName(to)),
         ref_.TransitionOrder(id, from, to, now_),
         tested_.TransitionOrder(ids_.orders.ToTested(id), from, to, now_));
+  }
+
+  // A provider's word on a payment: mostly the order's own, sometimes wrong.
+  void Pay() {
+    const OrderId id = AnOrderId();
+    auto current = ref_.GetOrder(id);
+    PaymentUpdate u;
+    u.order_id = id;
+    u.event_id = Chance(85) ? absl::StrCat("evt", Rand(40)) : "";
+    // The order's own reference; another only where one is recorded (a
+    // reference is unique per provider, and the provider never mixes them).
+    u.payment.reference = absl::StrCat("pi-", id);
+    if (current.ok() && !current->payment.reference.empty() && Chance(5)) {
+      u.payment.reference = "pi-wrong";
+    }
+    u.payment.state = static_cast<PaymentState>(Rand(6));
+    u.payment.amount = current.ok() ? current->payment.amount : Usd(100);
+    if (Chance(5)) u.payment.amount.minor_units += 1;
+    u.payment.refunded = Money{0, u.payment.amount.currency};
+    if (Chance(10)) u.payment.refunded.minor_units = Rand(u.payment.amount.minor_units + 2);
+    u.now = now_;
+    OutboxDraft mail;
+    mail.message_id = absl::StrCat("<paid-", op_, "@model>");
+    mail.kind = "order_paid";
+    mail.recipient = "a@example.com";
+    mail.created_at = now_;
+    u.outbox_if_paid.push_back(mail);
+    PaymentUpdate ut = u;
+    ut.order_id = ids_.orders.ToTested(id);
+    Same(absl::StrCat("ApplyPaymentUpdate ", id, " ", u.event_id, " ", u.payment.reference, " ",
+                      PaymentStateName(u.payment.state), " ", Printer::M(u.payment.amount)),
+         ref_.ApplyPaymentUpdate(u), tested_.ApplyPaymentUpdate(ut));
+  }
+  void Expire() {
+    const int limit = static_cast<int>(Rand(4));
+    Same(absl::StrCat("ExpireReservations limit ", limit), ref_.ExpireReservations(now_, limit),
+         tested_.ExpireReservations(now_, limit));
+  }
+  void Refund() {
+    const OrderId id = AnOrderId();
+    auto current = ref_.GetOrder(id);
+    RefundRequest r;
+    r.order_id = id;
+    if (current.ok() && !current->lines.empty() && Chance(60)) {
+      const OrderLine& l = Pick(current->lines);
+      r.lines.push_back({l.variant_id, Rand(l.quantity + 1)});
+    } else if (Chance(20)) {
+      r.lines.push_back({AVariant(), 1});
+    }
+    r.restock = Chance(70);
+    r.now = now_;
+    OutboxDraft mail;
+    mail.message_id = absl::StrCat("<refund-", op_, "@model>");
+    mail.kind = "order_refunded";
+    mail.recipient = "a@example.com";
+    mail.created_at = now_;
+    r.outbox.push_back(mail);
+    RefundRequest rt = r;
+    rt.order_id = ids_.orders.ToTested(id);
+    for (auto& l : rt.lines) l.variant_id = ids_.variants.ToTested(l.variant_id);
+    std::string what = absl::StrCat("RefundOrder ", id, r.restock ? " restock" : "");
+    for (const auto& l : r.lines) absl::StrAppend(&what, " ", l.variant_id, "x", l.quantity);
+    Same(what, ref_.RefundOrder(r), tested_.RefundOrder(rt));
+  }
+  void Settle() {
+    const OrderId id = AnOrderId();
+    auto current = ref_.GetOrder(id);
+    Money amount = current.ok() ? current->refund_due : Usd(1);
+    amount.minor_units = Rand(amount.minor_units + 2);
+    Same(absl::StrCat("SettleRefund ", id, " ", Printer::M(amount)),
+         ref_.SettleRefund(id, amount, now_),
+         tested_.SettleRefund(ids_.orders.ToTested(id), amount, now_));
+  }
+  void GuestOrders() {
+    switch (Rand(3)) {
+      case 0: {
+        const std::string email = absl::StrCat("g", Rand(3), "@example.com");
+        const UserId user = AUser();
+        Same(absl::StrCat("ClaimGuestOrders ", email, " ", user),
+             ref_.ClaimGuestOrders(email, user),
+             tested_.ClaimGuestOrders(email, ids_.users.ToTested(user)));
+        break;
+      }
+      case 1: {
+        const std::string link = absl::StrCat("link-", Rand(next_link_ + 1));
+        Same("GetOrderByAccessToken " + link, ref_.GetOrderByAccessToken(link),
+             tested_.GetOrderByAccessToken(link));
+        break;
+      }
+      case 2: {
+        const std::string reference = absl::StrCat("pi-", AnOrderId());
+        const std::string provider = Chance(50) ? "stripe" : "manual";
+        Same("GetOrderByPaymentReference " + provider + " " + reference,
+             ref_.GetOrderByPaymentReference(provider, reference),
+             tested_.GetOrderByPaymentReference(provider, reference));
+        break;
+      }
+    }
+  }
+  void Attach() {
+    const OrderId id = AnOrderId();
+    auto current = ref_.GetOrder(id);
+    ProviderPayment p;
+    p.reference = absl::StrCat("pi-", id);
+    if (Chance(10)) p.reference = Chance(50) ? "" : absl::StrCat("pi-", AnOrderId());
+    p.amount = current.ok() ? current->payment.amount : Usd(100);
+    if (Chance(5)) p.amount.minor_units += 1;
+    p.client_secret = absl::StrCat("secret-", Rand(3));
+    Same(absl::StrCat("AttachPayment ", id, " ", p.reference), ref_.AttachPayment(id, p),
+         tested_.AttachPayment(ids_.orders.ToTested(id), p));
   }
 
   Storage& ref_;
@@ -623,6 +766,7 @@ class Model {
   bool ok_ = true;
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
   int64_t next_sku_ = 0;
+  int64_t next_link_ = 0;
   std::vector<UserId> users_;
   std::vector<ProductId> products_;
   std::vector<VariantId> variants_;

@@ -2,7 +2,9 @@
 --
 -- Existing orders keep every column: they are user orders, never expire
 -- (reserved_until_ns NULL) and have a payment of their total with no
--- provider.
+-- provider. Every new column has a default or may be NULL, so servers of the
+-- previous release, still serving during a rolling deploy, keep placing
+-- orders; payment_amount_minor NULL (only theirs) reads as the total.
 
 -- A guest order has no user until an account claims it.
 ALTER TABLE orders ALTER COLUMN user_id DROP NOT NULL;
@@ -24,7 +26,6 @@ ALTER TABLE orders
   ADD COLUMN payment_client_secret  text     NOT NULL DEFAULT '';
 
 UPDATE orders SET payment_amount_minor = total_minor;
-ALTER TABLE orders ALTER COLUMN payment_amount_minor SET NOT NULL;
 
 ALTER TABLE orders
   DROP CONSTRAINT orders_status_check,

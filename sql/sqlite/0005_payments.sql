@@ -68,7 +68,7 @@ CREATE UNIQUE INDEX orders_access_token ON orders (access_token_hash)
 CREATE UNIQUE INDEX orders_payment_reference ON orders (payment_provider, payment_reference)
   WHERE payment_reference <> '';
 -- The sweeper: pending orders by reservation end.
-CREATE INDEX orders_reservations ON orders (reserved_until, id)
+CREATE INDEX orders_reservations ON orders (status, reserved_until, id)
   WHERE status = 0 AND reserved_until IS NOT NULL;
 -- Guest orders by e-mail (the cap on unpaid orders, claiming at login); the
 -- cap per client address.

@@ -180,6 +180,16 @@ TEST_F(PostgresStorageTest, PaymentsMigrationKeepsEveryOrder) {
   ASSERT_EQ(r.stock_changes.size(), 1u);
   EXPECT_EQ(r.stock_changes[0].stock_after, 6);
   EXPECT_EQ(schema_->Query("SELECT count(*) FROM order_lines"), "3");
+  // A server of the previous release (a rolling deploy) still places orders
+  // with the columns it knows; their payment reads as their total.
+  schema_->Exec(
+      "INSERT INTO orders (id, user_id, status, total_minor, currency, ship_name, ship_line1,"
+      " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
+      " request_fingerprint, created_at_ns, updated_at_ns) OVERRIDING SYSTEM VALUE VALUES"
+      " (43, 7, 0, 300, 'USD', 'Ada', '1 Main St', '', 'London', 'N1', 'GB', 'k3', 'fp3', 9, 9)");
+  WS_ASSERT_OK_AND_ASSIGN(Order from_old, storage->GetOrder(43));
+  EXPECT_EQ(from_old.payment.amount, Usd(300));
+  EXPECT_EQ(from_old.reserved_until, absl::InfiniteFuture());
 }
 
 // --- Constraints ------------------------------------------------------------------------
@@ -235,8 +245,8 @@ TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   rejected(
       "INSERT INTO orders (user_id, status, total_minor, currency, ship_name, ship_line1,"
       " ship_line2, ship_city, ship_postal_code, ship_country, idempotency_key,"
-      " request_fingerprint, created_at_ns, updated_at_ns, payment_amount_minor)"
-      " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0, 0"
+      " request_fingerprint, created_at_ns, updated_at_ns)"
+      " SELECT user_id, 0, 0, 'USD', '', '', '', '', '', '', idempotency_key, '', 0, 0"
       " FROM orders",
       "23505");  // unique (user_id, idempotency_key)
   rejected("UPDATE orders SET status = 7", "23514");
@@ -269,6 +279,12 @@ TEST_F(PostgresStorageTest, CheckoutTakesAtMostThreeRoundTrips) {
   auto order_with_mail = [&](const std::string& key) {
     NewOrder o = AnOrder(u.id, key, {{p.variants[0].id, 2}, {p.variants[1].id, 1}});
     o.clear_user_cart = true;
+    // The caps are counted (and locked) in the first round trip.
+    o.max_unpaid_per_buyer = 10;
+    o.max_unpaid_per_address = 10;
+    o.placed_from = "203.0.113.1";
+    o.reserved_until = kT0 + absl::Minutes(30);
+    o.payment_provider = "manual";
     for (const char* kind : {"order_placed", "order_placed_copy"}) {
       OutboxDraft d;
       d.message_id = absl::StrCat("<", key, "-", kind, "@watchstore>");

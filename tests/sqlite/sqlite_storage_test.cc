@@ -362,6 +362,34 @@ TEST_F(SqliteStorageTest, ListQueriesUseTheirIndexes) {
       << absl::StrJoin(orders, " | ");
 }
 
+// The sweeper, the caps and the payment lookups (their SQL as in
+// sqlite_orders.cc) are answered from their partial indexes, the sweeper
+// without sorting.
+TEST_F(SqliteStorageTest, PaymentQueriesUseTheirIndexes) {
+  WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
+  RawDb raw(path_);
+  const std::pair<const char*, const char*> queries[] = {
+      {"SELECT id FROM orders WHERE status = 0 AND reserved_until IS NOT NULL "
+       "AND reserved_until <= ?1 ORDER BY reserved_until, id LIMIT ?2",
+       "orders_reservations"},
+      {"SELECT count(*) FROM orders WHERE user_id IS NULL AND guest_email = ?1 AND status = 0",
+       "orders_guest_email"},
+      {"SELECT count(*) FROM orders WHERE placed_from = ?1 AND placed_from <> '' AND status = 0",
+       "orders_pending_from"},
+      {"SELECT id FROM orders WHERE guest_cart_hash = ?1 AND guest_cart_hash <> '' "
+       "AND idempotency_key = ?2",
+       "orders_guest_key"},
+      {"SELECT id FROM orders WHERE payment_provider = ?1 AND payment_reference = ?2 "
+       "AND payment_reference <> ''",
+       "orders_payment_reference"},
+  };
+  for (const auto& [sql, index] : queries) {
+    const std::string plan = absl::StrJoin(QueryPlan(raw.get(), sql), " | ");
+    EXPECT_TRUE(absl::StrContains(plan, absl::StrCat("INDEX ", index, " "))) << sql << ": " << plan;
+    EXPECT_FALSE(absl::StrContains(plan, "TEMP B-TREE")) << sql << ": " << plan;
+  }
+}
+
 TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
   WS_ASSERT_OK(MigrateSqlite(OptionsFor(path_)));
   BuildCatalog(path_, 10'000);

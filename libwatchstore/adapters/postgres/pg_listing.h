@@ -35,14 +35,15 @@ inline constexpr char kGetProductSql[] =
 
 // Columns every order read selects, order then line.
 inline constexpr int kOrderColumnCount = 25;
-#define WS_PG_ORDER_COLUMNS                                                                  \
-  "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "        \
-  "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, "       \
-  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, o.refund_due_minor, "            \
-  "o.guest_email, o.access_token_hash, o.reserved_until_ns, o.payment_provider, "            \
-  "o.payment_reference, o.payment_state, o.payment_amount_minor, o.payment_refunded_minor, " \
-  "o.payment_client_secret, "                                                                \
-  "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "             \
+#define WS_PG_ORDER_COLUMNS                                                                 \
+  "o.id, o.user_id, o.status, o.total_minor, o.currency, o.ship_name, o.ship_line1, "       \
+  "o.ship_line2, o.ship_city, o.ship_postal_code, o.ship_country, o.idempotency_key, "      \
+  "o.request_fingerprint, o.created_at_ns, o.updated_at_ns, o.refund_due_minor, "           \
+  "o.guest_email, o.access_token_hash, o.reserved_until_ns, o.payment_provider, "           \
+  "o.payment_reference, o.payment_state, coalesce(o.payment_amount_minor, o.total_minor), " \
+  "o.payment_refunded_minor, "                                                              \
+  "o.payment_client_secret, "                                                               \
+  "l.variant_id, l.product_id, l.sku, l.title, l.quantity, l.unit_price_minor, "            \
   "l.line_total_minor, l.currency, l.refunded_quantity"
 
 // A listing query's shape: sort, filters present, number of search words,

@@ -152,6 +152,32 @@ absl::Status WriteStock(Connection& c, const std::vector<StockChange>& changes, 
   return absl::OkStatus();
 }
 
+// FailedPrecondition (payment_mismatch) if `after` records a payment
+// reference that another order of its provider holds. (Two orders taking
+// one reference at once: the unique index refuses the second, and
+// RefusedReference maps that to the same error.)
+absl::Status CheckReferenceFree(Connection& c, const Order& before, const Order& after) {
+  if (after.payment.reference == before.payment.reference) return absl::OkStatus();
+  Params find;
+  find.Add(after.payment.provider).Add(after.payment.reference);
+  WS_ASSIGN_OR_RETURN(Result taken, c.Execute(kFindPaymentReference, find));
+  for (int row = 0; row < taken.rows(); ++row) {
+    WS_ASSIGN_OR_RETURN(OrderId id, taken.Int(row, 0));
+    if (id != after.id) return PaymentReferenceTaken();
+  }
+  return absl::OkStatus();
+}
+
+// `result`, or payment_mismatch if it failed on the unique payment reference.
+template <typename T>
+absl::StatusOr<T> RefusedReference(const Connection& c, absl::StatusOr<T> result) {
+  if (!result.ok() && c.last_error().sqlstate == kUniqueViolation &&
+      c.last_error().constraint == "orders_payment_reference_key") {
+    return PaymentReferenceTaken();
+  }
+  return result;
+}
+
 absl::Status InsertOrderOutbox(Connection& c, OrderId id, const std::vector<OutboxDraft>& drafts) {
   for (OutboxDraft d : drafts) {
     d.order_id = id;
@@ -203,54 +229,49 @@ absl::StatusOr<int64_t> PostgresStorage::ClaimGuestOrders(absl::string_view emai
 
 absl::StatusOr<Order> PostgresStorage::AttachPayment(OrderId id, const ProviderPayment& payment) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  absl::StatusOr<Order> result =
-      Transact<Order>(*conn, [&](Connection& c) -> absl::StatusOr<Order> {
+  return RefusedReference(
+      *conn, Transact<Order>(*conn, [&](Connection& c) -> absl::StatusOr<Order> {
         WS_ASSIGN_OR_RETURN(Order current, LockOrder(c, id));
         WS_ASSIGN_OR_RETURN(Order attached, PlanAttachPayment(current, payment));
         if (attached.payment.reference == current.payment.reference) return attached;
-        Params find;
-        find.Add(current.payment.provider).Add(payment.reference);
-        WS_ASSIGN_OR_RETURN(Result taken, c.Execute(kFindPaymentReference, find));
-        if (taken.rows() > 0) return PaymentReferenceTaken();
+        WS_RETURN_IF_ERROR(CheckReferenceFree(c, current, attached));
         WS_RETURN_IF_ERROR(StoreOrder(c, attached));
         return attached;
-      });
-  if (!result.ok() && conn->last_error().sqlstate == kUniqueViolation &&
-      conn->last_error().constraint == "orders_payment_reference_key") {
-    return PaymentReferenceTaken();  // another order took it at the same moment
-  }
-  return result;
+      }));
 }
 
 absl::StatusOr<PaymentUpdateResult> PostgresStorage::ApplyPaymentUpdate(const PaymentUpdate& u) {
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  return Transact<PaymentUpdateResult>(
-      *conn, [&](Connection& c) -> absl::StatusOr<PaymentUpdateResult> {
-        PaymentUpdateResult result;
-        bool recorded = false;
-        if (!u.event_id.empty()) {
-          Params event;
-          event.Add(u.order_id).Add(u.event_id).AddTime(u.now);
-          WS_ASSIGN_OR_RETURN(Result r, c.Execute(kRecordEvent, event));
-          recorded = r.rows() == 1;
-        }
-        WS_ASSIGN_OR_RETURN(result.order, LockOrder(c, u.order_id));
-        if (!u.event_id.empty() && !recorded) {
-          result.duplicate = true;  // nothing written: the COMMIT ends a read
-          return result;
-        }
-        // A refusal (payment_mismatch) rolls back the event id with the rest.
-        WS_ASSIGN_OR_RETURN(PaymentPlan plan, PlanPaymentUpdate(result.order, u, VariantLocker(c)));
-        WS_RETURN_IF_ERROR(WriteStock(c, plan.stock_changes, u.now));
-        if (plan.changed) WS_RETURN_IF_ERROR(StoreOrder(c, plan.order));
-        if (plan.became_paid) {
-          WS_RETURN_IF_ERROR(InsertOrderOutbox(c, u.order_id, u.outbox_if_paid));
-        }
-        WS_ASSIGN_OR_RETURN(result.order, LoadOrder(c, u.order_id));
-        result.changed = plan.changed;
-        result.stock_changes = std::move(plan.stock_changes);
-        return result;
-      });
+  return RefusedReference(
+      *conn, Transact<PaymentUpdateResult>(
+                 *conn, [&](Connection& c) -> absl::StatusOr<PaymentUpdateResult> {
+                   PaymentUpdateResult result;
+                   bool recorded = false;
+                   if (!u.event_id.empty()) {
+                     Params event;
+                     event.Add(u.order_id).Add(u.event_id).AddTime(u.now);
+                     WS_ASSIGN_OR_RETURN(Result r, c.Execute(kRecordEvent, event));
+                     recorded = r.rows() == 1;
+                   }
+                   WS_ASSIGN_OR_RETURN(result.order, LockOrder(c, u.order_id));
+                   if (!u.event_id.empty() && !recorded) {
+                     result.duplicate = true;  // nothing written: the COMMIT ends a read
+                     return result;
+                   }
+                   // A refusal (payment_mismatch) rolls back the event id with the rest.
+                   WS_ASSIGN_OR_RETURN(PaymentPlan plan,
+                                       PlanPaymentUpdate(result.order, u, VariantLocker(c)));
+                   WS_RETURN_IF_ERROR(CheckReferenceFree(c, result.order, plan.order));
+                   WS_RETURN_IF_ERROR(WriteStock(c, plan.stock_changes, u.now));
+                   if (plan.changed) WS_RETURN_IF_ERROR(StoreOrder(c, plan.order));
+                   if (plan.became_paid) {
+                     WS_RETURN_IF_ERROR(InsertOrderOutbox(c, u.order_id, u.outbox_if_paid));
+                   }
+                   WS_ASSIGN_OR_RETURN(result.order, LoadOrder(c, u.order_id));
+                   result.changed = plan.changed;
+                   result.stock_changes = std::move(plan.stock_changes);
+                   return result;
+                 }));
 }
 
 absl::StatusOr<std::vector<TransitionResult>> PostgresStorage::ExpireReservations(absl::Time now,

@@ -200,17 +200,12 @@ absl::Status LoadOrderLines(Connection& c, Order* o) {
   return absl::OkStatus();
 }
 
-// The order whose id a one-row query with two text parameters selects.
-absl::StatusOr<Order> LoadOrderFound(Connection& c, const char* sql, absl::string_view a,
-                                     absl::string_view b = {}) {
-  OrderId id = 0;
-  {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(sql));
-    s.Bind(1, a);
-    if (!b.empty()) s.Bind(2, b);
-    WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
-    id = s.Int(0);
-  }
+// The order whose id the one-row query `s` (parameters bound) selects;
+// NotFound if none.
+absl::StatusOr<Order> LoadOrderFound(Connection& c, Statement s) {
+  WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
+  const OrderId id = s.Int(0);
+  { Statement done = std::move(s); }  // reset before the next statements
   return LoadOrder(c, id);
 }
 
@@ -268,6 +263,20 @@ absl::Status StoreOrder(Connection& c, const Order& o) {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kStoreLineRefunded));
     s.Bind(1, o.id).Bind(2, static_cast<int64_t>(i)).Bind(3, o.lines[i].refunded_quantity);
     WS_RETURN_IF_ERROR(s.Run());
+  }
+  return absl::OkStatus();
+}
+
+// FailedPrecondition (payment_mismatch) if `after` records a payment
+// reference that another order of its provider holds.
+absl::Status CheckReferenceFree(Connection& c, const Order& before, const Order& after) {
+  if (after.payment.reference == before.payment.reference) return absl::OkStatus();
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
+  s.Bind(1, after.payment.provider).Bind(2, after.payment.reference);
+  WS_ASSIGN_OR_RETURN(bool taken, s.Step());
+  if (taken && s.Int(0) != after.id) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                     "the payment reference belongs to another order");
   }
   return absl::OkStatus();
 }
@@ -447,7 +456,9 @@ absl::StatusOr<OrderPage> ListOrdersIn(Connection& c, const OrderQuery& q) {
 
 absl::StatusOr<Order> LoadOrderByAccessToken(Connection& c, absl::string_view token_hash) {
   if (token_hash.empty()) return NoSuch("order");
-  return LoadOrderFound(c, kSelectOrderByAccessToken, token_hash);
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByAccessToken));
+  s.Bind(1, token_hash);
+  return LoadOrderFound(c, std::move(s));
 }
 
 absl::StatusOr<Order> LoadOrderByPaymentReference(Connection& c, absl::string_view provider,
@@ -455,9 +466,7 @@ absl::StatusOr<Order> LoadOrderByPaymentReference(Connection& c, absl::string_vi
   if (reference.empty()) return NoSuch("order");
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
   s.Bind(1, provider).Bind(2, reference);
-  WS_RETURN_IF_ERROR(ExpectRow(s, "order"));
-  const OrderId id = s.Int(0);
-  return LoadOrder(c, id);
+  return LoadOrderFound(c, std::move(s));
 }
 
 absl::StatusOr<PlaceOrderResult> PlaceOrderIn(Connection& c, const NewOrder& o) {
@@ -597,15 +606,7 @@ absl::StatusOr<Order> AttachPaymentIn(Connection& c, OrderId id, const ProviderP
   WS_ASSIGN_OR_RETURN(Order current, LoadOrder(c, id));
   WS_ASSIGN_OR_RETURN(Order attached, PlanAttachPayment(current, payment));
   if (attached.payment.reference == current.payment.reference) return attached;
-  {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectOrderByPayment));
-    s.Bind(1, current.payment.provider).Bind(2, payment.reference);
-    WS_ASSIGN_OR_RETURN(bool taken, s.Step());
-    if (taken) {
-      return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
-                       "the payment reference belongs to another order");
-    }
-  }
+  WS_RETURN_IF_ERROR(CheckReferenceFree(c, current, attached));
   WS_RETURN_IF_ERROR(StoreOrder(c, attached));
   return attached;
 }
@@ -624,6 +625,7 @@ absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdateIn(Connection& c, const Pa
     }
   }
   WS_ASSIGN_OR_RETURN(PaymentPlan plan, PlanPaymentUpdate(result.order, u, ReadVariants(c)));
+  WS_RETURN_IF_ERROR(CheckReferenceFree(c, result.order, plan.order));
   WS_RETURN_IF_ERROR(WriteStock(c, plan.stock_changes, u.now));
   if (!u.event_id.empty()) {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertEvent));

@@ -213,7 +213,8 @@ class Storage {
   // nothing, or if short stays expired and the amount becomes refund_due),
   // refund_due, stock, outbox_if_paid, and the event id (each applied once).
   // FailedPrecondition (payment_mismatch) and nothing written when the
-  // reference, amount or currency contradict the order. NotFound.
+  // reference, amount or currency contradict the order, or the reference
+  // belongs to another order of the provider. NotFound.
   virtual absl::StatusOr<PaymentUpdateResult> ApplyPaymentUpdate(const PaymentUpdate& update) = 0;
   // Expires up to `limit` pending orders whose reserved_until <= now, oldest
   // reservation first: each moves to kExpired and returns its stock in one

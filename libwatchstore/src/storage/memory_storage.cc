@@ -564,14 +564,9 @@ class MemoryStorage final : public Storage {
     internal::MutexLock lock(&mu_);
     auto it = orders_.find(id);
     if (it == orders_.end()) return absl::NotFoundError("no such order");
-    for (const auto& [other_id, other] : orders_) {
-      if (other_id != id && other.payment.provider == it->second.payment.provider &&
-          !payment.reference.empty() && other.payment.reference == payment.reference) {
-        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
-                         "the payment reference belongs to another order");
-      }
-    }
-    WS_ASSIGN_OR_RETURN(it->second, PlanAttachPayment(it->second, payment));
+    WS_ASSIGN_OR_RETURN(Order attached, PlanAttachPayment(it->second, payment));
+    WS_RETURN_IF_ERROR(CheckReferenceFree(it->second, attached));
+    it->second = attached;
     return it->second;
   }
 
@@ -588,6 +583,7 @@ class MemoryStorage final : public Storage {
       return result;
     }
     WS_ASSIGN_OR_RETURN(PaymentPlan plan, PlanPaymentUpdate(o, u, ReadVariants()));
+    WS_RETURN_IF_ERROR(CheckReferenceFree(o, plan.order));
     WriteStock(plan.stock_changes, u.now);
     if (!u.event_id.empty()) payment_events_.insert(event);
     if (plan.became_paid) {
@@ -650,6 +646,20 @@ class MemoryStorage final : public Storage {
   absl::string_view Kind() const override { return "memory"; }
 
  private:
+  // FailedPrecondition (payment_mismatch) if `after` records a payment
+  // reference that another order of its provider holds.
+  absl::Status CheckReferenceFree(const Order& before, const Order& after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (after.payment.reference == before.payment.reference) return absl::OkStatus();
+    for (const auto& [id, other] : orders_) {
+      if (id != after.id && other.payment.provider == after.payment.provider &&
+          other.payment.reference == after.payment.reference) {
+        return MakeError(absl::StatusCode::kFailedPrecondition, reason::kPaymentMismatch,
+                         "the payment reference belongs to another order");
+      }
+    }
+    return absl::OkStatus();
+  }
   // The order rules' view of variants, read under mu_ (held by the caller).
   std::function<absl::Status(absl::Span<const VariantId>, std::vector<LockedVariant>*)>
   ReadVariants() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
