@@ -13,9 +13,11 @@
 # and checks: product >= 60% of hello, and no non-2xx response anywhere.
 #
 # Environment: DURATION (5s), CONNECTIONS ("32 256"), THREADS (server workers,
-# 256), WRK_THREADS (2), ACCESS_LOG (file | off; default file). The database
-# is a temporary SQLite file with the defaults (synchronous=FULL), seeded with
-# the demo catalog.
+# 256), WRK_THREADS (2), ACCESS_LOG (file | off; default file), DATABASE (a
+# postgres:// URL of an EMPTY database to measure PostgreSQL; default a
+# temporary SQLite file with the defaults, synchronous=FULL), seeded with the
+# demo catalog. Payments are manual; the unpaid-order caps are off (every
+# benchmark order stays unpaid).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,7 +48,10 @@ trap cleanup EXIT
 max_conn=0
 for c in $connections; do [ "$c" -gt "$max_conn" ] && max_conn=$c; done
 
-db="$work/bench.db"
+db=${DATABASE:-$work/bench.db}
+db_kind=sqlite
+case "$db" in postgres://* | postgresql://*) db_kind=postgres ;; esac
+"$server" migrate --database "$db" >/dev/null || { echo "migrate failed" >&2; exit 1; }
 "$server" seed-demo --database "$db" >/dev/null || { echo "seed-demo failed" >&2; exit 1; }
 "$setup" --database "$db" --users "$max_conn" >"$work/tokens" 2>"$work/setup.err"
 variant=$(sed -n 's/^variant=//p' "$work/setup.err")
@@ -58,6 +63,7 @@ log_flag=(--access-log "$work/access.log")
 # (a production server behind a load balancer exempts it as a trusted proxy).
 "$server" serve --database "$db" --listen 127.0.0.1:0 --threads "$threads" --bench-hello \
   --metrics-listen off --max-connections-per-address 0 \
+  --max-unpaid-per-buyer 0 --max-unpaid-per-address 0 \
   --static-dir "$top/frontend" "${log_flag[@]}" 2>"$work/server.err" &
 server_pid=$!
 port=""
@@ -82,7 +88,7 @@ errors() { grep 'Socket errors' "$1" | tr -s ' ' || true; }
 
 status=0
 printf '\nwatchstore-server %s, %s, %s workers, wrk -t%s -d%s, database %s, access log %s\n' \
-  "$base" "$(nproc) cpus" "$threads" "$wrk_threads" "$duration" "sqlite" "$access_log"
+  "$base" "$(nproc) cpus" "$threads" "$wrk_threads" "$duration" "$db_kind" "$access_log"
 printf '%-6s %-9s %12s %10s %8s  %s\n' conns case "req/s" "p99" "non-2xx" "vs hello"
 for c in $connections; do
   wt=$wrk_threads

@@ -200,6 +200,8 @@ class Api {
   // The guest order named by the X-Order-Token header (never in the URL:
   // it would reach access logs and Referer headers).
   absl::StatusOr<std::string> OrderToken(Call& call);
+  // 200 with the order; `for_buyer` adds what only its buyer sees.
+  absl::Status RenderOrder(Call& call, const Order& order, bool for_buyer);
   // --- api.cc ---
   absl::Status Healthz(Call& call);
   absl::Status Readyz(Call& call);

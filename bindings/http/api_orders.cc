@@ -125,10 +125,7 @@ absl::Status Api::GetOrder(Call& call) {
   WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().GetOrder(viewer, id));
-  JsonOut out;
-  WriteOrder(out, order, /*for_buyer=*/order.user_id == viewer.user_id);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, order.user_id == viewer.user_id);
 }
 
 absl::Status Api::CancelOrder(Call& call) {
@@ -136,10 +133,7 @@ absl::Status Api::CancelOrder(Call& call) {
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_RETURN_IF_ERROR(NoBody(call));
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().CancelOrder(actor, id));
-  JsonOut out;
-  WriteOrder(out, order);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, false);
 }
 
 absl::Status Api::AdminListOrders(Call& call) {
@@ -190,10 +184,7 @@ absl::Status Api::AdminSetOrderStatus(Call& call) {
   WS_ASSIGN_OR_RETURN(Order order, *to == OrderStatus::kShipped
                                        ? store_->orders().ShipOrder(admin, id, carrier, tracking)
                                        : store_->orders().TransitionOrder(admin, id, *to));
-  JsonOut out;
-  WriteOrder(out, order);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, false);
 }
 
 absl::Status Api::AdminRefundOrder(Call& call) {
@@ -220,10 +211,7 @@ absl::Status Api::AdminRefundOrder(Call& call) {
     }
   }
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().RefundOrder(admin, request));
-  JsonOut out;
-  WriteOrder(out, order);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, false);
 }
 
 absl::Status Api::RefreshPayment(Call& call) {
@@ -231,10 +219,7 @@ absl::Status Api::RefreshPayment(Call& call) {
   WS_ASSIGN_OR_RETURN(int64_t id, PathId(call.match.params[0], "id"));
   WS_RETURN_IF_ERROR(NoBody(call));
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().RefreshPayment(viewer, id, ""));
-  JsonOut out;
-  WriteOrder(out, order, /*for_buyer=*/order.user_id == viewer.user_id);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, order.user_id == viewer.user_id);
 }
 
 absl::StatusOr<std::string> Api::OrderToken(Call& call) {
@@ -250,20 +235,14 @@ absl::Status Api::GuestOrder(Call& call) {
   WS_ASSIGN_OR_RETURN(std::string token, OrderToken(call));
   call.viewer_dependent = true;
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().GetOrderByLink(token));
-  JsonOut out;
-  WriteOrder(out, order, /*for_buyer=*/true);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, true);
 }
 
 absl::Status Api::GuestCancelOrder(Call& call) {
   WS_ASSIGN_OR_RETURN(std::string token, OrderToken(call));
   WS_RETURN_IF_ERROR(NoBody(call));
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().CancelOrderByLink(token));
-  JsonOut out;
-  WriteOrder(out, order, /*for_buyer=*/true);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, true);
 }
 
 absl::Status Api::GuestRefreshPayment(Call& call) {
@@ -271,10 +250,7 @@ absl::Status Api::GuestRefreshPayment(Call& call) {
   WS_RETURN_IF_ERROR(NoBody(call));
   WS_ASSIGN_OR_RETURN(Order found, store_->orders().GetOrderByLink(token));
   WS_ASSIGN_OR_RETURN(Order order, store_->orders().RefreshPayment(Principal{}, found.id, token));
-  JsonOut out;
-  WriteOrder(out, order, /*for_buyer=*/true);
-  RenderJson(call, 200, out.Take());
-  return absl::OkStatus();
+  return RenderOrder(call, order, true);
 }
 
 absl::Status Api::PaymentConfig(Call& call) {
@@ -316,6 +292,13 @@ absl::Status Api::PaymentWebhook(Call& call) {
     out.Field("duplicate", applied->duplicate);
   }
   out.EndObject();
+  RenderJson(call, 200, out.Take());
+  return absl::OkStatus();
+}
+
+absl::Status Api::RenderOrder(Call& call, const Order& order, bool for_buyer) {
+  JsonOut out;
+  WriteOrder(out, order, for_buyer);
   RenderJson(call, 200, out.Take());
   return absl::OkStatus();
 }

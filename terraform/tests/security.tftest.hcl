@@ -296,7 +296,7 @@ run "cloudfront_https_headers" {
   command = plan
 
   assert {
-    condition     = aws_cloudfront_distribution.storefront.default_cache_behavior[0].viewer_protocol_policy == "redirect-to-https" && alltrue([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b.viewer_protocol_policy == "https-only" if b.path_pattern == "/api/*"])
+    condition     = aws_cloudfront_distribution.storefront.default_cache_behavior[0].viewer_protocol_policy == "redirect-to-https" && alltrue([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b.viewer_protocol_policy == (b.path_pattern == "/api/*" ? "https-only" : "redirect-to-https")])
     error_message = "Viewers must use HTTPS (the API refuses HTTP rather than redirecting it)."
   }
 

@@ -67,7 +67,8 @@ if [ "${WATCHSTORE_BROWSER_PAYMENTS:-manual}" = stripe ]; then
     --port-file "$tmp/standin.port" --lifetime-seconds 900 >"$tmp/standin.log" 2>&1 &
   standin_pid=$!
   for _ in $(seq 1 100); do [ -s "$tmp/standin.port" ] && break; sleep 0.1; done
-  export WATCHSTORE_STRIPE_STANDIN_URL="http://127.0.0.1:$(cat "$tmp/standin.port")"
+  WATCHSTORE_STRIPE_STANDIN_URL="http://127.0.0.1:$(cat "$tmp/standin.port")"
+  export WATCHSTORE_STRIPE_STANDIN_URL
   export WATCHSTORE_STRIPE_SECRET_KEY=$WATCHSTORE_STRIPE_STANDIN_KEY
   export WATCHSTORE_STRIPE_WEBHOOK_SECRET=whsec_browser_standin
   export WATCHSTORE_STRIPE_PUBLISHABLE_KEY=pk_test_browser_standin
