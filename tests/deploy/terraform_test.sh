@@ -17,7 +17,10 @@ trap 'rm -rf "$scratch"' EXIT
 # No user CLI configuration (it could point at mirrors or credentials).
 : >"$scratch/terraformrc"
 export TF_CLI_CONFIG_FILE="$scratch/terraformrc"
-terraform version | head -n 1
+# The first line only; not through `head`, whose early exit can kill
+# `terraform version` with SIGPIPE (a failure under pipefail).
+version=$(terraform version)
+echo "${version%%$'\n'*}"
 echo "== terraform fmt -check -recursive"
 (cd "$root/terraform" && terraform fmt -check -recursive -diff -no-color)
 
