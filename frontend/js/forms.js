@@ -23,6 +23,20 @@ export function findField(form, field) {
   return byTail.length === 1 ? byTail[0] : null;
 }
 
+/**
+ * Takes over a form's submission. The page's HTML ships such forms with
+ * method="post" and their submit buttons disabled, so nothing is sent
+ * natively (no address or password in a URL) before this script runs; the
+ * buttons come alive once the handler is attached.
+ */
+export function onSubmit(form, handler) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    return handler(event);
+  });
+  for (const button of form.querySelectorAll('button[type="submit"]')) button.disabled = false;
+}
+
 function formErrorBox(form) {
   let box = form.querySelector('[data-role="form-error"]');
   if (!box) {

@@ -294,6 +294,29 @@ test('every page is static HTML without inline script, style or handlers, served
   assert(typeof cfg.apiBase === 'string' && cfg.apiBase, 'config.json names the apiBase');
 });
 
+test('before its script runs, a form with an address or password cannot be sent: its button is off and it would POST, never put them in a URL', async ({ browser }) => {
+  const bare = await browser.newContext({ baseURL: BASE, javaScriptEnabled: false });
+  await guard(bare);
+  const page = await bare.newPage();
+  for (const [name, forms] of [['login.html', ['#login-form']], ['register.html', ['#register-form']], ['forgot-password.html', ['#forgot-form']],
+    ['reset-password.html', ['#reset-form']], ['account.html', ['#email-form', '#password-form']], ['checkout.html', ['#checkout-form']]]) {
+    await page.goto(`/${name}`);
+    for (const id of forms) {
+      const form = page.locator(id);
+      assert((await form.getAttribute('method')) === 'post', `${name} ${id} would send its fields in a URL`);
+      assert(await form.locator('button[type="submit"]').isDisabled(), `${name} ${id} can be sent before its script runs`);
+    }
+  }
+  // Enter in a field sends nothing either (implicit submission needs an enabled button).
+  await page.goto('/login.html');
+  await page.locator('#login-email').fill(`nobody-${RUN}@example.com`);
+  await page.locator('#login-password').fill(PASSWORD);
+  await page.locator('#login-password').press('Enter');
+  await page.waitForTimeout(300);
+  assert(new URL(page.url()).search === '', `the login form was sent natively: ${page.url()}`);
+  await bare.close();
+});
+
 test('catalog: filters, sort, search and cursor pagination live in the URL and survive reload', async ({ page }) => {
   await page.goto('/');
   await page.getByTestId('product-card').first().waitFor();

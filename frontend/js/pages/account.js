@@ -1,7 +1,7 @@
 // The account page: email and its verification, e-mail change, password change.
 import { api } from '../api.js';
 import { $ } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
+import { clearErrors, onSubmit, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
 import { announce, initLayout, requireSignIn } from '../layout.js';
 
 function show(user) {
@@ -11,8 +11,7 @@ function show(user) {
 }
 
 function handle(form, check, send, done) {
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  onSubmit(form, async () => {
     clearErrors(form);
     if (!showLocalErrors(check())) return;
     const button = form.querySelector('button[type="submit"]');

@@ -3,7 +3,7 @@
 // order's private link (order.html#token=...).
 import { ApiError, api, apiFull, problemMessage } from '../api.js';
 import { $, h, replace, watchImage } from '../dom.js';
-import { EMAIL_RE, clearErrors, showLocalErrors, showProblem, showFormError } from '../forms.js';
+import { EMAIL_RE, clearErrors, onSubmit, showLocalErrors, showProblem, showFormError } from '../forms.js';
 import { formatMoney } from '../money.js';
 import { announce, initLayout } from '../layout.js';
 
@@ -93,8 +93,7 @@ async function postOrder(current) {
 }
 
 let inFlight = false;
-async function placeOrder(event) {
-  event.preventDefault();
+async function placeOrder() {
   if (inFlight) return; // a second click or Enter while the first is running does nothing
   inFlight = true;
   let placed = false;
@@ -218,7 +217,7 @@ async function main() {
     }
   }
   layout.hidden = false;
-  form.addEventListener('submit', placeOrder);
+  onSubmit(form, placeOrder);
 }
 
 main();

@@ -2,12 +2,11 @@
 // address has an account.
 import { api } from '../api.js';
 import { $ } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
+import { clearErrors, onSubmit, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
 import { initLayout } from '../layout.js';
 
 const form = $('#forgot-form');
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
+onSubmit(form, async () => {
   clearErrors(form);
   const email = form.elements.email.value.trim();
   if (!showLocalErrors(EMAIL_RE.test(email) ? [] : [{ input: form.elements.email, message: 'Enter your email address, like name@example.com.' }])) return;

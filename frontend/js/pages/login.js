@@ -1,6 +1,6 @@
 // Sign in.
 import { $, params, safeNext } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
+import { clearErrors, onSubmit, showLocalErrors, showProblem, EMAIL_RE } from '../forms.js';
 import { initLayout } from '../layout.js';
 import { signIn } from '../auth.js';
 
@@ -9,8 +9,7 @@ const next = safeNext(params().get('next'));
 if (params().get('next')) $('#register-link').href = `register.html?next=${encodeURIComponent(next)}`;
 
 let busy = false;
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
+onSubmit(form, async () => {
   if (busy) return;
   clearErrors(form);
   const email = form.elements.email.value.trim();

@@ -1,7 +1,7 @@
 // Create an account, then sign in with the same credentials.
 import { api, ApiError } from '../api.js';
 import { $, h, params, safeNext } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem, showFormError, EMAIL_RE } from '../forms.js';
+import { clearErrors, onSubmit, showLocalErrors, showProblem, showFormError, EMAIL_RE } from '../forms.js';
 import { initLayout } from '../layout.js';
 import { signIn } from '../auth.js';
 
@@ -10,8 +10,7 @@ const next = safeNext(params().get('next'));
 if (params().get('next')) $('#login-link').href = `login.html?next=${encodeURIComponent(next)}`;
 
 let busy = false;
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
+onSubmit(form, async () => {
   if (busy) return;
   clearErrors(form);
   const email = form.elements.email.value.trim();

@@ -2,13 +2,12 @@
 // The token sits in the fragment, which browsers never send to a server.
 import { api } from '../api.js';
 import { $ } from '../dom.js';
-import { clearErrors, showLocalErrors, showProblem } from '../forms.js';
+import { clearErrors, onSubmit, showLocalErrors, showProblem } from '../forms.js';
 import { initLayout } from '../layout.js';
 
 const form = $('#reset-form');
 const token = new URLSearchParams(window.location.hash.slice(1)).get('token') || '';
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
+onSubmit(form, async () => {
   clearErrors(form);
   const password = form.elements.password.value;
   if (!showLocalErrors(password.length >= 12 ? [] : [{ input: form.elements.password, message: 'Use at least 12 characters.' }])) return;
