@@ -246,9 +246,8 @@ std::vector<ProductId> Reference(const std::vector<Product>& all, const ProductQ
   for (const Product& p : all) {
     if (internal::MatchesFilters(p, q)) hits.push_back(p);
   }
-  std::sort(hits.begin(), hits.end(), [&](const Product& a, const Product& b) {
-    return internal::SortsBefore(a, b, q.sort);
-  });
+  std::sort(hits.begin(), hits.end(),
+            [&](const Product& a, const Product& b) { return internal::SortsBefore(a, b, q); });
   std::vector<ProductId> ids;
   for (const Product& p : hits) ids.push_back(p.id);
   return ids;
@@ -266,7 +265,7 @@ std::vector<ProductId> PageThrough(Storage& s, ProductQuery q, int limit) {
     for (const Product& p : page->items) ids.push_back(p.id);
     if (!page->has_more) break;
     EXPECT_FALSE(page->items.empty());
-    q.after = internal::CursorAfter(page->items.back());
+    q.after = internal::CursorAfter(page->items.back(), q);
   }
   return ids;
 }
@@ -338,7 +337,7 @@ TEST_P(StorageConformanceTest, ListingMatchesReferenceForEverySortAndFilter) {
     queries.push_back(q);
   }
   for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
-                           ProductSort::kNameAsc}) {
+                           ProductSort::kNameAsc, ProductSort::kRelevance}) {
     for (size_t i = 0; i < queries.size(); ++i) {
       ProductQuery q = queries[i];
       q.sort = sort;
@@ -362,6 +361,47 @@ struct SearchCase {
   std::vector<const char*> must_find;  // models that must be in the result
   std::vector<const char*> must_not_find;
 };
+
+// Relevance: a whole word of the name fields outranks a fragment of one,
+// which outranks the description; newest first among equals.
+TEST_P(StorageConformanceTest, RelevanceRanksNameWordsThenFragmentsThenDescription) {
+  const struct {
+    const char* model;
+    const char* description;
+  } watches[] = {
+      {"Dive Master", "A diver."},                     // "master": a whole name word
+      {"Seamaster", "A diver."},                       // inside a name word
+      {"Field 40", "The master of the field watch."},  // only in the description
+      {"Pilot 42", "Big crown."},                      // no match
+      {"Harbour Master", "For sailors."},              // a whole name word, newer
+  };
+  std::vector<ProductId> ids;
+  int n = 0;
+  for (const auto& w : watches) {
+    ProductDraft d = WatchDraft(absl::StrCat("R", n), 100'00, 1, 1);
+    d.brand = "Relevant";
+    d.model = w.model;
+    d.description = w.description;
+    WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(d, kT0 + absl::Seconds(n++)));
+    ids.push_back(p.id);
+  }
+  ProductQuery q;
+  q.text = "master";
+  q.sort = ProductSort::kRelevance;
+  EXPECT_EQ(PageThrough(*storage_, q, 1), (std::vector<ProductId>{ids[4], ids[0], ids[1], ids[2]}));
+  q.sort = ProductSort::kNewest;
+  EXPECT_EQ(PageThrough(*storage_, q, 2), (std::vector<ProductId>{ids[4], ids[2], ids[1], ids[0]}));
+  // Two words add up: "relevant" is a name word of all four matches.
+  q.text = "relevant seamaster";
+  q.sort = ProductSort::kRelevance;
+  EXPECT_EQ(PageThrough(*storage_, q, 1), (std::vector<ProductId>{ids[1]}));
+  q.text = "relevant master";
+  EXPECT_EQ(PageThrough(*storage_, q, 3), (std::vector<ProductId>{ids[4], ids[0], ids[1], ids[2]}));
+  // Without words every rank is 0: newest first.
+  q.text = "";
+  EXPECT_EQ(PageThrough(*storage_, q, 2),
+            (std::vector<ProductId>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+}
 
 TEST_P(StorageConformanceTest, SearchMatchesReferenceWithFiltersSortsAndPages) {
   struct Watch {
@@ -419,7 +459,8 @@ TEST_P(StorageConformanceTest, SearchMatchesReferenceWithFiltersSortsAndPages) {
       {"abc", {}, {"Seamaster 300"}},  // too short for typo keys, no fragment
   };
   for (const SearchCase& c : cases) {
-    for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kNameAsc}) {
+    for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kNameAsc,
+                             ProductSort::kRelevance}) {
       for (bool in_stock : {false, true}) {
         ProductQuery q;
         q.text = c.text;

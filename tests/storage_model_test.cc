@@ -500,7 +500,7 @@ class Model {
     q.in_stock_only = Chance(30);
     if (Chance(20)) q.text = kText[Rand(7)];
     q.include_archived = Chance(30);
-    q.sort = static_cast<ProductSort>(Rand(4));
+    q.sort = static_cast<ProductSort>(Rand(5));
     q.limit = static_cast<int>(1 + Rand(Chance(20) ? 100 : 12));
     const std::string what = absl::StrCat(
         "ListProducts sort=", ProductSortName(q.sort), " limit=", q.limit,
@@ -516,8 +516,8 @@ class Model {
       auto t = tested_.ListProducts(qt);
       if (!Same(absl::StrCat(what, " page ", page), r, t) || !r.ok()) return;
       if (!r->has_more || r->items.empty()) return;
-      q.after = internal::CursorAfter(r->items.back());
-      qt.after = internal::CursorAfter(t->items.back());
+      q.after = internal::CursorAfter(r->items.back(), q);
+      qt.after = internal::CursorAfter(t->items.back(), qt);
     }
   }
   void Carts() {

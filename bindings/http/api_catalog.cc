@@ -166,9 +166,13 @@ absl::Status ReadProductQuery(const HttpRequest& req, ProductQuery* out,
   }
   if (sort) {
     auto s = ParseProductSort(*sort);
-    if (!s.ok())
-      return InvalidField("sort", "must be one of newest, price_asc, price_desc, name_asc");
+    if (!s.ok()) {
+      return InvalidField("sort",
+                          "must be one of newest, price_asc, price_desc, name_asc, relevance");
+    }
     query.sort = *s;
+  } else if (text && !text->empty()) {
+    query.sort = ProductSort::kRelevance;  // a search is ranked unless a sort is asked for
   }
   if (complication) {
     WS_ASSIGN_OR_RETURN(Complication c, ParseComplication(*complication));

@@ -171,20 +171,29 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
   return absl::OkStatus();
 }
 
+// "2:sort:id:price:rank:name key"; a "1:" cursor (before relevance) reads
+// with rank 0.
 std::string EncodeCursor(ProductSort sort, const ProductCursor& c) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("1:", ProductSortName(sort), ":", c.id, ":", c.price_minor, ":", c.name_key));
+  return absl::WebSafeBase64Escape(absl::StrCat("2:", ProductSortName(sort), ":", c.id, ":",
+                                                c.price_minor, ":", c.rank, ":", c.name_key));
 }
 
 absl::StatusOr<ProductCursor> DecodeCursor(absl::string_view cursor, ProductSort sort) {
   const absl::Status bad = InvalidField("cursor", "is not a cursor of this listing");
   std::string raw;
   if (cursor.size() > 1024 || !absl::WebSafeBase64Unescape(cursor, &raw)) return bad;
-  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', 4));
-  if (parts.size() != 5 || parts[0] != "1" || parts[1] != ProductSortName(sort)) return bad;
+  const bool v1 = absl::StartsWith(raw, "1:");
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', v1 ? 4 : 5));
+  if (parts.size() != (v1 ? 5u : 6u) || (!v1 && parts[0] != "2") ||
+      parts[1] != ProductSortName(sort)) {
+    return bad;
+  }
   ProductCursor c;
-  if (!absl::SimpleAtoi(parts[2], &c.id) || !absl::SimpleAtoi(parts[3], &c.price_minor)) return bad;
-  c.name_key = std::string(parts[4]);
+  if (!absl::SimpleAtoi(parts[2], &c.id) || !absl::SimpleAtoi(parts[3], &c.price_minor) ||
+      (!v1 && !absl::SimpleAtoi(parts[4], &c.rank))) {
+    return bad;
+  }
+  c.name_key = std::string(parts.back());
   return c;
 }
 
@@ -192,7 +201,9 @@ absl::StatusOr<ProductCursor> DecodeCursor(absl::string_view cursor, ProductSort
 // snapshots; encoded as the storage page it came from.
 class ListingCodec {
  public:
-  explicit ListingCodec(ProductSort sort) : sort_(sort) {}
+  // `q` as CheckedQuery left it (its text is the search words); it outlives
+  // the codec.
+  explicit ListingCodec(const ProductQuery& q) : sort_(q.sort), text_(q.text) {}
 
   std::string Encode(const ProductListing& l) const {
     ProductPage page;
@@ -210,7 +221,8 @@ class ListingCodec {
   ProductListing Listing(ProductPage page) const {
     ProductListing l;
     if (page.has_more && !page.items.empty()) {
-      l.next_cursor = EncodeCursor(sort_, CursorAfter(page.items.back()));
+      const std::vector<std::string> words = absl::StrSplit(text_, ' ', absl::SkipEmpty());
+      l.next_cursor = EncodeCursor(sort_, CursorAfter(page.items.back(), words));
     }
     l.items.reserve(page.items.size());
     for (Product& p : page.items) l.items.push_back(std::make_shared<const Product>(std::move(p)));
@@ -219,6 +231,7 @@ class ListingCodec {
 
  private:
   ProductSort sort_;
+  absl::string_view text_;
 };
 
 absl::Status NoSuchProduct() {
@@ -353,12 +366,12 @@ absl::StatusOr<ProductListing> CatalogImpl::ListProducts(const ProductQuery& que
   }
 
   const std::string key = ListingKey(q);
-  const TypedCache<ProductListing, ListingCodec> listings(ctx_.cache, ListingCodec(q.sort));
+  const TypedCache<ProductListing, ListingCodec> listings(ctx_.cache, ListingCodec(q));
   auto found = listings.Lookup(key);
   if (found.value != nullptr) return *found.value;
   WS_ASSIGN_OR_RETURN(auto listing, listing_flights_.Do(key, [&]() -> absl::StatusOr<ListingPtr> {
     WS_ASSIGN_OR_RETURN(ProductPage page, ctx_.storage->ListProducts(q));
-    return listings.Fill(key, ListingCodec(q.sort).Listing(std::move(page)),
+    return listings.Fill(key, ListingCodec(q).Listing(std::move(page)),
                          ctx_.options->catalog.listing_ttl, found.ticket);
   }));
   return *listing;

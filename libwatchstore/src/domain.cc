@@ -69,7 +69,8 @@ constexpr std::pair<ProductSort, absl::string_view> kSorts[] = {
     {ProductSort::kNewest, "newest"},
     {ProductSort::kPriceAsc, "price_asc"},
     {ProductSort::kPriceDesc, "price_desc"},
-    {ProductSort::kNameAsc, "name_asc"}};
+    {ProductSort::kNameAsc, "name_asc"},
+    {ProductSort::kRelevance, "relevance"}};
 constexpr std::pair<OrderStatus, absl::string_view> kStatuses[] = {
     {OrderStatus::kPending, "pending"},     {OrderStatus::kPaid, "paid"},
     {OrderStatus::kShipped, "shipped"},     {OrderStatus::kDelivered, "delivered"},

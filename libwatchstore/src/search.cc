@@ -83,12 +83,14 @@ SearchIndexEntry Index(absl::string_view brand, absl::string_view model, const W
   AppendWords(a.reference, &names);
   AppendWords(a.caliber, &names);
   for (const std::string& c : collections) AppendWords(c, &names);
-  std::vector<std::string> words = names;
-  AppendWords(description, &words);
+  std::vector<std::string> described;
+  AppendWords(description, &described);
 
   SearchIndexEntry e;
   e.document = " ";
-  for (const std::string& w : words) absl::StrAppend(&e.document, w, " ");
+  for (const std::string& w : names) absl::StrAppend(&e.document, w, " ");
+  e.document.append("| ");
+  for (const std::string& w : described) absl::StrAppend(&e.document, w, " ");
   for (const std::string& w : names) {
     std::vector<std::string> keys = TypoKeys(w);
     e.typo_keys.insert(e.typo_keys.end(), keys.begin(), keys.end());
@@ -143,6 +145,25 @@ bool SearchWordMatches(const SearchIndexEntry& entry, absl::string_view word) {
     if (std::binary_search(entry.typo_keys.begin(), entry.typo_keys.end(), k)) return true;
   }
   return false;
+}
+
+absl::string_view SearchNamePart(absl::string_view document) {
+  return document.substr(0, document.find('|'));
+}
+
+int SearchRank(absl::string_view document, const std::vector<std::string>& words) {
+  const absl::string_view names = SearchNamePart(document);
+  int rank = 0;
+  for (const std::string& w : words) {
+    if (absl::StrContains(names, absl::StrCat(" ", w, " "))) {
+      rank += 3;
+    } else if (absl::StrContains(names, w)) {
+      rank += 2;
+    } else {
+      rank += 1;
+    }
+  }
+  return rank;
 }
 
 }  // namespace watchstore

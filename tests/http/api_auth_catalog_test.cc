@@ -419,6 +419,53 @@ TEST_F(CatalogTest, ListRejectsBadParameters) {
   }
 }
 
+// A search is ranked unless a sort is asked for; its pages follow the rank.
+TEST_F(CatalogTest, ASearchIsRankedByDefaultAndPagesByRank) {
+  auto create = [&](const std::string& model, const std::string& description) -> int64_t {
+    const std::string draft = absl::StrCat(
+        R"({"brand":"Ranked","model":")", model, R"(","description":")", description,
+        R"(","movement":"automatic","case_diameter_mm":40,"case_material":"steel",)",
+        R"("water_resistance_m":100,"variants":[{"sku":"RK-)", model.size(), "-",
+        description.size(), R"(","price":{"amount_minor":100000,"currency":"USD"},"stock":1}]})");
+    auto r = client_->Post("/api/v1/products", Bearer(admin_.token), draft, kJson);
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    return r && r->status == 201 ? Json(r->body)["id"].GetInt64() : 0;
+  };
+  const int64_t whole = create("Dive Master", "A diver.");
+  const int64_t inside = create("Seamaster", "A diver too.");
+  const int64_t described = create("Field", "The master of fields.");
+  auto ids = [&](const std::string& query) {
+    std::vector<int64_t> out;
+    std::string cursor;
+    for (int page = 0; page < 10; ++page) {
+      auto r = client_->Get(
+          absl::StrCat("/api/v1/products?limit=1&", query, cursor.empty() ? "" : "&cursor=", cursor)
+              .c_str());
+      if (!r || r->status != 200) {
+        ADD_FAILURE() << query << " -> " << (r ? r->body : "no answer");
+        break;
+      }
+      rapidjson::Document d = Json(r->body);
+      for (const auto& item : d["items"].GetArray()) out.push_back(item["id"].GetInt64());
+      if (!d.HasMember("next_cursor") || !d["next_cursor"].IsString()) break;
+      cursor = d["next_cursor"].GetString();
+      if (cursor.empty()) break;
+    }
+    return out;
+  };
+  EXPECT_EQ(ids("q=master"), (std::vector<int64_t>{whole, inside, described}));
+  EXPECT_EQ(ids("q=master&sort=relevance"), (std::vector<int64_t>{whole, inside, described}));
+  EXPECT_EQ(ids("q=master&sort=newest"), (std::vector<int64_t>{described, inside, whole}));
+  // A cursor of one order is refused by another.
+  auto first = client_->Get("/api/v1/products?limit=1&q=master");
+  ASSERT_TRUE(first && first->status == 200);
+  const std::string cursor = Json(first->body)["next_cursor"].GetString();
+  auto mixed = client_->Get(
+      absl::StrCat("/api/v1/products?limit=1&q=master&sort=newest&cursor=", cursor).c_str());
+  ASSERT_TRUE(mixed);
+  EXPECT_EQ(mixed->status, 400) << mixed->body;
+}
+
 // Search and the filters of issue 13 over HTTP; FTS syntax, SQL and
 // unbalanced quotes are plain searches (200), never an engine error.
 TEST_F(CatalogTest, SearchesAndFiltersByWatchAttributes) {

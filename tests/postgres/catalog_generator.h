@@ -44,7 +44,7 @@ inline std::string GenerateCatalogSql(int64_t products) {
       // same fields (brand, model, reference, collection, description).
       "  ' ' || lower(b.brand) || ' model ' || g || ' r' || g"
       "   || CASE WHEN g % 1000 = 0 THEN ' tourbillon' ELSE '' END || ' ' || lower(c.coll)"
-      "   || ' a generated watch ',"
+      "   || ' | a generated watch ',"
       "  pg_temp.ws_typo_keys(lower(b.brand)) || pg_temp.ws_typo_keys('model')"
       "   || pg_temp.ws_typo_keys(g::text) || pg_temp.ws_typo_keys('r' || g)"
       "   || CASE WHEN g % 1000 = 0 THEN pg_temp.ws_typo_keys('tourbillon') ELSE '{}' END"

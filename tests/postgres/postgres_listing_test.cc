@@ -42,7 +42,7 @@ class PostgresListingTest : public ::testing::Test {
 // values (custom plan) and as a generic prepared plan.
 std::string Plan(internal::pg::Connection& raw, const ProductQuery& q, bool generic,
                  const std::string& tag) {
-  const uint32_t shape = internal::pg::ProductListingShape(q);
+  const uint64_t shape = internal::pg::ProductListingShape(q);
   internal::pg::Params params;
   EXPECT_TRUE(internal::pg::BindProductListing(q, &params).ok());
   const std::string sql = internal::pg::ProductListingSql(shape);

@@ -401,7 +401,7 @@ TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
     all.push_back(std::move(p));
   }
   for (ProductSort sort : {ProductSort::kNewest, ProductSort::kPriceAsc, ProductSort::kPriceDesc,
-                           ProductSort::kNameAsc}) {
+                           ProductSort::kNameAsc, ProductSort::kRelevance}) {
     for (bool in_stock : {false, true}) {
       ProductQuery q;
       q.sort = sort;
@@ -412,7 +412,7 @@ TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
         if (internal::MatchesFilters(p, q)) expected.push_back(&p);
       }
       std::sort(expected.begin(), expected.end(), [&](const Product* a, const Product* b) {
-        return internal::SortsBefore(*a, *b, sort);
+        return internal::SortsBefore(*a, *b, q);
       });
       // Walk every page; compare each with the reference slice.
       size_t offset = 0;
@@ -425,7 +425,7 @@ TEST_F(SqliteStorageTest, KeysetPagesAt10kMatchTheReference) {
           ++offset;
         }
         if (!page->has_more) break;
-        q.after = internal::CursorAfter(page->items.back());
+        q.after = internal::CursorAfter(page->items.back(), q);
       }
       EXPECT_EQ(offset, expected.size()) << ProductSortName(sort);
     }

@@ -7,7 +7,9 @@ import { initLayout } from '../layout.js';
 
 const PAGE_SIZE = 12;
 const STORE_CURRENCY = 'USD';
-const SORTS = ['newest', 'price_asc', 'price_desc', 'name_asc'];
+const SORTS = ['relevance', 'newest', 'price_asc', 'price_desc', 'name_asc'];
+// The API's order when none is asked for: best match for a search, else newest.
+const defaultSort = (q) => (q ? 'relevance' : 'newest');
 // Page URL keys. Prices are in major units (what people type); the API gets minor units.
 // Filters passed to the API as they are (selects, and the case-size inputs).
 const SELECT_FILTERS = ['brand', 'movement', 'case_material', 'complication', 'min_water', 'condition'];
@@ -70,7 +72,7 @@ function prevCursor(state) {
 
 function fillForms(state) {
   searchForm.elements.q.value = state.q;
-  searchForm.elements.sort.value = state.sort || 'newest';
+  searchForm.elements.sort.value = state.sort || defaultSort(state.q);
   ensureBrandOption(state.brand);
   for (const key of [...SELECT_FILTERS, ...NUMBER_FILTERS, 'price_from', 'price_to']) {
     filterForm.elements[key].value = state[key];
@@ -256,9 +258,14 @@ function navigate(url) {
 }
 
 function collect() {
+  const q = searchForm.elements.q.value.trim();
+  const prev = readState();
+  const chosen = searchForm.elements.sort.value;
+  // A sort left at its default follows the search: a new search is ranked.
+  const untouched = !prev.sort && chosen === defaultSort(prev.q);
   const state = {
-    q: searchForm.elements.q.value.trim(),
-    sort: searchForm.elements.sort.value === 'newest' ? '' : searchForm.elements.sort.value,
+    q,
+    sort: untouched || chosen === defaultSort(q) ? '' : chosen,
     ...Object.fromEntries([...SELECT_FILTERS, ...NUMBER_FILTERS].map((k) => [k, filterForm.elements[k].value.trim()])),
     price_from: filterForm.elements.price_from.value.trim(),
     price_to: filterForm.elements.price_to.value.trim(),

@@ -32,13 +32,13 @@ enum ProductFilter : uint32_t {
 };
 // Bits 15..18: the number of search words (0..kMaxSearchWords); bits
 // 19..26: which of them have typo keys (the others need no array test, and
-// the planner estimates them better without one); then the sort, then the
-// page-size bucket.
+// the planner estimates them better without one); then the sort (3 bits),
+// then the page-size bucket.
 constexpr int kWordShift = 15;
 constexpr int kTypoShift = 19;
 static_assert(kMaxSearchWords <= 8);
 constexpr int kSortShift = 27;
-constexpr int kBucketShift = 29;
+constexpr int kBucketShift = 30;
 
 // The words of a query, or none if it is refused (BindProductListing
 // reports that).
@@ -75,7 +75,9 @@ std::string BoundedPage(const std::string& inner, uint32_t bucket, const char* a
                       " ORDER BY ", order, " LIMIT ", limit_param, "::bigint) ", alias);
 }
 
-ProductSort SortOf(uint32_t shape) { return static_cast<ProductSort>((shape >> kSortShift) & 3u); }
+uint32_t WordCount(uint64_t shape) { return (shape >> kWordShift) & 15u; }
+
+ProductSort SortOf(uint64_t shape) { return static_cast<ProductSort>((shape >> kSortShift) & 7u); }
 
 // ORDER BY of a sort, over relation `p`.
 const char* OrderBy(ProductSort sort) {
@@ -88,6 +90,8 @@ const char* OrderBy(ProductSort sort) {
       return "p.min_price DESC, p.id DESC";
     case ProductSort::kNameAsc:
       return "p.name_key, p.id";
+    case ProductSort::kRelevance:
+      return "p.rank DESC, p.id DESC";
   }
   return "p.id DESC";
 }
@@ -98,11 +102,12 @@ enum OrderFilter : uint32_t {
   kOrderBefore = 1u << 2,
   kOrderRefundDue = 1u << 3,
 };
+constexpr int kOrderBucketShift = 4;
 
 }  // namespace
 
-uint32_t ProductListingShape(const ProductQuery& q) {
-  uint32_t s = 0;
+uint64_t ProductListingShape(const ProductQuery& q) {
+  uint64_t s = 0;
   if (!q.include_archived) s |= kActiveOnly;
   if (q.brand) s |= kBrand;
   if (q.movement) s |= kMovement;
@@ -120,19 +125,19 @@ uint32_t ProductListingShape(const ProductQuery& q) {
   if (q.after) s |= kAfter;
   const std::vector<std::string> words = WordsOf(q);
   for (size_t i = 0; i < words.size(); ++i) {
-    if (!TypoKeys(words[i]).empty()) s |= 1u << (kTypoShift + i);
+    if (!TypoKeys(words[i]).empty()) s |= uint64_t{1} << (kTypoShift + i);
   }
-  // The bucket takes the last 3 bits: a shape fills the 32 bits exactly.
-  return s | (static_cast<uint32_t>(words.size()) << kWordShift) |
-         (static_cast<uint32_t>(q.sort) << kSortShift) | (BucketOf(q.limit) << kBucketShift);
+  return s | (uint64_t{words.size()} << kWordShift) |
+         (uint64_t{static_cast<uint8_t>(q.sort)} << kSortShift) |
+         (uint64_t{BucketOf(q.limit)} << kBucketShift);
 }
 
-std::string ProductListingName(uint32_t shape) { return absl::StrCat("ws_list_products_", shape); }
+std::string ProductListingName(uint64_t shape) { return absl::StrCat("ws_list_products_", shape); }
 
 namespace {
 
 // The filters of a shape over `products p`, numbering parameters after *n.
-std::string FiltersSql(uint32_t shape, int* n) {
+std::string FiltersSql(uint64_t shape, int* n) {
   auto next = [n] { return absl::StrCat("$", ++*n); };
   std::string where = "TRUE";
   if (shape & kActiveOnly) absl::StrAppend(&where, " AND p.active");
@@ -168,8 +173,8 @@ std::string FiltersSql(uint32_t shape, int* n) {
   // Each word (watchstore/search.h): a fragment of the document, by the
   // trigram index (LIKE is bytewise under COLLATE "C"; a word holds no LIKE
   // metacharacter), or a shared typo key, by the array index.
-  for (uint32_t w = 0; w < ((shape >> kWordShift) & 15u); ++w) {
-    if (shape & (1u << (kTypoShift + w))) {
+  for (uint32_t w = 0; w < WordCount(shape); ++w) {
+    if (shape & (uint64_t{1} << (kTypoShift + w))) {
       const std::string pattern = next();
       absl::StrAppend(&where, " AND (p.search_text LIKE ", pattern, "::text OR p.search_keys && ",
                       next(), "::text[])");
@@ -182,11 +187,27 @@ std::string FiltersSql(uint32_t shape, int* n) {
 
 }  // namespace
 
-std::string ProductListingSql(uint32_t shape) {
+std::string ProductListingSql(uint64_t shape) {
   int n = 0;
   auto next = [&n] { return absl::StrCat("$", ++n); };
   std::string where = FiltersSql(shape, &n);
   const ProductSort sort = SortOf(shape);
+  // Relevance (watchstore/search.h): the rank of each listed product, from
+  // the name part of its document and each word ($k, bound after the
+  // filters); the position then compares it on the outer relation.
+  std::string ranked = "products p";
+  if (sort == ProductSort::kRelevance) {
+    std::string rank = "0";
+    for (uint32_t w = 0; w < WordCount(shape); ++w) {
+      const std::string word = next();
+      absl::StrAppend(&rank, " + CASE WHEN strpos(split_part(p.search_text, '|', 1), ' ' || ", word,
+                      "::text || ' ') > 0 THEN 3 WHEN strpos(split_part(p.search_text, '|', 1), ",
+                      word, "::text) > 0 THEN 2 ELSE 1 END");
+    }
+    ranked = absl::StrCat("(SELECT p.*, (", rank, ")::integer AS rank FROM products p WHERE ",
+                          where, ") p");
+    where = "TRUE";
+  }
   if (shape & kAfter) {
     switch (sort) {
       case ProductSort::kNewest:
@@ -210,19 +231,26 @@ std::string ProductListingSql(uint32_t shape) {
                         next(), "::bigint)");
         break;
       }
+      case ProductSort::kRelevance: {
+        const std::string rank = next();
+        absl::StrAppend(&where, " AND (p.rank, p.id) < (", rank, "::integer, ", next(),
+                        "::bigint)");
+        break;
+      }
     }
   }
   const char* order = OrderBy(sort);
   const std::string inner =
-      absl::StrCat("SELECT * FROM products p WHERE ", where, " ORDER BY ", order);
+      absl::StrCat("SELECT * FROM ", ranked, " WHERE ", where, " ORDER BY ", order);
   // LATERAL with its own ORDER BY (which keeps the planner from flattening
   // it into a plain join): the variants of each listed product are fetched
   // by index.
-  return absl::StrCat("SELECT " WS_PG_PRODUCT_COLUMNS " FROM ",
-                      BoundedPage(inner, shape >> kBucketShift, "p", order, next()),
-                      " LEFT JOIN LATERAL (SELECT * FROM variants v"
-                      " WHERE v.product_id = p.id ORDER BY v.id) v ON TRUE ORDER BY ",
-                      order, ", v.id");
+  return absl::StrCat(
+      "SELECT " WS_PG_PRODUCT_COLUMNS " FROM ",
+      BoundedPage(inner, static_cast<uint32_t>(shape >> kBucketShift), "p", order, next()),
+      " LEFT JOIN LATERAL (SELECT * FROM variants v"
+      " WHERE v.product_id = p.id ORDER BY v.id) v ON TRUE ORDER BY ",
+      order, ", v.id");
 }
 
 namespace {
@@ -249,7 +277,7 @@ void BindFilters(const ProductQuery& q, const std::vector<std::string>& words, P
 }
 
 // The filter bits of a shape (what FiltersSql reads).
-constexpr uint32_t kFilterMask = (1u << kSortShift) - 1 - kAfter;
+constexpr uint64_t kFilterMask = (uint64_t{1} << kSortShift) - 1 - kAfter;
 
 // A facet's value and relation, over `products p` (watchstore/facets.h).
 void FacetValueSql(Facet f, std::string* from, std::string* value) {
@@ -301,6 +329,9 @@ void FacetValueSql(Facet f, std::string* from, std::string* value) {
 absl::Status BindProductListing(const ProductQuery& q, Params* params) {
   WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
   BindFilters(q, words, params);
+  if (q.sort == ProductSort::kRelevance) {
+    for (const std::string& word : words) params->Add(word);
+  }
   if (q.after) {
     switch (q.sort) {
       case ProductSort::kNewest:
@@ -312,6 +343,9 @@ absl::Status BindProductListing(const ProductQuery& q, Params* params) {
         break;
       case ProductSort::kNameAsc:
         params->Add(q.after->name_key).Add(q.after->id);
+        break;
+      case ProductSort::kRelevance:
+        params->Add(static_cast<int>(q.after->rank)).Add(q.after->id);
         break;
     }
   }
@@ -330,7 +364,7 @@ std::string ProductFacetsSql(const ProductQuery& q) {
     const Facet f = static_cast<Facet>(i);
     std::string from, value;
     FacetValueSql(f, &from, &value);
-    const uint32_t shape = ProductListingShape(QueryForFacet(q, f)) & kFilterMask;
+    const uint64_t shape = ProductListingShape(QueryForFacet(q, f)) & kFilterMask;
     absl::StrAppend(&sql, i ? " UNION ALL " : "", "(SELECT ", i, " AS f, (", value,
                     ")::text COLLATE \"C\" AS v, count(*) AS n FROM ", from, " WHERE ",
                     FiltersSql(shape, &n), " GROUP BY 2)");
@@ -353,7 +387,7 @@ uint32_t OrderListingShape(const OrderQuery& q) {
   if (q.status) s |= kOrderStatus;
   if (q.before_id) s |= kOrderBefore;
   if (q.refund_due_only) s |= kOrderRefundDue;
-  return s | (BucketOf(q.limit) << kBucketShift);
+  return s | (BucketOf(q.limit) << kOrderBucketShift);
 }
 
 std::string OrderListingName(uint32_t shape) { return absl::StrCat("ws_list_orders_", shape); }
@@ -369,7 +403,7 @@ std::string OrderListingSql(uint32_t shape) {
   const std::string inner =
       absl::StrCat("SELECT * FROM orders o WHERE ", where, " ORDER BY o.id DESC");
   return absl::StrCat("SELECT " WS_PG_ORDER_COLUMNS " FROM ",
-                      BoundedPage(inner, shape >> kBucketShift, "o", "o.id DESC", next()),
+                      BoundedPage(inner, shape >> kOrderBucketShift, "o", "o.id DESC", next()),
                       " LEFT JOIN LATERAL (SELECT * FROM order_lines l"
                       " WHERE l.order_id = o.id ORDER BY l.line_no) l ON TRUE"
                       " ORDER BY o.id DESC, l.line_no");

@@ -471,7 +471,7 @@ absl::StatusOr<Product> PostgresStorage::AdjustStock(VariantId variant_id, int64
 absl::StatusOr<ProductPage> PostgresStorage::ListProducts(const ProductQuery& q) {
   Params p;
   WS_RETURN_IF_ERROR(BindProductListing(q, &p));
-  const uint32_t shape = ProductListingShape(q);
+  const uint64_t shape = ProductListingShape(q);
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
   WS_ASSIGN_OR_RETURN(
       Result r, conn->ExecuteNamed(

@@ -98,16 +98,41 @@ Where Filters(const ProductQuery& q, const std::vector<std::string>& words) {
   return where;
 }
 
-// SELECT ... <filters> [AND <position>] ORDER BY <order> LIMIT ?
+// The relation a listing reads as `p`, with the values of its parameters.
+struct From {
+  std::string sql = "products p";
+  Where::Params params;
+};
+
+// Relevance (watchstore/search.h): the products with their rank, computed
+// from the name part of the document (before its "|") and each word.
+From Ranked(const std::vector<std::string>& words) {
+  constexpr char kNames[] =
+      "substr(ps.document, 1, instr(ps.document || '|', '|') - 1)";  // " name words "
+  From from;
+  std::string rank = "0";
+  for (const std::string& word : words) {
+    absl::StrAppend(&rank, " + CASE WHEN instr(", kNames, ", ' ' || ? || ' ') > 0 THEN 3",
+                    " WHEN instr(", kNames, ", ?) > 0 THEN 2 ELSE 1 END");
+    from.params.emplace_back(word);
+    from.params.emplace_back(word);
+  }
+  from.sql = absl::StrCat("(SELECT p.*, ", rank,
+                          " AS rank FROM products p JOIN product_search ps ON ps.rowid = p.id) p");
+  return from;
+}
+
+// SELECT ... FROM <from> <filters> [AND <position>] ORDER BY <order> LIMIT ?
 template <typename... Values>
-ListingPart Part(const Where& filters, absl::string_view position, absl::string_view order,
-                 Values... values) {
+ListingPart Part(const From& from, const Where& filters, absl::string_view position,
+                 absl::string_view order, Values... values) {
   Where where = filters;
   if (!position.empty()) where.Add(position, std::move(values)...);
   ListingPart part;
-  part.sql = absl::StrCat("SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM products p", where.sql,
+  part.sql = absl::StrCat("SELECT " WATCHSTORE_SQLITE_PRODUCT_COLUMNS " FROM ", from.sql, where.sql,
                           " ORDER BY ", order, " LIMIT ?");
-  part.params = std::move(where.params);
+  part.params = from.params;
+  for (Value& v : where.params) part.params.push_back(std::move(v));
   return part;
 }
 
@@ -172,44 +197,55 @@ absl::StatusOr<std::vector<FacetSql>> BuildFacetSql(const ProductQuery& q) {
 absl::StatusOr<ListingSql> BuildListingSql(const ProductQuery& q) {
   WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
   const Where filters = Filters(q, words);
+  const From from = q.sort == ProductSort::kRelevance ? Ranked(words) : From{};
   ListingSql out;
   // Orders and positions: internal::SortsBefore and IsAfterCursor.
   switch (q.sort) {
     case ProductSort::kNewest:
       if (!q.after) {
-        out.parts.push_back(Part(filters, "", "p.id DESC"));
+        out.parts.push_back(Part(from, filters, "", "p.id DESC"));
       } else {
-        out.parts.push_back(Part(filters, "p.id < ?", "p.id DESC", int64_t{q.after->id}));
+        out.parts.push_back(Part(from, filters, "p.id < ?", "p.id DESC", int64_t{q.after->id}));
       }
       break;
     case ProductSort::kPriceAsc:
       if (!q.after) {
-        out.parts.push_back(Part(filters, "", "p.min_price, p.id"));
+        out.parts.push_back(Part(from, filters, "", "p.min_price, p.id"));
       } else {
-        out.parts.push_back(Part(filters, "p.min_price = ? AND p.id > ?", "p.id",
+        out.parts.push_back(Part(from, filters, "p.min_price = ? AND p.id > ?", "p.id",
                                  int64_t{q.after->price_minor}, int64_t{q.after->id}));
-        out.parts.push_back(
-            Part(filters, "p.min_price > ?", "p.min_price, p.id", int64_t{q.after->price_minor}));
+        out.parts.push_back(Part(from, filters, "p.min_price > ?", "p.min_price, p.id",
+                                 int64_t{q.after->price_minor}));
       }
       break;
     case ProductSort::kPriceDesc:
       if (!q.after) {
-        out.parts.push_back(Part(filters, "", "p.min_price DESC, p.id DESC"));
+        out.parts.push_back(Part(from, filters, "", "p.min_price DESC, p.id DESC"));
       } else {
-        out.parts.push_back(Part(filters, "p.min_price = ? AND p.id < ?", "p.id DESC",
+        out.parts.push_back(Part(from, filters, "p.min_price = ? AND p.id < ?", "p.id DESC",
                                  int64_t{q.after->price_minor}, int64_t{q.after->id}));
-        out.parts.push_back(Part(filters, "p.min_price < ?", "p.min_price DESC, p.id DESC",
+        out.parts.push_back(Part(from, filters, "p.min_price < ?", "p.min_price DESC, p.id DESC",
                                  int64_t{q.after->price_minor}));
       }
       break;
     case ProductSort::kNameAsc:
       if (!q.after) {
-        out.parts.push_back(Part(filters, "", "p.name_key, p.id"));
+        out.parts.push_back(Part(from, filters, "", "p.name_key, p.id"));
       } else {
-        out.parts.push_back(Part(filters, "p.name_key = ? AND p.id > ?", "p.id",
+        out.parts.push_back(Part(from, filters, "p.name_key = ? AND p.id > ?", "p.id",
                                  std::string(q.after->name_key), int64_t{q.after->id}));
+        out.parts.push_back(Part(from, filters, "p.name_key > ?", "p.name_key, p.id",
+                                 std::string(q.after->name_key)));
+      }
+      break;
+    case ProductSort::kRelevance:
+      if (!q.after) {
+        out.parts.push_back(Part(from, filters, "", "p.rank DESC, p.id DESC"));
+      } else {
+        out.parts.push_back(Part(from, filters, "p.rank = ? AND p.id < ?", "p.id DESC",
+                                 int64_t{q.after->rank}, int64_t{q.after->id}));
         out.parts.push_back(
-            Part(filters, "p.name_key > ?", "p.name_key, p.id", std::string(q.after->name_key)));
+            Part(from, filters, "p.rank < ?", "p.rank DESC, p.id DESC", int64_t{q.after->rank}));
       }
       break;
   }

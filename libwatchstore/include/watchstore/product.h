@@ -157,6 +157,7 @@ enum class ProductSort : uint8_t {
   kPriceAsc = 1,   // min price ascending, then id
   kPriceDesc = 2,  // min price descending, then id descending
   kNameAsc = 3,    // lower(brand + " " + model) ascending, then id
+  kRelevance = 4,  // search rank descending (watchstore/search.h), then id descending
 };
 absl::string_view ProductSortName(ProductSort s);  // "newest", "price_asc", ...
 absl::StatusOr<ProductSort> ParseProductSort(absl::string_view name);
@@ -166,6 +167,7 @@ struct ProductCursor {
   ProductId id = 0;
   int64_t price_minor = 0;  // kPriceAsc / kPriceDesc
   std::string name_key;     // kNameAsc
+  int32_t rank = 0;         // kRelevance
 };
 
 // Filters of a listing. Unset optionals do not filter.

@@ -16,6 +16,14 @@
 //     and each string made by deleting one of its bytes, so one deletion,
 //     insertion, substitution or swap of neighbours matches ("omgea" finds
 //     "omega": both have the key "omea").
+// Relevance (ProductSort::kRelevance) ranks the products a query matches:
+// each query word scores 3 if it is a whole word of the name fields, 2 if it
+// is inside a word of the name fields, and 1 otherwise (it matched by a typo
+// or in the description); a product's rank is the sum, higher first, then
+// newest (id descending). Without words every rank is 0: the newest order.
+// The document keeps the name fields' words first and the description's after
+// a "|" (which no query word can contain), so every engine computes the rank
+// from the document alone.
 // Query text is never given to an engine's query parser: words hold only
 // letters, digits and bytes >= 0x80, so quotes, `*`, `:`, NEAR or SQL are
 // plain text (or separators).
@@ -51,7 +59,7 @@ std::vector<std::string> TypoKeys(absl::string_view word);
 // What a storage adapter stores to search a product, written in the same
 // transaction as the product.
 struct SearchIndexEntry {
-  std::string document;                // " word word ... "
+  std::string document;                // " name words | description words "
   std::vector<std::string> typo_keys;  // of the name fields' words; sorted, unique
 };
 SearchIndexEntry IndexProduct(const ProductDraft& d);
@@ -60,6 +68,13 @@ SearchIndexEntry IndexProduct(const Product& p);
 // True if `word` (from ParseSearchQuery) matches the product indexed as
 // `entry`, by the rule above.
 bool SearchWordMatches(const SearchIndexEntry& entry, absl::string_view word);
+
+// The name fields' part of a search document: " name words " (the whole
+// document if it has no "|").
+absl::string_view SearchNamePart(absl::string_view document);
+// The relevance of a document for the words of a query that it matches, by
+// the rule above (0 for no words).
+int SearchRank(absl::string_view document, const std::vector<std::string>& words);
 
 }  // namespace watchstore
 

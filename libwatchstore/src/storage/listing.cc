@@ -54,39 +54,24 @@ bool MatchesFilters(const Product& p, const ProductQuery& q) {
   return true;
 }
 
-bool SortsBefore(const Product& a, const Product& b, ProductSort sort) {
+bool KeySortsBefore(const ProductCursor& a, const ProductCursor& b, ProductSort sort) {
   switch (sort) {
     case ProductSort::kNewest:
       return a.id > b.id;
     case ProductSort::kPriceAsc:
-      return std::make_tuple(a.MinPrice().minor_units, a.id) <
-             std::make_tuple(b.MinPrice().minor_units, b.id);
+      return std::tie(a.price_minor, a.id) < std::tie(b.price_minor, b.id);
     case ProductSort::kPriceDesc:
-      return std::make_tuple(a.MinPrice().minor_units, a.id) >
-             std::make_tuple(b.MinPrice().minor_units, b.id);
-    case ProductSort::kNameAsc: {
-      std::string ka = ProductNameKey(a.brand, a.model);
-      std::string kb = ProductNameKey(b.brand, b.model);
-      return std::tie(ka, a.id) < std::tie(kb, b.id);
-    }
+      return std::tie(a.price_minor, a.id) > std::tie(b.price_minor, b.id);
+    case ProductSort::kNameAsc:
+      return std::tie(a.name_key, a.id) < std::tie(b.name_key, b.id);
+    case ProductSort::kRelevance:
+      return std::tie(a.rank, a.id) > std::tie(b.rank, b.id);
   }
   return false;
 }
 
-bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort) {
-  switch (sort) {
-    case ProductSort::kNewest:
-      return p.id < c.id;
-    case ProductSort::kPriceAsc:
-      return std::make_tuple(p.MinPrice().minor_units, p.id) > std::make_tuple(c.price_minor, c.id);
-    case ProductSort::kPriceDesc:
-      return std::make_tuple(p.MinPrice().minor_units, p.id) < std::make_tuple(c.price_minor, c.id);
-    case ProductSort::kNameAsc: {
-      std::string k = ProductNameKey(p.brand, p.model);
-      return std::tie(k, p.id) > std::tie(c.name_key, c.id);
-    }
-  }
-  return false;
+bool SortsBefore(const Product& a, const Product& b, const ProductQuery& q) {
+  return KeySortsBefore(CursorAfter(a, q), CursorAfter(b, q), q.sort);
 }
 
 FacetCounts CountFacetsOf(const std::vector<const Product*>& products, const ProductQuery& q) {
@@ -138,8 +123,14 @@ std::string ComplicationTableSql() {
   return absl::StrCat(sql, ")");
 }
 
-ProductCursor CursorAfter(const Product& p) {
-  return ProductCursor{p.id, p.MinPrice().minor_units, ProductNameKey(p.brand, p.model)};
+ProductCursor CursorAfter(const Product& p, const std::vector<std::string>& words) {
+  return ProductCursor{p.id, p.MinPrice().minor_units, ProductNameKey(p.brand, p.model),
+                       words.empty() ? 0 : SearchRank(IndexProduct(p).document, words)};
+}
+
+ProductCursor CursorAfter(const Product& p, const ProductQuery& q) {
+  absl::StatusOr<std::vector<std::string>> words = ParseSearchQuery(q.text);
+  return CursorAfter(p, words.ok() ? *words : std::vector<std::string>{});
 }
 
 }  // namespace watchstore::internal

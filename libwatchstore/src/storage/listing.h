@@ -17,12 +17,15 @@ namespace watchstore::internal {
 
 // True if `p` passes every filter of `q` (not the keyset position).
 bool MatchesFilters(const Product& p, const ProductQuery& q);
-// True if `a` comes before `b` in the order of `sort`.
-bool SortsBefore(const Product& a, const Product& b, ProductSort sort);
-// True if `p` comes after the cursor position in the order of `sort`.
-bool IsAfterCursor(const Product& p, const ProductCursor& c, ProductSort sort);
-// The cursor that points just past `p`.
-ProductCursor CursorAfter(const Product& p);
+// A product's position in a listing's order: its sort key, which is also the
+// cursor that points just past it. `words` are the query's
+// (ParseSearchQuery), for the relevance rank.
+ProductCursor CursorAfter(const Product& p, const std::vector<std::string>& words);
+ProductCursor CursorAfter(const Product& p, const ProductQuery& q);  // parses q.text
+// True if key `a` comes before key `b` in the order of `sort`.
+bool KeySortsBefore(const ProductCursor& a, const ProductCursor& b, ProductSort sort);
+// True if `a` comes before `b` in the order of `q`.
+bool SortsBefore(const Product& a, const Product& b, const ProductQuery& q);
 // The facet counts of `q` over `products` (watchstore/facets.h): the
 // reference the SQL adapters are tested against.
 FacetCounts CountFacetsOf(const std::vector<const Product*>& products, const ProductQuery& q);

@@ -345,22 +345,24 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
-    WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
+    WS_ASSIGN_OR_RETURN(const std::vector<std::string> words, ParseSearchQuery(q.text));
     internal::MutexLock lock(&mu_);
-    std::vector<const Product*> hits;
+    std::vector<std::pair<ProductCursor, const Product*>> hits;
     for (const auto& [id, p] : products_) {
       if (!internal::MatchesFilters(p, q)) continue;
-      if (q.after && !internal::IsAfterCursor(p, *q.after, q.sort)) continue;
-      hits.push_back(&p);
+      ProductCursor key = internal::CursorAfter(p, words);
+      if (q.after && !internal::KeySortsBefore(*q.after, key, q.sort)) continue;
+      hits.emplace_back(std::move(key), &p);
     }
     const size_t limit = static_cast<size_t>(std::max(q.limit, 1));
     const size_t keep = std::min(hits.size(), limit + 1);
-    std::partial_sort(
-        hits.begin(), hits.begin() + static_cast<ptrdiff_t>(keep), hits.end(),
-        [&](const Product* a, const Product* b) { return internal::SortsBefore(*a, *b, q.sort); });
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<ptrdiff_t>(keep), hits.end(),
+                      [&](const auto& a, const auto& b) {
+                        return internal::KeySortsBefore(a.first, b.first, q.sort);
+                      });
     ProductPage page;
     page.has_more = hits.size() > limit;
-    for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i]);
+    for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i].second);
     return page;
   }
 
