@@ -329,6 +329,28 @@ TEST_F(PaymentsTest, RefundsRestockAndReachTheProviderOnceEvenWhenItWasDown) {
   EXPECT_EQ(card->refunded_total.load(), 300'00);
 }
 
+// One line named twice adds up; more lines than units left is refused.
+TEST_F(PaymentsTest, ARefundMayNameALineTwiceButNeverRefundsMoreThanIsLeft) {
+  auto card = std::make_shared<FakeCardProvider>();
+  OpenWith(card);
+  auto p = AddWatch("D1", 100'00, 10);
+  Fill(alice_, p->variants[0].id, 2);
+  WS_ASSERT_OK_AND_ASSIGN(CheckoutResult r, orders().Checkout(alice_, Checkout("k")));
+  card->Capture(r.order.payment.reference);
+  WS_ASSERT_OK(orders().RefreshPayment(alice_, r.order.id, ""));
+  RefundRequest request;
+  request.order_id = r.order.id;
+  request.lines = {{p->variants[0].id, 1}, {p->variants[0].id, 1}, {p->variants[0].id, 1}};
+  WS_EXPECT_CODE(orders().RefundOrder(admin_, request), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StockOf(p->id), 8);
+  request.lines.pop_back();
+  WS_ASSERT_OK_AND_ASSIGN(Order refunded, orders().RefundOrder(admin_, request));
+  EXPECT_EQ(refunded.status, OrderStatus::kRefunded);
+  EXPECT_EQ(refunded.lines[0].refunded_quantity, 2);
+  EXPECT_EQ(StockOf(p->id), 10);
+  EXPECT_EQ(card->refunded_total.load(), 200'00);
+}
+
 TEST_F(PaymentsTest, UnpaidOrdersAreCappedPerBuyerAndPerGuestAddress) {
   OpenWith(nullptr, /*per_buyer=*/2);
   auto p = AddWatch("U1", 100'00, 100);

@@ -154,6 +154,16 @@ bool MoneyTaken(PaymentState s) {
   return s == PaymentState::kAuthorized || s == PaymentState::kCaptured;
 }
 
+}  // namespace
+
+bool PaymentMayMakePaid(const Order& order, const ProviderPayment& told) {
+  return MoneyTaken(told.state) && !MoneyTaken(order.payment.state) &&
+         PaymentMayMove(order.payment.state, told.state) &&
+         (order.status == OrderStatus::kPending || order.status == OrderStatus::kExpired);
+}
+
+namespace {
+
 // Takes every line's stock again (a revived order), all or nothing: the
 // changes, or FailedPrecondition when a line is short or no longer sold.
 absl::StatusOr<std::vector<StockChange>> RetakeStock(const Order& order, LockVariants lock) {
@@ -245,6 +255,13 @@ absl::StatusOr<RefundPlan> PlanRefund(const Order& order, const RefundRequest& r
   plan.order = order;
   plan.amount = Money{0, order.total.currency};
   std::vector<RefundRequest::Line> lines = request.lines;
+  int64_t units_left = 0;
+  for (const OrderLine& l : order.lines) units_left += l.quantity - l.refunded_quantity;
+  if (static_cast<int64_t>(lines.size()) > units_left) {
+    // Each line refunds at least one unit: more lines than units cannot be met.
+    return InvalidField("lines",
+                        absl::StrCat("more lines than the ", units_left, " units left to refund"));
+  }
   if (lines.empty()) {
     for (const OrderLine& l : order.lines) {
       if (l.quantity > l.refunded_quantity) {

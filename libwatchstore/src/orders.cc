@@ -306,8 +306,10 @@ absl::StatusOr<PaymentUpdateResult> OrdersImpl::ApplyPayment(const Order& order,
   u.event_id = std::move(event_id);
   u.payment = told;
   u.now = ctx_.clock->Now();
-  WS_ASSIGN_OR_RETURN(OutboxDraft paid, PaidNotice(order));
-  u.outbox_if_paid.push_back(std::move(paid));
+  if (PaymentMayMakePaid(order, told)) {  // not for a duplicate or a late event
+    WS_ASSIGN_OR_RETURN(OutboxDraft paid, PaidNotice(order));
+    u.outbox_if_paid.push_back(std::move(paid));
+  }
   WS_ASSIGN_OR_RETURN(PaymentUpdateResult r, ctx_.storage->ApplyPaymentUpdate(u));
   catalog_->AfterStockChanges(r.stock_changes);
   if (r.order.refund_due.minor_units > 0) {
@@ -384,9 +386,6 @@ absl::StatusOr<Order> OrdersImpl::RefundOrder(const Principal& admin,
                                               const RefundRequest& request) {
   WS_RETURN_IF_ERROR(RequireAdmin(admin));
   WS_ASSIGN_OR_RETURN(Order order, GetOrder(admin, request.order_id));
-  if (request.lines.size() > order.lines.size()) {
-    return InvalidField("lines", "more lines than the order has");
-  }
   RefundRequest r = request;
   r.now = ctx_.clock->Now();
   r.outbox.clear();

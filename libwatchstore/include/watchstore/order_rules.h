@@ -89,6 +89,11 @@ struct PaymentPlan {
 // order gets the amount added to refund_due.
 absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentUpdate& update,
                                               LockVariants lock);
+// True if `told` could make `order` (as read, maybe before a concurrent
+// change) paid under PlanPaymentUpdate: the money is taken now and was not,
+// and the order is pending or expired. A caller builds the paid notice only
+// then; PlanPaymentUpdate decides under the lock.
+bool PaymentMayMakePaid(const Order& order, const ProviderPayment& told);
 
 // What RefundOrder writes.
 struct RefundPlan {
