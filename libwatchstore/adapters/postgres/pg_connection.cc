@@ -234,6 +234,16 @@ absl::StatusOr<Result> Connection::ExecuteNamed(absl::string_view name,
   return ExecPrepared(owned_name.c_str(), params);
 }
 
+absl::StatusOr<Result> Connection::ExecuteOnce(const std::string& sql, const Params& params) {
+  if (broken_) return Unavailable("PostgreSQL connection is broken");
+  WS_RETURN_IF_ERROR(params.status());
+  absl::InlinedVector<const char*, 24> values;
+  params.Resolve(&values);
+  ++round_trips_;
+  return Check(
+      PQexecParams(conn_, sql.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+}
+
 absl::StatusOr<Result> Connection::ExecuteScript(const char* sql) {
   if (broken_) return Unavailable("PostgreSQL connection is broken");
   ++round_trips_;

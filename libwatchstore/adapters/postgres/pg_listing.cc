@@ -134,6 +134,8 @@ uint64_t ProductListingShape(const ProductQuery& q) {
 
 std::string ProductListingName(uint64_t shape) { return absl::StrCat("ws_list_products_", shape); }
 
+bool ListingHasWords(uint64_t shape) { return WordCount(shape) > 0; }
+
 namespace {
 
 // The filters of a shape over `products p`, numbering parameters after *n.

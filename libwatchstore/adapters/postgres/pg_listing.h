@@ -52,6 +52,8 @@ uint64_t ProductListingShape(const ProductQuery& q);
 // The statement name and SQL of a shape. Its rows: WS_PG_PRODUCT_COLUMNS of
 // at most limit + 1 products in listing order, each product's variants by id.
 std::string ProductListingName(uint64_t shape);
+// True if the shape has search words.
+bool ListingHasWords(uint64_t shape);
 std::string ProductListingSql(uint64_t shape);
 // The parameters of `q`, in the order its shape's SQL numbers them.
 // InvalidArgument if ParseSearchQuery refuses q.text (the shape then counts
