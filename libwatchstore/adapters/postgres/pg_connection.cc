@@ -157,7 +157,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectSettin
   // constants for this reason; tests/postgres checks the generic plans at
   // 100k rows). Generic plans are planned once per connection instead of on
   // every execution, where planning cost as much as executing (0.2-0.3 ms
-  // for checkout's statements).
+  // for checkout's statements). Searches are the exception: ExecuteOnce
+  // plans them for their words.
   static constexpr Statement kSessionSettings = {
       "ws_session_settings",
       "SELECT set_config('statement_timeout', $1, false), "
@@ -235,13 +236,20 @@ absl::StatusOr<Result> Connection::ExecuteNamed(absl::string_view name,
 }
 
 absl::StatusOr<Result> Connection::ExecuteOnce(const std::string& sql, const Params& params) {
-  if (broken_) return Unavailable("PostgreSQL connection is broken");
-  WS_RETURN_IF_ERROR(params.status());
-  absl::InlinedVector<const char*, 24> values;
-  params.Resolve(&values);
-  ++round_trips_;
-  return Check(
-      PQexecParams(conn_, sql.c_str(), params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+  // The session forces generic plans (see Open); this statement alone, as
+  // the unnamed statement, is planned for its values. One round trip.
+  static constexpr char kCustom[] = "SET plan_cache_mode = force_custom_plan";
+  static constexpr char kGeneric[] = "SET plan_cache_mode = force_generic_plan";
+  const Statement unnamed = {"", sql.c_str()};
+  const PipelineStep steps[] = {
+      {.sql = kCustom}, {.statement = &unnamed, .params = &params}, {.sql = kGeneric}};
+  absl::StatusOr<std::vector<Result>> results = Pipeline(steps);
+  if (!results.ok()) {
+    // A failure skips the rest of the pipeline: restore the session's mode.
+    if (!broken_ && !ExecuteScript(kGeneric).ok()) broken_ = true;
+    return results.status();
+  }
+  return std::move((*results)[1]);
 }
 
 absl::StatusOr<Result> Connection::ExecuteScript(const char* sql) {
@@ -278,7 +286,9 @@ absl::StatusOr<std::vector<Result>> Connection::Pipeline(absl::Span<const Pipeli
       continue;
     }
     const char* name = step.statement->name;
-    if (!prepared_.contains(absl::string_view(name)) && preparing.insert(name).second) {
+    const bool unnamed = name[0] == '\0';  // prepared for this execution only
+    if (unnamed ||
+        (!prepared_.contains(absl::string_view(name)) && preparing.insert(name).second)) {
       send_failed = PQsendPrepare(conn_, name, step.statement->sql, 0, nullptr) != 1;
       sent.push_back({i, true});
       if (send_failed) break;
@@ -324,7 +334,8 @@ absl::StatusOr<std::vector<Result>> Connection::Pipeline(absl::Span<const Pipeli
       continue;
     }
     if (sent[k].prepare) {
-      prepared_.insert(std::string(steps[sent[k].step].statement->name));
+      const char* name = steps[sent[k].step].statement->name;
+      if (name[0] != '\0') prepared_.insert(std::string(name));
     } else {
       results[sent[k].step] = *std::move(checked);
     }

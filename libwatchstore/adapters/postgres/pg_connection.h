@@ -135,10 +135,11 @@ class Connection {
   // from constant fragments only.
   absl::StatusOr<Result> ExecuteNamed(absl::string_view name, absl::FunctionRef<std::string()> sql,
                                       const Params& params);
-  // Runs `sql` unprepared, planned for these parameter values (never a
-  // cached generic plan): for statements whose best plan depends on the
-  // values, such as a search for a rare word versus a common one. Same
-  // rules for `sql` as ExecuteNamed.
+  // Runs `sql` as the unnamed statement, planned for these parameter values
+  // (a custom plan, where the session otherwise forces generic ones), in
+  // one round trip: for statements whose best plan depends on the values,
+  // such as a search for a rare word versus a common one. Same rules for
+  // `sql` as ExecuteNamed.
   absl::StatusOr<Result> ExecuteOnce(const std::string& sql, const Params& params);
   // Runs constant SQL without parameters (BEGIN, COMMIT, migrations, which
   // may hold several statements).
