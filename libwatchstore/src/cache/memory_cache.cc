@@ -267,8 +267,8 @@ class MemoryCache final : public Cache {
     // Set by hits under the shard's lock (`mutable`: not part of the key).
     mutable bool referenced;
     KeyList::iterator cold;
-    mutable CacheValuePtr value;  // null: a tombstone left by Erase
-    int64_t expires_at_nanos;     // fresh until then
+    CacheValuePtr value;       // null: a tombstone left by Erase
+    int64_t expires_at_nanos;  // fresh until then
   };
   static_assert(sizeof(Slot) == 64, "a slot is one cache line");
 
