@@ -71,6 +71,67 @@ TEST(MemoryCacheTest, GraceServesStaleCopiesToTicketedLookupsOnly) {
   EXPECT_EQ(cache->Lookup("p", kNone, &t), nullptr);
 }
 
+// Short keys (up to 16 bytes) are kept and compared as words in the index
+// slot, longer ones by their full bytes: keys of every length, keys that
+// differ in one byte only, and keys that are prefixes of one another stay
+// apart, through inserts, erases, eviction and the index growing.
+TEST(MemoryCacheTest, KeysOfEveryLengthStayDistinct) {
+  MemoryCacheOptions o;
+  o.shards = 1;  // every key in one index, so that it grows and rehashes
+  o.capacity_bytes = 1 << 20;
+  WS_ASSERT_OK_AND_ASSIGN(auto cache, NewMemoryCache(o));
+  std::vector<std::string> keys;
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string k(n, 'k');
+    keys.push_back(k);
+    for (size_t i = 0; i < n; ++i) {  // one byte changed, at every position
+      std::string d = k;
+      d[i] = static_cast<char>(i % 2 ? '\0' : 'K');
+      keys.push_back(d);
+    }
+  }
+  auto value_of = [](size_t i) {
+    return std::make_shared<const CacheValue>(CacheValue{std::to_string(i), nullptr});
+  };
+  for (size_t i = 0; i < keys.size(); ++i) cache->Put(keys[i], value_of(i), absl::Hours(1));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CacheValuePtr v = cache->Get(keys[i], kNone);
+    ASSERT_NE(v, nullptr) << "length " << keys[i].size();
+    EXPECT_EQ(v->bytes, std::to_string(i)) << "length " << keys[i].size();
+  }
+  // Erase every other key: the rest are untouched.
+  for (size_t i = 0; i < keys.size(); i += 2) cache->Erase(keys[i]);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CacheValuePtr v = cache->Get(keys[i], kNone);
+    if (i % 2 == 0) {
+      EXPECT_EQ(v, nullptr) << "length " << keys[i].size();
+    } else {
+      ASSERT_NE(v, nullptr) << "length " << keys[i].size();
+      EXPECT_EQ(v->bytes, std::to_string(i));
+    }
+  }
+  // A budget that holds a few entries: eviction finds its victims by key,
+  // short and long alike, oldest first (nothing is read, so nothing gets a
+  // second chance), and the byte count stays within the budget.
+  o.capacity_bytes = 4 * (96 + 2 * 40 + 8);
+  WS_ASSERT_OK_AND_ASSIGN(auto small, NewMemoryCache(o));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    small->Put(keys[i], value_of(i), absl::Hours(1));
+    EXPECT_LE(small->Stats().bytes, o.capacity_bytes);
+  }
+  const CacheStats st = small->Stats();
+  EXPECT_GE(st.entries, 1);
+  EXPECT_LE(st.entries, 7);  // the smallest charge is 97 bytes
+  for (size_t i = 0; i < keys.size(); ++i) {
+    CacheValuePtr v = small->Get(keys[i], kNone);
+    const bool newest = i + static_cast<size_t>(st.entries) >= keys.size();
+    ASSERT_EQ(v != nullptr, newest) << "key " << i << ", length " << keys[i].size();
+    if (v != nullptr) {
+      EXPECT_EQ(v->bytes, std::to_string(i));
+    }
+  }
+}
+
 TEST(MemoryCacheTest, RejectsBadOptions) {
   MemoryCacheOptions o;
   o.shards = 3;

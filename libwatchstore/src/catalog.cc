@@ -40,11 +40,19 @@ class ProductKey {
     if (v < 100'000'000'000'000) {  // "p:" + at most 14 digits: 16 bytes
       absl::uint128 text = 0;       // byte i of the key in bits 8i..8i+7
       size_t n = 0;
-      do {  // least significant digit first, each shifting the others up
-        text = (text << 8) | static_cast<uint64_t>('0' + v % 10);
-        v /= 10;
+      // Least significant pair of digits first, each shifting the others up.
+      while (v >= 100) {
+        text = (text << 16) | DigitPair(v % 100);
+        v /= 100;
+        n += 2;
+      }
+      if (v >= 10) {
+        text = (text << 16) | DigitPair(v);
+        n += 2;
+      } else {
+        text = (text << 8) | static_cast<uint64_t>('0' + v);
         ++n;
-      } while (v != 0);
+      }
       text = (text << 16) | static_cast<uint64_t>('p' | (':' << 8));
       const uint64_t words[2] = {absl::Uint128Low64(text), absl::Uint128High64(text)};
       std::memcpy(buf_, words, sizeof(words));
@@ -67,6 +75,9 @@ class ProductKey {
   std::string str() const { return std::string(view()); }
 
  private:
+  // The two digits of `v` < 100 as text, the tens in the low byte.
+  static uint64_t DigitPair(uint64_t v) { return ('0' + v / 10) | (('0' + v % 10) << 8); }
+
   char buf_[24];
   size_t len_;
 };
@@ -247,10 +258,15 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
   const ProductKey key(id);
   auto found = products_.Lookup(key.view());
   if (found.value != nullptr) return std::move(found.value);
-  auto loaded = product_flights_.Do(key.view(), [&]() -> absl::StatusOr<ProductPtr> {
+  return LoadMissed(id, key.view(), found.ticket);
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::LoadMissed(ProductId id,
+                                                                       absl::string_view key,
+                                                                       const FillTicket& ticket) {
+  auto loaded = product_flights_.Do(key, [&]() -> absl::StatusOr<ProductPtr> {
     WS_ASSIGN_OR_RETURN(Product p, ctx_.storage->GetProduct(id));
-    return products_.Fill(key.view(), std::move(p), ctx_.options->catalog.product_ttl,
-                          found.ticket);
+    return products_.Fill(key, std::move(p), ctx_.options->catalog.product_ttl, ticket);
   });
   if (!loaded.ok() && absl::IsNotFound(loaded.status())) return NoSuchProduct();
   return loaded;
@@ -259,8 +275,8 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProduct(ProductId id,
                                                                        const Principal* viewer) {
   if (id <= 0) return NoSuchProduct();
-  WS_ASSIGN_OR_RETURN(auto p, Load(id));
-  if (!Visible(*p, viewer)) return NoSuchProduct();
+  absl::StatusOr<ProductPtr> p = Load(id);
+  if (p.ok() && !Visible(**p, viewer)) return NoSuchProduct();
   return p;
 }
 

@@ -1,6 +1,6 @@
 #include "watchstore/clock.h"
 
-#include <time.h>
+#include "coarse_clock.h"
 
 namespace watchstore {
 namespace {
@@ -8,11 +8,7 @@ namespace {
 class RealClockImpl final : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
-  int64_t NowNanosCoarse() const override {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-  }
+  int64_t NowNanosCoarse() const override { return internal::RealNowNanosCoarse(); }
 };
 
 }  // namespace

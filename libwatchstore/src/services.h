@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_set.h"
 #include "codec.h"
 #include "mail_payload.h"
@@ -68,6 +69,9 @@ class CatalogImpl final : public Catalog {
   using ProductPtr = std::shared_ptr<const Product>;
   using ListingPtr = std::shared_ptr<const ProductListing>;
 
+  // Load after a cache miss (out of line: the hit path stays small).
+  ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<std::shared_ptr<const Product>> LoadMissed(
+      ProductId id, absl::string_view key, const FillTicket& ticket);
   std::shared_ptr<const Product> Publish(Product p);
   // After a write of product `id`: drops its cached copy, and later reads
   // do not join a load that may have read before the write.

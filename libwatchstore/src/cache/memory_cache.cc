@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/numeric/int128.h"
+#include "coarse_clock.h"
 #include "sync.h"
 #include "watchstore/cache.h"
 
@@ -69,35 +72,35 @@ inline ShortKeyWords WordsOf(const char* p, size_t n) {
   return w;
 }
 
-size_t KeyHashOf(absl::string_view key) {
-  const size_t n = key.size();
-  if (n > kShortKey) return absl::HashOf(key);
-  const ShortKeyWords w = WordsOf(key.data(), n);
+ABSL_ATTRIBUTE_NOINLINE size_t LongKeyHashOf(absl::string_view key) { return absl::HashOf(key); }
+
+// The hash of a short key of `n` bytes from its words.
+inline size_t ShortKeyHashOf(const ShortKeyWords& w, size_t n) {
   const KeySeeds& s = Seeds();
   return static_cast<size_t>(Mix(Mix(w.lo ^ s.a, w.hi ^ s.b ^ n), s.c));
 }
 
-// Key equality without a call into memcmp for short keys.
-inline bool KeysEqual(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() > kShortKey) return a == b;
-  const ShortKeyWords x = WordsOf(a.data(), a.size());
-  const ShortKeyWords y = WordsOf(b.data(), b.size());
-  return x.lo == y.lo && x.hi == y.hi;
-}
-
-// A key with its hash computed once: it picks the shard and is reused by the
-// shard's index, so a lookup hashes the key a single time.
+// A key with its hash (and, when short, its words) computed once: the hash
+// picks the shard and the slot, the words compare it with the slot's.
 struct HashedKey {
   absl::string_view key;
   size_t hash;
+  ShortKeyWords words;  // zero for a long key
 };
-HashedKey Hashed(absl::string_view key) { return HashedKey{key, KeyHashOf(key)}; }
+// Inlined into every lookup: the short-key path is a handful of
+// instructions, fewer than a call's.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline HashedKey Hashed(absl::string_view key) {
+  const size_t n = key.size();
+  if (ABSL_PREDICT_FALSE(n > kShortKey)) return HashedKey{key, LongKeyHashOf(key), {}};
+  const ShortKeyWords w = WordsOf(key.data(), n);
+  return HashedKey{key, ShortKeyHashOf(w, n), w};
+}
 
 class MemoryCache final : public Cache {
  public:
   explicit MemoryCache(const MemoryCacheOptions& o)
       : clock_(o.clock ? o.clock : RealClock()),
+        real_clock_(clock_ == RealClock()),
         tombstone_ttl_(o.tombstone_ttl),
         shard_mask_(static_cast<size_t>(o.shards) - 1),
         shards_(static_cast<size_t>(o.shards)) {
@@ -108,7 +111,7 @@ class MemoryCache final : public Cache {
                        FillTicket* ticket) override {
     const HashedKey key = Hashed(raw_key);
     Shard& s = ShardFor(key);
-    const int64_t now = clock_->NowNanosCoarse();
+    const int64_t now = NowNanosCoarse();
     internal::MutexLock lock(&s.mu);
     if (ticket != nullptr) *ticket = FillTicket{true, s.changes, 0, 0};
     auto it = s.index.find(key);
@@ -116,9 +119,9 @@ class MemoryCache final : public Cache {
       ++s.misses;
       return nullptr;
     }
-    Entry& e = it->second;
+    const Slot& e = *it;
     if (e.expires_at_nanos <= now || e.value == nullptr) {  // expired, or a tombstone
-      if (e.value != nullptr && now < e.stale_until_nanos) {
+      if (e.value != nullptr && now < e.cold->stale_until_nanos) {
         // Within its grace (FillWithGrace): only a caller with a ticket
         // learns that it is stale, so only such a caller gets it.
         if (ticket != nullptr) {
@@ -209,7 +212,7 @@ class MemoryCache final : public Cache {
         static_cast<int64_t>(2 * raw_key.size() + (value ? value->bytes.size() : 0)) +
         kEntryOverhead;
     Shard& s = ShardFor(key);
-    const int64_t expires = clock_->NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
+    const int64_t expires = NowNanosCoarse() + absl::ToInt64Nanoseconds(ttl);
     const int64_t stale_until =
         expires + (grace > absl::ZeroDuration() ? absl::ToInt64Nanoseconds(grace) : 0);
     internal::MutexLock lock(&s.mu);
@@ -218,7 +221,7 @@ class MemoryCache final : public Cache {
       // A change after the ticket: an entry stored since, or a change that
       // left no entry (an erase, an eviction) at or above the floor.
       if (ticket->stamp < s.floor) return false;
-      if (it != s.index.end() && it->second.stamp > ticket->stamp) return false;
+      if (it != s.index.end() && it->cold->stamp > ticket->stamp) return false;
     }
     const int64_t stamp = ++s.changes;
     if (it != s.index.end()) s.RemoveLocked(it);
@@ -226,16 +229,16 @@ class MemoryCache final : public Cache {
       s.floor = stamp;          // but the change must not be forgotten
       return true;
     }
-    s.lru.emplace_front(raw_key);
+    s.lru.push_front(Cold{std::string(raw_key), stale_until, charge, stamp});
     if (value == nullptr) ++s.tombstones;
-    s.index.emplace(std::string(raw_key), Entry{std::move(value), expires, false, stale_until,
-                                                charge, stamp, s.lru.begin()});
+    s.index.insert(Slot{key.words.lo, key.words.hi, static_cast<uint32_t>(raw_key.size()), false,
+                        s.lru.begin(), std::move(value), expires});
     s.used += charge;
     while (s.used > s.capacity && !s.lru.empty()) {
       auto last = std::prev(s.lru.end());
-      auto victim = s.index.find(Hashed(*last));
-      if (victim->second.referenced) {  // used since it last reached the tail: keep it
-        victim->second.referenced = false;
+      auto victim = s.index.find(Hashed(last->key));
+      if (victim->referenced) {  // used since it last reached the tail: keep it
+        victim->referenced = false;
         s.lru.splice(s.lru.begin(), s.lru, last);
         continue;
       }
@@ -244,33 +247,55 @@ class MemoryCache final : public Cache {
     return true;
   }
 
-  using KeyList = std::list<std::string>;  // eviction order, most recent first
-  // What a hit reads comes first, next to the key in the index's slot.
-  struct Entry {
-    CacheValuePtr value;       // null: a tombstone left by Erase
-    int64_t expires_at_nanos;  // fresh until then
-    bool referenced;
-    int64_t stale_until_nanos;  // >= expires_at_nanos: served stale until then
+  // What only writes, eviction and stale reads need: the full key and the
+  // entry's bookkeeping, in its node of the eviction list.
+  struct Cold {
+    std::string key;
+    int64_t stale_until_nanos;  // >= the slot's expiry: served stale until then
     int64_t charge;
     int64_t stamp;  // the shard's change counter when it was stored
-    KeyList::iterator lru_pos;
   };
-  // Hashes std::string keys and HashedKey probes alike.
+  using KeyList = std::list<Cold>;  // eviction order, most recent first
+
+  // An entry's slot in the index: everything a hit reads, in one cache line
+  // (slots are line-aligned). A short key is compared by its words, without
+  // leaving the slot; a long one through `cold`.
+  struct alignas(64) Slot {
+    uint64_t lo;  // ShortKeyWords of a short key, zero for a long one
+    uint64_t hi;
+    uint32_t size;
+    // Set by hits under the shard's lock (`mutable`: not part of the key).
+    mutable bool referenced;
+    KeyList::iterator cold;
+    CacheValuePtr value;       // null: a tombstone left by Erase
+    int64_t expires_at_nanos;  // fresh until then
+  };
+  static_assert(sizeof(Slot) == 64, "a slot is one cache line");
+
+  // Slots and HashedKey probes alike.
   struct KeyHash {
     using is_transparent = void;
-    size_t operator()(const std::string& k) const { return KeyHashOf(k); }
+    size_t operator()(const Slot& s) const {
+      if (s.size > kShortKey) return LongKeyHashOf(s.cold->key);
+      return ShortKeyHashOf(ShortKeyWords{s.lo, s.hi}, s.size);
+    }
     size_t operator()(const HashedKey& k) const { return k.hash; }
   };
   struct KeyEq {
     using is_transparent = void;
-    static absl::string_view View(const std::string& k) { return k; }
-    static absl::string_view View(const HashedKey& k) { return k.key; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return KeysEqual(View(a), View(b));
+    bool operator()(const Slot& s, const HashedKey& k) const {
+      if (s.size != k.key.size()) return false;
+      if (s.size > kShortKey) return s.cold->key == k.key;
+      return s.lo == k.words.lo && s.hi == k.words.hi;
+    }
+    bool operator()(const HashedKey& k, const Slot& s) const { return (*this)(s, k); }
+    bool operator()(const Slot& a, const Slot& b) const {
+      if (a.size != b.size) return false;
+      if (a.size > kShortKey) return a.cold->key == b.cold->key;
+      return a.lo == b.lo && a.hi == b.hi;
     }
   };
-  using Index = absl::flat_hash_map<std::string, Entry, KeyHash, KeyEq>;
+  using Index = absl::flat_hash_set<Slot, KeyHash, KeyEq>;
 
   struct alignas(64) Shard {  // one cache line each: no false sharing
     // internal::Mutex (std::mutex), not absl::Mutex: Debian builds Abseil
@@ -278,7 +303,7 @@ class MemoryCache final : public Cache {
     // deadlock-cycle detection (~50 ns), which would dominate a cache hit.
     mutable internal::Mutex mu;
     KeyList lru ABSL_GUARDED_BY(mu);
-    // Keys and entries live in the index's slots, so a hit reads one slot.
+    // What a hit reads lives in the index's slots: a hit reads one slot.
     Index index ABSL_GUARDED_BY(mu);
     int64_t used ABSL_GUARDED_BY(mu) = 0;
     int64_t hits ABSL_GUARDED_BY(mu) = 0;
@@ -295,17 +320,24 @@ class MemoryCache final : public Cache {
     int64_t floor ABSL_GUARDED_BY(mu) = 0;
 
     void RemoveLocked(Index::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      floor = std::max(floor, it->second.stamp);
-      if (it->second.value == nullptr) --tombstones;
-      used -= it->second.charge;
-      lru.erase(it->second.lru_pos);
+      const KeyList::iterator cold = it->cold;
+      floor = std::max(floor, cold->stamp);
+      if (it->value == nullptr) --tombstones;
+      used -= cold->charge;
       index.erase(it);
+      lru.erase(cold);
     }
   };
 
   Shard& ShardFor(const HashedKey& key) { return shards_[(key.hash >> 32) & shard_mask_]; }
 
+  // The real clock without a virtual call (a hit reads the time once).
+  int64_t NowNanosCoarse() const {
+    return real_clock_ ? internal::RealNowNanosCoarse() : clock_->NowNanosCoarse();
+  }
+
   const Clock* const clock_;
+  const bool real_clock_;
   const absl::Duration tombstone_ttl_;
   const size_t shard_mask_;
   std::vector<Shard> shards_;
