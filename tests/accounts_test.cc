@@ -187,13 +187,15 @@ TEST_F(AccountsTest, AnAccountBackOffDoesNotLockTheOwnerOut) {
 // parallel guesses cannot all slip through before the first is counted.
 TEST_F(AccountsTest, ABurstOf64ParallelGuessesGetsOnlyTheFreeAttempts) {
   WS_ASSERT_OK(accounts().Register("carol@example.com", kPassword));
-  std::atomic<int> wrong{0}, throttled{0}, other{0};
+  std::atomic<int> wrong{0}, busy{0}, throttled{0}, other{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 64; ++i) {
     threads.emplace_back([&] {
       auto r = accounts().Login("carol@example.com", "wrong password!", "198.51.100.1");
       if (ReasonOf(r.status()) == reason::kInvalidCredentials) {
         ++wrong;
+      } else if (ReasonOf(r.status()) == reason::kUnavailable) {
+        ++busy;  // admitted, but the hasher's queue wait ran out (a loaded machine)
       } else if (ReasonOf(r.status()) == reason::kThrottled) {
         ++throttled;
       } else {
@@ -202,8 +204,14 @@ TEST_F(AccountsTest, ABurstOf64ParallelGuessesGetsOnlyTheFreeAttempts) {
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(wrong.load(), 6);  // free_failures + 1
-  EXPECT_EQ(throttled.load(), 58);
+  // free_failures + 1 guesses are judged, never more. An attempt refused
+  // before it was judged (busy) gives its place back, so under load a few
+  // more may be admitted in its stead, and judged only within the limit.
+  EXPECT_LE(wrong.load(), 6);
+  if (busy.load() == 0) {
+    EXPECT_EQ(wrong.load(), 6);
+  }
+  EXPECT_EQ(wrong.load() + busy.load() + throttled.load(), 64);
   EXPECT_EQ(other.load(), 0);
 }
 
