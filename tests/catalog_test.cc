@@ -41,6 +41,52 @@ TEST_F(CatalogTest, WritesInvalidateWhatReadersSee) {
                    absl::StatusCode::kAborted, reason::kVersionConflict);
 }
 
+TEST(SlugTest, DerivesOneReadableSlug) {
+  EXPECT_EQ(DeriveSlug("J. Brévik & Sœurs", "Ålen 1", ""), "j-brevik-soeurs-alen-1");
+  EXPECT_EQ(DeriveSlug("Brévik", "Polar GMT", "SDK211"), "brevik-polar-gmt-sdk211");
+  EXPECT_EQ(DeriveSlug("Orsa", "Chronomaster 3861", "3861"), "orsa-chronomaster-3861");
+  EXPECT_EQ(DeriveSlug("Ørsted’s", "Æon  ß", ""), "orsteds-aeon-ss");
+  EXPECT_EQ(DeriveSlug("セイコー", "時計", ""), "watch");
+  EXPECT_EQ(DeriveSlug("--X--", "/Y/", "!"), "x-y");
+  const std::string long_slug = DeriveSlug(std::string(50, 'a'), "bbbbbbbbbb cccccccccc", "");
+  EXPECT_LE(long_slug.size(), kMaxDerivedSlugLength);
+  EXPECT_EQ(long_slug, std::string(50, 'a') + "-bbbbbbbbbb");
+  EXPECT_EQ(DeriveSlug(std::string(200, 'z'), "", "").size(), kMaxDerivedSlugLength);
+  for (const char* good : {"a", "orsa-chronomaster-3861", "x-2"}) EXPECT_TRUE(IsValidSlug(good));
+  for (const char* bad : {"", "-a", "a-", "a--b", "A", "a_b", "a b", "é", "../x"}) {
+    EXPECT_FALSE(IsValidSlug(bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidSlug(std::string(kMaxSlugLength + 1, 'a')));
+  EXPECT_EQ(FirstFreeSlug("x", [](absl::string_view s) { return s == "x" || s == "x-2"; }), "x-3");
+}
+
+TEST_F(CatalogTest, FindsWatchesBySlugOldOrNew) {
+  auto p = AddWatch("AB");
+  ASSERT_FALSE(p->slug.empty());
+  WS_ASSERT_OK_AND_ASSIGN(auto by_slug, catalog().GetProductBySlug(p->slug));
+  EXPECT_EQ(by_slug->id, p->id);
+  ProductDraft d = WatchDraft("AB");
+  d.variants[0].id = p->variants[0].id;
+  d.slug = "renamed-watch";
+  WS_ASSERT_OK_AND_ASSIGN(auto moved, catalog().UpdateProduct(admin_, p->id, p->version, d));
+  EXPECT_EQ(moved->slug, "renamed-watch");
+  // The old slug (its owner cached above) leads to the product with its new slug.
+  WS_ASSERT_OK_AND_ASSIGN(auto old, catalog().GetProductBySlug(p->slug));
+  EXPECT_EQ(old->slug, "renamed-watch");
+  WS_ASSERT_OK_AND_ASSIGN(auto now, catalog().GetProductBySlug("renamed-watch"));
+  EXPECT_EQ(now->id, p->id);
+  for (const char* bad : {"", "No-Such", "no-such-watch", "../etc"}) {
+    WS_EXPECT_CODE(catalog().GetProductBySlug(bad), absl::StatusCode::kNotFound);
+  }
+  d.slug = "Bad Slug";
+  WS_EXPECT_CODE(catalog().UpdateProduct(admin_, p->id, moved->version, d),
+                 absl::StatusCode::kInvalidArgument);
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, p->id, moved->version));
+  WS_EXPECT_CODE(catalog().GetProductBySlug("renamed-watch"), absl::StatusCode::kNotFound);
+  WS_ASSERT_OK_AND_ASSIGN(auto staff, catalog().GetProductBySlug("renamed-watch", &admin_));
+  EXPECT_EQ(staff->slug, "renamed-watch");  // archiving keeps the slug
+}
+
 TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
   auto p = AddWatch("AB");
   auto q = AddWatch("CD");

@@ -43,6 +43,8 @@ constexpr RouteRow kRouteTable[] = {
     {kListCollections, "GET", "/api/v1/collections"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
+    {kGetProductBySlug, "GET", "/api/v1/products/by-slug/{slug}"},
+    {kWatchPage, "GET", "/watches/{slug}"},
     {kCreateProduct, "POST", "/api/v1/products"},
     {kUpdateProduct, "PUT", "/api/v1/products/{id}"},
     {kArchiveProduct, "POST", "/api/v1/products/{id}/archive"},
@@ -392,6 +394,10 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return GetProduct(call);
     case kGetProductBySku:
       return GetProductBySku(call);
+    case kGetProductBySlug:
+      return GetProductBySlug(call);
+    case kWatchPage:
+      return WatchPage(call);
     case kCreateProduct:
       return CreateProduct(call);
     case kUpdateProduct:

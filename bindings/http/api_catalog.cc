@@ -87,6 +87,7 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   ObjectReader r(doc, "");
   r.String("brand", &d->brand, ObjectReader::kRequired, kMaxText);
   r.String("model", &d->model, ObjectReader::kRequired, kMaxText);
+  r.String("slug", &d->slug, ObjectReader::kOptional, kMaxText);
   r.String("description", &d->description, ObjectReader::kOptional, kMaxDescription);
   std::string movement;
   if (r.String("movement", &movement, ObjectReader::kRequired, 40) && r.ok()) {
@@ -280,6 +281,45 @@ absl::Status Api::GetProductBySku(Call& call) {
   WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(call.match.params[0],
                                                                       viewer ? &*viewer : nullptr));
   return RenderProduct(call, product, viewer.has_value());
+}
+
+absl::Status Api::GetProductBySlug(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  const absl::string_view slug = call.match.params[0];
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(auto product,
+                      store_->catalog().GetProductBySlug(slug, viewer ? &*viewer : nullptr));
+  if (product->slug != slug) {
+    RenderMovedPermanently(call, absl::StrCat("/api/v1/products/by-slug/", product->slug));
+    return absl::OkStatus();
+  }
+  return RenderProduct(call, product, viewer.has_value());
+}
+
+absl::Status Api::WatchPage(Call& call) {
+  const absl::Status no_page =
+      MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound, "no such watch");
+  if (static_files_ == nullptr) return no_page;
+  // Query strings (campaign tags, ...) are the page's script's business.
+  const absl::string_view slug = call.match.params[0];
+  const std::optional<Principal> viewer = OptionalUser(call);
+  auto product = store_->catalog().GetProductBySlug(slug, viewer ? &*viewer : nullptr);
+  if (!product.ok()) return absl::IsNotFound(product.status()) ? no_page : product.status();
+  if ((*product)->slug != slug) {
+    RenderMovedPermanently(call, absl::StrCat("/watches/", (*product)->slug));
+    return absl::OkStatus();
+  }
+  static_files_->ServeFile("product.html", call.req, call.res);
+  return absl::OkStatus();
+}
+
+void Api::RenderMovedPermanently(Call& call, absl::string_view location) {
+  call.res->status = 301;
+  call.res->AddHeader("Location", std::string(location));
+  // Revalidated, not kept for ever: a watch may take an old slug back.
+  call.res->AddHeader("Cache-Control", "no-cache");
+  call.res->content_type = "text/plain; charset=utf-8";
+  call.res->body = absl::StrCat("Moved to ", location, "\n");
 }
 
 absl::Status Api::RenderProduct(Call& call, const std::shared_ptr<const Product>& product,

@@ -41,6 +41,8 @@ class CatalogImpl final : public Catalog {
                                                             const Principal* viewer) override;
   absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(absl::string_view sku,
                                                                  const Principal* viewer) override;
+  absl::StatusOr<std::shared_ptr<const Product>> GetProductBySlug(absl::string_view slug,
+                                                                  const Principal* viewer) override;
   absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query, absl::string_view cursor,
                                               const Principal* viewer) override;
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
@@ -81,6 +83,8 @@ class CatalogImpl final : public Catalog {
   Context ctx_;
   TypedCache<Product, ProductCodec> products_;
   TypedCache<std::string, TextCodec> generations_;
+  // "s:<slug>" -> the product id it leads to (immutable once written).
+  TypedCache<std::string, TextCodec> slug_owners_;
   SingleFlight<ProductPtr> product_flights_;
   SingleFlight<ListingPtr> listing_flights_;
   SingleFlight<std::shared_ptr<const FacetCounts>> facet_flights_;

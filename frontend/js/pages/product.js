@@ -13,6 +13,10 @@ const ATTRS = [
 const MAX_QTY = 10;
 
 const root = $('#product-root');
+// The page answers at /watches/<slug> (its readable URL) and at
+// /product.html?id=N; either way it settles on /watches/<current slug>.
+const slugInPath = /^\/watches\/([a-z0-9-]{1,80})$/.exec(window.location.pathname);
+const slug = slugInPath ? slugInPath[1] : null;
 const productId = params().get('id');
 let product = null;
 let selected = null; // the chosen variant
@@ -175,7 +179,7 @@ function select(variant, fromUser) {
   ui.add.disabled = soldOut;
   ui.add.textContent = product.active === false ? 'No longer available' : soldOut ? 'Sold out' : 'Add to cart';
 
-  const url = `product.html?id=${encodeURIComponent(product.id)}&variant=${encodeURIComponent(variant.id)}`;
+  const url = `${product.url}?variant=${encodeURIComponent(variant.id)}`;
   window.history.replaceState(null, '', url);
   if (fromUser) {
     ui.status.textContent = '';
@@ -185,7 +189,20 @@ function select(variant, fromUser) {
 }
 
 async function fetchProduct() {
+  // By slug only the first time: an old slug's 301 is followed to the watch.
+  if (product) return api(`/products/${encodeURIComponent(product.id)}`);
+  if (slug) return api(`/products/by-slug/${encodeURIComponent(slug)}`);
   return api(`/products/${encodeURIComponent(productId)}`);
+}
+
+/** <link rel="canonical"> to the watch's readable URL. */
+function setCanonical() {
+  let link = document.querySelector('link[rel="canonical"]');
+  if (!link) {
+    link = h('link', { rel: 'canonical' });
+    document.head.append(link);
+  }
+  link.href = new URL(product.url, window.location.href).href;
 }
 
 async function refreshStock() {
@@ -214,7 +231,7 @@ async function addToCart(event) {
     setCartCount(cart && cart.item_count);
     replace(ui.status,
       h('span', { class: 'status-ok' }, `Added ${quantity} × ${titleOf(product)} (${variantLabel(selected)}) to your cart.`), ' ',
-      h('a', { href: 'cart.html', 'data-testid': 'view-cart' }, 'View cart'));
+      h('a', { href: '/cart.html', 'data-testid': 'view-cart' }, 'View cart'));
     ui.add.disabled = false;
   } catch (err) {
     ui.status.textContent = '';
@@ -232,7 +249,7 @@ async function addToCart(event) {
 
 async function main() {
   initLayout('product');
-  if (!productId || !/^\d+$/.test(productId)) {
+  if (!slug && (!productId || !/^\d+$/.test(productId))) {
     notFound();
     return;
   }
@@ -252,6 +269,7 @@ async function main() {
     return;
   }
   render();
+  setCanonical();
   const wanted = Number(params().get('variant'));
   const initial = product.variants.find((v) => v.id === wanted)
     || product.variants.find((v) => v.stock > 0) || product.variants[0];
@@ -264,7 +282,7 @@ function notFound() {
   replace(root, h('div', { class: 'empty-state', 'data-testid': 'not-found' },
     h('h1', null, 'This watch is not available'),
     h('p', null, 'It may have been sold or removed from the catalog.'),
-    h('a', { class: 'button button-primary', href: 'index.html' }, 'Browse all watches')));
+    h('a', { class: 'button button-primary', href: '/index.html' }, 'Browse all watches')));
 }
 
 main();

@@ -45,6 +45,14 @@ class Catalog {
       ProductId id, const Principal* viewer = nullptr) = 0;
   virtual absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(
       absl::string_view sku, const Principal* viewer = nullptr) = 0;
+  // The product a slug leads to: its current slug or one it had before
+  // (product->slug is the current one; a caller that asked with an old slug
+  // redirects there). NotFound for a malformed or unknown slug, and as
+  // GetProduct for an archived product. Which product a slug leads to never
+  // changes, so that answer is cached (product_ttl) and the product comes
+  // from the product cache: never stale.
+  virtual absl::StatusOr<std::shared_ptr<const Product>> GetProductBySlug(
+      absl::string_view slug, const Principal* viewer = nullptr) = 0;
   // `query.after` is ignored: the position comes from `cursor` (empty: first
   // page). InvalidArgument naming the field for a bad limit, range or cursor.
   // include_archived needs an admin viewer (PermissionDenied otherwise).
