@@ -87,6 +87,57 @@ TEST_F(CatalogTest, FindsWatchesBySlugOldOrNew) {
   EXPECT_EQ(staff->slug, "renamed-watch");  // archiving keeps the slug
 }
 
+TEST_F(CatalogTest, CollectionsCountListedWatchesAndAreNeverStale) {
+  WS_ASSERT_OK_AND_ASSIGN(auto none, catalog().ListCollections());
+  EXPECT_TRUE(none.empty());
+  auto p = AddWatch("AB");  // in "Dive"
+  WS_ASSERT_OK_AND_ASSIGN(auto one, catalog().ListCollections());
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].slug, "dive");
+  EXPECT_EQ(one[0].name, "dive");  // no description yet: the name as watches carry it, lower-cased
+  EXPECT_EQ(one[0].product_count, 1);
+  WS_ASSERT_OK_AND_ASSIGN(auto described,
+                          catalog().PutCollection(admin_, "dive", "Dive", "For the water."));
+  EXPECT_EQ(described.name, "Dive");
+  EXPECT_EQ(described.description, "For the water.");
+  EXPECT_EQ(described.product_count, 1);
+  // A product write shows at once (the count is the listing's facet).
+  auto q = AddWatch("CD");
+  WS_ASSERT_OK_AND_ASSIGN(Collection two, catalog().GetCollection("dive"));
+  EXPECT_EQ(two.product_count, 2);
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, q->id, q->version));
+  WS_ASSERT_OK_AND_ASSIGN(Collection back, catalog().GetCollection("dive"));
+  EXPECT_EQ(back.product_count, 1);
+  // Described but empty: still answers, with 0; unknown and malformed: NotFound.
+  WS_ASSERT_OK(
+      catalog().PutCollection(admin_, "haute-horlogerie", "Haute Horlogerie", "").status());
+  WS_ASSERT_OK_AND_ASSIGN(Collection empty, catalog().GetCollection("haute-horlogerie"));
+  EXPECT_EQ(empty.product_count, 0);
+  WS_ASSERT_OK_AND_ASSIGN(auto listed, catalog().ListCollections());
+  EXPECT_EQ(listed.size(), 1u);  // the list holds collections with listed watches
+  for (const char* bad : {"nope", "Dive", "", "a--b"}) {
+    WS_EXPECT_CODE(catalog().GetCollection(bad), absl::StatusCode::kNotFound);
+  }
+  // Staff only; the name must be the slug's; bounded.
+  WS_EXPECT_CODE(catalog().PutCollection(alice_, "dive", "Dive", ""),
+                 absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_REASON(catalog().PutCollection(admin_, "dive", "Field", ""),
+                   absl::StatusCode::kInvalidArgument, reason::kValidation);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "Dive", "Dive", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "Dive", std::string(2001, 'x')),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "Dive\n", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_ASSERT_OK_AND_ASSIGN(Collection kept, catalog().GetCollection("dive"));
+  EXPECT_EQ(kept.description, "For the water.");
+  EXPECT_EQ(CollectionSlug("Haute Horlogerie"), "haute-horlogerie");
+  EXPECT_EQ(CollectionSlug("Édition Spéciale"), "edition-speciale");
+  EXPECT_EQ(CollectionSlug("!!!"), "");
+}
+
 TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
   auto p = AddWatch("AB");
   auto q = AddWatch("CD");

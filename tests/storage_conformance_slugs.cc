@@ -42,8 +42,8 @@ TEST_P(StorageConformanceTest, SlugIsDerivedAtCreationAndResolves) {
 TEST_P(StorageConformanceTest, SlugCollisionsGetASuffixAndStayUnique) {
   std::set<std::string> slugs;
   for (int i = 0; i < 4; ++i) {
-    WS_ASSERT_OK_AND_ASSIGN(Product p, storage_->CreateProduct(
-                                           Named(absl::StrCat("CO", i), "Orsa", "Field"), kT0));
+    WS_ASSERT_OK_AND_ASSIGN(
+        Product p, storage_->CreateProduct(Named(absl::StrCat("CO", i), "Orsa", "Field"), kT0));
     EXPECT_EQ(p.slug, i == 0 ? std::string("orsa-field") : absl::StrCat("orsa-field-", i + 1));
     EXPECT_TRUE(slugs.insert(p.slug).second) << p.slug;
   }
@@ -70,7 +70,8 @@ TEST_P(StorageConformanceTest, OldSlugLeadsToTheCurrentOneAndIsNeverReused) {
   EXPECT_EQ(old.current_slug, "orsa-field-chrono");
 
   // Another watch of the same name does not get the old slug...
-  WS_ASSERT_OK_AND_ASSIGN(Product other, storage_->CreateProduct(Named("OT", "Orsa", "Field"), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product other,
+                          storage_->CreateProduct(Named("OT", "Orsa", "Field"), kT0));
   EXPECT_EQ(other.slug, "orsa-field-2");
   // ...nor can it ask for it, or for the current one; nothing changes.
   ProductDraft take = Named("OT", "Orsa", "Field");

@@ -49,6 +49,8 @@ enum RouteId : int {
   kGetProductBySku,
   kGetProductBySlug,
   kWatchPage,
+  kGetCollection,
+  kAdminPutCollection,
   kCreateProduct,
   kUpdateProduct,
   kArchiveProduct,
@@ -174,6 +176,8 @@ class Api {
   // 301 to /watches/<current> for an old one, 404 otherwise.
   absl::Status WatchPage(Call& call);
   void RenderMovedPermanently(Call& call, absl::string_view location);
+  absl::Status GetCollection(Call& call);
+  absl::Status AdminPutCollection(Call& call);
   absl::Status CreateProduct(Call& call);
   absl::Status UpdateProduct(Call& call);
   absl::Status ArchiveProduct(Call& call);

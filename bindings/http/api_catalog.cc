@@ -18,6 +18,16 @@ constexpr size_t kMaxDescription = 16000;
 constexpr size_t kMaxVariants = 100;
 constexpr size_t kMaxCollections = 20;
 
+void WriteCollection(JsonOut& out, const Collection& c) {
+  out.StartObject();
+  out.Field("slug", c.slug);
+  out.Field("name", c.name);
+  out.Field("description", c.description);
+  out.Field("product_count", c.product_count);
+  out.Field("url", absl::StrCat("/collection.html?c=", c.slug));
+  out.EndObject();
+}
+
 // `"<id>-<version>"`: changes whenever the product does.
 std::string ETagOf(const Product& p) { return absl::StrCat("\"", p.id, "-", p.version, "\""); }
 
@@ -215,26 +225,48 @@ absl::Status Api::ListProducts(Call& call) {
   return absl::OkStatus();
 }
 
-// The collections of the listed (active) watches with their counts: the
-// collection facet of the whole catalog.
+// The collections that hold a listed (active) watch, with their staff-written
+// descriptions and counts (the catalog's collection facet).
 absl::Status Api::ListCollections(Call& call) {
   QueryReader q(call.req);
   WS_RETURN_IF_ERROR(q.Finish());
-  WS_ASSIGN_OR_RETURN(FacetCounts counts, store_->catalog().CountFacets(ProductQuery{}));
+  WS_ASSIGN_OR_RETURN(std::vector<Collection> collections, store_->catalog().ListCollections());
   JsonOut out;
   out.StartObject();
   out.Key("items");
   out.StartArray();
-  for (const FacetValue& v : counts.facets[static_cast<int>(Facet::kCollection)]) {
-    out.StartObject();
-    out.Field("name", v.value);
-    out.Field("product_count", v.count);
-    out.EndObject();
-  }
+  for (const Collection& c : collections) WriteCollection(out, c);
   out.EndArray();
   out.EndObject();
   RenderJson(call, 200, out.Take());
   call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetCollection(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  WS_ASSIGN_OR_RETURN(Collection c, store_->catalog().GetCollection(call.match.params[0]));
+  JsonOut out;
+  WriteCollection(out, c);
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::AdminPutCollection(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string name, description;
+  r.String("name", &name, ObjectReader::kRequired, kMaxText);
+  r.String("description", &description, ObjectReader::kOptional, kMaxDescription);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(Collection c, store_->catalog().PutCollection(actor, call.match.params[0],
+                                                                    name, description));
+  JsonOut out;
+  WriteCollection(out, c);
+  RenderJson(call, 200, out.Take());
   return absl::OkStatus();
 }
 

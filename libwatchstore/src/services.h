@@ -47,6 +47,11 @@ class CatalogImpl final : public Catalog {
                                               const Principal* viewer) override;
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
                                           const Principal* viewer) override;
+  absl::StatusOr<std::vector<Collection>> ListCollections() override;
+  absl::StatusOr<Collection> GetCollection(absl::string_view slug) override;
+  absl::StatusOr<Collection> PutCollection(const Principal& actor, absl::string_view slug,
+                                           absl::string_view name,
+                                           absl::string_view description) override;
   absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(const Principal& actor,
                                                                const ProductDraft& draft) override;
   absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(const Principal& actor, ProductId id,

@@ -19,14 +19,57 @@ struct Run {
 };
 constexpr Run kLatin[] = {
     // U+00C0..U+00FF (Latin-1 Supplement letters)
-    {6, "a"}, {1, "ae"}, {1, "c"}, {4, "e"}, {4, "i"}, {1, "d"}, {1, "n"}, {5, "o"}, {1, ""},
-    {1, "o"}, {4, "u"}, {1, "y"}, {1, "th"}, {1, "ss"},  // U+00C0..U+00DF
-    {6, "a"}, {1, "ae"}, {1, "c"}, {4, "e"}, {4, "i"}, {1, "d"}, {1, "n"}, {5, "o"}, {1, ""},
-    {1, "o"}, {4, "u"}, {1, "y"}, {1, "th"}, {1, "y"},  // U+00E0..U+00FF
+    {6, "a"},
+    {1, "ae"},
+    {1, "c"},
+    {4, "e"},
+    {4, "i"},
+    {1, "d"},
+    {1, "n"},
+    {5, "o"},
+    {1, ""},
+    {1, "o"},
+    {4, "u"},
+    {1, "y"},
+    {1, "th"},
+    {1, "ss"},  // U+00C0..U+00DF
+    {6, "a"},
+    {1, "ae"},
+    {1, "c"},
+    {4, "e"},
+    {4, "i"},
+    {1, "d"},
+    {1, "n"},
+    {5, "o"},
+    {1, ""},
+    {1, "o"},
+    {4, "u"},
+    {1, "y"},
+    {1, "th"},
+    {1, "y"},  // U+00E0..U+00FF
     // U+0100..U+017F (Latin Extended-A)
-    {6, "a"}, {8, "c"}, {4, "d"}, {10, "e"}, {8, "g"}, {4, "h"}, {10, "i"}, {2, "ij"}, {2, "j"},
-    {3, "k"}, {10, "l"}, {9, "n"}, {6, "o"}, {2, "oe"}, {6, "r"}, {8, "s"}, {6, "t"}, {12, "u"},
-    {2, "w"}, {3, "y"}, {6, "z"}, {1, "s"}};
+    {6, "a"},
+    {8, "c"},
+    {4, "d"},
+    {10, "e"},
+    {8, "g"},
+    {4, "h"},
+    {10, "i"},
+    {2, "ij"},
+    {2, "j"},
+    {3, "k"},
+    {10, "l"},
+    {9, "n"},
+    {6, "o"},
+    {2, "oe"},
+    {6, "r"},
+    {8, "s"},
+    {6, "t"},
+    {12, "u"},
+    {2, "w"},
+    {3, "y"},
+    {6, "z"},
+    {1, "s"}};
 
 // The ASCII of code point `cp`, or nullptr if it is not a Latin letter of
 // the table.
@@ -106,8 +149,8 @@ std::string DeriveSlug(absl::string_view brand, absl::string_view model,
   std::string ref;
   AppendWords(reference, &ref);
   TrimDashes(&ref);
-  if (!ref.empty() && absl::StrCat("-", slug, "-").find(absl::StrCat("-", ref, "-")) ==
-                          std::string::npos) {
+  if (!ref.empty() &&
+      absl::StrCat("-", slug, "-").find(absl::StrCat("-", ref, "-")) == std::string::npos) {
     absl::StrAppend(&slug, "-", ref);
   }
   while (!slug.empty() && slug.front() == '-') slug.erase(0, 1);
@@ -119,6 +162,15 @@ std::string DeriveSlug(absl::string_view brand, absl::string_view model,
   }
   TrimDashes(&slug);
   return slug.empty() ? "watch" : slug;
+}
+
+std::string CollectionSlug(absl::string_view name) {
+  std::string slug;
+  AppendWords(name, &slug);
+  while (!slug.empty() && slug.front() == '-') slug.erase(0, 1);
+  if (slug.size() > kMaxSlugLength) slug.resize(kMaxSlugLength);
+  TrimDashes(&slug);
+  return slug;
 }
 
 std::string FirstFreeSlug(absl::string_view base,
@@ -138,13 +190,13 @@ absl::StatusOr<std::string> ChooseSlug(
   if (draft.slug.empty()) {
     if (!current.empty()) return std::string(current);  // renames keep the URL
     absl::Status failed;
-    std::string slug = FirstFreeSlug(
-        DeriveSlug(draft.brand, draft.model, draft.attributes.reference),
-        [&](absl::string_view candidate) {
-          absl::StatusOr<ProductId> held_by = owner(candidate);
-          if (!held_by.ok()) failed = held_by.status();
-          return held_by.ok() && *held_by != 0;  // an error stops the search
-        });
+    std::string slug =
+        FirstFreeSlug(DeriveSlug(draft.brand, draft.model, draft.attributes.reference),
+                      [&](absl::string_view candidate) {
+                        absl::StatusOr<ProductId> held_by = owner(candidate);
+                        if (!held_by.ok()) failed = held_by.status();
+                        return held_by.ok() && *held_by != 0;  // an error stops the search
+                      });
     if (!failed.ok()) return failed;
     return slug;
   }

@@ -26,3 +26,17 @@ CREATE TABLE product_slugs (
   CONSTRAINT product_slugs_slug_check CHECK (length(slug) BETWEEN 1 AND 80)
 );
 CREATE INDEX product_slugs_product ON product_slugs (product_id);
+
+-- Issue 13 item 6: collections (the names on products) get their own words.
+-- slug is watchstore::CollectionSlug(name): products keep naming collections
+-- by name (products.collections); this table only describes them. Counts are
+-- computed from the products, never stored.
+CREATE TABLE collections (
+  slug        text COLLATE "C" NOT NULL,
+  name        text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  CONSTRAINT collections_pkey PRIMARY KEY (slug),
+  CONSTRAINT collections_slug_check CHECK (length(slug) BETWEEN 1 AND 80),
+  CONSTRAINT collections_name_check CHECK (length(name) BETWEEN 1 AND 40),
+  CONSTRAINT collections_description_check CHECK (length(description) <= 2000)
+);

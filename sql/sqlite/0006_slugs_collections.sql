@@ -17,3 +17,13 @@ CREATE TABLE product_slugs (
   product_id INTEGER NOT NULL REFERENCES products (id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX product_slugs_product ON product_slugs (product_id);
+
+-- Issue 13 item 6: collections (the names on products) get their own words.
+-- slug is watchstore::CollectionSlug(name): products keep naming collections
+-- by name (product_collections.name_key, lower case); this table only
+-- describes them. Counts are computed from the products, never stored.
+CREATE TABLE collections (
+  slug        TEXT NOT NULL PRIMARY KEY CHECK (length(slug) BETWEEN 1 AND 80),
+  name        TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
+  description TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 2000)
+) STRICT, WITHOUT ROWID;

@@ -271,7 +271,7 @@ async function cardPrices(page) {
 
 test('every page is static HTML without inline script, style or handlers, served with the CSP', async () => {
   const pages = ['index.html', 'product.html', 'cart.html', 'checkout.html', 'order.html', 'pay.html', 'orders.html', 'login.html', 'register.html', 'admin.html',
-    'forgot-password.html', 'reset-password.html', 'verify-email.html', 'account.html'];
+    'forgot-password.html', 'reset-password.html', 'verify-email.html', 'account.html', 'collection.html'];
   for (const name of ['', ...pages]) {
     const res = await fetch(`${BASE}/${name}`, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
     assert(res.ok, `/${name} -> ${res.status}`);
@@ -292,6 +292,36 @@ test('every page is static HTML without inline script, style or handlers, served
   }
   const cfg = await (await fetch(`${BASE}/config.json`)).json();
   assert(typeof cfg.apiBase === 'string' && cfg.apiBase, 'config.json names the apiBase');
+});
+
+test('collections: the catalog links to a collection page with its description and its watches; a watch links to its collections', async ({ page }) => {
+  const { items } = await apiCall('/collections');
+  assert(items && items.length, 'the demo catalog has collections');
+  const c = items.find((x) => x.description && x.product_count > 0);
+  assert(c, 'a described collection with watches');
+  await page.goto('/');
+  const link = page.getByTestId('collection-link').filter({ hasText: c.name });
+  await link.first().waitFor();
+  await link.first().click();
+  await page.waitForURL((u) => u.pathname === '/collection.html' && u.searchParams.get('c') === c.slug);
+  await expectText(page.getByTestId('collection-name'), c.name, 'the page names the collection');
+  await expectText(page.getByTestId('collection-description'), c.description, 'the page shows its description');
+  const cards = page.getByTestId('product-card');
+  await cards.first().waitFor();
+  const shown = await cards.count();
+  assert(shown === Math.min(c.product_count, 24), `the page lists its watches: ${shown} of ${c.product_count}`);
+  const listed = await apiCall(`/products?collection=${encodeURIComponent(c.name)}&limit=24`);
+  const ids = await cards.evaluateAll((els) => els.map((e) => Number(e.dataset.productId)));
+  assert(JSON.stringify(ids) === JSON.stringify(listed.items.map((p) => p.id)), 'the same watches as the catalog filtered by the collection');
+  // a watch in it links back to the collection
+  await cards.first().getByRole('link').first().click();
+  await page.waitForURL(/\/watches\//);
+  const back = page.getByTestId('product-collection-link').filter({ hasText: new RegExp(`^${escapeRe(c.name)}$`, 'i') });
+  await back.first().waitFor();
+  assert((await back.first().getAttribute('href')) === c.url, 'the watch page links to the collection page');
+  const missing = await page.goto('/collection.html?c=no-such-collection');
+  assert(missing.status() === 200, 'the page itself is static');
+  await page.getByTestId('not-found').waitFor();
 });
 
 test('readable URLs: a watch opens at /watches/<slug>; the admin renames it and the old URL lands on the new one', async ({ page }) => {

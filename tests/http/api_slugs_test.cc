@@ -58,10 +58,10 @@ TEST_F(SlugApiTest, ProductsCarryTheirSlugAndAnswerByIt) {
   ASSERT_EQ(by_slug->status, 200) << by_slug->body;
   EXPECT_EQ(Json(by_slug->body)["id"].GetInt64(), p->id);
   EXPECT_FALSE(by_slug->get_header_value("ETag").empty());
-  for (const char* bad : {"/api/v1/products/by-slug/no-such-watch",
-                          "/api/v1/products/by-slug/Aldenmark-Tidewater-SLA",
-                          "/api/v1/products/by-slug/a--b", "/api/v1/products/by-slug/%2E%2E",
-                          "/api/v1/products/by-slug/%FF"}) {
+  for (const char* bad :
+       {"/api/v1/products/by-slug/no-such-watch",
+        "/api/v1/products/by-slug/Aldenmark-Tidewater-SLA", "/api/v1/products/by-slug/a--b",
+        "/api/v1/products/by-slug/%2E%2E", "/api/v1/products/by-slug/%FF"}) {
     auto r = client_->Get(bad);
     ASSERT_TRUE(r) << bad;
     EXPECT_EQ(r->status, 404) << bad;
@@ -142,8 +142,8 @@ TEST_F(SlugApiTest, AdminSlugEditsAreValidatedAndNeverTakeAnotherWatchsSlug) {
   ASSERT_EQ(moved->status, 200) << moved->body;
   // b can take neither a's current slug nor its old one.
   for (const char* taken : {"field-one", "aldenmark-tidewater-slc"}) {
-    auto r = Put(*b, Draft(*b, "Tidewater SLD", absl::StrCat(R"("slug":")", taken, R"(",)"),
-                           b->version));
+    auto r = Put(
+        *b, Draft(*b, "Tidewater SLD", absl::StrCat(R"("slug":")", taken, R"(",)"), b->version));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 409) << taken;
     EXPECT_EQ(ReasonOfBody(r->body), "slug_taken") << taken;
@@ -157,8 +157,8 @@ TEST_F(SlugApiTest, AdminSlugEditsAreValidatedAndNeverTakeAnotherWatchsSlug) {
     EXPECT_EQ(FieldOfBody(r->body), "slug") << bad;
   }
   const std::string long_slug(81, 'a');
-  auto too_long = Put(*b, Draft(*b, "Tidewater SLD", absl::StrCat(R"("slug":")", long_slug, R"(",)"),
-                                b->version));
+  auto too_long = Put(
+      *b, Draft(*b, "Tidewater SLD", absl::StrCat(R"("slug":")", long_slug, R"(",)"), b->version));
   ASSERT_TRUE(too_long);
   EXPECT_EQ(too_long->status, 400);
   // Nothing changed.

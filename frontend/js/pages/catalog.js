@@ -338,6 +338,23 @@ window.addEventListener('popstate', () => load());
 // Filters open by default on wide screens, folded on phones.
 details.open = window.matchMedia('(min-width: 56rem)').matches;
 
+/** The collections, as links to their pages (hidden when there are none or the call fails). */
+async function loadCollections() {
+  const nav = $('#collections-nav');
+  try {
+    const { items } = await api('/collections');
+    if (!items || !items.length) return;
+    replace(nav, h('h2', { class: 'collections-title' }, 'Collections'),
+      h('ul', { class: 'collections-list' }, items.map((c) => h('li', null,
+        h('a', { href: c.url, 'data-testid': 'collection-link' }, c.name,
+          h('span', { class: 'collection-count' }, ` (${c.product_count})`))))));
+    nav.hidden = false;
+  } catch {
+    // the catalog works without the collections bar
+  }
+}
+
 initLayout('catalog');
+loadCollections();
 loadBrands().then(() => fillForms(readState()));
 load();

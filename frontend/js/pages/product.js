@@ -19,6 +19,7 @@ const slugInPath = /^\/watches\/([a-z0-9-]{1,80})$/.exec(window.location.pathnam
 const slug = slugInPath ? slugInPath[1] : null;
 const productId = params().get('id');
 let product = null;
+let collectionUrls = new Map(); // lower-cased collection name -> its page
 let selected = null; // the chosen variant
 const ui = {};
 
@@ -53,6 +54,26 @@ function resolve(key, value) {
     }
   }
   return best;
+}
+
+/** The watch's collections, each a link to its page when it has one; null if none. */
+function collectionsValue() {
+  const names = product.collections || [];
+  if (!names.length) return null;
+  return names.flatMap((name, i) => {
+    const url = collectionUrls.get(name.toLowerCase());
+    return [i ? ', ' : null, url ? h('a', { href: url, 'data-testid': 'product-collection-link' }, name) : name];
+  }).filter((x) => x !== null);
+}
+
+/** Collection pages by name (the product page works without them). */
+async function loadCollectionUrls() {
+  try {
+    const { items } = await api('/collections');
+    collectionUrls = new Map((items || []).map((c) => [c.name.toLowerCase(), c.url]));
+  } catch {
+    collectionUrls = new Map();
+  }
 }
 
 function stockText(v) {
@@ -124,7 +145,7 @@ function render() {
     ['Condition', product.condition === 'pre_owned' ? `Pre-owned, ${String(product.grade || '').replace(/_/g, ' ')}` : product.condition ? 'New' : ''],
     ['Box and papers', product.condition ? [product.box ? 'Box' : 'No box', product.papers ? 'papers' : 'no papers'].join(', ') : ''],
     ['Limited edition', product.limited_pieces ? `${product.limited_pieces} pieces` : ''],
-    ['Collections', (product.collections || []).join(', ')],
+    ['Collections', collectionsValue()],
   ].filter(([, v]) => v);
   for (const attr of ATTRS) {
     const values = valuesOf(attr.key);
@@ -253,8 +274,10 @@ async function main() {
     notFound();
     return;
   }
+  const collectionsLoaded = loadCollectionUrls();
   try {
     product = await fetchProduct();
+    await collectionsLoaded;
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) notFound();
     else {

@@ -78,6 +78,12 @@ constexpr Statement kResolveSlug = {
     "ws_resolve_slug",
     "SELECT s.product_id, p.slug FROM product_slugs s JOIN products p ON p.id = s.product_id"
     " WHERE s.slug = $1"};
+constexpr Statement kPutCollection = {
+    "ws_put_collection",
+    "INSERT INTO collections (slug, name, description) VALUES ($1, $2, $3)"
+    " ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description"};
+constexpr Statement kListCollections = {
+    "ws_list_collections", "SELECT slug, name, description FROM collections ORDER BY slug"};
 constexpr Statement kSelectUnslugged = {
     "ws_select_unslugged", "SELECT id FROM products WHERE slug IS NULL ORDER BY id LIMIT 500"};
 constexpr Statement kUpdateVariants = {
@@ -430,6 +436,23 @@ absl::StatusOr<SlugTarget> PostgresStorage::ResolveSlug(absl::string_view slug) 
   WS_ASSIGN_OR_RETURN(t.product_id, r.Int(0, 0));
   t.current_slug = r.String(0, 1);
   return t;
+}
+
+absl::Status PostgresStorage::PutCollection(const CollectionInfo& c) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.Add(c.slug).Add(c.name).Add(c.description);
+  return conn->Execute(kPutCollection, p).status();
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> PostgresStorage::ListCollections() {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kListCollections, Params()));
+  std::vector<CollectionInfo> out;
+  for (int row = 0; row < r.rows(); ++row) {
+    out.push_back(CollectionInfo{r.String(row, 0), r.String(row, 1), r.String(row, 2)});
+  }
+  return out;
 }
 
 absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, absl::Time now) {

@@ -81,6 +81,8 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override;
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override;
   absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) override;
+  absl::Status PutCollection(const CollectionInfo& c) override;
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override;
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) override;
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) override;
 

@@ -64,6 +64,11 @@ constexpr char kResolveSlug[] =
 constexpr char kSelectUnsluggedProducts[] =
     "SELECT id FROM products WHERE slug IS NULL ORDER BY id";
 
+constexpr char kPutCollection[] =
+    "INSERT INTO collections (slug, name, description) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description";
+constexpr char kListCollections[] = "SELECT slug, name, description FROM collections ORDER BY slug";
+
 constexpr char kDeleteCollections[] = "DELETE FROM product_collections WHERE product_id = ?1";
 constexpr char kInsertCollection[] =
     "INSERT INTO product_collections (product_id, position, name, name_key) "
@@ -543,6 +548,24 @@ absl::Status IndexUnindexedProducts(Connection& c) {
     WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(p)));
   }
   return absl::OkStatus();
+}
+
+absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPutCollection));
+  s.Bind(1, info.slug).Bind(2, info.name).Bind(3, info.description);
+  return s.Run();
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kListCollections));
+  std::vector<CollectionInfo> out;
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(
+        CollectionInfo{std::string(s.Text(0)), std::string(s.Text(1)), std::string(s.Text(2))});
+  }
+  return out;
 }
 
 absl::Status SlugUnsluggedProducts(Connection& c) {

@@ -38,6 +38,9 @@ absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId pro
 // Writes the search index of every product that has none (those written
 // before migration 0004). Run in a write transaction.
 absl::Status IndexUnindexedProducts(Connection& c);
+// Collections (Storage::PutCollection / ListCollections).
+absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info);
+absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c);
 // Gives every product without a slug (those written before migration 0006)
 // its derived slug. Run in a write transaction.
 absl::Status SlugUnsluggedProducts(Connection& c);

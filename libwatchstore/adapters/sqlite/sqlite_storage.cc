@@ -280,6 +280,15 @@ class SqliteStorage final : public Storage {
     return ReadOne<SlugTarget>([&](Connection& c) { return sqlite::ResolveSlugIn(c, slug); });
   }
 
+  absl::Status PutCollection(const CollectionInfo& info) override {
+    return WriteStatus([&](Connection& c) { return sqlite::PutCollectionIn(c, info); });
+  }
+
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    return ReadOne<std::vector<CollectionInfo>>(
+        [&](Connection& c) { return sqlite::ListCollectionsIn(c); });
+  }
+
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return Read<ProductPage>([&](Connection& c) { return sqlite::ListProductsIn(c, q); });
   }

@@ -33,6 +33,14 @@ struct ProductListing {
   std::string next_cursor;
 };
 
+// A collection as shoppers see it.
+struct Collection {
+  std::string slug;
+  std::string name;
+  std::string description;    // empty until staff write one
+  int64_t product_count = 0;  // listed (active) watches in it
+};
+
 // Thread-safe. Readers get immutable shared snapshots: holding one never
 // blocks a writer, and a write publishes a new snapshot.
 class Catalog {
@@ -65,6 +73,21 @@ class Catalog {
   // the listing pages and invalidated with them.
   virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
                                                   const Principal* viewer = nullptr) = 0;
+
+  // The collections that hold a listed watch, by slug, with their
+  // descriptions. Counts are the listing's collection facet (CountFacets),
+  // cached and invalidated with the listing pages, so never stale after a
+  // product write; descriptions are read from Storage (a small table).
+  virtual absl::StatusOr<std::vector<Collection>> ListCollections() = 0;
+  // One of them, or a described collection without listed watches (count
+  // 0). NotFound otherwise, and for a malformed slug.
+  virtual absl::StatusOr<Collection> GetCollection(absl::string_view slug) = 0;
+  // Admin only. Describes the collection at `slug`: `name` (1..40 bytes on
+  // one line, the name whose CollectionSlug is `slug`), `description` (0..2000
+  // bytes). InvalidArgument naming the field.
+  virtual absl::StatusOr<Collection> PutCollection(const Principal& actor, absl::string_view slug,
+                                                   absl::string_view name,
+                                                   absl::string_view description) = 0;
 
   // Admin only (PermissionDenied otherwise). Drafts are validated
   // (InvalidArgument naming the field); prices must be in the store currency.

@@ -234,6 +234,19 @@ absl::StatusOr<std::string> ChooseSlug(
     const ProductDraft& draft, ProductId self, absl::string_view current,
     const std::function<absl::StatusOr<ProductId>(absl::string_view)>& owner);
 
+// --- Collections ------------------------------------------------------------
+// A collection's own words, written by staff for the collection name that
+// watches carry (ProductDraft::collections, compared case-insensitively).
+struct CollectionInfo {
+  std::string slug;         // CollectionSlug(name)
+  std::string name;         // 1..40 bytes, as shown
+  std::string description;  // 0..2000 bytes of plain text
+};
+// The slug of a collection name: its words as DeriveSlug spells them
+// ("Dive" -> "dive", "Haute Horlogerie" -> "haute-horlogerie"), at most
+// kMaxSlugLength; "" for a name of no letters or digits (it has no page).
+std::string CollectionSlug(absl::string_view name);
+
 // The sort key of a product's name: lower-case ASCII of "brand model".
 std::string ProductNameKey(absl::string_view brand, absl::string_view model);
 

@@ -163,6 +163,12 @@ class Storage {
   // limit are ignored), from one snapshot. InvalidArgument as ListProducts.
   virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) = 0;
 
+  // --- Collections ----------------------------------------------------------
+  // Creates or replaces the description of collection `c.slug`.
+  virtual absl::Status PutCollection(const CollectionInfo& c) = 0;
+  // Every described collection, by slug.
+  virtual absl::StatusOr<std::vector<CollectionInfo>> ListCollections() = 0;
+
   // --- Carts --------------------------------------------------------------
   // Lines ordered by added_at then variant id, with product_id filled in. An
   // unknown owner has an empty cart.
@@ -345,6 +351,10 @@ class StorageWrapper : public Storage {
   }
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
     return target_->CountFacets(q);
+  }
+  absl::Status PutCollection(const CollectionInfo& c) override { return target_->PutCollection(c); }
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    return target_->ListCollections();
   }
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& o) override {
     return target_->GetCart(o);

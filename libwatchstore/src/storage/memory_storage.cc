@@ -357,6 +357,19 @@ class MemoryStorage final : public Storage {
     return SlugTarget{it->second, products_.at(it->second).slug};
   }
 
+  absl::Status PutCollection(const CollectionInfo& c) override {
+    internal::MutexLock lock(&mu_);
+    collections_[c.slug] = c;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    internal::MutexLock lock(&mu_);
+    std::vector<CollectionInfo> out;
+    for (const auto& [slug, c] : collections_) out.push_back(c);
+    return out;
+  }
+
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     WS_RETURN_IF_ERROR(ParseSearchQuery(q.text).status());
     internal::MutexLock lock(&mu_);
@@ -791,6 +804,7 @@ class MemoryStorage final : public Storage {
   absl::flat_hash_map<std::string, VariantId> variant_by_sku_ ABSL_GUARDED_BY(mu_);
   // Every slug any product ever had: the product it leads to.
   absl::flat_hash_map<std::string, ProductId> product_of_slug_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, CollectionInfo> collections_ ABSL_GUARDED_BY(mu_);  // by slug
   absl::flat_hash_map<std::string, std::vector<CartItem>> carts_ ABSL_GUARDED_BY(mu_);
   std::map<OrderId, Order> orders_ ABSL_GUARDED_BY(mu_);
   // (user, guest cart scope, key): a guest order's key is scoped by its cart.
