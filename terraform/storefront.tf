@@ -301,6 +301,24 @@ resource "aws_cloudfront_distribution" "storefront" {
     response_headers_policy_id = aws_cloudfront_response_headers_policy.headers["security"].id
   }
 
+  # Readable product URLs: the servers answer /watches/<slug> (the product
+  # page for a current slug, a 301 from an old one, a 404), so those statuses
+  # are real HTTP statuses at the edge. Read-only methods; not cached at the
+  # edge, as the answer depends on the viewer's session (staff see archived
+  # watches) and the server marks it no-cache with an ETag anyway (the
+  # browser's revalidations are cheap 304s).
+  ordered_cache_behavior {
+    path_pattern               = "/watches/*"
+    target_origin_id           = "api-alb"
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
+    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.headers["security"].id
+  }
+
   # No custom_error_response: it would apply to /api/* as well and turn API
   # errors into the storefront's index page.
 

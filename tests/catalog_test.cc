@@ -41,6 +41,103 @@ TEST_F(CatalogTest, WritesInvalidateWhatReadersSee) {
                    absl::StatusCode::kAborted, reason::kVersionConflict);
 }
 
+TEST(SlugTest, DerivesOneReadableSlug) {
+  EXPECT_EQ(DeriveSlug("J. Brévik & Sœurs", "Ålen 1", ""), "j-brevik-soeurs-alen-1");
+  EXPECT_EQ(DeriveSlug("Brévik", "Polar GMT", "SDK211"), "brevik-polar-gmt-sdk211");
+  EXPECT_EQ(DeriveSlug("Orsa", "Chronomaster 3861", "3861"), "orsa-chronomaster-3861");
+  EXPECT_EQ(DeriveSlug("Ørsted’s", "Æon  ß", ""), "orsteds-aeon-ss");
+  EXPECT_EQ(DeriveSlug("セイコー", "時計", ""), "watch");
+  EXPECT_EQ(DeriveSlug("--X--", "/Y/", "!"), "x-y");
+  const std::string long_slug = DeriveSlug(std::string(50, 'a'), "bbbbbbbbbb cccccccccc", "");
+  EXPECT_LE(long_slug.size(), kMaxDerivedSlugLength);
+  EXPECT_EQ(long_slug, std::string(50, 'a') + "-bbbbbbbbbb");
+  EXPECT_EQ(DeriveSlug(std::string(200, 'z'), "", "").size(), kMaxDerivedSlugLength);
+  for (const char* good : {"a", "orsa-chronomaster-3861", "x-2"}) EXPECT_TRUE(IsValidSlug(good));
+  for (const char* bad : {"", "-a", "a-", "a--b", "A", "a_b", "a b", "é", "../x"}) {
+    EXPECT_FALSE(IsValidSlug(bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidSlug(std::string(kMaxSlugLength + 1, 'a')));
+  EXPECT_EQ(FirstFreeSlug("x", [](absl::string_view s) { return s == "x" || s == "x-2"; }), "x-3");
+}
+
+TEST_F(CatalogTest, FindsWatchesBySlugOldOrNew) {
+  auto p = AddWatch("AB");
+  ASSERT_FALSE(p->slug.empty());
+  WS_ASSERT_OK_AND_ASSIGN(auto by_slug, catalog().GetProductBySlug(p->slug));
+  EXPECT_EQ(by_slug->id, p->id);
+  ProductDraft d = WatchDraft("AB");
+  d.variants[0].id = p->variants[0].id;
+  d.slug = "renamed-watch";
+  WS_ASSERT_OK_AND_ASSIGN(auto moved, catalog().UpdateProduct(admin_, p->id, p->version, d));
+  EXPECT_EQ(moved->slug, "renamed-watch");
+  // The old slug (its owner cached above) leads to the product with its new slug.
+  WS_ASSERT_OK_AND_ASSIGN(auto old, catalog().GetProductBySlug(p->slug));
+  EXPECT_EQ(old->slug, "renamed-watch");
+  WS_ASSERT_OK_AND_ASSIGN(auto now, catalog().GetProductBySlug("renamed-watch"));
+  EXPECT_EQ(now->id, p->id);
+  for (const char* bad : {"", "No-Such", "no-such-watch", "../etc"}) {
+    WS_EXPECT_CODE(catalog().GetProductBySlug(bad), absl::StatusCode::kNotFound);
+  }
+  d.slug = "Bad Slug";
+  WS_EXPECT_CODE(catalog().UpdateProduct(admin_, p->id, moved->version, d),
+                 absl::StatusCode::kInvalidArgument);
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, p->id, moved->version));
+  WS_EXPECT_CODE(catalog().GetProductBySlug("renamed-watch"), absl::StatusCode::kNotFound);
+  WS_ASSERT_OK_AND_ASSIGN(auto staff, catalog().GetProductBySlug("renamed-watch", &admin_));
+  EXPECT_EQ(staff->slug, "renamed-watch");  // archiving keeps the slug
+}
+
+TEST_F(CatalogTest, CollectionsCountListedWatchesAndAreNeverStale) {
+  WS_ASSERT_OK_AND_ASSIGN(auto none, catalog().ListCollections());
+  EXPECT_TRUE(none.empty());
+  auto p = AddWatch("AB");  // in "Dive"
+  WS_ASSERT_OK_AND_ASSIGN(auto one, catalog().ListCollections());
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].slug, "dive");
+  EXPECT_EQ(one[0].name, "dive");  // no description yet: the name as watches carry it, lower-cased
+  EXPECT_EQ(one[0].product_count, 1);
+  WS_ASSERT_OK_AND_ASSIGN(auto described,
+                          catalog().PutCollection(admin_, "dive", "Dive", "For the water."));
+  EXPECT_EQ(described.name, "Dive");
+  EXPECT_EQ(described.description, "For the water.");
+  EXPECT_EQ(described.product_count, 1);
+  // A product write shows at once (the count is the listing's facet).
+  auto q = AddWatch("CD");
+  WS_ASSERT_OK_AND_ASSIGN(Collection two, catalog().GetCollection("dive"));
+  EXPECT_EQ(two.product_count, 2);
+  WS_ASSERT_OK(catalog().ArchiveProduct(admin_, q->id, q->version));
+  WS_ASSERT_OK_AND_ASSIGN(Collection back, catalog().GetCollection("dive"));
+  EXPECT_EQ(back.product_count, 1);
+  // Described but empty: still answers, with 0; unknown and malformed: NotFound.
+  WS_ASSERT_OK(
+      catalog().PutCollection(admin_, "haute-horlogerie", "Haute Horlogerie", "").status());
+  WS_ASSERT_OK_AND_ASSIGN(Collection empty, catalog().GetCollection("haute-horlogerie"));
+  EXPECT_EQ(empty.product_count, 0);
+  WS_ASSERT_OK_AND_ASSIGN(auto listed, catalog().ListCollections());
+  EXPECT_EQ(listed.size(), 1u);  // the list holds collections with listed watches
+  for (const char* bad : {"nope", "Dive", "", "a--b"}) {
+    WS_EXPECT_CODE(catalog().GetCollection(bad), absl::StatusCode::kNotFound);
+  }
+  // Staff only; the name must be the slug's; bounded.
+  WS_EXPECT_CODE(catalog().PutCollection(alice_, "dive", "Dive", ""),
+                 absl::StatusCode::kPermissionDenied);
+  WS_EXPECT_REASON(catalog().PutCollection(admin_, "dive", "Field", ""),
+                   absl::StatusCode::kInvalidArgument, reason::kValidation);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "Dive", "Dive", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "Dive", std::string(2001, 'x')),
+                 absl::StatusCode::kInvalidArgument);
+  WS_EXPECT_CODE(catalog().PutCollection(admin_, "dive", "Dive\n", ""),
+                 absl::StatusCode::kInvalidArgument);
+  WS_ASSERT_OK_AND_ASSIGN(Collection kept, catalog().GetCollection("dive"));
+  EXPECT_EQ(kept.description, "For the water.");
+  EXPECT_EQ(CollectionSlug("Haute Horlogerie"), "haute-horlogerie");
+  EXPECT_EQ(CollectionSlug("Édition Spéciale"), "edition-speciale");
+  EXPECT_EQ(CollectionSlug("!!!"), "");
+}
+
 TEST_F(CatalogTest, ArchivedProductsHideFromShoppers) {
   auto p = AddWatch("AB");
   auto q = AddWatch("CD");

@@ -8,6 +8,7 @@ namespace {
 TEST(CodecTest, ProductRoundTrips) {
   Product p;
   p.id = 42;
+  p.slug = "brevik-polar-gmt-sdk211";
   p.brand = "Brevik";
   p.model = "Polar GMT";
   p.description = std::string("multi\nline \0 text", 17);
@@ -43,6 +44,7 @@ TEST(CodecTest, ProductRoundTrips) {
   EXPECT_EQ(back->variants[1].price, p.variants[1].price);
   EXPECT_EQ(back->created_at, p.created_at);
   EXPECT_EQ(back->attributes.reference, "SDK211");
+  EXPECT_EQ(back->slug, "brevik-polar-gmt-sdk211");
   EXPECT_EQ(back->attributes.complications, p.attributes.complications);
   EXPECT_EQ(back->attributes.grade, ConditionGrade::kVeryGood);
   EXPECT_FALSE(back->attributes.box);
@@ -60,6 +62,8 @@ TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
   }
   std::string other = bytes;
   other[0] = 1;  // the format before the attributes of issue 13
+  EXPECT_FALSE(DecodeProduct(other).has_value());
+  other[0] = 2;  // the format before slugs
   EXPECT_FALSE(DecodeProduct(other).has_value());
   EXPECT_FALSE(DecodeProduct(bytes + "x").has_value());
   EXPECT_FALSE(

@@ -41,8 +41,12 @@ constexpr RouteRow kRouteTable[] = {
     {kListProducts, "GET", "/api/v1/products"},
     {kProductFacets, "GET", "/api/v1/products/facets"},
     {kListCollections, "GET", "/api/v1/collections"},
+    {kGetCollection, "GET", "/api/v1/collections/{slug}"},
+    {kAdminPutCollection, "PUT", "/api/v1/admin/collections/{slug}"},
     {kGetProduct, "GET", "/api/v1/products/{id}"},
     {kGetProductBySku, "GET", "/api/v1/products/by-sku/{sku}"},
+    {kGetProductBySlug, "GET", "/api/v1/products/by-slug/{slug}"},
+    {kWatchPage, "GET", "/watches/{slug}"},
     {kCreateProduct, "POST", "/api/v1/products"},
     {kUpdateProduct, "PUT", "/api/v1/products/{id}"},
     {kArchiveProduct, "POST", "/api/v1/products/{id}/archive"},
@@ -388,10 +392,18 @@ absl::Status Api::Dispatch(int route, Call& call) {
       return ProductFacets(call);
     case kListCollections:
       return ListCollections(call);
+    case kGetCollection:
+      return GetCollection(call);
+    case kAdminPutCollection:
+      return AdminPutCollection(call);
     case kGetProduct:
       return GetProduct(call);
     case kGetProductBySku:
       return GetProductBySku(call);
+    case kGetProductBySlug:
+      return GetProductBySlug(call);
+    case kWatchPage:
+      return WatchPage(call);
     case kCreateProduct:
       return CreateProduct(call);
     case kUpdateProduct:

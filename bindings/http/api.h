@@ -47,6 +47,10 @@ enum RouteId : int {
   kListCollections,
   kGetProduct,
   kGetProductBySku,
+  kGetProductBySlug,
+  kWatchPage,
+  kGetCollection,
+  kAdminPutCollection,
   kCreateProduct,
   kUpdateProduct,
   kArchiveProduct,
@@ -166,6 +170,14 @@ class Api {
   absl::Status ListCollections(Call& call);
   absl::Status GetProduct(Call& call);
   absl::Status GetProductBySku(Call& call);
+  // An old slug answers 301 to the current one (RenderMovedPermanently).
+  absl::Status GetProductBySlug(Call& call);
+  // GET /watches/<slug>: the storefront's product page for a current slug,
+  // 301 to /watches/<current> for an old one, 404 otherwise.
+  absl::Status WatchPage(Call& call);
+  void RenderMovedPermanently(Call& call, absl::string_view location);
+  absl::Status GetCollection(Call& call);
+  absl::Status AdminPutCollection(Call& call);
   absl::Status CreateProduct(Call& call);
   absl::Status UpdateProduct(Call& call);
   absl::Status ArchiveProduct(Call& call);

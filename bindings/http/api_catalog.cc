@@ -18,6 +18,16 @@ constexpr size_t kMaxDescription = 16000;
 constexpr size_t kMaxVariants = 100;
 constexpr size_t kMaxCollections = 20;
 
+void WriteCollection(JsonOut& out, const Collection& c) {
+  out.StartObject();
+  out.Field("slug", c.slug);
+  out.Field("name", c.name);
+  out.Field("description", c.description);
+  out.Field("product_count", c.product_count);
+  out.Field("url", absl::StrCat("/collection.html?c=", c.slug));
+  out.EndObject();
+}
+
 // `"<id>-<version>"`: changes whenever the product does.
 std::string ETagOf(const Product& p) { return absl::StrCat("\"", p.id, "-", p.version, "\""); }
 
@@ -87,6 +97,7 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
   ObjectReader r(doc, "");
   r.String("brand", &d->brand, ObjectReader::kRequired, kMaxText);
   r.String("model", &d->model, ObjectReader::kRequired, kMaxText);
+  r.String("slug", &d->slug, ObjectReader::kOptional, kMaxText);
   r.String("description", &d->description, ObjectReader::kOptional, kMaxDescription);
   std::string movement;
   if (r.String("movement", &movement, ObjectReader::kRequired, 40) && r.ok()) {
@@ -218,26 +229,48 @@ absl::Status Api::ListProducts(Call& call) {
   return absl::OkStatus();
 }
 
-// The collections of the listed (active) watches with their counts: the
-// collection facet of the whole catalog.
+// The collections that hold a listed (active) watch, with their staff-written
+// descriptions and counts (the catalog's collection facet).
 absl::Status Api::ListCollections(Call& call) {
   QueryReader q(call.req);
   WS_RETURN_IF_ERROR(q.Finish());
-  WS_ASSIGN_OR_RETURN(FacetCounts counts, store_->catalog().CountFacets(ProductQuery{}));
+  WS_ASSIGN_OR_RETURN(std::vector<Collection> collections, store_->catalog().ListCollections());
   JsonOut out;
   out.StartObject();
   out.Key("items");
   out.StartArray();
-  for (const FacetValue& v : counts.facets[static_cast<int>(Facet::kCollection)]) {
-    out.StartObject();
-    out.Field("name", v.value);
-    out.Field("product_count", v.count);
-    out.EndObject();
-  }
+  for (const Collection& c : collections) WriteCollection(out, c);
   out.EndArray();
   out.EndObject();
   RenderJson(call, 200, out.Take());
   call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetCollection(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  WS_ASSIGN_OR_RETURN(Collection c, store_->catalog().GetCollection(call.match.params[0]));
+  JsonOut out;
+  WriteCollection(out, c);
+  RenderJson(call, 200, out.Take());
+  call.res->AddHeader("Cache-Control", "no-cache");
+  return absl::OkStatus();
+}
+
+absl::Status Api::AdminPutCollection(Call& call) {
+  WS_ASSIGN_OR_RETURN(Principal actor, RequireUser(call));
+  WS_RETURN_IF_ERROR(RequireAdmin(actor));  // before the body is read
+  WS_ASSIGN_OR_RETURN(auto doc, JsonBody(call));
+  ObjectReader r(*doc, "");
+  std::string name, description;
+  r.String("name", &name, ObjectReader::kRequired, kMaxText);
+  r.String("description", &description, ObjectReader::kOptional, kMaxDescription);
+  WS_RETURN_IF_ERROR(r.Finish());
+  WS_ASSIGN_OR_RETURN(Collection c, store_->catalog().PutCollection(actor, call.match.params[0],
+                                                                    name, description));
+  JsonOut out;
+  WriteCollection(out, c);
+  RenderJson(call, 200, out.Take());
   return absl::OkStatus();
 }
 
@@ -284,6 +317,45 @@ absl::Status Api::GetProductBySku(Call& call) {
   WS_ASSIGN_OR_RETURN(auto product, store_->catalog().GetProductBySku(call.match.params[0],
                                                                       viewer ? &*viewer : nullptr));
   return RenderProduct(call, product, viewer.has_value());
+}
+
+absl::Status Api::GetProductBySlug(Call& call) {
+  WS_RETURN_IF_ERROR(QueryReader(call.req).Finish());
+  const absl::string_view slug = call.match.params[0];
+  const std::optional<Principal> viewer = OptionalUser(call);
+  WS_ASSIGN_OR_RETURN(auto product,
+                      store_->catalog().GetProductBySlug(slug, viewer ? &*viewer : nullptr));
+  if (product->slug != slug) {
+    RenderMovedPermanently(call, absl::StrCat("/api/v1/products/by-slug/", product->slug));
+    return absl::OkStatus();
+  }
+  return RenderProduct(call, product, viewer.has_value());
+}
+
+absl::Status Api::WatchPage(Call& call) {
+  const absl::Status no_page =
+      MakeError(absl::StatusCode::kNotFound, watchstore::reason::kNotFound, "no such watch");
+  if (static_files_ == nullptr) return no_page;
+  // Query strings (campaign tags, ...) are the page's script's business.
+  const absl::string_view slug = call.match.params[0];
+  const std::optional<Principal> viewer = OptionalUser(call);
+  auto product = store_->catalog().GetProductBySlug(slug, viewer ? &*viewer : nullptr);
+  if (!product.ok()) return absl::IsNotFound(product.status()) ? no_page : product.status();
+  if ((*product)->slug != slug) {
+    RenderMovedPermanently(call, absl::StrCat("/watches/", (*product)->slug));
+    return absl::OkStatus();
+  }
+  static_files_->ServeFile("product.html", call.req, call.res);
+  return absl::OkStatus();
+}
+
+void Api::RenderMovedPermanently(Call& call, absl::string_view location) {
+  call.res->status = 301;
+  call.res->AddHeader("Location", std::string(location));
+  // Revalidated, not kept for ever: a watch may take an old slug back.
+  call.res->AddHeader("Cache-Control", "no-cache");
+  call.res->content_type = "text/plain; charset=utf-8";
+  call.res->body = absl::StrCat("Moved to ", location, "\n");
 }
 
 absl::Status Api::RenderProduct(Call& call, const std::shared_ptr<const Product>& product,

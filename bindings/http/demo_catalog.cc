@@ -1009,6 +1009,40 @@ std::vector<ProductDraft> DemoCatalog() {
   return drafts;
 }
 
+std::vector<CollectionInfo> DemoCollections() {
+  const std::pair<const char*, const char*> described[] = {
+      {"Chronograph",
+       "Stopwatches for the wrist: pushers, sub-dials and tachymeter bezels, from racing "
+       "classics to quartz chronographs that time an egg as well as a lap."},
+      {"Dive",
+       "Built for water: screw-down crowns, unidirectional bezels, lume you can read at depth "
+       "and at least 200 m of water resistance."},
+      {"Dress",
+       "Thin cases, quiet dials and leather straps: watches that slide under a cuff and say "
+       "the time without raising their voice."},
+      {"Everyday",
+       "The watch you put on without thinking: legible, sturdy, comfortable, and happy on a "
+       "bracelet, canvas or leather."},
+      {"Field",
+       "Military-inspired tool watches: high-contrast Arabic numerals, matte cases and straps "
+       "that shrug off mud."},
+      {"GMT",
+       "A second time zone at a glance: a 24-hour hand and bezel for travellers and anyone "
+       "with family far away."},
+      {"Pilot",
+       "Large, legible dials and oversized crowns made for gloved hands, after the cockpit "
+       "instruments they are named for."},
+      {"Sport",
+       "Robust and lively: bold dials, bracelets and bezels for weekends on the water, the "
+       "track or the trail."},
+  };
+  std::vector<CollectionInfo> out;
+  for (const auto& [name, description] : described) {
+    out.push_back(CollectionInfo{CollectionSlug(name), name, description});
+  }
+  return out;
+}
+
 absl::StatusOr<SeedResult> SeedDemoCatalog(Store& store, bool force) {
   // The seeding tool acts as staff; the principal is not stored anywhere.
   Principal seeder;
@@ -1037,6 +1071,10 @@ absl::StatusOr<SeedResult> SeedDemoCatalog(Store& store, bool force) {
       return created.status();
     }
     ++result.added;
+  }
+  for (const CollectionInfo& c : DemoCollections()) {
+    WS_RETURN_IF_ERROR(
+        store.catalog().PutCollection(seeder, c.slug, c.name, c.description).status());
   }
   return result;
 }

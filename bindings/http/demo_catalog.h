@@ -17,6 +17,10 @@ namespace watchstore::http {
 // Prices are in USD.
 std::vector<ProductDraft> DemoCatalog();
 
+// The demo catalog's collections with their descriptions (invented text),
+// one for every collection name its watches carry.
+std::vector<CollectionInfo> DemoCollections();
+
 struct SeedResult {
   bool skipped = false;  // the catalog already had products
   int added = 0;         // products created
@@ -24,8 +28,9 @@ struct SeedResult {
 };
 
 // Adds the demo catalog through the catalog service (validated like any
-// admin edit). Unless `force`, does nothing when the catalog already holds a
-// product, archived ones included, so running it twice is harmless.
+// admin edit), then describes its collections (DemoCollections; they are
+// rewritten each time the watches are added). Unless `force`, does nothing when the catalog already
+// holds a product, archived ones included, so running it twice is harmless.
 absl::StatusOr<SeedResult> SeedDemoCatalog(Store& store, bool force);
 
 }  // namespace watchstore::http

@@ -29,6 +29,7 @@ constexpr ReasonInfo kReasons[] = {
     {watchstore::reason::kThrottled, "Too many attempts"},
     {watchstore::reason::kEmailTaken, "Email already registered"},
     {watchstore::reason::kSkuTaken, "SKU already in use"},
+    {watchstore::reason::kSlugTaken, "Slug already in use"},
     {watchstore::reason::kVersionConflict, "Version conflict"},
     {watchstore::reason::kOutOfStock, "Out of stock"},
     {watchstore::reason::kNotPurchasable, "Not purchasable"},

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace watchstore::http {
@@ -79,6 +80,8 @@ void WriteUser(JsonOut& out, const User& u) {
 void WriteProduct(JsonOut& out, const Product& p) {
   out.StartObject();
   out.Field("id", p.id);
+  out.Field("slug", p.slug);
+  out.Field("url", absl::StrCat("/watches/", p.slug));
   out.Field("brand", p.brand);
   out.Field("model", p.model);
   out.Field("description", p.description);
@@ -171,6 +174,7 @@ void WriteCart(JsonOut& out, const CartView& cart) {
     out.StartObject();
     out.Field("variant_id", line.variant_id);
     out.Field("product_id", p.id);
+    out.Field("url", absl::StrCat("/watches/", p.slug));
     out.Field("sku", line.sku);
     out.Field("brand", p.brand);
     out.Field("model", p.model);

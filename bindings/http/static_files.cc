@@ -91,6 +91,11 @@ void StaticFiles::Serve(const HttpRequest& req, HttpResponse* res) const {
   if (path.empty() || path.front() != '/' || path.size() > 1024) return NotFound(res);
   std::string relative(path.substr(1));
   if (relative.empty() || relative.back() == '/') relative.append("index.html");
+  ServeFile(relative, req, res);
+}
+
+void StaticFiles::ServeFile(absl::string_view relative, const HttpRequest& req,
+                            HttpResponse* res) const {
   for (absl::string_view seg : absl::StrSplit(relative, '/')) {
     if (!SafeSegment(seg)) return NotFound(res);
   }

@@ -24,6 +24,9 @@ class StaticFiles {
 
   // Answers a GET or HEAD for `req.path()`: 200, 304, or a 404 problem.
   void Serve(const HttpRequest& req, HttpResponse* res) const;
+  // The same for the file `relative` to the root ("product.html"), whatever
+  // the request's path: pages served at other URLs (/watches/<slug>).
+  void ServeFile(absl::string_view relative, const HttpRequest& req, HttpResponse* res) const;
 
   const std::string& root() const { return root_; }
   // The content type for a file name, or empty if it is not served.

@@ -76,7 +76,7 @@ export function movementName(m) {
 }
 export const MOVEMENT_VALUES = Object.keys(MOVEMENTS);
 
-export const PLACEHOLDER_IMAGE = 'img/watches/placeholder.svg';
+export const PLACEHOLDER_IMAGE = '/img/watches/placeholder.svg';
 
 /** An <img> of a watch that falls back to the placeholder when missing or broken. */
 export function watchImage(url, alt, attrs = {}) {

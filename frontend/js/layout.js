@@ -70,8 +70,8 @@ function navLink(href, text, current, attrs = {}) {
 }
 
 function logo() {
-  return h('a', { class: 'logo', href: 'index.html' },
-    h('img', { src: 'img/logo.svg', alt: '', width: '32', height: '32' }),
+  return h('a', { class: 'logo', href: '/index.html' },
+    h('img', { src: '/img/logo.svg', alt: '', width: '32', height: '32' }),
     h('span', { class: 'logo-text' }, 'Watchstore'));
 }
 
@@ -81,8 +81,8 @@ function logo() {
  */
 export async function initLayout(page) {
   const header = document.getElementById('site-header');
-  const cartLink = h('a', { class: 'cart-link', href: 'cart.html', 'aria-current': page === 'cart' ? 'page' : null, 'data-testid': 'cart-link' },
-    h('img', { src: 'img/bag.svg', alt: '', width: '20', height: '20', class: 'cart-icon' }),
+  const cartLink = h('a', { class: 'cart-link', href: '/cart.html', 'aria-current': page === 'cart' ? 'page' : null, 'data-testid': 'cart-link' },
+    h('img', { src: '/img/bag.svg', alt: '', width: '20', height: '20', class: 'cart-icon' }),
     h('span', null, 'Cart'),
     h('span', { class: 'cart-count', 'data-cart-count': '', 'aria-hidden': 'true' }, '0'),
     h('span', { class: 'visually-hidden', 'data-cart-label': '' }, ', 0 items'));
@@ -93,10 +93,10 @@ export async function initLayout(page) {
         logo(),
         h('nav', { class: 'main-nav', 'aria-label': 'Main' },
           h('ul', { class: 'nav-list' },
-            h('li', null, navLink('index.html', 'Watches', page === 'catalog')),
-            h('li', { 'data-when': 'user', hidden: true }, navLink('orders.html', 'Orders', page === 'orders')),
-            h('li', { 'data-when': 'user', hidden: true }, navLink('account.html', 'Account', page === 'account')),
-            h('li', { 'data-when': 'admin', hidden: true }, navLink('admin.html', 'Admin', page === 'admin'))),
+            h('li', null, navLink('/index.html', 'Watches', page === 'catalog')),
+            h('li', { 'data-when': 'user', hidden: true }, navLink('/orders.html', 'Orders', page === 'orders')),
+            h('li', { 'data-when': 'user', hidden: true }, navLink('/account.html', 'Account', page === 'account')),
+            h('li', { 'data-when': 'admin', hidden: true }, navLink('/admin.html', 'Admin', page === 'admin'))),
           account),
         cartLink));
   }
@@ -131,15 +131,15 @@ export async function initLayout(page) {
           // already signed out: fine
         }
         setFlash('You are signed out.');
-        window.location.href = 'index.html';
+        window.location.href = '/index.html';
       });
       replace(account,
         h('li', { class: 'nav-user' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), h('span', { class: 'user-email', 'data-testid': 'user-email' }, user.email)),
         h('li', null, signOut));
     } else {
       replace(account,
-        h('li', null, navLink('login.html', 'Sign in', page === 'login')),
-        h('li', null, navLink('register.html', 'Register', page === 'register')));
+        h('li', null, navLink('/login.html', 'Sign in', page === 'login')),
+        h('li', null, navLink('/register.html', 'Register', page === 'register')));
     }
   }
   return user;
@@ -148,6 +148,6 @@ export async function initLayout(page) {
 /** For pages that need a signed-in user: sends guests to the sign-in page. */
 export function requireSignIn(user, next) {
   if (user) return true;
-  window.location.replace(`login.html?next=${encodeURIComponent(next)}`);
+  window.location.replace(`/login.html?next=${encodeURIComponent(next)}`);
   return false;
 }

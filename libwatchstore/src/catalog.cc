@@ -252,7 +252,10 @@ absl::Status NoSuchProduct() {
 }  // namespace
 
 CatalogImpl::CatalogImpl(const Context& ctx)
-    : ctx_(ctx), products_(ctx.cache, ProductCodec{}), generations_(ctx.cache, TextCodec{}) {}
+    : ctx_(ctx),
+      products_(ctx.cache, ProductCodec{}),
+      generations_(ctx.cache, TextCodec{}),
+      slug_owners_(ctx.cache, TextCodec{}) {}
 
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
   const ProductKey key(id);
@@ -293,6 +296,25 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProductBySku(
     return id.status();
   }
   return GetProduct(*id, viewer);
+}
+
+absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::GetProductBySlug(
+    absl::string_view slug, const Principal* viewer) {
+  const absl::Status unknown =
+      MakeError(absl::StatusCode::kNotFound, reason::kNotFound, "no such watch", "slug");
+  if (!IsValidSlug(slug)) return unknown;
+  // A slug never changes product, so its owner may be cached as long as any
+  // product; the current slug comes with the (invalidated) product itself.
+  const std::string key = absl::StrCat("s:", slug);
+  auto found = slug_owners_.Lookup(key);
+  ProductId id = 0;
+  if (found.value == nullptr || !absl::SimpleAtoi(*found.value, &id)) {
+    auto target = ctx_.storage->ResolveSlug(slug);
+    if (!target.ok()) return absl::IsNotFound(target.status()) ? unknown : target.status();
+    id = target->product_id;
+    slug_owners_.Fill(key, absl::StrCat(id), ctx_.options->catalog.product_ttl, found.ticket);
+  }
+  return GetProduct(id, viewer);
 }
 
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::LoadByVariant(VariantId variant_id) {

@@ -6,7 +6,7 @@
 namespace watchstore::internal {
 namespace {
 
-constexpr uint8_t kFormatVersion = 2;  // 2: watch attributes of issue 13
+constexpr uint8_t kFormatVersion = 3;  // 2: watch attributes of issue 13; 3: slug
 constexpr size_t kMaxString = 1 << 20;
 constexpr uint64_t kMaxCount = 1 << 16;
 
@@ -96,6 +96,7 @@ class Reader {
 
 void WriteProduct(Writer& w, const Product& p) {
   w.I64(p.id);
+  w.Str(p.slug);
   w.Str(p.brand);
   w.Str(p.model);
   w.Str(p.description);
@@ -137,6 +138,7 @@ void WriteProduct(Writer& w, const Product& p) {
 
 bool ReadProduct(Reader& r, Product* p) {
   p->id = r.I64();
+  p->slug = r.Str();
   p->brand = r.Str();
   p->model = r.Str();
   p->description = r.Str();

@@ -42,10 +42,17 @@ class CatalogImpl final : public Catalog {
                                                             const Principal* viewer) override;
   absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(absl::string_view sku,
                                                                  const Principal* viewer) override;
+  absl::StatusOr<std::shared_ptr<const Product>> GetProductBySlug(absl::string_view slug,
+                                                                  const Principal* viewer) override;
   absl::StatusOr<ProductListing> ListProducts(const ProductQuery& query, absl::string_view cursor,
                                               const Principal* viewer) override;
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
                                           const Principal* viewer) override;
+  absl::StatusOr<std::vector<Collection>> ListCollections() override;
+  absl::StatusOr<Collection> GetCollection(absl::string_view slug) override;
+  absl::StatusOr<Collection> PutCollection(const Principal& actor, absl::string_view slug,
+                                           absl::string_view name,
+                                           absl::string_view description) override;
   absl::StatusOr<std::shared_ptr<const Product>> CreateProduct(const Principal& actor,
                                                                const ProductDraft& draft) override;
   absl::StatusOr<std::shared_ptr<const Product>> UpdateProduct(const Principal& actor, ProductId id,
@@ -85,6 +92,8 @@ class CatalogImpl final : public Catalog {
   Context ctx_;
   TypedCache<Product, ProductCodec> products_;
   TypedCache<std::string, TextCodec> generations_;
+  // "s:<slug>" -> the product id it leads to (immutable once written).
+  TypedCache<std::string, TextCodec> slug_owners_;
   SingleFlight<ProductPtr> product_flights_;
   SingleFlight<ListingPtr> listing_flights_;
   SingleFlight<std::shared_ptr<const FacetCounts>> facet_flights_;

@@ -321,6 +321,11 @@ run "cloudfront_https_headers" {
   }
 
   assert {
+    condition     = length([for b in aws_cloudfront_distribution.storefront.ordered_cache_behavior : b if b.path_pattern == "/watches/*" && b.target_origin_id == "api-alb" && toset(b.allowed_methods) == toset(["GET", "HEAD", "OPTIONS"])]) == 1
+    error_message = "/watches/* (readable product URLs) must reach the servers, read-only: their 301s and 404s are the servers' own."
+  }
+
+  assert {
     condition     = alltrue([for p in aws_cloudfront_response_headers_policy.headers : p.security_headers_config[0].strict_transport_security[0].access_control_max_age_sec >= 31536000 && p.security_headers_config[0].frame_options[0].frame_option == "DENY" && p.security_headers_config[0].content_type_options[0].override == true])
     error_message = "Security headers: HSTS for a year or more, frame DENY, nosniff."
   }

@@ -271,12 +271,12 @@ async function cardPrices(page) {
 
 test('every page is static HTML without inline script, style or handlers, served with the CSP', async () => {
   const pages = ['index.html', 'product.html', 'cart.html', 'checkout.html', 'order.html', 'pay.html', 'orders.html', 'login.html', 'register.html', 'admin.html',
-    'forgot-password.html', 'reset-password.html', 'verify-email.html', 'account.html'];
+    'forgot-password.html', 'reset-password.html', 'verify-email.html', 'account.html', 'collection.html'];
   for (const name of ['', ...pages]) {
     const res = await fetch(`${BASE}/${name}`, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
     assert(res.ok, `/${name} -> ${res.status}`);
     const html = await res.text();
-    assert(/<script type="module" src="js\/pages\/[a-z]+\.js"><\/script>/.test(html), `/${name} loads its module`);
+    assert(/<script type="module" src="\/?js\/pages\/[a-z]+\.js"><\/script>/.test(html), `/${name} loads its module`);
     assert(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), `/${name} has an inline script`);
     assert(!/\sstyle\s*=|\son[a-z]+\s*=/i.test(html), `/${name} has an inline style or event handler`);
     const csp = res.headers.get('content-security-policy') || '';
@@ -292,6 +292,79 @@ test('every page is static HTML without inline script, style or handlers, served
   }
   const cfg = await (await fetch(`${BASE}/config.json`)).json();
   assert(typeof cfg.apiBase === 'string' && cfg.apiBase, 'config.json names the apiBase');
+});
+
+test('collections: the catalog links to a collection page with its description and its watches; a watch links to its collections', async ({ page }) => {
+  const { items } = await apiCall('/collections');
+  assert(items && items.length, 'the demo catalog has collections');
+  const c = items.find((x) => x.description && x.product_count > 0);
+  assert(c, 'a described collection with watches');
+  await page.goto('/');
+  const link = page.getByTestId('collection-link').filter({ hasText: c.name });
+  await link.first().waitFor();
+  await link.first().click();
+  await page.waitForURL((u) => u.pathname === '/collection.html' && u.searchParams.get('c') === c.slug);
+  await expectText(page.getByTestId('collection-name'), c.name, 'the page names the collection');
+  await expectText(page.getByTestId('collection-description'), c.description, 'the page shows its description');
+  const cards = page.getByTestId('product-card');
+  await cards.first().waitFor();
+  const shown = await cards.count();
+  assert(shown === Math.min(c.product_count, 24), `the page lists its watches: ${shown} of ${c.product_count}`);
+  const listed = await apiCall(`/products?collection=${encodeURIComponent(c.name)}&limit=24`);
+  const ids = await cards.evaluateAll((els) => els.map((e) => Number(e.dataset.productId)));
+  assert(JSON.stringify(ids) === JSON.stringify(listed.items.map((p) => p.id)), 'the same watches as the catalog filtered by the collection');
+  // a watch in it links back to the collection
+  await cards.first().getByRole('link').first().click();
+  await page.waitForURL(/\/watches\//);
+  const back = page.getByTestId('product-collection-link').filter({ hasText: new RegExp(`^${escapeRe(c.name)}$`, 'i') });
+  await back.first().waitFor();
+  assert((await back.first().getAttribute('href')) === c.url, 'the watch page links to the collection page');
+  const missing = await page.goto('/collection.html?c=no-such-collection');
+  assert(missing.status() === 200, 'the page itself is static');
+  await page.getByTestId('not-found').waitFor();
+});
+
+test('readable URLs: a watch opens at /watches/<slug>; the admin renames it and the old URL lands on the new one', async ({ page }) => {
+  const p = await takeProduct(1);
+  assert(p.url === `/watches/${p.slug}`, `the product JSON names its URL: ${p.url}`);
+  const res = await page.goto(p.url);
+  assert(res.status() === 200, `${p.url} -> ${res.status()}`);
+  assert(/default-src 'self'/.test(res.headers()['content-security-policy'] || ''), 'the page at /watches/ has the CSP');
+  await expectText(page.getByRole('heading', { level: 1 }), p.model, 'the watch opens at its readable URL');
+  await expectText(page.getByTestId('variant-price'), money(p.variants[0].price.amount_minor), 'its script and data load from /watches/');
+  assert(new URL(page.url()).pathname === p.url, `the address stays readable: ${page.url()}`);
+  assert((await page.locator('link[rel="canonical"]').getAttribute('href')).endsWith(p.url), 'the canonical link names the readable URL');
+  assert(await page.locator('link[rel="stylesheet"]').evaluate((l) => l.sheet !== null), 'the stylesheet resolves from /watches/');
+  // the old address by id settles on the readable one
+  await page.goto(`/product.html?id=${p.id}`);
+  await page.waitForURL((u) => u.pathname === p.url);
+  // an unknown slug is a real 404
+  const missing = await page.goto(`/watches/no-such-watch-${RUN}`);
+  assert(missing.status() === 404, `an unknown slug -> ${missing.status()}`);
+
+  // the admin renames the watch and gives it a new address
+  const model = `${p.model} Mark II`;
+  const slug = `${p.slug}-mark-ii-${RUN}`.slice(0, 80).replace(/-+$/, '');
+  await loginViaUi(page, ADMIN_EMAIL, ADMIN_PASSWORD, `admin.html?id=${p.id}`);
+  await page.waitForURL(/admin\.html\?id=/);
+  await page.getByLabel('Model').fill(model);
+  await page.getByLabel('Web address').fill(slug);
+  await page.getByTestId('save-product').click();
+  await expectText(page.getByTestId('save-status'), /Saved/, 'the rename is saved');
+  const renamed = await getProduct(p.id);
+  assert(renamed.slug === slug && renamed.model === model, `the API has the new name and slug: ${renamed.slug}`);
+
+  // the old URL lands on the new one (a real 301), showing the new name
+  const moved = await fetch(`${BASE}${p.url}`, { redirect: 'manual', signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  assert(moved.status === 301 && moved.headers.get('location') === `/watches/${slug}`, `the old URL answers ${moved.status} ${moved.headers.get('location')}`);
+  await page.goto(p.url);
+  await page.waitForURL((u) => u.pathname === `/watches/${slug}`);
+  await expectText(page.getByRole('heading', { level: 1 }), model, 'the old URL shows the renamed watch');
+  // listing cards link to the new address
+  await page.goto(`/?q=${encodeURIComponent(model)}`);
+  const card = page.locator(`[data-testid="product-card"][data-product-id="${p.id}"]`);
+  await card.waitFor();
+  assert((await card.getByRole('link').first().getAttribute('href')) === `/watches/${slug}`, 'the card links to the readable URL');
 });
 
 test('before its script runs, a form with an address or password cannot be sent: its button is off and it would POST, never put them in a URL', async ({ browser }) => {
@@ -406,8 +479,8 @@ test('full journey: browse, filter, open a watch, register, add two watches, cha
   const card = page.locator(`[data-testid="product-card"][data-product-id="${a.id}"]`);
   await card.waitFor();
   await card.getByRole('link').click();
-  await page.waitForURL(/product\.html\?id=/);
-  await expectText(page.getByRole('heading', { level: 1 }), a.model, 'the watch opens');
+  await page.waitForURL((u) => u.pathname === a.url);
+  await expectText(page.getByRole('heading', { level: 1 }), a.model, 'the watch opens at its readable URL');
 
   // register (then signed in automatically)
   const email = `journey-${RUN}@example.com`;

@@ -167,6 +167,20 @@ TEST(DemoCatalogTest, TypoAndFragmentSearchesFindTheIntendedWatches) {
   }
 }
 
+// Every collection a demo watch names has a description, and only those.
+TEST(DemoCatalogTest, EveryCollectionIsDescribed) {
+  std::set<std::string> named, described;
+  for (const ProductDraft& d : DemoCatalog()) {
+    for (const std::string& c : d.collections) named.insert(c);
+  }
+  for (const CollectionInfo& c : DemoCollections()) {
+    EXPECT_EQ(c.slug, CollectionSlug(c.name));
+    EXPECT_FALSE(c.description.empty()) << c.name;
+    described.insert(c.name);
+  }
+  EXPECT_EQ(named, described);
+}
+
 TEST(DemoCatalogTest, SeedsOnceIntoAnEmptyCatalog) {
   FakeClock clock;
   auto store = Store::Open(::watchstore::testing::TestStoreOptions(&clock), NewMemoryStorage(),
@@ -175,6 +189,13 @@ TEST(DemoCatalogTest, SeedsOnceIntoAnEmptyCatalog) {
   auto first = SeedDemoCatalog(**store, /*force=*/false);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->added, static_cast<int>(DemoCatalog().size()));
+  auto collections = (*store)->catalog().ListCollections();
+  ASSERT_TRUE(collections.ok()) << collections.status();
+  ASSERT_EQ(collections->size(), DemoCollections().size());
+  for (const Collection& c : *collections) {
+    EXPECT_FALSE(c.description.empty()) << c.slug;
+    EXPECT_GT(c.product_count, 0) << c.slug;
+  }
   auto second = SeedDemoCatalog(**store, /*force=*/false);
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->skipped);

@@ -217,6 +217,34 @@ TEST_F(PostgresStorageTest, MigrateIndexesProductsWrittenBeforeTheSearchIndex) {
   EXPECT_EQ(schema_->Query("SELECT count(*) FROM products WHERE search_text IS NULL"), "0");
 }
 
+// Products from before PostgreSQL migration 0007 have no slug: `migrate` gives
+// each its derived one (unique, recorded), and keeps the slugs already given.
+TEST_F(PostgresStorageTest, MigrateGivesEveryWatchWithoutASlugItsSlug) {
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product a, storage->CreateProduct(WatchDraft("SA"), absl::Now()));
+  WS_ASSERT_OK_AND_ASSIGN(Product b, storage->CreateProduct(WatchDraft("SB"), absl::Now()));
+  ProductDraft d = WatchDraft("SC");
+  d.model = "Tidewater SA";  // derives a's slug
+  WS_ASSERT_OK_AND_ASSIGN(Product c, storage->CreateProduct(d, absl::Now()));
+  EXPECT_EQ(c.slug, "aldenmark-tidewater-sa-2");
+  schema_->Exec(
+      absl::StrCat("DELETE FROM product_slugs WHERE product_id IN (", a.id, ", ", c.id, ")"));
+  schema_->Exec(
+      absl::StrCat("UPDATE products SET slug = NULL WHERE id IN (", a.id, ", ", c.id, ")"));
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  WS_ASSERT_OK_AND_ASSIGN(Product a2, storage->GetProduct(a.id));
+  WS_ASSERT_OK_AND_ASSIGN(Product b2, storage->GetProduct(b.id));
+  WS_ASSERT_OK_AND_ASSIGN(Product c2, storage->GetProduct(c.id));
+  EXPECT_EQ(a2.slug, "aldenmark-tidewater-sa");
+  EXPECT_EQ(b2.slug, b.slug);
+  EXPECT_EQ(c2.slug, "aldenmark-tidewater-sa-2");
+  WS_ASSERT_OK_AND_ASSIGN(SlugTarget t, storage->ResolveSlug("aldenmark-tidewater-sa-2"));
+  EXPECT_EQ(t.product_id, c.id);
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM products WHERE slug IS NULL"), "0");
+  EXPECT_EQ(schema_->Query("SELECT count(*) FROM product_slugs"), "3");
+}
+
 TEST_F(PostgresStorageTest, ConstraintsRejectWhatTheCodeWouldNever) {
   auto storage = Open();
   ASSERT_NE(storage, nullptr);

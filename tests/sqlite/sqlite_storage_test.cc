@@ -582,6 +582,37 @@ TEST_F(SqliteStorageTest, PaymentsMigrationRebuildsOrdersKeepingEveryRow) {
       << "a payment event of no order";
 }
 
+// Migration 0006 (slugs): watches written before it get their derived slug
+// when the file is opened, unique, and the rest of their data stays.
+TEST_F(SqliteStorageTest, SlugMigrationGivesEveryExistingWatchItsSlug) {
+  { std::ofstream create(path_); }
+  {
+    RawDb raw(path_);
+    MigrateRawTo(raw, 4);  // rows as a build from before payments and slugs left them
+    FillVersion4(raw);
+    // A second watch of the same name.
+    ASSERT_EQ(raw.Exec("INSERT INTO products (id, brand, model, description, movement, "
+                       "case_diameter_mm, case_material, water_resistance_m, strap, image_url, "
+                       "active, version, created_at, updated_at, name_key) VALUES (4, "
+                       "'Aldenmark', 'Tidewater', '', 1, 40, 'steel', 200, 'steel', '', 1, 1, 1, "
+                       "1, 'aldenmark tidewater')"),
+              SQLITE_OK);
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product first, s->GetProduct(3));
+  WS_ASSERT_OK_AND_ASSIGN(Product second, s->GetProduct(4));
+  EXPECT_EQ(first.slug, "aldenmark-tidewater");
+  EXPECT_EQ(second.slug, "aldenmark-tidewater-2");
+  EXPECT_EQ(first.variants.size(), 2u);
+  WS_ASSERT_OK_AND_ASSIGN(SlugTarget t, s->ResolveSlug("aldenmark-tidewater-2"));
+  EXPECT_EQ(t.product_id, 4);
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM products WHERE slug IS NULL"), 0);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM product_slugs"), 2);
+  EXPECT_EQ(raw.Scalar("SELECT count(*) FROM orders"), 2);
+}
+
 // A dangling reference left by a migration rolls every pending migration
 // back: foreign keys are off while they run, but checked before commit.
 TEST_F(SqliteStorageTest, MigrationThatBreaksAReferenceChangesNothing) {

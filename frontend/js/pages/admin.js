@@ -257,6 +257,9 @@ function renderEditor(p) {
       h('div', { class: 'field-grid' },
         field('Brand', textInput(id('brand'), 'brand', p && p.brand, { required: true, maxlength: '100' })),
         field('Model', textInput(id('model'), 'model', p && p.model, { required: true, maxlength: '200' }))),
+      field('Web address', textInput(id('slug'), 'slug', p && p.slug, { maxlength: '80', pattern: '[a-z0-9]+(-[a-z0-9]+)*', spellcheck: 'false' }),
+        p ? 'The watch\'s page is /watches/ followed by this. Changing it keeps the old address working (it redirects here).'
+          : 'Leave empty to derive it from brand, model and reference. Lower-case letters, digits and hyphens.'),
       field('Description', h('textarea', { id: id('description'), name: 'description', rows: '5' }, (p && p.description) || '')),
       h('div', { class: 'field field-check' }, active, h('label', { for: active.id }, 'Shown in the catalog'))),
     h('fieldset', { class: 'panel' },
@@ -286,7 +289,7 @@ function renderEditor(p) {
     h('h2', { class: 'editor-title', id: 'editor-title' }, p ? `Edit ${p.brand} ${p.model}` : 'Add a watch',
       p && p.active === false ? h('span', { class: 'status-badge status-cancelled' }, 'Archived') : null),
     p ? h('p', { class: 'hint', id: 'version-note' }) : null,
-    p ? h('p', { class: 'editor-links' }, h('a', { href: `product.html?id=${p.id}` }, 'View in the shop'),
+    p ? h('p', { class: 'editor-links' }, h('a', { href: p.url, 'data-testid': 'view-in-shop' }, 'View in the shop'),
       p.active !== false ? archiveControl() : null) : null);
   replace(root, header, form);
   root.setAttribute('aria-busy', 'false');
@@ -363,6 +366,7 @@ function draftFromForm(form, errors) {
     limited_pieces: intOrError(el.limited_pieces, 'Limited edition', errors),
     variants: [],
   };
+  if (text('slug')) draft.slug = text('slug');
   if (!draft.brand) errors.push({ input: el.brand, message: 'Enter the brand.' });
   if (!draft.model) errors.push({ input: el.model, message: 'Enter the model name.' });
   const blocks = Array.from(form.querySelectorAll('.variant-block'));

@@ -53,10 +53,10 @@ function renderLine(line) {
   remove.addEventListener('click', () => removeLine(line, message));
 
   return h('li', { class: `cart-line${problem ? ' has-problem' : ''}`, 'data-testid': 'cart-line', 'data-variant-id': vid, 'data-sku': line.sku },
-    h('a', { class: 'cart-line-media', href: `product.html?id=${line.product_id}&variant=${vid}`, tabindex: '-1', 'aria-hidden': 'true' },
+    h('a', { class: 'cart-line-media', href: `${line.url}?variant=${vid}`, tabindex: '-1', 'aria-hidden': 'true' },
       watchImage(line.image_url, '', { width: '112', height: '112' })),
     h('div', { class: 'cart-line-info' },
-      h('h3', { class: 'cart-line-title' }, h('a', { href: `product.html?id=${line.product_id}&variant=${vid}` }, title)),
+      h('h3', { class: 'cart-line-title' }, h('a', { href: `${line.url}?variant=${vid}` }, title)),
       h('p', { class: 'cart-line-variant' }, variantText(line)),
       h('p', { class: 'cart-line-unit' }, `${formatMoney(line.unit_price)} each`)),
     h('div', { class: 'cart-line-controls' }, form, remove),

@@ -1,9 +1,10 @@
 // Catalog: filters, sort, search and cursor pagination, all kept in the URL.
 import { api, ApiError, problemMessage, query } from '../api.js';
-import { $, h, replace, params, watchImage, movementName, MOVEMENT_VALUES, loadingBlock } from '../dom.js';
+import { $, h, replace, params, MOVEMENT_VALUES, loadingBlock } from '../dom.js';
 import { clearErrors, describeProblem, showFieldError } from '../forms.js';
-import { formatMoney, parseMoneyInput } from '../money.js';
+import { parseMoneyInput } from '../money.js';
 import { initLayout } from '../layout.js';
+import { productCard as card } from '../product-card.js';
 
 const PAGE_SIZE = 12;
 const STORE_CURRENCY = 'USD';
@@ -113,26 +114,6 @@ async function loadBrands() {
   const have = new Set(Array.from(select.options).map((o) => o.value.toLowerCase()));
   for (const b of brands) if (!have.has(b.toLowerCase())) select.append(h('option', { value: b }, b));
   select.value = current;
-}
-
-function card(product) {
-  const title = `${product.brand} ${product.model}`;
-  const href = `product.html?id=${encodeURIComponent(product.id)}`;
-  const soldOut = product.in_stock === false;
-  return h('li', { class: 'product-card', 'data-testid': 'product-card', 'data-product-id': product.id },
-    h('a', { class: 'product-card-link', href },
-      h('div', { class: 'product-card-media' },
-        watchImage(product.image_url, `${title} watch`, { width: '400', height: '400', loading: 'lazy' }),
-        soldOut ? h('span', { class: 'badge badge-soldout' }, 'Sold out') : null),
-      h('div', { class: 'product-card-body' },
-        h('p', { class: 'product-brand' }, product.brand),
-        h('h3', { class: 'product-model' }, product.model),
-        h('p', { class: 'product-meta' },
-          [movementName(product.movement), product.case_diameter_mm ? `${product.case_diameter_mm} mm` : '', product.case_material]
-            .filter(Boolean).join(' · ')),
-        h('p', { class: 'product-price', 'data-testid': 'product-price' },
-          product.variants && product.variants.length > 1 ? h('span', { class: 'price-from' }, 'From ') : null,
-          formatMoney(product.price_from)))));
 }
 
 function renderPager(state, nextCursor) {
@@ -316,7 +297,7 @@ async function suggest(text) {
   if (suggestAbort !== controller) return; // a newer request owns the box
   const items = (page && page.items) || [];
   replace(suggestBox, ...items.map((p) => h('li', { role: 'option', 'data-testid': 'suggestion' },
-    h('a', { href: `product.html?id=${encodeURIComponent(p.id)}` },
+    h('a', { href: p.url },
       `${p.brand} ${p.model}`, p.reference ? h('span', { class: 'suggestion-ref' }, ` ${p.reference}`) : null))));
   suggestBox.hidden = items.length === 0;
   searchInput.setAttribute('aria-expanded', items.length ? 'true' : 'false');
@@ -364,6 +345,23 @@ window.addEventListener('popstate', () => load());
 // Filters open by default on wide screens, folded on phones.
 details.open = window.matchMedia('(min-width: 56rem)').matches;
 
+/** The collections, as links to their pages (hidden when there are none or the call fails). */
+async function loadCollections() {
+  const nav = $('#collections-nav');
+  try {
+    const { items } = await api('/collections');
+    if (!items || !items.length) return;
+    replace(nav, h('h2', { class: 'collections-title' }, 'Collections'),
+      h('ul', { class: 'collections-list' }, items.map((c) => h('li', null,
+        h('a', { href: c.url, 'data-testid': 'collection-link' }, c.name,
+          h('span', { class: 'collection-count' }, ` (${c.product_count})`))))));
+    nav.hidden = false;
+  } catch {
+    // the catalog works without the collections bar
+  }
+}
+
 initLayout('catalog');
+loadCollections();
 loadBrands().then(() => fillForms(readState()));
 load();

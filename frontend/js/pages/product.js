@@ -13,8 +13,13 @@ const ATTRS = [
 const MAX_QTY = 10;
 
 const root = $('#product-root');
+// The page answers at /watches/<slug> (its readable URL) and at
+// /product.html?id=N; either way it settles on /watches/<current slug>.
+const slugInPath = /^\/watches\/([a-z0-9-]{1,80})$/.exec(window.location.pathname);
+const slug = slugInPath ? slugInPath[1] : null;
 const productId = params().get('id');
 let product = null;
+let collectionUrls = new Map(); // lower-cased collection name -> its page
 let selected = null; // the chosen variant
 const ui = {};
 
@@ -49,6 +54,26 @@ function resolve(key, value) {
     }
   }
   return best;
+}
+
+/** The watch's collections, each a link to its page when it has one; null if none. */
+function collectionsValue() {
+  const names = product.collections || [];
+  if (!names.length) return null;
+  return names.flatMap((name, i) => {
+    const url = collectionUrls.get(name.toLowerCase());
+    return [i ? ', ' : null, url ? h('a', { href: url, 'data-testid': 'product-collection-link' }, name) : name];
+  }).filter((x) => x !== null);
+}
+
+/** Collection pages by name (the product page works without them). */
+async function loadCollectionUrls() {
+  try {
+    const { items } = await api('/collections');
+    collectionUrls = new Map((items || []).map((c) => [c.name.toLowerCase(), c.url]));
+  } catch {
+    collectionUrls = new Map();
+  }
 }
 
 function stockText(v) {
@@ -120,7 +145,7 @@ function render() {
     ['Condition', product.condition === 'pre_owned' ? `Pre-owned, ${String(product.grade || '').replace(/_/g, ' ')}` : product.condition ? 'New' : ''],
     ['Box and papers', product.condition ? [product.box ? 'Box' : 'No box', product.papers ? 'papers' : 'no papers'].join(', ') : ''],
     ['Limited edition', product.limited_pieces ? `${product.limited_pieces} pieces` : ''],
-    ['Collections', (product.collections || []).join(', ')],
+    ['Collections', collectionsValue()],
   ].filter(([, v]) => v);
   for (const attr of ATTRS) {
     const values = valuesOf(attr.key);
@@ -175,7 +200,7 @@ function select(variant, fromUser) {
   ui.add.disabled = soldOut;
   ui.add.textContent = product.active === false ? 'No longer available' : soldOut ? 'Sold out' : 'Add to cart';
 
-  const url = `product.html?id=${encodeURIComponent(product.id)}&variant=${encodeURIComponent(variant.id)}`;
+  const url = `${product.url}?variant=${encodeURIComponent(variant.id)}`;
   window.history.replaceState(null, '', url);
   if (fromUser) {
     ui.status.textContent = '';
@@ -185,7 +210,20 @@ function select(variant, fromUser) {
 }
 
 async function fetchProduct() {
+  // By slug only the first time: an old slug's 301 is followed to the watch.
+  if (product) return api(`/products/${encodeURIComponent(product.id)}`);
+  if (slug) return api(`/products/by-slug/${encodeURIComponent(slug)}`);
   return api(`/products/${encodeURIComponent(productId)}`);
+}
+
+/** <link rel="canonical"> to the watch's readable URL. */
+function setCanonical() {
+  let link = document.querySelector('link[rel="canonical"]');
+  if (!link) {
+    link = h('link', { rel: 'canonical' });
+    document.head.append(link);
+  }
+  link.href = new URL(product.url, window.location.href).href;
 }
 
 async function refreshStock() {
@@ -214,7 +252,7 @@ async function addToCart(event) {
     setCartCount(cart && cart.item_count);
     replace(ui.status,
       h('span', { class: 'status-ok' }, `Added ${quantity} × ${titleOf(product)} (${variantLabel(selected)}) to your cart.`), ' ',
-      h('a', { href: 'cart.html', 'data-testid': 'view-cart' }, 'View cart'));
+      h('a', { href: '/cart.html', 'data-testid': 'view-cart' }, 'View cart'));
     ui.add.disabled = false;
   } catch (err) {
     ui.status.textContent = '';
@@ -232,12 +270,14 @@ async function addToCart(event) {
 
 async function main() {
   initLayout('product');
-  if (!productId || !/^\d+$/.test(productId)) {
+  if (!slug && (!productId || !/^\d+$/.test(productId))) {
     notFound();
     return;
   }
+  const collectionsLoaded = loadCollectionUrls();
   try {
     product = await fetchProduct();
+    await collectionsLoaded;
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) notFound();
     else {
@@ -252,6 +292,7 @@ async function main() {
     return;
   }
   render();
+  setCanonical();
   const wanted = Number(params().get('variant'));
   const initial = product.variants.find((v) => v.id === wanted)
     || product.variants.find((v) => v.stock > 0) || product.variants[0];
@@ -264,7 +305,7 @@ function notFound() {
   replace(root, h('div', { class: 'empty-state', 'data-testid': 'not-found' },
     h('h1', null, 'This watch is not available'),
     h('p', null, 'It may have been sold or removed from the catalog.'),
-    h('a', { class: 'button button-primary', href: 'index.html' }, 'Browse all watches')));
+    h('a', { class: 'button button-primary', href: '/index.html' }, 'Browse all watches')));
 }
 
 main();

@@ -72,6 +72,10 @@ absl::Status StatusFromError(const ServerError& e, bool broken) {
                                    : absl::StrCat("SKU ", sku, " is already used"),
                        "sku");
     }
+    if (c == "products_slug_key" || c == "product_slugs_pkey") {
+      return MakeError(absl::StatusCode::kAlreadyExists, reason::kSlugTaken,
+                       "slug belongs to another watch", "slug");
+    }
     if (c == "sessions_pkey") return absl::AlreadyExistsError("session exists");
     return absl::AlreadyExistsError(e.message);
   }

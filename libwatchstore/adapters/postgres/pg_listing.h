@@ -16,7 +16,7 @@ namespace watchstore::internal::pg {
 
 // Columns every product read selects, in this order, product then variant
 // (variant columns NULL for a product without variants).
-inline constexpr int kProductColumnCount = 26;
+inline constexpr int kProductColumnCount = 27;
 inline constexpr int kVariantColumnCount = 8;
 #define WS_PG_PRODUCT_COLUMNS                                                    \
   "p.id, p.brand, p.model, p.description, p.movement, p.case_diameter_mm, "      \
@@ -24,6 +24,7 @@ inline constexpr int kVariantColumnCount = 8;
   "p.active, p.version, p.created_at_ns, p.updated_at_ns, p.reference, "         \
   "p.caliber, p.complications, p.lug_width_mm, p.case_thickness_tenths, "        \
   "p.crystal, p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces, "   \
+  "p.slug, "                                                                     \
   "v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, v.stock"
 
 // A product and its variants by product id ($1), in one round trip: the

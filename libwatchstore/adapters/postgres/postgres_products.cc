@@ -53,11 +53,39 @@ constexpr Statement kCreateProduct = {
     "  RETURNING id, sku)"
     " SELECT p.id, v.id, v.sku FROM p LEFT JOIN v ON TRUE ORDER BY v.id"};
 
-// UpdateProduct: lock the product, learn its variant ids.
+// UpdateProduct: lock the product, learn its variant ids and slug.
 constexpr Statement kLockProduct = {
     "ws_lock_product",
     "SELECT p.version, ARRAY(SELECT v.id FROM variants v WHERE v.product_id = p.id"
-    " ORDER BY v.id) FROM products p WHERE p.id = $1 FOR NO KEY UPDATE OF p"};
+    " ORDER BY v.id), p.slug FROM products p WHERE p.id = $1 FOR NO KEY UPDATE OF p"};
+
+// Slugs (sql/postgres/0007_slugs_collections.sql). A write that gives a slug
+// first takes this lock (one per schema), so two writers never pick the
+// same free slug; then reads who holds candidates, then records its choice.
+constexpr Statement kLockSlugs = {
+    "ws_lock_slugs",
+    "SELECT pg_advisory_xact_lock(hashtextextended("
+    "'watchstore.product_slugs:' || coalesce(current_schema(), ''), 0))"};
+constexpr Statement kSlugOwner = {"ws_slug_owner",
+                                  "SELECT product_id FROM product_slugs WHERE slug = $1"};
+// $2 may be the product's own old slug (ChooseSlug allowed nothing else).
+constexpr Statement kRecordSlug = {
+    "ws_record_slug",
+    "WITH r AS (INSERT INTO product_slugs (slug, product_id) VALUES ($2, $1)"
+    "           ON CONFLICT (slug) DO NOTHING)"
+    " UPDATE products SET slug = $2 WHERE id = $1"};
+constexpr Statement kResolveSlug = {
+    "ws_resolve_slug",
+    "SELECT s.product_id, p.slug FROM product_slugs s JOIN products p ON p.id = s.product_id"
+    " WHERE s.slug = $1"};
+constexpr Statement kPutCollection = {
+    "ws_put_collection",
+    "INSERT INTO collections (slug, name, description) VALUES ($1, $2, $3)"
+    " ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description"};
+constexpr Statement kListCollections = {
+    "ws_list_collections", "SELECT slug, name, description FROM collections ORDER BY slug"};
+constexpr Statement kSelectUnslugged = {
+    "ws_select_unslugged", "SELECT id FROM products WHERE slug IS NULL ORDER BY id LIMIT 500"};
 constexpr Statement kUpdateVariants = {
     "ws_update_variants",
     "UPDATE variants v SET sku = u.sku, dial_color = u.dial_color, strap = u.strap,"
@@ -172,6 +200,7 @@ absl::Status ReadProductColumns(const Result& r, int row, Product* p) {
   WS_ASSIGN_OR_RETURN(a.box, r.Bool(row, 23));
   WS_ASSIGN_OR_RETURN(a.papers, r.Bool(row, 24));
   WS_ASSIGN_OR_RETURN(int64_t limited, r.Int(row, 25));
+  p->slug = r.String(row, 26);
   // The schema's CHECKs keep the enums in range.
   a.complications = static_cast<ComplicationSet>(complications);
   a.lug_width_mm = static_cast<int32_t>(lug);
@@ -262,6 +291,33 @@ void AddVariantArrays(const std::vector<const VariantDraft*>& vs, bool with_stoc
   if (with_stock) p->AddInt64Array(stocks);
 }
 
+// Inside a transaction: gives product `id` (slug `current`) the slug
+// ChooseSlug picks for `d`, taking the slug lock first; returns it.
+absl::StatusOr<std::string> WriteSlug(Connection& c, ProductId id, absl::string_view current,
+                                      const ProductDraft& d) {
+  WS_RETURN_IF_ERROR(c.Execute(kLockSlugs, Params()).status());
+  WS_ASSIGN_OR_RETURN(
+      std::string slug,
+      ChooseSlug(d, id, current, [&c](absl::string_view candidate) -> absl::StatusOr<ProductId> {
+        Params p;
+        p.Add(candidate);
+        WS_ASSIGN_OR_RETURN(Result r, c.Execute(kSlugOwner, p));
+        if (r.rows() == 0) return ProductId{0};
+        return r.Int(0, 0);
+      }));
+  if (slug != current) {
+    Params p;
+    p.Add(id).Add(slug);
+    WS_RETURN_IF_ERROR(c.Execute(kRecordSlug, p).status());
+  }
+  return slug;
+}
+
+// Whether a write of `d` over slug `current` changes the slug.
+bool GivesSlug(const ProductDraft& d, absl::string_view current) {
+  return d.slug.empty() ? current.empty() : d.slug != current;
+}
+
 }  // namespace
 
 // --- Shared helpers ---------------------------------------------------------------
@@ -320,6 +376,31 @@ absl::Status IndexUnindexedProducts(Connection& conn) {
   }
 }
 
+absl::Status SlugUnsluggedProducts(Connection& conn) {
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(Result ids, conn.Execute(kSelectUnslugged, Params()));
+    if (ids.rows() == 0) return absl::OkStatus();
+    for (int row = 0; row < ids.rows(); ++row) {
+      WS_ASSIGN_OR_RETURN(ProductId id, ids.Int(row, 0));
+      WS_RETURN_IF_ERROR(conn.Begin());
+      absl::Status st = [&]() -> absl::Status {
+        WS_ASSIGN_OR_RETURN(Product p, LoadProduct(conn, id));
+        if (!p.slug.empty()) return absl::OkStatus();  // a product write gave it one
+        ProductDraft d;                                // only what DeriveSlug reads
+        d.brand = p.brand;
+        d.model = p.model;
+        d.attributes.reference = p.attributes.reference;
+        return WriteSlug(conn, id, "", d).status();
+      }();
+      if (!st.ok()) {
+        conn.Rollback();
+        return st;
+      }
+      WS_RETURN_IF_ERROR(conn.Commit());
+    }
+  }
+}
+
 // --- Storage methods ----------------------------------------------------------------
 
 absl::StatusOr<Product> PostgresStorage::GetProduct(ProductId id) {
@@ -345,6 +426,35 @@ absl::StatusOr<ProductId> PostgresStorage::FindProductIdByVariant(VariantId vari
   return r.Int(0, 0);
 }
 
+absl::StatusOr<SlugTarget> PostgresStorage::ResolveSlug(absl::string_view slug) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.Add(slug);
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kResolveSlug, p));
+  if (r.rows() == 0) return absl::NotFoundError("no such slug");
+  SlugTarget t;
+  WS_ASSIGN_OR_RETURN(t.product_id, r.Int(0, 0));
+  t.current_slug = r.String(0, 1);
+  return t;
+}
+
+absl::Status PostgresStorage::PutCollection(const CollectionInfo& c) {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  Params p;
+  p.Add(c.slug).Add(c.name).Add(c.description);
+  return conn->Execute(kPutCollection, p).status();
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> PostgresStorage::ListCollections() {
+  WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kListCollections, Params()));
+  std::vector<CollectionInfo> out;
+  for (int row = 0; row < r.rows(); ++row) {
+    out.push_back(CollectionInfo{r.String(row, 0), r.String(row, 1), r.String(row, 2)});
+  }
+  return out;
+}
+
 absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, absl::Time now) {
   std::vector<const VariantDraft*> variants;
   int64_t min_price = 0;
@@ -365,10 +475,20 @@ absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, ab
   AddSearchIndex(IndexProduct(d), &p);                  // $37, $38
 
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  WS_ASSIGN_OR_RETURN(Result r, conn->Execute(kCreateProduct, p));
-  if (r.rows() == 0) return absl::InternalError("product insert returned nothing");
+  // The insert and its slug in one transaction.
+  std::string slug;
+  WS_ASSIGN_OR_RETURN(Result r,
+                      Transact<Result>(*conn, [&](Connection& c) -> absl::StatusOr<Result> {
+                        WS_ASSIGN_OR_RETURN(Result inserted, c.Execute(kCreateProduct, p));
+                        if (inserted.rows() == 0)
+                          return absl::InternalError("product insert returned nothing");
+                        WS_ASSIGN_OR_RETURN(ProductId id, inserted.Int(0, 0));
+                        WS_ASSIGN_OR_RETURN(slug, WriteSlug(c, id, "", d));
+                        return inserted;
+                      }));
   Product out;
   WS_ASSIGN_OR_RETURN(out.id, r.Int(0, 0));
+  out.slug = std::move(slug);
   out.brand = d.brand;
   out.model = d.model;
   out.description = d.description;
@@ -442,6 +562,8 @@ absl::StatusOr<Product> PostgresStorage::UpdateProduct(ProductId id, int64_t exp
     if (!updated.empty()) WS_RETURN_IF_ERROR(c.Execute(kUpdateVariants, update_variants).status());
     if (!added.empty()) WS_RETURN_IF_ERROR(c.Execute(kInsertVariants, add_variants).status());
     WS_RETURN_IF_ERROR(c.Execute(kUpdateProductFields, fields).status());
+    const std::string current = r.String(0, 2);
+    if (GivesSlug(d, current)) WS_RETURN_IF_ERROR(WriteSlug(c, id, current, d).status());
     return LoadProduct(c, id);
   });
 }

@@ -192,7 +192,8 @@ absl::Status Migrate(const PostgresOptions& o) {
   s.statement_timeout_ms = 0;  // a migration may rewrite a big table
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(s));
   WS_RETURN_IF_ERROR(ApplyMigrations(*conn, PostgresMigrations()));
-  return IndexUnindexedProducts(*conn);
+  WS_RETURN_IF_ERROR(IndexUnindexedProducts(*conn));
+  return SlugUnsluggedProducts(*conn);
 }
 
 // Read-only: no DDL, so the app role needs no CREATE on the schema.

@@ -80,6 +80,9 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<Product> GetProduct(ProductId id) override;
   absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) override;
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) override;
+  absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) override;
+  absl::Status PutCollection(const CollectionInfo& c) override;
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override;
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& query) override;
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) override;
 
@@ -158,6 +161,9 @@ absl::StatusOr<Product> LoadProduct(Connection& conn, ProductId id);
 // Writes the search index of every product that has none (written before
 // PostgreSQL migration 0005); run by `migrate` after the migrations.
 absl::Status IndexUnindexedProducts(Connection& conn);
+// Gives every product without a slug (written before PostgreSQL migration
+// 0007) its derived slug; run by `migrate` after the migrations.
+absl::Status SlugUnsluggedProducts(Connection& conn);
 // The order as of now, inside the caller's transaction.
 absl::StatusOr<Order> LoadOrder(Connection& conn, OrderId id);
 // Locks the order's row (FOR NO KEY UPDATE), then loads it; NotFound.

@@ -25,7 +25,7 @@ namespace watchstore::sqlite {
   "p.case_material, p.water_resistance_m, p.strap, p.image_url, p.active, " \
   "p.version, p.created_at, p.updated_at, p.reference, p.caliber, "         \
   "p.complications, p.lug_width_mm, p.case_thickness_tenths, p.crystal, "   \
-  "p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces"
+  "p.watch_condition, p.grade, p.box, p.papers, p.limited_pieces, p.slug"
 
 // One SELECT of a page: `SELECT <product columns> FROM products p WHERE ...
 // ORDER BY ... LIMIT ?`. `params` are the values of every ? but the last;

@@ -51,6 +51,24 @@ constexpr char kInsertSearchKey[] =
 constexpr char kSelectUnindexedProducts[] =
     "SELECT id FROM products WHERE id NOT IN (SELECT rowid FROM product_search) ORDER BY id";
 
+// Slugs (sql/sqlite/0006_slugs_collections.sql).
+constexpr char kSelectSlugOwner[] = "SELECT product_id FROM product_slugs WHERE slug = ?1";
+constexpr char kSelectProductSlug[] = "SELECT slug FROM products WHERE id = ?1";
+// The slug may be the product's own old one (ChooseSlug allowed nothing else).
+constexpr char kRecordSlug[] =
+    "INSERT INTO product_slugs (slug, product_id) VALUES (?1, ?2) ON CONFLICT (slug) DO NOTHING";
+constexpr char kSetSlug[] = "UPDATE products SET slug = ?2 WHERE id = ?1";
+constexpr char kResolveSlug[] =
+    "SELECT s.product_id, p.slug FROM product_slugs s JOIN products p ON p.id = s.product_id "
+    "WHERE s.slug = ?1";
+constexpr char kSelectUnsluggedProducts[] =
+    "SELECT id FROM products WHERE slug IS NULL ORDER BY id";
+
+constexpr char kPutCollection[] =
+    "INSERT INTO collections (slug, name, description) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, description = excluded.description";
+constexpr char kListCollections[] = "SELECT slug, name, description FROM collections ORDER BY slug";
+
 constexpr char kDeleteCollections[] = "DELETE FROM product_collections WHERE product_id = ?1";
 constexpr char kInsertCollection[] =
     "INSERT INTO product_collections (product_id, position, name, name_key) "
@@ -119,6 +137,7 @@ void ReadProductRow(const Statement& s, Product* p) {
   a.box = s.Int(22) != 0;
   a.papers = s.Int(23) != 0;
   a.limited_pieces = static_cast<int32_t>(s.Int(24));
+  p->slug = std::string(s.Text(25));
 }
 
 // Fills p->variants and p->collections for p->id.
@@ -199,6 +218,33 @@ absl::Status CheckSkusFree(Connection& c, const ProductDraft& d) {
     if (row && s.Int(0) != vd.id) return SkuTaken(vd.sku);
   }
   return absl::OkStatus();
+}
+
+// ChooseSlug's `owner`: the product a slug leads to, 0 if none.
+absl::StatusOr<ProductId> SlugOwner(Connection& c, absl::string_view slug) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectSlugOwner));
+  s.Bind(1, slug);
+  WS_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : ProductId{0};
+}
+
+// Gives product `id` (whose slug is `current`) the slug ChooseSlug picks for
+// `d`, and records it.
+absl::Status WriteSlug(Connection& c, ProductId id, absl::string_view current,
+                       const ProductDraft& d) {
+  WS_ASSIGN_OR_RETURN(const std::string slug,
+                      ChooseSlug(d, id, current, [&c](absl::string_view candidate) {
+                        return SlugOwner(c, candidate);
+                      }));
+  if (slug == current) return absl::OkStatus();
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kRecordSlug));
+    s.Bind(1, slug).Bind(2, id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSetSlug));
+  s.Bind(1, id).Bind(2, slug);
+  return s.Run();
 }
 
 absl::Status WriteCollections(Connection& c, ProductId id, const std::vector<std::string>& names) {
@@ -389,6 +435,13 @@ absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id) 
   return SelectId(c, kSelectProductIdByVariant, variant_id, "variant", "variant_id");
 }
 
+absl::StatusOr<SlugTarget> ResolveSlugIn(Connection& c, absl::string_view slug) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kResolveSlug));
+  s.Bind(1, slug);
+  WS_RETURN_IF_ERROR(ExpectRow(s, "slug", "slug"));
+  return SlugTarget{s.Int(0), std::string(s.Text(1))};
+}
+
 absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, absl::Time now) {
   WS_RETURN_IF_ERROR(CheckSkusFree(c, d));
   for (const VariantDraft& vd : d.variants) {
@@ -402,6 +455,7 @@ absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, ab
     WS_RETURN_IF_ERROR(s.Run());
   }
   const ProductId id = c.last_insert_rowid();
+  WS_RETURN_IF_ERROR(WriteSlug(c, id, "", d));
   WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(d)));
   WS_RETURN_IF_ERROR(WriteCollections(c, id, d.collections));
   // The triggers on variants set min_price and total_stock.
@@ -427,6 +481,14 @@ absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t exp
     }
   }
   WS_RETURN_IF_ERROR(CheckSkusFree(c, d));
+  std::string current;
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectProductSlug));
+    s.Bind(1, id);
+    WS_RETURN_IF_ERROR(ExpectRow(s, "product", "id"));
+    current = std::string(s.Text(0));
+  }
+  WS_RETURN_IF_ERROR(WriteSlug(c, id, current, d));
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kUpdateProduct));
     s.Bind(1, id);
@@ -484,6 +546,45 @@ absl::Status IndexUnindexedProducts(Connection& c) {
   for (ProductId id : ids) {
     WS_ASSIGN_OR_RETURN(Product p, LoadProduct(c, id));
     WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(p)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kPutCollection));
+  s.Bind(1, info.slug).Bind(2, info.name).Bind(3, info.description);
+  return s.Run();
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c) {
+  WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kListCollections));
+  std::vector<CollectionInfo> out;
+  for (;;) {
+    WS_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(
+        CollectionInfo{std::string(s.Text(0)), std::string(s.Text(1)), std::string(s.Text(2))});
+  }
+  return out;
+}
+
+absl::Status SlugUnsluggedProducts(Connection& c) {
+  std::vector<ProductId> ids;
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUnsluggedProducts));
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ids.push_back(s.Int(0));
+    }
+  }
+  for (ProductId id : ids) {
+    WS_ASSIGN_OR_RETURN(Product p, LoadProduct(c, id));
+    ProductDraft d;  // only what DeriveSlug reads
+    d.brand = p.brand;
+    d.model = p.model;
+    d.attributes.reference = p.attributes.reference;
+    WS_RETURN_IF_ERROR(WriteSlug(c, id, "", d));
   }
   return absl::OkStatus();
 }

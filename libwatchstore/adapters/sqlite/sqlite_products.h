@@ -23,6 +23,8 @@ absl::StatusOr<FacetCounts> CountFacetsIn(Connection& c, const ProductQuery& q);
 // NotFound if no variant has it.
 absl::StatusOr<ProductId> ProductOfSku(Connection& c, absl::string_view sku);
 absl::StatusOr<ProductId> ProductOfVariant(Connection& c, VariantId variant_id);
+// NotFound if no product ever had the slug.
+absl::StatusOr<SlugTarget> ResolveSlugIn(Connection& c, absl::string_view slug);
 
 // Write bodies, with the semantics and errors of Storage's methods.
 absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, absl::Time now);
@@ -36,6 +38,12 @@ absl::StatusOr<Variant> ReadVariant(const Statement& s, int first, ProductId pro
 // Writes the search index of every product that has none (those written
 // before migration 0004). Run in a write transaction.
 absl::Status IndexUnindexedProducts(Connection& c);
+// Collections (Storage::PutCollection / ListCollections).
+absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info);
+absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c);
+// Gives every product without a slug (those written before migration 0006)
+// its derived slug. Run in a write transaction.
+absl::Status SlugUnsluggedProducts(Connection& c);
 // Bumps the product's version and updated_at (after a stock change).
 absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now);
 

@@ -276,6 +276,19 @@ class SqliteStorage final : public Storage {
         [&](Connection& c) { return sqlite::ProductOfVariant(c, variant_id); });
   }
 
+  absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) override {
+    return ReadOne<SlugTarget>([&](Connection& c) { return sqlite::ResolveSlugIn(c, slug); });
+  }
+
+  absl::Status PutCollection(const CollectionInfo& info) override {
+    return WriteStatus([&](Connection& c) { return sqlite::PutCollectionIn(c, info); });
+  }
+
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    return ReadOne<std::vector<CollectionInfo>>(
+        [&](Connection& c) { return sqlite::ListCollectionsIn(c); });
+  }
+
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return Read<ProductPage>([&](Connection& c) { return sqlite::ListProductsIn(c, q); });
   }
@@ -459,10 +472,13 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenMigrated(const SqliteOptions& op
   WS_ASSIGN_OR_RETURN(auto writer, Connection::Open(options, Connection::Mode::kReadWrite));
   WS_RETURN_IF_ERROR(
       sqlite::Migrate(*writer, sqlite_sql::kMigrations, sqlite_sql::kMigrationCount));
-  // Products from before the search index (migration 0004) get theirs now.
+  // Products from before the search index (migration 0004) and slugs
+  // (0006) get theirs now.
   Connection& conn = *writer;
-  WS_RETURN_IF_ERROR(sqlite::WriteTransaction(
-      conn, [&]() -> absl::Status { return sqlite::IndexUnindexedProducts(conn); }));
+  WS_RETURN_IF_ERROR(sqlite::WriteTransaction(conn, [&]() -> absl::Status {
+    WS_RETURN_IF_ERROR(sqlite::IndexUnindexedProducts(conn));
+    return sqlite::SlugUnsluggedProducts(conn);
+  }));
   return writer;
 }
 

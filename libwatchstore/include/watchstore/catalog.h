@@ -33,6 +33,14 @@ struct ProductListing {
   std::string next_cursor;
 };
 
+// A collection as shoppers see it.
+struct Collection {
+  std::string slug;
+  std::string name;
+  std::string description;    // empty until staff write one
+  int64_t product_count = 0;  // listed (active) watches in it
+};
+
 // Thread-safe. Readers get immutable shared snapshots: holding one never
 // blocks a writer, and a write publishes a new snapshot.
 class Catalog {
@@ -45,6 +53,14 @@ class Catalog {
       ProductId id, const Principal* viewer = nullptr) = 0;
   virtual absl::StatusOr<std::shared_ptr<const Product>> GetProductBySku(
       absl::string_view sku, const Principal* viewer = nullptr) = 0;
+  // The product a slug leads to: its current slug or one it had before
+  // (product->slug is the current one; a caller that asked with an old slug
+  // redirects there). NotFound for a malformed or unknown slug, and as
+  // GetProduct for an archived product. Which product a slug leads to never
+  // changes, so that answer is cached (product_ttl) and the product comes
+  // from the product cache: never stale.
+  virtual absl::StatusOr<std::shared_ptr<const Product>> GetProductBySlug(
+      absl::string_view slug, const Principal* viewer = nullptr) = 0;
   // `query.after` is ignored: the position comes from `cursor` (empty: first
   // page). InvalidArgument naming the field for a bad limit, range or cursor.
   // include_archived needs an admin viewer (PermissionDenied otherwise).
@@ -57,6 +73,21 @@ class Catalog {
   // the listing pages and invalidated with them.
   virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query,
                                                   const Principal* viewer = nullptr) = 0;
+
+  // The collections that hold a listed watch, by slug, with their
+  // descriptions. Counts are the listing's collection facet (CountFacets),
+  // cached and invalidated with the listing pages, so never stale after a
+  // product write; descriptions are read from Storage (a small table).
+  virtual absl::StatusOr<std::vector<Collection>> ListCollections() = 0;
+  // One of them, or a described collection without listed watches (count
+  // 0). NotFound otherwise, and for a malformed slug.
+  virtual absl::StatusOr<Collection> GetCollection(absl::string_view slug) = 0;
+  // Admin only. Describes the collection at `slug`: `name` (1..40 bytes on
+  // one line, the name whose CollectionSlug is `slug`), `description` (0..2000
+  // bytes). InvalidArgument naming the field.
+  virtual absl::StatusOr<Collection> PutCollection(const Principal& actor, absl::string_view slug,
+                                                   absl::string_view name,
+                                                   absl::string_view description) = 0;
 
   // Admin only (PermissionDenied otherwise). Drafts are validated
   // (InvalidArgument naming the field); prices must be in the store currency.

@@ -24,6 +24,8 @@ inline constexpr absl::string_view kInvalidCredentials = "invalid_credentials";
 inline constexpr absl::string_view kThrottled = "throttled";
 inline constexpr absl::string_view kEmailTaken = "email_taken";
 inline constexpr absl::string_view kSkuTaken = "sku_taken";
+// A product slug held (now or before) by another product (watchstore/product.h).
+inline constexpr absl::string_view kSlugTaken = "slug_taken";
 inline constexpr absl::string_view kVersionConflict = "version_conflict";
 inline constexpr absl::string_view kOutOfStock = "out_of_stock";
 inline constexpr absl::string_view kNotPurchasable = "not_purchasable";

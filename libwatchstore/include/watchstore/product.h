@@ -3,6 +3,7 @@
 #define WATCHSTORE_PRODUCT_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +110,10 @@ struct Product {
   // First, beside `id`: a cached read checks it before anything else, and
   // the typed cache allocates the product right after its reference count.
   bool active = true;  // false once archived
+  // The product's current slug (see DeriveSlug): its URL is /watches/<slug>.
+  // Unique across the catalog; every slug a product ever had keeps
+  // resolving to it (Storage::ResolveSlug), and no other product takes it.
+  std::string slug;
   std::string brand;
   std::string model;
   std::string description;
@@ -142,6 +147,12 @@ struct VariantDraft {
 
 // Caller-supplied product fields (create or full update).
 struct ProductDraft {
+  // Empty: on create, derived from brand, model and reference (DeriveSlug,
+  // then FirstFreeSlug); on update, the slug stays as it is (renames do not
+  // re-slug, so URLs stay stable). Otherwise the slug wanted, exactly
+  // (IsValidSlug): AlreadyExists (reason slug_taken) if another product holds
+  // it now or held it before; the product's previous slug keeps redirecting.
+  std::string slug;
   std::string brand;
   std::string model;
   std::string description;
@@ -195,6 +206,48 @@ struct ProductQuery {
   int limit = 20;                      // 1..100
   std::optional<ProductCursor> after;  // keyset position
 };
+
+// --- Slugs ------------------------------------------------------------------
+// A slug is 1 to kMaxSlugLength of a-z, 0-9 and '-', neither starting nor
+// ending with '-' and with no "--".
+inline constexpr size_t kMaxSlugLength = 80;
+bool IsValidSlug(absl::string_view slug);
+// The slug of a watch: "brand model reference" in lower case, Latin letters
+// with accents (UTF-8, U+00C0..U+017F) transliterated ("é" -> "e", "ß" ->
+// "ss", "Ø" -> "o"), every other run of characters one '-'; at most
+// kMaxDerivedSlugLength (cut at a word boundary when possible) so that a
+// collision suffix fits. "watch" when nothing is left. The one rule: every
+// adapter and the migrations' backfill use it.
+inline constexpr size_t kMaxDerivedSlugLength = 64;
+std::string DeriveSlug(absl::string_view brand, absl::string_view model,
+                       absl::string_view reference);
+// The first of `base`, `base`-2, `base`-3, ... for which `taken` answers
+// false. REQUIRES: IsValidSlug(base) and base.size() <= kMaxDerivedSlugLength.
+std::string FirstFreeSlug(absl::string_view base,
+                          const std::function<bool(absl::string_view)>& taken);
+// The slug a product write gives product `self` (0: a new one) whose slug is
+// `current` ("" if new), by the rule of ProductDraft::slug. `owner` answers
+// which product holds or held a slug (0: none). AlreadyExists (reason
+// slug_taken, field slug) if the draft asks for another product's slug;
+// InvalidArgument if the draft slug is malformed; errors of `owner` pass
+// through. For the storage adapters, which record the result in the write's
+// transaction.
+absl::StatusOr<std::string> ChooseSlug(
+    const ProductDraft& draft, ProductId self, absl::string_view current,
+    const std::function<absl::StatusOr<ProductId>(absl::string_view)>& owner);
+
+// --- Collections ------------------------------------------------------------
+// A collection's own words, written by staff for the collection name that
+// watches carry (ProductDraft::collections, compared case-insensitively).
+struct CollectionInfo {
+  std::string slug;         // CollectionSlug(name)
+  std::string name;         // 1..40 bytes, as shown
+  std::string description;  // 0..2000 bytes of plain text
+};
+// The slug of a collection name: its words as DeriveSlug spells them
+// ("Dive" -> "dive", "Haute Horlogerie" -> "haute-horlogerie"), at most
+// kMaxSlugLength; "" for a name of no letters or digits (it has no page).
+std::string CollectionSlug(absl::string_view name);
 
 // The sort key of a product's name: lower-case ASCII of "brand model".
 std::string ProductNameKey(absl::string_view brand, absl::string_view model);

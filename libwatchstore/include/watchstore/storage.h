@@ -26,6 +26,13 @@ struct ProductPage {
   bool has_more = false;  // another page follows the last item
 };
 
+// Where a slug leads: its product, and that product's current slug (the
+// same slug, or the one an old slug redirects to).
+struct SlugTarget {
+  ProductId product_id = 0;
+  std::string current_slug;
+};
+
 struct RedeemResult {
   User user;                                        // after the change
   std::vector<std::string> revoked_session_hashes;  // kResetPassword
@@ -120,6 +127,11 @@ class Storage {
   // --- Products -----------------------------------------------------------
   // Assigns product and variant ids, version 1, created_at = updated_at = now.
   // AlreadyExists if a SKU is taken. Variant drafts must have id 0.
+  // Slugs (ProductDraft::slug): an empty draft slug gets
+  // FirstFreeSlug(DeriveSlug(brand, model, reference)); a given one is taken
+  // as is, AlreadyExists (reason slug_taken) if any product holds or held it.
+  // Every slug a product is given is recorded with the product write, in its
+  // transaction, and resolves to the product for ever (ResolveSlug).
   virtual absl::StatusOr<Product> CreateProduct(const ProductDraft& draft, absl::Time now) = 0;
   // Replaces the product's fields. Variants with id != 0 are updated (sku,
   // options, price; never stock), those with id == 0 are added with their
@@ -137,6 +149,9 @@ class Storage {
   virtual absl::StatusOr<ProductId> FindProductIdBySku(absl::string_view sku) = 0;
   // NotFound if no such variant.
   virtual absl::StatusOr<ProductId> FindProductIdByVariant(VariantId variant_id) = 0;
+  // The product a slug (current or old) leads to, with its current slug.
+  // NotFound if no product ever had it. Answered from the slug index.
+  virtual absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) = 0;
   // REQUIRES: 1 <= query.limit <= 100. Archived products only if
   // query.include_archived. Keyset order as documented on ProductSort.
   // query.text searches by the rule of watchstore/search.h, over an index
@@ -147,6 +162,12 @@ class Storage {
   // The facet counts of `query` (watchstore/facets.h; its cursor, sort and
   // limit are ignored), from one snapshot. InvalidArgument as ListProducts.
   virtual absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& query) = 0;
+
+  // --- Collections ----------------------------------------------------------
+  // Creates or replaces the description of collection `c.slug`.
+  virtual absl::Status PutCollection(const CollectionInfo& c) = 0;
+  // Every described collection, by slug.
+  virtual absl::StatusOr<std::vector<CollectionInfo>> ListCollections() = 0;
 
   // --- Carts --------------------------------------------------------------
   // Lines ordered by added_at then variant id, with product_id filled in. An
@@ -322,11 +343,18 @@ class StorageWrapper : public Storage {
   absl::StatusOr<ProductId> FindProductIdByVariant(VariantId id) override {
     return target_->FindProductIdByVariant(id);
   }
+  absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) override {
+    return target_->ResolveSlug(slug);
+  }
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
     return target_->ListProducts(q);
   }
   absl::StatusOr<FacetCounts> CountFacets(const ProductQuery& q) override {
     return target_->CountFacets(q);
+  }
+  absl::Status PutCollection(const CollectionInfo& c) override { return target_->PutCollection(c); }
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    return target_->ListCollections();
   }
   absl::StatusOr<std::vector<CartItem>> GetCart(const CartOwner& o) override {
     return target_->GetCart(o);

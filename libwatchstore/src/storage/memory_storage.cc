@@ -250,15 +250,18 @@ class MemoryStorage final : public Storage {
   absl::StatusOr<Product> CreateProduct(const ProductDraft& d, absl::Time now) override {
     internal::MutexLock lock(&mu_);
     WS_RETURN_IF_ERROR(CheckSkusFree(d, 0));
+    for (const VariantDraft& vd : d.variants) {
+      if (vd.id != 0) return InvalidField("variants", "a new product's variants have no id");
+    }
+    WS_ASSIGN_OR_RETURN(std::string slug, ChooseSlug(d, 0, "", SlugOwner()));
     Product p;
     p.id = next_product_id_++;
     ApplyDraft(d, &p);
+    p.slug = std::move(slug);
+    product_of_slug_[p.slug] = p.id;
     p.version = 1;
     p.created_at = p.updated_at = now;
-    for (const VariantDraft& vd : d.variants) {
-      if (vd.id != 0) return InvalidField("variants", "a new product's variants have no id");
-      p.variants.push_back(NewVariant(vd, p.id));
-    }
+    for (const VariantDraft& vd : d.variants) p.variants.push_back(NewVariant(vd, p.id));
     Index(p);
     products_[p.id] = p;
     return p;
@@ -280,8 +283,11 @@ class MemoryStorage final : public Storage {
       }
     }
     WS_RETURN_IF_ERROR(CheckSkusFree(d, id));
+    WS_ASSIGN_OR_RETURN(std::string slug, ChooseSlug(d, id, p.slug, SlugOwner()));
     Unindex(p);
     ApplyDraft(d, &p);
+    p.slug = std::move(slug);
+    product_of_slug_[p.slug] = id;
     for (const VariantDraft& vd : d.variants) {
       if (vd.id == 0) {
         p.variants.push_back(NewVariant(vd, p.id));
@@ -342,6 +348,26 @@ class MemoryStorage final : public Storage {
     auto it = product_of_variant_.find(variant_id);
     if (it == product_of_variant_.end()) return absl::NotFoundError("no such variant");
     return it->second;
+  }
+
+  absl::StatusOr<SlugTarget> ResolveSlug(absl::string_view slug) override {
+    internal::MutexLock lock(&mu_);
+    auto it = product_of_slug_.find(slug);
+    if (it == product_of_slug_.end()) return absl::NotFoundError("no such slug");
+    return SlugTarget{it->second, products_.at(it->second).slug};
+  }
+
+  absl::Status PutCollection(const CollectionInfo& c) override {
+    internal::MutexLock lock(&mu_);
+    collections_[c.slug] = c;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<CollectionInfo>> ListCollections() override {
+    internal::MutexLock lock(&mu_);
+    std::vector<CollectionInfo> out;
+    for (const auto& [slug, c] : collections_) out.push_back(c);
+    return out;
   }
 
   absl::StatusOr<ProductPage> ListProducts(const ProductQuery& q) override {
@@ -717,6 +743,14 @@ class MemoryStorage final : public Storage {
     });
     return dropped;
   }
+  // Who holds or held a slug (ChooseSlug's `owner`). Called under mu_.
+  std::function<absl::StatusOr<ProductId>(absl::string_view)> SlugOwner()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return [this](absl::string_view slug) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      auto it = product_of_slug_.find(slug);
+      return absl::StatusOr<ProductId>(it == product_of_slug_.end() ? 0 : it->second);
+    };
+  }
   void ApplyDraft(const ProductDraft& d, Product* p) {
     p->brand = d.brand;
     p->model = d.model;
@@ -770,6 +804,9 @@ class MemoryStorage final : public Storage {
   std::map<ProductId, Product> products_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<VariantId, ProductId> product_of_variant_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, VariantId> variant_by_sku_ ABSL_GUARDED_BY(mu_);
+  // Every slug any product ever had: the product it leads to.
+  absl::flat_hash_map<std::string, ProductId> product_of_slug_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, CollectionInfo> collections_ ABSL_GUARDED_BY(mu_);  // by slug
   absl::flat_hash_map<std::string, std::vector<CartItem>> carts_ ABSL_GUARDED_BY(mu_);
   std::map<OrderId, Order> orders_ ABSL_GUARDED_BY(mu_);
   // (user, guest cart scope, key): a guest order's key is scoped by its cart.
