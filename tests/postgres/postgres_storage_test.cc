@@ -217,7 +217,7 @@ TEST_F(PostgresStorageTest, MigrateIndexesProductsWrittenBeforeTheSearchIndex) {
   EXPECT_EQ(schema_->Query("SELECT count(*) FROM products WHERE search_text IS NULL"), "0");
 }
 
-// Products from before PostgreSQL migration 0007 have no slug: `migrate` gives
+// Products from before PostgreSQL migration 0008 have no slug: `migrate` gives
 // each its derived one (unique, recorded), and keeps the slugs already given.
 TEST_F(PostgresStorageTest, MigrateGivesEveryWatchWithoutASlugItsSlug) {
   auto storage = Open();

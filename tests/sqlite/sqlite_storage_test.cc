@@ -582,7 +582,7 @@ TEST_F(SqliteStorageTest, PaymentsMigrationRebuildsOrdersKeepingEveryRow) {
       << "a payment event of no order";
 }
 
-// Migration 0006 (slugs): watches written before it get their derived slug
+// Migration 0007 (slugs): watches written before it get their derived slug
 // when the file is opened, unique, and the rest of their data stays.
 TEST_F(SqliteStorageTest, SlugMigrationGivesEveryExistingWatchItsSlug) {
   { std::ofstream create(path_); }

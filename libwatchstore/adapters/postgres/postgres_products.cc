@@ -59,7 +59,7 @@ constexpr Statement kLockProduct = {
     "SELECT p.version, ARRAY(SELECT v.id FROM variants v WHERE v.product_id = p.id"
     " ORDER BY v.id), p.slug FROM products p WHERE p.id = $1 FOR NO KEY UPDATE OF p"};
 
-// Slugs (sql/postgres/0007_slugs_collections.sql). A write that gives a slug
+// Slugs (sql/postgres/0008_slugs_collections.sql). A write that gives a slug
 // first takes this lock (one per schema), so two writers never pick the
 // same free slug; then reads who holds candidates, then records its choice.
 constexpr Statement kLockSlugs = {

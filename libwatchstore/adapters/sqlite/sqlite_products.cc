@@ -51,7 +51,7 @@ constexpr char kInsertSearchKey[] =
 constexpr char kSelectUnindexedProducts[] =
     "SELECT id FROM products WHERE id NOT IN (SELECT rowid FROM product_search) ORDER BY id";
 
-// Slugs (sql/sqlite/0006_slugs_collections.sql).
+// Slugs (sql/sqlite/0007_slugs_collections.sql).
 constexpr char kSelectSlugOwner[] = "SELECT product_id FROM product_slugs WHERE slug = ?1";
 constexpr char kSelectProductSlug[] = "SELECT slug FROM products WHERE id = ?1";
 // The slug may be the product's own old one (ChooseSlug allowed nothing else).

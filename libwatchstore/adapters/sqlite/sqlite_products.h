@@ -41,7 +41,7 @@ absl::Status IndexUnindexedProducts(Connection& c);
 // Collections (Storage::PutCollection / ListCollections).
 absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info);
 absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c);
-// Gives every product without a slug (those written before migration 0006)
+// Gives every product without a slug (those written before migration 0007)
 // its derived slug. Run in a write transaction.
 absl::Status SlugUnsluggedProducts(Connection& c);
 // Bumps the product's version and updated_at (after a stock change).

@@ -473,7 +473,7 @@ absl::StatusOr<std::unique_ptr<Connection>> OpenMigrated(const SqliteOptions& op
   WS_RETURN_IF_ERROR(
       sqlite::Migrate(*writer, sqlite_sql::kMigrations, sqlite_sql::kMigrationCount));
   // Products from before the search index (migration 0004) and slugs
-  // (0006) get theirs now.
+  // (0007) get theirs now.
   Connection& conn = *writer;
   WS_RETURN_IF_ERROR(sqlite::WriteTransaction(conn, [&]() -> absl::Status {
     WS_RETURN_IF_ERROR(sqlite::IndexUnindexedProducts(conn));
