@@ -121,7 +121,7 @@ absl::Status ValidateWatchDetails(const WatchAttributes& a) {
 
 // A picture's URL: a storefront path ("/img/...", never "//host") or an
 // https URL, of printable ASCII without spaces, quotes, angle brackets or
-// backslashes (a browser reads "/\\host" as "//host").
+// backslashes (a browser reads "/\host" as "//host").
 bool IsImageUrl(absl::string_view url) {
   if (url.empty() || url.size() > 300) return false;
   const bool path = absl::StartsWith(url, "/") && !absl::StartsWith(url, "//");
