@@ -19,8 +19,7 @@ std::vector<ProductImage> Gallery() {
 }
 
 // The draft that updates `p` to `images`, naming each of p's variants.
-ProductDraft EditOf(const Product& p, const std::string& prefix,
-                    std::vector<ProductImage> images) {
+ProductDraft EditOf(const Product& p, const std::string& prefix, std::vector<ProductImage> images) {
   ProductDraft d = WatchDraft(prefix, 100'00, 5, static_cast<int>(p.variants.size()));
   for (size_t i = 0; i < p.variants.size(); ++i) d.variants[i].id = p.variants[i].id;
   d.images = std::move(images);
@@ -59,8 +58,8 @@ TEST_P(StorageConformanceTest, GalleryReordersAndRemoves) {
 
   // Reorder: the last picture first; the cover follows.
   std::vector<ProductImage> reordered = {d.images[2], d.images[0], d.images[1]};
-  WS_ASSERT_OK_AND_ASSIGN(Product r, storage_->UpdateProduct(p.id, p.version,
-                                                             EditOf(p, "GR", reordered), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(
+      Product r, storage_->UpdateProduct(p.id, p.version, EditOf(p, "GR", reordered), kT0));
   EXPECT_EQ(r.images, reordered);
   EXPECT_EQ(r.image_url, "/img/watches/w01-wrist.svg");
   WS_ASSERT_OK_AND_ASSIGN(Product r_got, storage_->GetProduct(p.id));
@@ -69,12 +68,12 @@ TEST_P(StorageConformanceTest, GalleryReordersAndRemoves) {
 
   // Remove the middle one, then all.
   std::vector<ProductImage> fewer = {reordered[0], reordered[2]};
-  WS_ASSERT_OK_AND_ASSIGN(Product f, storage_->UpdateProduct(p.id, r.version,
-                                                             EditOf(p, "GR", fewer), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product f,
+                          storage_->UpdateProduct(p.id, r.version, EditOf(p, "GR", fewer), kT0));
   WS_ASSERT_OK_AND_ASSIGN(Product f_got, storage_->GetProduct(p.id));
   EXPECT_EQ(f_got.images, fewer);
-  WS_ASSERT_OK_AND_ASSIGN(Product e, storage_->UpdateProduct(p.id, f.version,
-                                                             EditOf(p, "GR", {}), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product e,
+                          storage_->UpdateProduct(p.id, f.version, EditOf(p, "GR", {}), kT0));
   WS_ASSERT_OK_AND_ASSIGN(Product e_got, storage_->GetProduct(p.id));
   EXPECT_TRUE(e_got.images.empty());
   EXPECT_EQ(e_got.image_url, "");
@@ -94,8 +93,8 @@ TEST_P(StorageConformanceTest, GalleryLinksVariantsAndArchiveKeepsIt) {
       {"/img/watches/w01-blue.svg", "The blue dial", p.variants[1].id},
       {"/img/watches/w01.svg", "The watch from the front", 0},
       {"/img/watches/w01-black.svg", "The black dial", p.variants[0].id}};
-  WS_ASSERT_OK_AND_ASSIGN(Product linked, storage_->UpdateProduct(p.id, p.version,
-                                                                  EditOf(p, "GV", images), kT0));
+  WS_ASSERT_OK_AND_ASSIGN(Product linked,
+                          storage_->UpdateProduct(p.id, p.version, EditOf(p, "GV", images), kT0));
   EXPECT_EQ(linked.images, images);
   EXPECT_EQ(linked.image_url, "/img/watches/w01.svg");
   WS_ASSERT_OK_AND_ASSIGN(Product got, storage_->GetProduct(p.id));

@@ -48,10 +48,9 @@ class GalleryTest : public ::testing::Test {
 };
 
 TEST_F(GalleryTest, AdminAddsReordersAndRemovesPicturesUnderTheVersion) {
-  const std::string three =
-      R"([{"url":"/img/watches/w01.svg","alt":"Front"},)"
-      R"({"url":"https://cdn.example/back.jpg","alt":"Case back"},)"
-      R"({"url":"/img/watches/caseback.svg","alt":"Engraving"}])";
+  const std::string three = R"([{"url":"/img/watches/w01.svg","alt":"Front"},)"
+                            R"({"url":"https://cdn.example/back.jpg","alt":"Case back"},)"
+                            R"({"url":"/img/watches/caseback.svg","alt":"Engraving"}])";
   auto created =
       client_->Post("/api/v1/products", Bearer(admin_.token), Body(three, NewVariants()), kJson);
   ASSERT_TRUE(created);
@@ -60,18 +59,18 @@ TEST_F(GalleryTest, AdminAddsReordersAndRemovesPicturesUnderTheVersion) {
   const int64_t id = c["id"].GetInt64();
   const int64_t black = c["variants"][0]["id"].GetInt64();
   const int64_t blue = c["variants"][1]["id"].GetInt64();
-  EXPECT_EQ(Urls(c), (std::vector<std::string>{"/img/watches/w01.svg",
-                                               "https://cdn.example/back.jpg",
-                                               "/img/watches/caseback.svg"}));
+  EXPECT_EQ(Urls(c),
+            (std::vector<std::string>{"/img/watches/w01.svg", "https://cdn.example/back.jpg",
+                                      "/img/watches/caseback.svg"}));
   EXPECT_STREQ(c["images"][1]["alt"].GetString(), "Case back");
   EXPECT_FALSE(c["images"][0].HasMember("variant_id"));
   EXPECT_STREQ(c["image_url"].GetString(), "/img/watches/w01.svg");
 
   // Reorder, drop the case back, link a dial picture to the blue variant.
-  const std::string edited = absl::StrCat(
-      R"([{"url":"/img/dials/blue.svg","alt":"The blue dial","variant_id":)", blue, R"(},)",
-      R"({"url":"/img/watches/caseback.svg","alt":"Engraving"},)",
-      R"({"url":"/img/watches/w01.svg","alt":"Front"}])");
+  const std::string edited =
+      absl::StrCat(R"([{"url":"/img/dials/blue.svg","alt":"The blue dial","variant_id":)", blue,
+                   R"(},)", R"({"url":"/img/watches/caseback.svg","alt":"Engraving"},)",
+                   R"({"url":"/img/watches/w01.svg","alt":"Front"}])");
   const std::string path = absl::StrCat("/api/v1/products/", id);
   auto updated = client_->Put(path.c_str(), Bearer(admin_.token),
                               Body(edited, OldVariants(black, blue), R"("version":1,)"), kJson);
@@ -144,8 +143,8 @@ TEST_F(GalleryTest, BadPicturesAreRefusedWithAPreciseReasonAndChangeNothing) {
       {R"([{"url":"/img/watches/w01.svg","alt":"  "}])", "invalid_image_alt", "images"},
       {absl::StrCat(R"([{"url":"/img/watches/w01.svg","alt":")", std::string(201, 'a'), R"("}])"),
        "invalid_image_alt", "images"},
-      {R"([{"url":"/img/watches/w01.svg","alt":"A","variant_id":987654}])",
-       "unknown_image_variant", "images"},
+      {R"([{"url":"/img/watches/w01.svg","alt":"A","variant_id":987654}])", "unknown_image_variant",
+       "images"},
       // Wrong types name the member.
       {R"({"url":"/img/watches/w01.svg","alt":"A"})", "validation", "images"},
       {R"(["/img/watches/w01.svg"])", "validation", "images[0]"},
@@ -171,8 +170,7 @@ TEST_F(GalleryTest, BadPicturesAreRefusedWithAPreciseReasonAndChangeNothing) {
   // A variant link to a variant being created (no id yet) is refused on create.
   auto linked_new = client_->Post(
       "/api/v1/products", Bearer(admin_.token),
-      Body(absl::StrCat(R"([{"url":"/img/dials/blue.svg","alt":"Blue","variant_id":)", blue,
-                        "}]"),
+      Body(absl::StrCat(R"([{"url":"/img/dials/blue.svg","alt":"Blue","variant_id":)", blue, "}]"),
            R"([{"sku":"GAL-9","price":{"amount_minor":100,"currency":"USD"}}])"),
       kJson);
   ASSERT_TRUE(linked_new);
