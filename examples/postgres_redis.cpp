@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   draft.description = "Added by examples/postgres_redis.cpp.";
   draft.attributes = WatchAttributes{Movement::kAutomatic, 40, "steel", 100, "leather"};
   draft.collections = {"Everyday"};
-  draft.image_url = "/img/watches/w12.svg";
+  draft.images = {{"/img/watches/w12.svg", "The watch from the front", 0}};
   draft.variants.push_back(VariantDraft{0, absl::StrCat("EX-", run), "white", "leather", "40 mm",
                                         Money{325'00, Currency()}, 3});
   auto product = store.catalog().CreateProduct(staff, draft);

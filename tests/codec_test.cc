@@ -29,6 +29,8 @@ TEST(CodecTest, ProductRoundTrips) {
   p.attributes.papers = true;
   p.attributes.limited_pieces = 500;
   p.collections = {"GMT", "Field"};
+  p.images = {{"/img/watches/w02-blue.svg", "The blue dial", 8},
+              {"/img/watches/w02.svg", "Front, \xc3\xa9tui open", 0}};
   p.image_url = "/img/watches/w02.svg";
   p.active = false;
   p.version = 9;
@@ -50,6 +52,8 @@ TEST(CodecTest, ProductRoundTrips) {
   EXPECT_FALSE(back->attributes.box);
   EXPECT_TRUE(back->attributes.papers);
   EXPECT_EQ(back->attributes.limited_pieces, 500);
+  EXPECT_EQ(back->images, p.images);
+  EXPECT_EQ(back->image_url, "/img/watches/w02.svg");
 }
 
 TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
@@ -64,6 +68,8 @@ TEST(CodecTest, RejectsTruncatedGarbageAndOtherVersions) {
   other[0] = 1;  // the format before the attributes of issue 13
   EXPECT_FALSE(DecodeProduct(other).has_value());
   other[0] = 2;  // the format before slugs
+  EXPECT_FALSE(DecodeProduct(other).has_value());
+  other[0] = 3;  // the format before galleries
   EXPECT_FALSE(DecodeProduct(other).has_value());
   EXPECT_FALSE(DecodeProduct(bytes + "x").has_value());
   EXPECT_FALSE(

@@ -113,7 +113,8 @@ TEST_P(StorageConformanceTest, CreatesAndReadsProducts) {
   EXPECT_EQ(got.attributes.water_resistance_m, 200);
   EXPECT_EQ(got.attributes.strap, "steel bracelet");
   EXPECT_THAT(got.collections, ::testing::UnorderedElementsAre("Dive", "Everyday"));
-  EXPECT_EQ(got.image_url, d.image_url);
+  EXPECT_EQ(got.images, d.images);
+  EXPECT_EQ(got.image_url, "/img/watches/w01.svg");  // the cover: the first whole-watch image
   EXPECT_TRUE(got.active);
   ASSERT_EQ(got.variants.size(), 2u);
   EXPECT_EQ(got.variants[1].sku, "AB-1");

@@ -108,14 +108,21 @@ class Printer {
     return absl::StrCat("session{", s.token_hash, " ", U(s.user_id), " ", T(s.created_at), " ",
                         T(s.last_seen_at), "}");
   }
+  std::string GalleryOf(const Product& p) const {
+    std::string out = "gallery{";
+    for (const ProductImage& i : p.images) {
+      absl::StrAppend(&out, i.url, "|", i.alt, "|", i.variant_id == 0 ? "0" : V(i.variant_id), " ");
+    }
+    return out + "}";
+  }
   std::string Of(const Product& p) const {
     std::string out =
         absl::StrCat("product{", P(p.id), " ", p.brand, "|", p.model, "|", p.description, "|",
                      static_cast<int>(p.attributes.movement), " ", p.attributes.case_diameter_mm,
                      " ", p.attributes.case_material, " ", p.attributes.water_resistance_m, " ",
                      p.attributes.strap, " [", absl::StrJoin(p.collections, ","), "] ", p.image_url,
-                     p.active ? " active" : " archived", " v", p.version, " ", T(p.created_at), " ",
-                     T(p.updated_at));
+                     " ", GalleryOf(p), p.active ? " active" : " archived", " v", p.version, " ",
+                     T(p.created_at), " ", T(p.updated_at));
     for (const Variant& v : p.variants) {
       absl::StrAppend(&out, " variant{", V(v.id), " of ", P(v.product_id), " ", v.sku, "|",
                       v.dial_color, "|", v.strap, "|", v.size, " ", M(v.price), " stock ", v.stock,
@@ -271,7 +278,8 @@ class Model {
     for (const char* c : kCollections) {
       if (Chance(30)) d.collections.push_back(c);
     }
-    d.image_url = Chance(50) ? "/img/w.svg" : "";
+    if (Chance(50)) d.images.push_back({"/img/w.svg", "front", 0});
+    if (Chance(30)) d.images.push_back({"/img/w2.svg", "back", 0});
     const bool euro = Chance(4);
     const int n = 1 + static_cast<int>(Rand(3));
     for (int i = 0; i < n; ++i) {

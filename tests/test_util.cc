@@ -18,7 +18,7 @@ ProductDraft WatchDraft(const std::string& sku_prefix, int64_t price_minor, int6
   d.attributes.water_resistance_m = 200;
   d.attributes.strap = "steel bracelet";
   d.collections = {"Dive"};
-  d.image_url = "/img/watches/w01.svg";
+  d.images = {{"/img/watches/w01.svg", "The watch from the front", 0}};
   for (int i = 0; i < variants; ++i) {
     VariantDraft v;
     v.sku = absl::StrCat(sku_prefix, "-", i);

@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   d.attributes.case_diameter_mm = 40;
   d.attributes.case_material = "steel";
   d.collections = {"Everyday"};
-  d.image_url = "/img/watches/w12.svg";
+  d.images = {{"/img/watches/w12.svg", "The watch", 0}};
   watchstore::VariantDraft v;
   v.sku = absl::StrCat("BENCH-", run);
   v.price = watchstore::Money{100'00, watchstore::Currency()};

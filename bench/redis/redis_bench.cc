@@ -47,7 +47,7 @@ ProductDraft Draft(int i) {
   d.attributes.water_resistance_m = 200;
   d.attributes.strap = "steel bracelet";
   d.collections = {"Dive", "Sport"};
-  d.image_url = "/img/watches/w01.svg";
+  d.images = {{"/img/watches/w01.svg", "The watch", 0}};
   for (int v = 0; v < 2; ++v) {
     VariantDraft vd;
     vd.sku = absl::StrCat("BENCH-", i, "-", v);

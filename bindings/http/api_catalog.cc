@@ -17,6 +17,18 @@ constexpr size_t kMaxText = 1000;
 constexpr size_t kMaxDescription = 16000;
 constexpr size_t kMaxVariants = 100;
 constexpr size_t kMaxCollections = 20;
+constexpr size_t kMaxImages = 1000;  // the library refuses more than kMaxProductImages
+
+// One picture of `images`. A missing url or alt reads as empty, which the
+// library refuses with its own reason (invalid_image_url, invalid_image_alt).
+absl::Status ReadImage(const JsonValue& value, const std::string& path, ProductImage* image) {
+  ObjectReader r(value, path);
+  r.String("url", &image->url, ObjectReader::kOptional, kMaxText);
+  r.String("alt", &image->alt, ObjectReader::kOptional, kMaxText);
+  r.Int64("variant_id", &image->variant_id, ObjectReader::kOptional, 0,
+          std::numeric_limits<int64_t>::max());
+  return r.Finish();
+}
 
 void WriteCollection(JsonOut& out, const Collection& c) {
   out.StartObject();
@@ -124,7 +136,13 @@ absl::Status ReadDraft(const JsonDocument& doc, ProductDraft* d, int64_t* versio
       d->collections.emplace_back(c.GetString(), c.GetStringLength());
     }
   }
-  r.String("image_url", &d->image_url, ObjectReader::kOptional, kMaxText);
+  if (const JsonValue* images = r.Array("images", ObjectReader::kOptional, kMaxImages)) {
+    for (rapidjson::SizeType i = 0; i < images->Size(); ++i) {
+      ProductImage image;
+      WS_RETURN_IF_ERROR(ReadImage((*images)[i], ElementPath("images", i), &image));
+      d->images.push_back(std::move(image));
+    }
+  }
   r.Bool("active", &d->active, ObjectReader::kOptional);
   if (version != nullptr) {
     r.Int64("version", version, ObjectReader::kRequired, 1, std::numeric_limits<int64_t>::max());

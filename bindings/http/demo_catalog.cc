@@ -1,8 +1,12 @@
 #include "demo_catalog.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "watchstore/errors.h"
 #include "watchstore/status_macros.h"
@@ -11,6 +15,30 @@ namespace watchstore::http {
 namespace {
 
 using M = Movement;
+
+// The dial pictures under frontend/img/dials/, by the colour word that
+// names them; a dial is pictured by the colour word that comes first in its
+// name ("black, red and blue bezel" is black, "textured blue" is blue).
+constexpr std::pair<absl::string_view, absl::string_view> kDialPictures[] = {
+    {"black", "black"},   {"white", "white"},   {"blue", "blue"},       {"navy", "blue"},
+    {"green", "green"},   {"grey", "grey"},     {"anthracite", "grey"}, {"cream", "cream"},
+    {"silver", "silver"}, {"salmon", "salmon"}, {"orange", "orange"},   {"champagne", "champagne"},
+    {"khaki", "khaki"},
+};
+
+// The picture of a dial, or empty when none matches.
+std::string DialPicture(absl::string_view dial) {
+  size_t best = absl::string_view::npos;
+  absl::string_view file;
+  for (const auto& [word, name] : kDialPictures) {
+    const size_t at = dial.find(word);
+    if (at < best) {
+      best = at;
+      file = name;
+    }
+  }
+  return file.empty() ? std::string() : absl::StrCat("/img/dials/", file, ".svg");
+}
 
 struct DemoVariant {
   const char* sku;
@@ -992,7 +1020,9 @@ std::vector<ProductDraft> DemoCatalog() {
       d.attributes.limited_pieces = x->limited_pieces;
     }
     for (absl::string_view c : absl::StrSplit(w.collections, ',')) d.collections.emplace_back(c);
-    d.image_url = std::string("/img/watches/") + w.image + ".svg";
+    d.images = {{absl::StrCat("/img/watches/", w.image, ".svg"),
+                 absl::StrCat(w.brand, " ", w.model, " from the front"), 0},
+                {"/img/watches/caseback.svg", absl::StrCat("The case back of the ", w.model), 0}};
     d.active = true;
     for (const DemoVariant& v : w.variants) {
       VariantDraft vd;
@@ -1043,6 +1073,24 @@ std::vector<CollectionInfo> DemoCollections() {
   return out;
 }
 
+std::vector<ProductImage> DemoGallery(const Product& p) {
+  std::vector<ProductImage> images = p.images;
+  std::vector<std::string> dials;
+  for (const Variant& v : p.variants) {
+    if (std::find(dials.begin(), dials.end(), v.dial_color) == dials.end()) {
+      dials.push_back(v.dial_color);
+    }
+  }
+  if (dials.size() < 2) return images;  // one dial: the watch's own pictures show it
+  for (const Variant& v : p.variants) {
+    const std::string url = DialPicture(v.dial_color);
+    if (url.empty()) continue;
+    images.push_back(
+        ProductImage{url, absl::StrCat("The ", v.dial_color, " dial of the ", p.model), v.id});
+  }
+  return images;
+}
+
 absl::StatusOr<SeedResult> SeedDemoCatalog(Store& store, bool force) {
   // The seeding tool acts as staff; the principal is not stored anywhere.
   Principal seeder;
@@ -1069,6 +1117,20 @@ absl::StatusOr<SeedResult> SeedDemoCatalog(Store& store, bool force) {
         continue;
       }
       return created.status();
+    }
+    // A variant has an id only once created: link the dial pictures now.
+    std::vector<ProductImage> gallery = DemoGallery(**created);
+    if (gallery.size() > (*created)->images.size()) {
+      ProductDraft linked = d;
+      for (VariantDraft& v : linked.variants) {
+        const Variant* made = (*created)->FindVariantBySku(v.sku);
+        if (made == nullptr) return absl::InternalError("a created variant went missing");
+        v.id = made->id;
+      }
+      linked.images = std::move(gallery);
+      WS_RETURN_IF_ERROR(store.catalog()
+                             .UpdateProduct(seeder, (*created)->id, (*created)->version, linked)
+                             .status());
     }
     ++result.added;
   }

@@ -20,6 +20,11 @@ std::vector<ProductDraft> DemoCatalog();
 // The demo catalog's collections with their descriptions (invented text),
 // one for every collection name its watches carry.
 std::vector<CollectionInfo> DemoCollections();
+// The gallery of a demo product once created: its own pictures, then, when
+// its variants differ in dial, a picture of each variant's dial linked to
+// that variant (frontend/img/dials/; a variant gets an id only when created,
+// so SeedDemoCatalog adds these with an update).
+std::vector<ProductImage> DemoGallery(const Product& p);
 
 struct SeedResult {
   bool skipped = false;  // the catalog already had products

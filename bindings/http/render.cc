@@ -113,6 +113,16 @@ void WriteProduct(JsonOut& out, const Product& p) {
   for (const std::string& c : p.collections) out.String(c);
   out.EndArray();
   out.Field("image_url", p.image_url);
+  out.Key("images");
+  out.StartArray();
+  for (const ProductImage& image : p.images) {
+    out.StartObject();
+    out.Field("url", image.url);
+    out.Field("alt", image.alt);
+    if (image.variant_id != 0) out.Field("variant_id", image.variant_id);
+    out.EndObject();
+  }
+  out.EndArray();
   out.Field("active", p.active);
   out.Field("version", p.version);
   out.Field("created_at", Rfc3339(p.created_at));

@@ -130,6 +130,65 @@ absl::Status ValidateWatchDetails(const WatchAttributes& a) {
   return absl::OkStatus();
 }
 
+// A picture's URL: a storefront path ("/img/...", never "//host") or an
+// https URL, of printable ASCII without spaces, quotes, angle brackets or
+// backslashes (a browser reads "/\host" as "//host").
+bool IsImageUrl(absl::string_view url) {
+  if (url.empty() || url.size() > 300) return false;
+  const bool path = absl::StartsWith(url, "/") && !absl::StartsWith(url, "//");
+  if (!path && !absl::StartsWith(url, "https://")) return false;
+  for (char c : url) {
+    if (c <= 0x20 || c > 0x7e || c == '\\' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+        c == '`') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The gallery of a draft: bounded, every URL a storefront path or https URL,
+// every picture described, every variant link to one of the draft's existing
+// variants (a new variant has no id to link to yet).
+absl::Status ValidateImages(const ProductDraft& d) {
+  if (d.images.size() > kMaxProductImages) {
+    return MakeError(absl::StatusCode::kInvalidArgument, reason::kTooManyImages,
+                     absl::StrCat("a product has at most ", kMaxProductImages, " images"),
+                     "images");
+  }
+  for (size_t i = 0; i < d.images.size(); ++i) {
+    const ProductImage& image = d.images[i];
+    const std::string at = absl::StrCat("image ", i + 1, ": ");
+    if (!IsImageUrl(image.url)) {
+      return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidImageUrl,
+                       absl::StrCat(at,
+                                    "url must be a path starting with / or an https URL, at most "
+                                    "300 bytes of printable ASCII"),
+                       "images");
+    }
+    const bool blank =
+        std::all_of(image.alt.begin(), image.alt.end(), [](char c) { return c == ' '; });
+    const bool control = std::any_of(image.alt.begin(), image.alt.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (blank || control || image.alt.size() > 200) {
+      return MakeError(absl::StatusCode::kInvalidArgument, reason::kInvalidImageAlt,
+                       absl::StrCat(at,
+                                    "alt text is required: 1 to 200 bytes, no control "
+                                    "characters"),
+                       "images");
+    }
+    if (image.variant_id != 0 &&
+        std::none_of(d.variants.begin(), d.variants.end(),
+                     [&](const VariantDraft& v) { return v.id == image.variant_id; })) {
+      return MakeError(absl::StatusCode::kInvalidArgument, reason::kUnknownImageVariant,
+                       absl::StrCat(at, "variant ", image.variant_id,
+                                    " is not an existing variant of this product"),
+                       "images");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
   WS_RETURN_IF_ERROR(CheckLength("brand", d.brand, 1, 100));
   WS_RETURN_IF_ERROR(CheckLength("model", d.model, 1, 100));
@@ -145,15 +204,6 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
   WS_RETURN_IF_ERROR(ValidateWatchDetails(d.attributes));
   if (d.collections.size() > 10) return InvalidField("collections", "at most 10");
   for (const auto& c : d.collections) WS_RETURN_IF_ERROR(CheckLength("collections", c, 1, 40));
-  WS_RETURN_IF_ERROR(CheckLength("image_url", d.image_url, 0, 300));
-  if (!d.image_url.empty() && !absl::StartsWith(d.image_url, "/") &&
-      !absl::StartsWith(d.image_url, "https://")) {
-    return InvalidField("image_url", "must be a path starting with / or an https URL");
-  }
-  if (!d.image_url.empty() &&
-      (absl::StartsWith(d.image_url, "//") || !IsPrintableAscii(d.image_url))) {
-    return InvalidField("image_url", "must be a plain path or https URL");
-  }
   if (d.variants.empty() || d.variants.size() > 50) {
     return InvalidField("variants", "a product has 1 to 50 variants");
   }
@@ -179,7 +229,7 @@ absl::Status ValidateDraft(const ProductDraft& d, const Currency& currency) {
     if (v.stock < 0 || v.stock > 1'000'000)
       return InvalidField("stock", "must be between 0 and 1000000");
   }
-  return absl::OkStatus();
+  return ValidateImages(d);
 }
 
 // "2:sort:id:price:rank:name key"; a "1:" cursor (before relevance) reads
@@ -491,7 +541,7 @@ absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::ArchiveProduct(
   d.description = current->description;
   d.attributes = current->attributes;
   d.collections = current->collections;
-  d.image_url = current->image_url;
+  d.images = current->images;
   d.active = false;
   WS_ASSIGN_OR_RETURN(Product p,
                       ctx_.storage->UpdateProduct(id, expected_version, d, ctx_.clock->Now()));

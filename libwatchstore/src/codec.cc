@@ -6,7 +6,7 @@
 namespace watchstore::internal {
 namespace {
 
-constexpr uint8_t kFormatVersion = 3;  // 2: watch attributes of issue 13; 3: slug
+constexpr uint8_t kFormatVersion = 4;  // 2: watch attributes of issue 13; 3: slug; 4: galleries
 constexpr size_t kMaxString = 1 << 20;
 constexpr uint64_t kMaxCount = 1 << 16;
 
@@ -117,6 +117,12 @@ void WriteProduct(Writer& w, const Product& p) {
   w.I64(p.attributes.limited_pieces);
   w.U64(p.collections.size());
   for (const auto& c : p.collections) w.Str(c);
+  w.U64(p.images.size());
+  for (const ProductImage& image : p.images) {
+    w.Str(image.url);
+    w.Str(image.alt);
+    w.I64(image.variant_id);
+  }
   w.Str(p.image_url);
   w.U64(p.active ? 1 : 0);
   w.I64(p.version);
@@ -169,6 +175,13 @@ bool ReadProduct(Reader& r, Product* p) {
   uint64_t n = r.Count();
   p->collections.resize(n);
   for (auto& c : p->collections) c = r.Str();
+  n = r.Count();
+  p->images.resize(n);
+  for (ProductImage& image : p->images) {
+    image.url = r.Str();
+    image.alt = r.Str();
+    image.variant_id = r.I64();
+  }
   p->image_url = r.Str();
   p->active = r.U64() != 0;
   p->version = r.I64();

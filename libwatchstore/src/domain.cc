@@ -161,6 +161,13 @@ std::string ProductNameKey(absl::string_view brand, absl::string_view model) {
   return absl::AsciiStrToLower(absl::StrCat(brand, " ", model));
 }
 
+std::string CoverImageUrl(const std::vector<ProductImage>& images) {
+  for (const ProductImage& image : images) {
+    if (image.variant_id == 0) return image.url;
+  }
+  return {};
+}
+
 Money Product::MinPrice() const {
   if (variants.empty()) return Money{};
   Money min = variants.front().price;

@@ -911,7 +911,7 @@ test('the admin edits a price in the admin page and the catalog shows it', async
     body: {
       brand: before.brand, model: before.model, description: `${before.description} `.trim(), movement: before.movement,
       case_diameter_mm: before.case_diameter_mm, case_material: before.case_material, water_resistance_m: before.water_resistance_m,
-      strap: before.strap, collections: before.collections, image_url: before.image_url, active: before.active,
+      strap: before.strap, collections: before.collections, images: before.images, active: before.active,
       reference: before.reference, caliber: before.caliber, complications: before.complications,
       lug_width_mm: before.lug_width_mm, case_thickness_tenths_mm: before.case_thickness_tenths_mm, crystal: before.crystal,
       condition: before.condition, grade: before.grade, box: before.box, papers: before.papers, limited_pieces: before.limited_pieces,
@@ -941,6 +941,98 @@ test('the admin edits a price in the admin page and the catalog shows it', async
   await expectText(card.getByTestId('product-price'), '$1,234.50', 'the catalog shows the new price');
   await page.goto(`/product.html?id=${p.id}`);
   await expectText(page.getByTestId('variant-price'), '$1,234.50', 'the product page shows the new price');
+});
+
+/** The src paths ("/img/...") of the gallery's thumbnails, in strip order. */
+async function thumbUrls(page) {
+  return page.getByTestId('gallery-thumb').locator('img').evaluateAll((imgs) => imgs.map((i) => new URL(i.src).pathname));
+}
+async function mainUrl(page) {
+  return page.getByTestId('gallery-main').evaluate((img) => new URL(img.src).pathname);
+}
+/** What the product page's strip shows with `variant`: the whole watch's pictures, then the variant's own. */
+function stripOf(product, variant) {
+  return product.images.filter((i) => !i.variant_id || i.variant_id === variant.id);
+}
+
+test('gallery: thumbnails and arrow keys change the main picture, a dial has its own; the admin reorders and removes pictures and the shop follows', async ({ page }) => {
+  // a demo watch whose variants differ in dial: seeded with a picture of each dial
+  let p = null;
+  for (const item of await allProducts()) {
+    if (taken.has(item.id) || item.variants.length < 2) continue;
+    const full = await getProduct(item.id);
+    const dials = full.images.filter((i) => i.variant_id);
+    if (full.images.length >= 3 && dials.length >= 2 && new Set(full.variants.map((v) => v.dial_color)).size >= 2) {
+      p = full;
+      break;
+    }
+  }
+  assert(p, 'the demo catalog has a watch with dial pictures');
+  taken.add(p.id);
+  const a = p.variants.find((v) => p.images.some((i) => i.variant_id === v.id));
+  const b = p.variants.find((v) => v.dial_color !== a.dial_color && p.images.some((i) => i.variant_id === v.id));
+  assert(a && b, 'two variants with their own dial pictures');
+
+  await page.goto(`/product.html?id=${p.id}&variant=${a.id}`);
+  const main = page.getByTestId('gallery-main');
+  const thumbs = page.getByTestId('gallery-thumb');
+  await thumbs.first().waitFor();
+  const strip = stripOf(p, a);
+  assert(JSON.stringify(await thumbUrls(page)) === JSON.stringify(strip.map((i) => i.url)), `the strip shows the whole watch's pictures and this dial's: ${await thumbUrls(page)}`);
+  const own = strip.findIndex((i) => i.variant_id === a.id);
+  await until(async () => (await mainUrl(page)) === strip[own].url, 'the chosen variant shows its own dial first');
+
+  // a click on a thumbnail shows it
+  await thumbs.nth(0).click();
+  await until(async () => (await mainUrl(page)) === strip[0].url, 'a click on the first thumbnail shows it');
+  assert(await main.getAttribute('alt') === strip[0].alt, 'the main picture has the picture\'s alt text');
+  assert(await thumbs.nth(0).getAttribute('aria-current') === 'true', 'the shown thumbnail is marked aria-current');
+  const tabbable = await thumbs.evaluateAll((els) => els.filter((e) => e.tabIndex === 0).length);
+  assert(tabbable === 1, `one thumbnail is in the tab order (roving tabindex), not ${tabbable}`);
+
+  // arrow keys move along the strip, showing and focusing each picture
+  await thumbs.nth(0).focus();
+  await page.keyboard.press('ArrowRight');
+  await until(async () => (await mainUrl(page)) === strip[1].url, 'ArrowRight shows the next picture');
+  assert(await thumbs.nth(1).evaluate((el) => el === document.activeElement), 'focus follows to the next thumbnail');
+  assert(await thumbs.nth(1).getAttribute('tabindex') === '0' && await thumbs.nth(0).getAttribute('tabindex') === '-1', 'the tab stop moves with the focus');
+  await page.keyboard.press('ArrowLeft');
+  await until(async () => (await mainUrl(page)) === strip[0].url, 'ArrowLeft goes back');
+  await page.keyboard.press('ArrowLeft');
+  await until(async () => (await mainUrl(page)) === strip[strip.length - 1].url, 'ArrowLeft from the first wraps to the last');
+  await page.keyboard.press('Home');
+  await until(async () => (await mainUrl(page)) === strip[0].url, 'Home shows the first');
+  const outline = await thumbs.nth(0).evaluate((el) => getComputedStyle(el).outlineStyle);
+  assert(outline !== 'none', 'the focused thumbnail has a visible focus outline');
+
+  // choosing the other dial shows its own picture
+  await page.locator(`input[name="dial_color"][value="${b.dial_color}"] + label`).click();
+  const bOwn = p.images.find((i) => i.variant_id === b.id);
+  await until(async () => (await mainUrl(page)) === bOwn.url, `choosing the ${b.dial_color} dial shows its picture`);
+  assert(JSON.stringify(await thumbUrls(page)) === JSON.stringify(stripOf(p, b).map((i) => i.url)), 'the strip follows the variant');
+
+  // the admin moves the second picture first, removes the last one and adds one
+  await loginViaUi(page, ADMIN_EMAIL, ADMIN_PASSWORD, `admin.html?id=${p.id}`);
+  await page.waitForURL(/admin\.html\?id=/);
+  const rows = page.getByTestId('image-row');
+  await rows.first().waitFor();
+  assert(await rows.count() === p.images.length, 'one row per picture');
+  await rows.nth(1).getByTestId('image-up').click();
+  await rows.nth(p.images.length - 1).getByTestId('image-remove').click();
+  await page.getByLabel('New picture URL').fill('/img/watches/w05.svg');
+  await page.locator('#pf-new-image-alt').fill('The watch on a wrist');
+  await page.getByTestId('add-image').click();
+  await page.getByTestId('save-product').click();
+  await expectText(page.getByTestId('save-status'), /Saved/, 'the pictures are saved with the watch');
+  const expected = [p.images[1], p.images[0], ...p.images.slice(2, -1), { url: '/img/watches/w05.svg', alt: 'The watch on a wrist' }];
+  const fresh = await getProduct(p.id);
+  assert(JSON.stringify(fresh.images.map((i) => i.url)) === JSON.stringify(expected.map((i) => i.url)), `the API has the new order: ${fresh.images.map((i) => i.url)}`);
+  assert(fresh.image_url === expected.find((i) => !i.variant_id).url, 'the cover is the first whole-watch picture');
+
+  await page.goto(`/product.html?id=${p.id}&variant=${a.id}`);
+  await thumbs.first().waitFor();
+  const shown = stripOf(fresh, a).map((i) => i.url);
+  await until(async () => JSON.stringify(await thumbUrls(page)) === JSON.stringify(shown), `the product page shows the new order: ${shown}`);
 });
 
 test('e-mail: the welcome link verifies the address; forgot password resets it, other sessions end; the account page changes the password', async ({ page, browser }) => {

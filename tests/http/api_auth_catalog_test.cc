@@ -351,7 +351,7 @@ class CatalogTest : public ::testing::Test {
     return absl::StrCat(
         R"({"brand":"Halvard","model":"Meridian 40","description":"A test watch.","movement":"automatic",)",
         R"("case_diameter_mm":40,"case_material":"steel","water_resistance_m":100,"strap":"leather",)",
-        R"("collections":["Dress"],"image_url":"/img/watches/w03.svg","active":true,)",
+        R"("collections":["Dress"],"images":[{"url":"/img/watches/w03.svg","alt":"Front"}],"active":true,)",
         R"("variants":[{"sku":")", sku,
         R"(","dial_color":"white","strap":"leather","size":"40 mm",)",
         R"("price":{"amount_minor":)", price, R"(,"currency":"USD"},"stock":4}]})");

@@ -16,8 +16,7 @@ class CollectionApiTest : public ::testing::Test {
     admin_ = server_.MakeAccount("admin@example.com", Role::kAdmin);
     customer_ = server_.MakeAccount("customer@example.com");
   }
-  httplib::Result Put(const std::string& slug, const std::string& body,
-                      const std::string& token) {
+  httplib::Result Put(const std::string& slug, const std::string& body, const std::string& token) {
     return client_->Put(absl::StrCat("/api/v1/admin/collections/", slug).c_str(), Bearer(token),
                         body, kJson);
   }
@@ -88,8 +87,7 @@ TEST_F(CollectionApiTest, AdminPutRefusesBadInputAndChangesNothing) {
       {R"({"name":""})", "name"},
       {R"({"name":7})", "name"},
       {absl::StrCat(R"({"name":")", std::string(41, 'a'), R"("})"), "name"},
-      {absl::StrCat(R"({"name":"Dive","description":")", long_description, R"("})"),
-       "description"},
+      {absl::StrCat(R"({"name":"Dive","description":")", long_description, R"("})"), "description"},
       {R"({"name":"Dive","color":"blue"})", "color"},
   };
   for (const auto& [body, field] : bad) {

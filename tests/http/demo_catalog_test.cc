@@ -30,9 +30,13 @@ TEST(DemoCatalogTest, IsVariedAndInvented) {
     EXPECT_LE(d.variants.size(), 3u);
     EXPECT_GE(d.description.size(), 40u) << d.model;
     for (const auto& c : d.collections) collections.insert(c);
-    EXPECT_TRUE(
-        std::filesystem::exists(std::string(WATCHSTORE_SOURCE_DIR) + "/frontend" + d.image_url))
-        << d.image_url;
+    EXPECT_GE(d.images.size(), 2u) << d.model;
+    for (const ProductImage& image : d.images) {
+      EXPECT_TRUE(
+          std::filesystem::exists(std::string(WATCHSTORE_SOURCE_DIR) + "/frontend" + image.url))
+          << image.url;
+      EXPECT_FALSE(image.alt.empty());
+    }
     int64_t total = 0;
     for (const VariantDraft& v : d.variants) {
       ++variants;
@@ -204,6 +208,41 @@ TEST(DemoCatalogTest, SeedsOnceIntoAnEmptyCatalog) {
   ASSERT_TRUE(forced.ok());
   EXPECT_EQ(forced->added, 0);
   EXPECT_EQ(forced->existing, static_cast<int>(DemoCatalog().size()));
+}
+
+// Seeded watches whose variants differ in dial link a picture of each dial
+// to its variant; the cover stays the watch's front.
+TEST(DemoCatalogTest, SeededGalleriesLinkDialPicturesToVariants) {
+  FakeClock clock;
+  auto store = Store::Open(::watchstore::testing::TestStoreOptions(&clock), NewMemoryStorage(),
+                           *NewMemoryCache({}));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(SeedDemoCatalog(**store, /*force=*/false).ok());
+  WS_ASSERT_OK_AND_ASSIGN(auto reef, (*store)->catalog().GetProductBySku("TDW-REEF42-BLU"));
+  EXPECT_EQ(reef->image_url, "/img/watches/w02.svg");
+  const Variant* blue = reef->FindVariantBySku("TDW-REEF42-BLU");
+  ASSERT_NE(blue, nullptr);
+  int linked = 0;
+  for (const ProductImage& image : reef->images) {
+    if (image.variant_id == 0) continue;
+    ++linked;
+    EXPECT_TRUE(
+        std::filesystem::exists(std::string(WATCHSTORE_SOURCE_DIR) + "/frontend" + image.url))
+        << image.url;
+    if (image.variant_id == blue->id) {
+      EXPECT_EQ(image.url, "/img/dials/blue.svg");
+    }
+  }
+  EXPECT_EQ(linked, 3);  // black, ocean blue and black (on the bracelet)
+  int with_dials = 0;
+  ProductQuery all;
+  all.limit = 100;
+  WS_ASSERT_OK_AND_ASSIGN(auto page, (*store)->catalog().ListProducts(all, ""));
+  for (const auto& item : page.items) {
+    WS_ASSERT_OK_AND_ASSIGN(auto p, (*store)->catalog().GetProduct(item->id));
+    with_dials += p->images.size() > 2;
+  }
+  EXPECT_GE(with_dials, 10);
 }
 
 }  // namespace

@@ -192,6 +192,38 @@ TEST_F(PostgresStorageTest, PaymentsMigrationKeepsEveryOrder) {
   EXPECT_EQ(from_old.reserved_until, absl::InfiniteFuture());
 }
 
+// Migration 0009 (galleries): every non-empty image_url becomes its
+// product's first picture; the cover stays.
+TEST_F(PostgresStorageTest, GalleryMigrationKeepsEveryImage) {
+  {
+    auto raw = schema_->Raw();
+    ASSERT_NE(raw, nullptr);
+    WS_ASSERT_OK(internal::pg::ApplyMigrations(*raw, internal::pg::PostgresMigrations().first(6)));
+  }
+  schema_->Exec(
+      "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm,"
+      " case_material, water_resistance_m, strap, collections, image_url, active, version,"
+      " created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys, min_price,"
+      " in_stock) OVERRIDING SYSTEM VALUE VALUES (3, 'Aldenmark', 'Tidewater', '', 1, 40,"
+      " 'steel', 200, 'steel', '{}', '/img/watches/w01.svg', true, 1, 1, 1,"
+      " 'aldenmark tidewater', 'aldenmark', 'tidewater', '{}', 100, true),"
+      " (4, 'Aldenmark', 'Bare', '', 1, 40, 'steel', 200, 'steel', '{}', '', true, 1, 1, 1,"
+      " 'aldenmark bare', 'aldenmark', 'bare', '{}', 100, true)");
+  schema_->Exec(
+      "INSERT INTO variants (id, product_id, sku, dial_color, strap, size, price_minor, currency,"
+      " stock) OVERRIDING SYSTEM VALUE VALUES (11, 3, 'AB-0', 'black', 'steel', '40', 100, 'USD',"
+      " 5), (12, 4, 'AB-1', 'blue', 'steel', '40', 250, 'USD', 5)");
+  WS_ASSERT_OK(MigratePostgres(schema_->Options()));
+  auto storage = Open();
+  ASSERT_NE(storage, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product p, storage->GetProduct(3));
+  ASSERT_EQ(p.images.size(), 1u);
+  EXPECT_EQ(p.images[0], (ProductImage{"/img/watches/w01.svg", "Aldenmark Tidewater", 0}));
+  EXPECT_EQ(p.image_url, "/img/watches/w01.svg");
+  WS_ASSERT_OK_AND_ASSIGN(Product bare, storage->GetProduct(4));
+  EXPECT_TRUE(bare.images.empty());
+}
+
 // --- Constraints ------------------------------------------------------------------------
 
 // Products from before PostgreSQL migration 0005 have no search index: `migrate`

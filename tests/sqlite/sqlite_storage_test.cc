@@ -613,6 +613,37 @@ TEST_F(SqliteStorageTest, SlugMigrationGivesEveryExistingWatchItsSlug) {
   EXPECT_EQ(raw.Scalar("SELECT count(*) FROM orders"), 2);
 }
 
+// Migration 0008 (galleries): every non-empty image_url becomes its
+// product's first picture; the cover stays.
+TEST_F(SqliteStorageTest, GalleryMigrationKeepsEveryImage) {
+  { std::ofstream create(path_); }
+  {
+    RawDb raw(path_);
+    MigrateRawTo(raw, 5);
+    const char* rows[] = {
+        "INSERT INTO products (id, brand, model, description, movement, case_diameter_mm, "
+        "case_material, water_resistance_m, strap, image_url, active, version, created_at, "
+        "updated_at, name_key) VALUES (3, 'Aldenmark', 'Tidewater', '', 1, 40, 'steel', 200, "
+        "'steel', '/img/watches/w01.svg', 1, 1, 1, 1, 'aldenmark tidewater'), "
+        "(4, 'Aldenmark', 'Bare', '', 1, 40, 'steel', 200, 'steel', '', 1, 1, 1, 1, "
+        "'aldenmark bare')",
+        "INSERT INTO variants (id, product_id, sku, dial_color, strap, size, price_minor, "
+        "currency, stock) VALUES (11, 3, 'AB-0', 'black', 'steel', '40', 100, 'USD', 5), "
+        "(12, 4, 'AB-1', 'blue', 'steel', '40', 250, 'USD', 5)",
+    };
+    for (const char* sql : rows) ASSERT_EQ(raw.Exec(sql), SQLITE_OK) << sql << raw.last_message();
+  }
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  WS_ASSERT_OK_AND_ASSIGN(Product p, s->GetProduct(3));
+  ASSERT_EQ(p.images.size(), 1u);
+  EXPECT_EQ(p.images[0], (ProductImage{"/img/watches/w01.svg", "Aldenmark Tidewater", 0}));
+  EXPECT_EQ(p.image_url, "/img/watches/w01.svg");
+  WS_ASSERT_OK_AND_ASSIGN(Product bare, s->GetProduct(4));
+  EXPECT_TRUE(bare.images.empty());
+  EXPECT_EQ(bare.image_url, "");
+}
+
 // A dangling reference left by a migration rolls every pending migration
 // back: foreign keys are off while they run, but checked before commit.
 TEST_F(SqliteStorageTest, MigrationThatBreaksAReferenceChangesNothing) {

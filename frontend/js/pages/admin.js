@@ -1,4 +1,4 @@
-// Staff page: list watches, add and edit them (details, attributes, variant prices) and adjust stock;
+// Staff page: list watches, add and edit them (details, attributes, pictures, variant prices) and adjust stock;
 // the orders view (?view=orders, admin-orders.js) records payments and refunds.
 import { api, ApiError, problemMessage, query } from '../api.js';
 import { showOrders } from '../admin-orders.js';
@@ -13,7 +13,10 @@ const COMPLICATIONS = [['date', 'Date'], ['day_date', 'Day-date'], ['gmt', 'GMT'
   ['perpetual_calendar', 'Perpetual calendar'], ['tourbillon', 'Tourbillon']];
 const CRYSTALS = [['unspecified', 'Not stated'], ['sapphire', 'Sapphire'], ['mineral', 'Mineral'], ['acrylic', 'Acrylic']];
 const GRADES = [['none', 'None (new)'], ['mint', 'Mint'], ['excellent', 'Excellent'], ['very_good', 'Very good'], ['good', 'Good'], ['fair', 'Fair']];
-const IMAGES = [...Array.from({ length: 12 }, (_, i) => `/img/watches/w${String(i + 1).padStart(2, '0')}.svg`), '/img/watches/placeholder.svg'];
+const IMAGES = [...Array.from({ length: 12 }, (_, i) => `/img/watches/w${String(i + 1).padStart(2, '0')}.svg`),
+  '/img/watches/caseback.svg',
+  ...['black', 'white', 'blue', 'green', 'grey', 'cream', 'silver', 'salmon', 'orange', 'champagne', 'khaki'].map((c) => `/img/dials/${c}.svg`)];
+const MAX_IMAGES = 24;
 const root = $('#admin-root');
 const q = params();
 const editId = /^\d+$/.test(q.get('id') || '') ? q.get('id') : '';
@@ -94,6 +97,119 @@ let variantSeq = 0;
 
 function textInput(id, name, value, attrs = {}) {
   return h('input', { type: 'text', id, name, value: value ?? '', autocomplete: 'off', ...attrs });
+}
+
+// ---------- pictures (the gallery: an ordered list saved with the product) ----------
+
+/** One picture of the list: preview, URL, alt text, the variant it shows, move up/down and remove. */
+function imageRow(image, variants) {
+  const url = h('input', { type: 'text', class: 'image-url', value: image.url, autocomplete: 'off', list: 'image-list', required: true, maxlength: '300' });
+  const alt = h('input', { type: 'text', class: 'image-alt', value: image.alt, autocomplete: 'off', required: true, maxlength: '200' });
+  const variant = h('select', { class: 'image-variant' },
+    h('option', { value: '0' }, 'The whole watch'),
+    variants.map((v) => h('option', { value: String(v.id), selected: image.variant_id === v.id }, `${v.sku}${v.dial_color ? ` (${v.dial_color} dial)` : ''}`)));
+  const preview = watchImage(image.url, '', { width: '64', height: '64', class: 'image-thumb' });
+  url.addEventListener('change', () => { preview.src = url.value.trim() || 'img/watches/placeholder.svg'; });
+  const row = h('li', { class: 'image-row', 'data-testid': 'image-row' }, preview,
+    h('div', { class: 'image-fields' },
+      h('div', { class: 'field' }, h('label', null, 'Image URL'), url),
+      h('div', { class: 'field' }, h('label', null, 'Alt text'), alt),
+      h('div', { class: 'field' }, h('label', null, 'Shows'), variant)),
+    h('div', { class: 'image-actions' },
+      h('button', { type: 'button', class: 'button button-ghost button-small', 'data-move': '-1', 'data-testid': 'image-up' }, 'Move up'),
+      h('button', { type: 'button', class: 'button button-ghost button-small', 'data-move': '1', 'data-testid': 'image-down' }, 'Move down'),
+      h('button', { type: 'button', class: 'button button-danger-ghost button-small', 'data-remove': '1', 'data-testid': 'image-remove' }, 'Remove')));
+  return row;
+}
+
+/** Ids, names, labels and button states follow each row's position. */
+function renumberImages(list) {
+  const rows = Array.from(list.children);
+  rows.forEach((row, i) => {
+    for (const [cls, name] of [['image-url', 'url'], ['image-alt', 'alt'], ['image-variant', 'variant_id']]) {
+      const input = row.querySelector(`.${cls}`);
+      input.id = `pf-images-${i}-${name}`;
+      input.name = `images[${i}].${name}`;
+      input.closest('.field').querySelector('label').htmlFor = input.id;
+    }
+    const n = `picture ${i + 1}`;
+    row.querySelector('[data-move="-1"]').disabled = i === 0;
+    row.querySelector('[data-move="-1"]').setAttribute('aria-label', `Move ${n} up`);
+    row.querySelector('[data-move="1"]').disabled = i === rows.length - 1;
+    row.querySelector('[data-move="1"]').setAttribute('aria-label', `Move ${n} down`);
+    row.querySelector('[data-remove]').setAttribute('aria-label', `Remove ${n}`);
+  });
+}
+
+function imagesEditor(p) {
+  const variants = (p && p.variants) || [];
+  const list = h('ol', { class: 'image-list', id: 'pf-images', 'data-testid': 'image-list' },
+    ((p && p.images) || []).map((image) => imageRow(image, variants)));
+  const newUrl = textInput('pf-new-image-url', '', p ? '' : IMAGES[0], { list: 'image-list', maxlength: '300' });
+  const newAlt = textInput('pf-new-image-alt', '', '', { maxlength: '200' });
+  const add = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'add-image' }, 'Add picture');
+  const msg = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
+  list.addEventListener('click', (event) => {
+    const button = event.target.closest('button');
+    if (!button) return;
+    const row = button.closest('.image-row');
+    if (button.dataset.remove) {
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumberImages(list);
+      msg.textContent = 'Picture removed. Save to keep the change.';
+      (next ? next.querySelector('[data-remove]') : add).focus();
+      return;
+    }
+    const step = Number(button.dataset.move);
+    const other = step < 0 ? row.previousElementSibling : row.nextElementSibling;
+    if (!other) return;
+    if (step < 0) list.insertBefore(row, other);
+    else list.insertBefore(other, row);
+    renumberImages(list);
+    msg.textContent = `Moved to position ${Array.from(list.children).indexOf(row) + 1}. Save to keep the change.`;
+    const again = row.querySelector(`[data-move="${step}"]`);
+    (again.disabled ? row.querySelector(`[data-move="${-step}"]`) : again).focus();
+  });
+  add.addEventListener('click', () => {
+    clearErrors(add.form);
+    const url = newUrl.value.trim();
+    const alt = newAlt.value.trim();
+    const errors = [];
+    if (!url) errors.push({ input: newUrl, message: 'Enter the picture\'s URL.' });
+    if (!alt) errors.push({ input: newAlt, message: 'Describe the picture for people who cannot see it.' });
+    if (list.children.length >= MAX_IMAGES) errors.push({ input: newUrl, message: `A watch has at most ${MAX_IMAGES} pictures.` });
+    if (!showLocalErrors(errors)) return;
+    list.append(imageRow({ url, alt, variant_id: 0 }, variants));
+    renumberImages(list);
+    newUrl.value = '';
+    newAlt.value = '';
+    msg.textContent = `Picture ${list.children.length} added. Save to keep it.`;
+    newUrl.focus();
+  });
+  renumberImages(list);
+  return h('fieldset', { class: 'panel', 'data-testid': 'images-editor' },
+    h('legend', null, 'Pictures'),
+    h('p', { class: 'hint' }, 'In the order the shop shows them; the first picture of the whole watch is its cover. A variant\'s own picture (its dial) is shown when a buyer picks it; save a new variant before linking a picture to it.'),
+    list,
+    h('div', { class: 'field-grid image-new' },
+      field('New picture URL', newUrl, 'A path such as /img/watches/w01.svg, or an https URL'),
+      field('Alt text', newAlt, 'What the picture shows')),
+    h('datalist', { id: 'image-list' }, IMAGES.map((src) => h('option', { value: src }))),
+    add, msg);
+}
+
+function imagesFromForm(form, errors) {
+  return Array.from(form.querySelectorAll('.image-row')).map((row) => {
+    const url = row.querySelector('.image-url');
+    const alt = row.querySelector('.image-alt');
+    if (!url.value.trim()) errors.push({ input: url, message: 'Enter the picture\'s URL.' });
+    if (!alt.value.trim()) errors.push({ input: alt, message: 'Describe the picture.' });
+    const image = { url: url.value.trim(), alt: alt.value.trim() };
+    const variant = Number(row.querySelector('.image-variant').value);
+    if (variant) image.variant_id = variant;
+    return image;
+  });
 }
 
 function variantBlock(v, index) {
@@ -208,11 +324,6 @@ function renderEditor(p) {
   const id = (x) => `pf-${x}`;
   const movement = h('select', { id: id('movement'), name: 'movement' },
     MOVEMENT_VALUES.map((m) => h('option', { value: m, selected: p && p.movement === m }, movementName(m))));
-  const imageInput = textInput(id('image'), 'image_url', p ? p.image_url : IMAGES[0], { list: 'image-list' });
-  const preview = watchImage(p ? p.image_url : IMAGES[0], 'Preview of the watch image', { width: '160', height: '160', class: 'image-preview' });
-  imageInput.addEventListener('change', () => {
-    preview.src = imageInput.value.trim() || 'img/watches/placeholder.svg';
-  });
   const active = h('input', { type: 'checkbox', id: id('active'), name: 'active', checked: !p || p.active !== false });
   const select = (name, options, value) => h('select', { id: id(name), name },
     options.map(([v, label]) => h('option', { value: v, selected: value === v }, label)));
@@ -270,11 +381,8 @@ function renderEditor(p) {
         field('Case material', textInput(id('material'), 'case_material', p ? p.case_material : 'steel')),
         field('Water resistance (m)', h('input', { type: 'number', id: id('water'), name: 'water_resistance_m', min: '0', max: '20000', step: '1', value: p ? p.water_resistance_m : '100', inputmode: 'numeric' })),
         field('Strap', textInput(id('strap'), 'strap', p && p.strap)),
-        field('Collections', textInput(id('collections'), 'collections', p ? (p.collections || []).join(', ') : ''), 'Separate with commas, for example: Dive, Sport')),
-      h('div', { class: 'image-field' },
-        field('Image', imageInput, 'A path such as /img/watches/w01.svg'),
-        preview,
-        h('datalist', { id: 'image-list' }, IMAGES.map((src) => h('option', { value: src }))))),
+        field('Collections', textInput(id('collections'), 'collections', p ? (p.collections || []).join(', ') : ''), 'Separate with commas, for example: Dive, Sport'))),
+    imagesEditor(p),
     details,
     h('fieldset', { class: 'panel' },
       h('legend', null, 'Variants and prices'),
@@ -351,7 +459,7 @@ function draftFromForm(form, errors) {
     water_resistance_m: intOrError(el.water_resistance_m, 'Water resistance', errors),
     strap: text('strap'),
     collections: text('collections').split(',').map((s) => s.trim()).filter(Boolean),
-    image_url: text('image_url'),
+    images: imagesFromForm(form, errors),
     active: el.active.checked,
     reference: text('reference'),
     caliber: text('caliber'),

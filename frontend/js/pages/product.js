@@ -1,4 +1,5 @@
-// Product page: variant picker (dial / strap / size), price, stock and add to cart.
+// Product page: gallery (main picture + thumbnail strip), variant picker (dial / strap / size),
+// price, stock and add to cart.
 import { api, ApiError, problemMessage } from '../api.js';
 import { $, h, replace, params, watchImage, movementName } from '../dom.js';
 import { formatMoney } from '../money.js';
@@ -86,6 +87,63 @@ function variantLabel(v) {
   return ATTRS.map((a) => cap(v[a.key])).filter(Boolean).join(' · ');
 }
 
+/** The pictures to show with `variant`: the whole watch's, then the variant's own (its dial). */
+function galleryImages(variant) {
+  return (product.images || []).filter((i) => !i.variant_id || (variant && i.variant_id === variant.id));
+}
+
+/** Shows picture `index` of the strip as the main picture; `focus` moves keyboard focus to its thumb. */
+function showImage(index, focus) {
+  const g = ui.gallery;
+  if (!g.images.length) return;
+  g.index = (index + g.images.length) % g.images.length;
+  const image = g.images[g.index];
+  g.main.src = image.url;
+  g.main.alt = image.alt;
+  g.thumbs.forEach((thumb, i) => {
+    const current = i === g.index;
+    thumb.tabIndex = current ? 0 : -1; // roving tabindex: the strip is one tab stop
+    if (current) thumb.setAttribute('aria-current', 'true');
+    else thumb.removeAttribute('aria-current');
+  });
+  if (focus) g.thumbs[g.index].focus();
+}
+
+function onThumbKey(event) {
+  const g = ui.gallery;
+  const moves = { ArrowRight: g.index + 1, ArrowLeft: g.index - 1, Home: 0, End: g.images.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  showImage(moves[event.key], true);
+}
+
+/**
+ * Rebuilds the strip for `variant`: a variant with its own picture shows it first; otherwise the
+ * picture on show stays when it is still in the strip.
+ */
+function renderGallery(variant) {
+  const g = ui.gallery;
+  const before = g.images[g.index];
+  g.images = galleryImages(variant);
+  g.thumbs = g.images.map((image, i) => h('button', {
+    type: 'button',
+    class: 'gallery-thumb',
+    'aria-label': `Picture ${i + 1} of ${g.images.length}: ${image.alt}`,
+    'data-testid': 'gallery-thumb',
+    onclick: () => showImage(i, false),
+    onkeydown: onThumbKey,
+  }, watchImage(image.url, '', { width: '72', height: '72', loading: 'lazy' })));
+  replace(g.strip, g.thumbs);
+  g.strip.hidden = g.images.length < 2;
+  if (!g.images.length) {
+    g.main.src = product.image_url || g.main.src;
+    return;
+  }
+  const own = g.images.findIndex((i) => variant && i.variant_id === variant.id);
+  const kept = before ? g.images.findIndex((i) => i.url === before.url && i.variant_id === before.variant_id) : -1;
+  showImage(own >= 0 ? own : Math.max(kept, 0), false);
+}
+
 function render() {
   document.title = `${titleOf(product)} · Watchstore`;
   $('#crumb-current').textContent = titleOf(product);
@@ -98,6 +156,15 @@ function render() {
   ui.add = h('button', { type: 'submit', class: 'button button-primary button-wide', 'data-testid': 'add-to-cart' }, 'Add to cart');
   ui.status = h('div', { class: 'add-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'add-status' });
   ui.error = h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'add-error', hidden: true });
+
+  ui.gallery = {
+    images: [],
+    index: 0,
+    thumbs: [],
+    main: watchImage(product.image_url, `${title}: ${[product.case_material, product.case_diameter_mm ? `${product.case_diameter_mm} mm` : ''].filter(Boolean).join(', ')} watch`,
+      { width: '640', height: '640', 'data-testid': 'gallery-main' }),
+    strip: h('div', { class: 'gallery-thumbs', role: 'group', 'aria-label': `Pictures of the ${title}`, 'data-testid': 'gallery-thumbs' }),
+  };
 
   const pickers = [];
   ui.radios = {};
@@ -158,9 +225,9 @@ function render() {
 
   replace(root,
     h('article', { class: 'product-detail', 'data-testid': 'product-detail' },
-      h('div', { class: 'product-media' },
-        watchImage(product.image_url, `${title}: ${[product.case_material, product.case_diameter_mm ? `${product.case_diameter_mm} mm` : ''].filter(Boolean).join(', ')} watch`,
-          { width: '640', height: '640' })),
+      h('div', { class: 'product-gallery' },
+        h('div', { class: 'product-media' }, ui.gallery.main),
+        ui.gallery.strip),
       h('div', { class: 'product-info' },
         h('p', { class: 'product-brand' }, product.brand),
         h('h1', { class: 'detail-title' }, product.model),
@@ -176,7 +243,9 @@ function render() {
 }
 
 function select(variant, fromUser) {
+  const variantChanged = !selected || selected.id !== variant.id || !ui.gallery.thumbs.length;
   selected = variant;
+  if (variantChanged) renderGallery(variant);
   for (const { input, note, key, value } of Object.values(ui.radios)) {
     input.checked = variant[key] === value;
     const target = variant[key] === value ? variant : resolve(key, value);

@@ -27,12 +27,24 @@ inline constexpr int kVariantColumnCount = 8;
   "p.slug, "                                                                     \
   "v.id, v.sku, v.dial_color, v.strap, v.size, v.price_minor, v.currency, v.stock"
 
-// A product and its variants by product id ($1), in one round trip: the
-// cheapest plan (two index scans in a nested loop, no Sort node); readers
-// order the variants by id themselves.
+// A product, its variants and its gallery by product id ($1), in one round
+// trip (one snapshot): WS_PG_PRODUCT_COLUMNS, then the gallery as three
+// arrays in display order (url, alt, variant id or 0), the same on every row.
+// Products and variants: two index scans in a nested loop, no Sort node;
+// readers order the variants by id themselves.
+inline constexpr int kGalleryColumn = kProductColumnCount + kVariantColumnCount;
 inline constexpr char kGetProductSql[] =
     "SELECT " WS_PG_PRODUCT_COLUMNS
-    " FROM products p LEFT JOIN variants v ON v.product_id = p.id WHERE p.id = $1";
+    ", g.urls, g.alts, g.variant_ids"
+    " FROM products p LEFT JOIN variants v ON v.product_id = p.id"
+    " CROSS JOIN LATERAL (SELECT"
+    "   ARRAY(SELECT i.url FROM product_images i WHERE i.product_id = p.id ORDER BY i.position)"
+    "     AS urls,"
+    "   ARRAY(SELECT i.alt FROM product_images i WHERE i.product_id = p.id ORDER BY i.position)"
+    "     AS alts,"
+    "   ARRAY(SELECT COALESCE(i.variant_id, 0) FROM product_images i"
+    "     WHERE i.product_id = p.id ORDER BY i.position) AS variant_ids) g"
+    " WHERE p.id = $1";
 
 // Columns every order read selects, order then line.
 inline constexpr int kOrderColumnCount = 25;

@@ -53,6 +53,17 @@ constexpr Statement kCreateProduct = {
     "  RETURNING id, sku)"
     " SELECT p.id, v.id, v.sku FROM p LEFT JOIN v ON TRUE ORDER BY v.id"};
 
+// The gallery (sql/postgres/0009_product_images.sql), replaced whole by
+// every product write; variant_id NULL: the whole watch.
+constexpr Statement kDeleteImages = {"ws_delete_images",
+                                     "DELETE FROM product_images WHERE product_id = $1"};
+constexpr Statement kInsertImages = {
+    "ws_insert_images",
+    "INSERT INTO product_images (product_id, position, url, alt, variant_id)"
+    " SELECT $1, u.ord - 1, u.url, u.alt, NULLIF(u.variant_id, 0)"
+    " FROM unnest($2::text[], $3::text[], $4::bigint[])"
+    "   WITH ORDINALITY AS u(url, alt, variant_id, ord)"};
+
 // UpdateProduct: lock the product, learn its variant ids and slug.
 constexpr Statement kLockProduct = {
     "ws_lock_product",
@@ -240,8 +251,31 @@ void AddProductFields(const ProductDraft& d, Params* p) {
       .Add(static_cast<int>(d.attributes.water_resistance_m))
       .Add(d.attributes.strap)
       .AddTextArray(d.collections)
-      .Add(d.image_url)
+      .Add(CoverImageUrl(d.images))
       .AddBool(d.active);
+}
+
+// kInsertImages' $2..$4: the gallery as url, alt and variant id arrays.
+void AddImageArrays(const std::vector<ProductImage>& images, Params* p) {
+  p->AddTextArrayOf(images.begin(), images.end(),
+                    [](const ProductImage& i) { return absl::string_view(i.url); });
+  p->AddTextArrayOf(images.begin(), images.end(),
+                    [](const ProductImage& i) { return absl::string_view(i.alt); });
+  std::vector<int64_t> variant_ids;
+  for (const ProductImage& i : images) variant_ids.push_back(i.variant_id);
+  p->AddInt64Array(variant_ids);
+}
+
+// Replaces product `id`'s gallery (in the caller's transaction).
+absl::Status WriteImages(Connection& c, ProductId id, const std::vector<ProductImage>& images) {
+  Params del;
+  del.Add(id);
+  WS_RETURN_IF_ERROR(c.Execute(kDeleteImages, del).status());
+  if (images.empty()) return absl::OkStatus();
+  Params insert;
+  insert.Add(id);
+  AddImageArrays(images, &insert);
+  return c.Execute(kInsertImages, insert).status();
 }
 
 // The attributes of issue 13, in the order of the statements' columns.
@@ -351,6 +385,17 @@ absl::StatusOr<Product> ReadOneProduct(const Result& r) {
     WS_RETURN_IF_ERROR(ReadVariant(r, row, p.id, &p.variants.back()));
   }
   SortVariants(&p);
+  WS_ASSIGN_OR_RETURN(std::vector<std::string> urls, ParseTextArray(r.Text(0, kGalleryColumn)));
+  WS_ASSIGN_OR_RETURN(std::vector<std::string> alts, ParseTextArray(r.Text(0, kGalleryColumn + 1)));
+  WS_ASSIGN_OR_RETURN(std::vector<int64_t> variant_ids,
+                      ParseInt64Array(r.Text(0, kGalleryColumn + 2)));
+  if (urls.size() != alts.size() || urls.size() != variant_ids.size()) {
+    return absl::InternalError("product gallery arrays differ in length");
+  }
+  p.images.reserve(urls.size());
+  for (size_t i = 0; i < urls.size(); ++i) {
+    p.images.push_back(ProductImage{std::move(urls[i]), std::move(alts[i]), variant_ids[i]});
+  }
   return p;
 }
 
@@ -484,6 +529,7 @@ absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, ab
                           return absl::InternalError("product insert returned nothing");
                         WS_ASSIGN_OR_RETURN(ProductId id, inserted.Int(0, 0));
                         WS_ASSIGN_OR_RETURN(slug, WriteSlug(c, id, "", d));
+                        WS_RETURN_IF_ERROR(WriteImages(c, id, d.images));
                         return inserted;
                       }));
   Product out;
@@ -494,7 +540,8 @@ absl::StatusOr<Product> PostgresStorage::CreateProduct(const ProductDraft& d, ab
   out.description = d.description;
   out.attributes = d.attributes;
   out.collections = d.collections;
-  out.image_url = d.image_url;
+  out.images = d.images;
+  out.image_url = CoverImageUrl(d.images);
   out.active = d.active;
   out.version = 1;
   out.created_at = out.updated_at = now;
@@ -564,6 +611,7 @@ absl::StatusOr<Product> PostgresStorage::UpdateProduct(ProductId id, int64_t exp
     WS_RETURN_IF_ERROR(c.Execute(kUpdateProductFields, fields).status());
     const std::string current = r.String(0, 2);
     if (GivesSlug(d, current)) WS_RETURN_IF_ERROR(WriteSlug(c, id, current, d).status());
+    WS_RETURN_IF_ERROR(WriteImages(c, id, d.images));
     return LoadProduct(c, id);
   });
 }

@@ -144,7 +144,8 @@ class PostgresStorage final : public Storage {
 // Reads products from rows laid out as WS_PG_PRODUCT_COLUMNS (a product's
 // rows adjacent, variants by id) and appends them to `out`.
 absl::Status ReadProducts(const Result& r, std::vector<Product>* out);
-// The one product of `r`; NotFound if there is none.
+// The one product of `r` (rows of kGetProductSql, gallery included);
+// NotFound if there is none.
 absl::StatusOr<Product> ReadOneProduct(const Result& r);
 // Reads orders from rows laid out as WS_PG_ORDER_COLUMNS.
 absl::Status ReadOrders(const Result& r, std::vector<Order>* out);

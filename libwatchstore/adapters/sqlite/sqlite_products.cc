@@ -76,6 +76,16 @@ constexpr char kInsertCollection[] =
 constexpr char kSelectCollections[] =
     "SELECT name FROM product_collections WHERE product_id = ?1 ORDER BY position";
 
+// The gallery (sql/sqlite/0008_product_images.sql); variant_id NULL: the
+// whole watch.
+constexpr char kDeleteImages[] = "DELETE FROM product_images WHERE product_id = ?1";
+constexpr char kInsertImage[] =
+    "INSERT INTO product_images (product_id, position, url, alt, variant_id) "
+    "VALUES (?1, ?2, ?3, ?4, NULLIF(?5, 0))";
+constexpr char kSelectImages[] =
+    "SELECT url, alt, COALESCE(variant_id, 0) FROM product_images WHERE product_id = ?1 "
+    "ORDER BY position";
+
 constexpr char kInsertVariant[] =
     "INSERT INTO variants (product_id, sku, dial_color, strap, size, price_minor, currency, "
     "stock) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -140,8 +150,17 @@ void ReadProductRow(const Statement& s, Product* p) {
   p->slug = std::string(s.Text(25));
 }
 
-// Fills p->variants and p->collections for p->id.
+// Fills p->variants, p->collections and p->images for p->id.
 absl::Status LoadProductParts(Connection& c, Product* p) {
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectImages));
+    s.Bind(1, p->id);
+    for (;;) {
+      WS_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p->images.push_back(ProductImage{std::string(s.Text(0)), std::string(s.Text(1)), s.Int(2)});
+    }
+  }
   {
     WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectVariants));
     s.Bind(1, p->id);
@@ -259,6 +278,25 @@ absl::Status WriteCollections(Connection& c, ProductId id, const std::vector<std
   return absl::OkStatus();
 }
 
+// Replaces product `id`'s gallery with `images`, in order.
+absl::Status WriteImages(Connection& c, ProductId id, const std::vector<ProductImage>& images) {
+  {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kDeleteImages));
+    s.Bind(1, id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  for (size_t i = 0; i < images.size(); ++i) {
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertImage));
+    s.Bind(1, id)
+        .Bind(2, static_cast<int64_t>(i))
+        .Bind(3, images[i].url)
+        .Bind(4, images[i].alt)
+        .Bind(5, images[i].variant_id);
+    WS_RETURN_IF_ERROR(s.Run());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InsertVariant(Connection& c, ProductId id, const VariantDraft& vd) {
   WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kInsertVariant));
   s.Bind(1, id)
@@ -299,7 +337,7 @@ void BindProductFields(Statement& s, int first, const ProductDraft& d) {
       .Bind(first + 5, d.attributes.case_material)
       .Bind(first + 6, int64_t{d.attributes.water_resistance_m})
       .Bind(first + 7, d.attributes.strap)
-      .Bind(first + 8, d.image_url)
+      .Bind(first + 8, CoverImageUrl(d.images))
       .Bind(first + 9, int64_t{d.active ? 1 : 0});
 }
 
@@ -460,6 +498,7 @@ absl::StatusOr<Product> CreateProductIn(Connection& c, const ProductDraft& d, ab
   WS_RETURN_IF_ERROR(WriteCollections(c, id, d.collections));
   // The triggers on variants set min_price and total_stock.
   for (const VariantDraft& vd : d.variants) WS_RETURN_IF_ERROR(InsertVariant(c, id, vd));
+  WS_RETURN_IF_ERROR(WriteImages(c, id, d.images));
   return LoadProduct(c, id);
 }
 
@@ -507,6 +546,7 @@ absl::StatusOr<Product> UpdateProductIn(Connection& c, ProductId id, int64_t exp
   for (const VariantDraft& vd : d.variants) {
     WS_RETURN_IF_ERROR(vd.id == 0 ? InsertVariant(c, id, vd) : UpdateVariant(c, id, vd));
   }
+  WS_RETURN_IF_ERROR(WriteImages(c, id, d.images));
   return LoadProduct(c, id);
 }
 

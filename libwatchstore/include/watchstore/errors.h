@@ -44,6 +44,13 @@ inline constexpr absl::string_view kTooManyUnpaidOrders = "too_many_unpaid_order
 inline constexpr absl::string_view kIgnoredEvent = "ignored_event";
 // The payment provider cannot be reached or failed (retry later).
 inline constexpr absl::string_view kPaymentUnavailable = "payment_unavailable";
+// A product's gallery: more than kMaxProductImages pictures, a picture URL
+// that is not a storefront path or https URL, alt text missing or too long,
+// a picture linked to a variant the product does not have.
+inline constexpr absl::string_view kTooManyImages = "too_many_images";
+inline constexpr absl::string_view kInvalidImageUrl = "invalid_image_url";
+inline constexpr absl::string_view kInvalidImageAlt = "invalid_image_alt";
+inline constexpr absl::string_view kUnknownImageVariant = "unknown_image_variant";
 inline constexpr absl::string_view kTokenInvalid = "token_invalid";
 inline constexpr absl::string_view kTokenUsed = "token_used";
 inline constexpr absl::string_view kTokenExpired = "token_expired";

@@ -104,6 +104,25 @@ struct Variant {
   int64_t stock = 0;  // never negative
 };
 
+// One picture of a product's gallery. Checked by the catalog: a path
+// relative to the storefront ("/img/...") or an https URL (at most 300
+// printable ASCII bytes; never "//host", javascript: or data:), alt text of
+// 1 to 200 bytes, and variant_id 0 (the whole watch) or the id of an
+// existing variant of the product (e.g. its own dial). A new variant has no
+// id yet: link its pictures in a later update.
+struct ProductImage {
+  std::string url;
+  std::string alt;
+  VariantId variant_id = 0;
+
+  friend bool operator==(const ProductImage&, const ProductImage&) = default;
+};
+inline constexpr size_t kMaxProductImages = 24;
+
+// The cover of a gallery: the first picture of the whole watch (variant_id
+// 0), or empty. The one place Product::image_url is derived from images.
+std::string CoverImageUrl(const std::vector<ProductImage>& images);
+
 // A watch. Immutable once built: the catalog hands out shared snapshots.
 struct Product {
   ProductId id = 0;
@@ -119,8 +138,11 @@ struct Product {
   std::string description;
   WatchAttributes attributes;
   std::vector<std::string> collections;  // "Dive", "Dress", ...
-  std::string image_url;                 // relative to the storefront, may be empty
-  int64_t version = 1;                   // bumped by every change
+  // The gallery, in display order. A product read by id has all of it; a
+  // listing's items have none (the cards need only image_url).
+  std::vector<ProductImage> images;
+  std::string image_url;  // CoverImageUrl(images), kept in listings too; may be empty
+  int64_t version = 1;    // bumped by every change
   absl::Time created_at;
   absl::Time updated_at;
   std::vector<Variant> variants;  // at least one, ordered by id
@@ -158,7 +180,7 @@ struct ProductDraft {
   std::string description;
   WatchAttributes attributes;
   std::vector<std::string> collections;
-  std::string image_url;
+  std::vector<ProductImage> images;  // the whole ordered gallery; replaces the stored one
   bool active = true;
   std::vector<VariantDraft> variants;
 };

@@ -388,7 +388,10 @@ class MemoryStorage final : public Storage {
                       });
     ProductPage page;
     page.has_more = hits.size() > limit;
-    for (size_t i = 0; i < std::min(hits.size(), limit); ++i) page.items.push_back(*hits[i].second);
+    for (size_t i = 0; i < std::min(hits.size(), limit); ++i) {
+      page.items.push_back(*hits[i].second);
+      page.items.back().images.clear();  // as the SQL adapters: cards need only image_url
+    }
     return page;
   }
 
@@ -757,7 +760,8 @@ class MemoryStorage final : public Storage {
     p->description = d.description;
     p->attributes = d.attributes;
     p->collections = d.collections;
-    p->image_url = d.image_url;
+    p->images = d.images;
+    p->image_url = CoverImageUrl(d.images);
     p->active = d.active;
   }
   Variant NewVariant(const VariantDraft& vd, ProductId pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
