@@ -357,7 +357,7 @@ TEST_F(ServerBinaryTest, PostgresReadReplica) {
   ASSERT_TRUE(list);
   ASSERT_EQ(list->status, 200);
   std::vector<std::string> ids;
-  static const std::regex kId(R"re(\{"id":(\d+),"brand")re");
+  static const std::regex kId(R"re(\{"id":(\d+),"slug")re");  // a product, not a variant
   for (std::sregex_iterator it(list->body.begin(), list->body.end(), kId), end; it != end; ++it) {
     ids.push_back((*it)[1]);
   }

@@ -5,7 +5,7 @@
 // consistently (min_price = the cheaper variant, in_stock, name_key =
 // lower(brand || ' ' || model), which equals ProductNameKey for ASCII), and
 // so is its search index (reference "R<n>", caliber "Tourbillon" for 1 in
-// 1000, watchstore/search.h).
+// 1000, watchstore/search.h), and so is its slug (watchstore::DeriveSlug).
 // Shared by tests/postgres and bench/postgres. Header-only.
 #ifndef WATCHSTORE_TESTS_POSTGRES_CATALOG_GENERATOR_H_
 #define WATCHSTORE_TESTS_POSTGRES_CATALOG_GENERATOR_H_
@@ -32,7 +32,7 @@ inline std::string GenerateCatalogSql(int64_t products) {
       "INSERT INTO products (brand, model, description, movement, case_diameter_mm,"
       " case_material, water_resistance_m, strap, collections, image_url, active, version,"
       " created_at_ns, updated_at_ns, name_key, brand_key, model_key, collection_keys,"
-      " min_price, in_stock, reference, caliber, complications, search_text, search_keys)"
+      " min_price, in_stock, reference, caliber, complications, search_text, search_keys, slug)"
       " SELECT b.brand, 'Model ' || g, 'A generated watch.', (g % 6)::smallint, 34 + g % 12,"
       "  'steel', 100, 'leather', ARRAY[c.coll], '', g % 50 <> 0, 1,"
       "  1800000000000000000 + g, 1800000000000000000 + g,"
@@ -48,7 +48,9 @@ inline std::string GenerateCatalogSql(int64_t products) {
       "  pg_temp.ws_typo_keys(lower(b.brand)) || pg_temp.ws_typo_keys('model')"
       "   || pg_temp.ws_typo_keys(g::text) || pg_temp.ws_typo_keys('r' || g)"
       "   || CASE WHEN g % 1000 = 0 THEN pg_temp.ws_typo_keys('tourbillon') ELSE '{}' END"
-      "   || pg_temp.ws_typo_keys(lower(c.coll))"
+      "   || pg_temp.ws_typo_keys(lower(c.coll)),"
+      // The slug: watchstore::DeriveSlug(brand, model, reference), unique.
+      "  lower(b.brand) || '-model-' || g || '-r' || g"
       " FROM generate_series(1, ",
       products,
       ") AS g,"
@@ -62,6 +64,8 @@ inline std::string GenerateCatalogSql(int64_t products) {
       " FROM products p, generate_series(0, 1) AS k"
       " WHERE NOT EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id)"
       " ORDER BY p.id, k;"
+      "INSERT INTO product_slugs (slug, product_id) SELECT p.slug, p.id FROM products p"
+      " WHERE p.slug IS NOT NULL ON CONFLICT DO NOTHING;"
       "ANALYZE products; ANALYZE variants;");
 }
 
