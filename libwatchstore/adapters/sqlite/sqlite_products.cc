@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "sqlite/sqlite_listing.h"
@@ -573,10 +574,15 @@ absl::StatusOr<Product> AdjustStockIn(Connection& c, VariantId variant_id, int64
   return LoadProduct(c, product_id);
 }
 
-absl::Status IndexUnindexedProducts(Connection& c) {
+namespace {
+
+// Loads each product whose id `select_ids` returns and hands it to `fix`
+// (the ids are read first: `fix` writes the tables the select reads).
+absl::Status FixEachProduct(Connection& c, const char* select_ids,
+                            absl::FunctionRef<absl::Status(const Product&)> fix) {
   std::vector<ProductId> ids;
   {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUnindexedProducts));
+    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(select_ids));
     for (;;) {
       WS_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -585,9 +591,17 @@ absl::Status IndexUnindexedProducts(Connection& c) {
   }
   for (ProductId id : ids) {
     WS_ASSIGN_OR_RETURN(Product p, LoadProduct(c, id));
-    WS_RETURN_IF_ERROR(WriteSearchIndex(c, id, IndexProduct(p)));
+    WS_RETURN_IF_ERROR(fix(p));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status IndexUnindexedProducts(Connection& c) {
+  return FixEachProduct(c, kSelectUnindexedProducts, [&](const Product& p) {
+    return WriteSearchIndex(c, p.id, IndexProduct(p));
+  });
 }
 
 absl::Status PutCollectionIn(Connection& c, const CollectionInfo& info) {
@@ -609,24 +623,13 @@ absl::StatusOr<std::vector<CollectionInfo>> ListCollectionsIn(Connection& c) {
 }
 
 absl::Status SlugUnsluggedProducts(Connection& c) {
-  std::vector<ProductId> ids;
-  {
-    WS_ASSIGN_OR_RETURN(Statement s, c.Prepare(kSelectUnsluggedProducts));
-    for (;;) {
-      WS_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      ids.push_back(s.Int(0));
-    }
-  }
-  for (ProductId id : ids) {
-    WS_ASSIGN_OR_RETURN(Product p, LoadProduct(c, id));
+  return FixEachProduct(c, kSelectUnsluggedProducts, [&](const Product& p) -> absl::Status {
     ProductDraft d;  // only what DeriveSlug reads
     d.brand = p.brand;
     d.model = p.model;
     d.attributes.reference = p.attributes.reference;
-    WS_RETURN_IF_ERROR(WriteSlug(c, id, "", d));
-  }
-  return absl::OkStatus();
+    return WriteSlug(c, p.id, "", d);
+  });
 }
 
 absl::Status BumpProduct(Connection& c, ProductId id, absl::Time now) {
