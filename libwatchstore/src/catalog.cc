@@ -137,13 +137,7 @@ bool IsImageUrl(absl::string_view url) {
   if (url.empty() || url.size() > 300) return false;
   const bool path = absl::StartsWith(url, "/") && !absl::StartsWith(url, "//");
   if (!path && !absl::StartsWith(url, "https://")) return false;
-  for (char c : url) {
-    if (c <= 0x20 || c > 0x7e || c == '\\' || c == '"' || c == '\'' || c == '<' || c == '>' ||
-        c == '`') {
-      return false;
-    }
-  }
-  return true;
+  return IsPrintableAscii(url) && url.find_first_of(" \\\"'<>`") == absl::string_view::npos;
 }
 
 // The gallery of a draft: bounded, every URL a storefront path or https URL,
