@@ -235,6 +235,38 @@ TEST_P(CacheConformanceTest, RacingFillsNeverHideTheLastWrite) {
   }
 }
 
+// Leases (Cache::LookupLeased) are optional; a cache that gives one must
+// end it at the next write or erase of the key and at the end of freshness.
+TEST_P(CacheConformanceTest, ALeaseEndsAtTheKeysNextWriteOrEraseOrAtItsFreshness) {
+  const auto leased = [&](const std::string& key) {
+    CacheLease lease;
+    FillTicket ticket;
+    CacheValuePtr v = cache_->LookupLeased(key, kDecode, &ticket, &lease);
+    EXPECT_NE(v, nullptr);
+    return lease;
+  };
+  const auto now = [](const CacheLease& l) { return l.clock->NowNanosCoarse(); };
+  cache_->Put(Key("a"), Value("one"), absl::Minutes(1));
+  CacheLease lease = leased(Key("a"));
+  if (!lease.Given()) GTEST_SKIP() << GetParam().name << " gives no leases";
+  EXPECT_TRUE(lease.Holds(now(lease)));
+  EXPECT_NE(cache_->Get(Key("a"), kDecode), nullptr);  // a read keeps it
+  EXPECT_TRUE(lease.Holds(now(lease)));
+  cache_->Put(Key("a"), Value("two"), absl::Minutes(1));
+  EXPECT_FALSE(lease.Holds(now(lease)));
+
+  lease = leased(Key("a"));
+  EXPECT_TRUE(lease.Holds(now(lease)));
+  cache_->Erase(Key("a"));
+  EXPECT_FALSE(lease.Holds(now(lease)));
+
+  cache_->Put(Key("b"), Value("short"), absl::Seconds(1));
+  lease = leased(Key("b"));
+  EXPECT_TRUE(lease.Holds(now(lease)));
+  Pass(absl::Milliseconds(1100));
+  EXPECT_FALSE(lease.Holds(now(lease)));
+}
+
 TEST_P(CacheConformanceTest, Pings) {
   EXPECT_TRUE(cache_->Ping().ok());
   EXPECT_FALSE(cache_->Kind().empty());

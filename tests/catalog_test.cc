@@ -15,11 +15,14 @@ TEST_F(CatalogTest, WarmReadsShareOneSnapshotAndSkipStorage) {
   auto p = AddWatch("AB");
   WS_ASSERT_OK_AND_ASSIGN(auto first, catalog().GetProduct(p->id));
   const int64_t reads = counting_->product_reads.load();
+  const int64_t hits = store_->cache().Stats().hits;
   for (int i = 0; i < 100; ++i) {
     WS_ASSERT_OK_AND_ASSIGN(auto again, catalog().GetProduct(p->id));
     EXPECT_EQ(again.get(), first.get());  // the same immutable snapshot, not a copy
   }
   EXPECT_EQ(counting_->product_reads.load(), reads);
+  // Each is a cache hit, those served by this thread's front included.
+  EXPECT_EQ(store_->cache().Stats().hits - hits, 100);
 }
 
 TEST_F(CatalogTest, WritesInvalidateWhatReadersSee) {

@@ -4,6 +4,7 @@
 #include <barrier>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -75,6 +76,49 @@ TEST(ConcurrencyTest, SixtyFourThreadsLastTenUnitsMemory) {
     RunLastTenUnits(NewMemoryStorage());
     if (HasFatalFailure() || HasNonfatalFailure()) break;
   }
+}
+
+// Readers on several threads (each with its own near front of products,
+// served without the cache's lock) never see a product older than a write
+// that had returned before their read began, while a writer re-prices it.
+TEST(ConcurrencyTest, ProductReadersNeverSeeAVersionOlderThanAReturnedWrite) {
+  constexpr int kReaders = 4;
+  constexpr int kWrites = 300;
+  auto store = *Store::Open(StoreOptions{}, NewMemoryStorage(), *NewMemoryCache({}));
+  Principal admin = PrincipalOf(MakeUser(store->storage(), "admin@example.com", Role::kAdmin));
+  auto product = *store->catalog().CreateProduct(admin, WatchDraft("FRONT", 100'00));
+  auto other = *store->catalog().CreateProduct(admin, WatchDraft("OTHER", 100'00));
+  std::atomic<int64_t> returned{product->version};
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back([&] {
+      while (!done.load(std::memory_order_acquire)) {
+        const int64_t floor = returned.load(std::memory_order_acquire);
+        auto p = store->catalog().GetProduct(product->id);
+        ASSERT_TRUE(p.ok()) << p.status();
+        ASSERT_GE((*p)->version, floor);
+        ASSERT_TRUE(store->catalog().GetProduct(other->id).ok());
+        reads.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::shared_ptr<const Product> current = product;
+  for (int i = 0; i < kWrites; ++i) {
+    ProductDraft d = WatchDraft("FRONT", 100'00 + i);
+    d.variants[0].id = current->variants[0].id;
+    auto updated = store->catalog().UpdateProduct(admin, current->id, current->version, d);
+    ASSERT_TRUE(updated.ok()) << updated.status();
+    current = *updated;
+    returned.store(current->version, std::memory_order_release);
+  }
+  done.store(true, std::memory_order_release);
+  for (auto& t : readers) t.join();
+  EXPECT_GT(reads.load(), kReaders);
+  auto last = store->catalog().GetProduct(product->id);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ((*last)->version, current->version);
 }
 
 }  // namespace

@@ -302,9 +302,14 @@ CatalogImpl::CatalogImpl(const Context& ctx)
       slug_owners_(ctx.cache, TextCodec{}) {}
 
 absl::StatusOr<std::shared_ptr<const Product>> CatalogImpl::Load(ProductId id) {
+  if (ProductPtr p = front_.Find(id)) return p;
   const ProductKey key(id);
-  auto found = products_.Lookup(key.view());
-  if (found.value != nullptr) return std::move(found.value);
+  CacheLease lease;
+  auto found = products_.LookupLeased(key.view(), &lease);
+  if (found.value != nullptr) {
+    front_.Remember(id, found.value, lease);
+    return std::move(found.value);
+  }
   return LoadMissed(id, key.view(), found.ticket);
 }
 

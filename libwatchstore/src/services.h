@@ -13,6 +13,7 @@
 #include "mail_payload.h"
 #include "password_hasher.h"
 #include "single_flight.h"
+#include "thread_front.h"
 #include "typed_cache.h"
 #include "watchstore/accounts.h"
 #include "watchstore/cache.h"
@@ -94,6 +95,9 @@ class CatalogImpl final : public Catalog {
   TypedCache<std::string, TextCodec> generations_;
   // "s:<slug>" -> the product id it leads to (immutable once written).
   TypedCache<std::string, TextCodec> slug_owners_;
+  // This thread's recent product reads, served without the cache's lock
+  // while the cache's lease on them holds.
+  ThreadFront<Product> front_;
   SingleFlight<ProductPtr> product_flights_;
   SingleFlight<ListingPtr> listing_flights_;
   SingleFlight<std::shared_ptr<const FacetCounts>> facet_flights_;

@@ -44,6 +44,13 @@ class TypedCache {
     return f;
   }
 
+  // As Lookup, with the lease of a fresh in-process hit (Cache::LookupLeased).
+  Found LookupLeased(absl::string_view key, CacheLease* lease) const {
+    Found f;
+    f.value = Unwrap(cache_->LookupLeased(key, decode_, &f.ticket, lease));
+    return f;
+  }
+
   // Fills `key` with `value` (read from storage after the lookup that issued
   // `ticket`, see Cache::Fill) and returns it as a shared snapshot whether
   // or not the cache took it.

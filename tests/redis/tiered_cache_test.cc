@@ -259,6 +259,32 @@ TEST_F(TieredStaleTest, AStaleCopyIsServedAtOnceWithOneRefreshPerKey) {
   EXPECT_GE(s.l1_hits, 22);
 }
 
+// A lease (LookupLeased) comes only with a fresh L1 copy, and a clear of L1
+// (the feed reconnected: announcements may have been missed) ends it.
+TEST_F(TieredStaleTest, LeasesComeWithFreshL1CopiesAndEndAtAClear) {
+  const auto leased = [&](absl::string_view key) {
+    CacheLease lease;
+    FillTicket ticket;
+    EXPECT_NE(cache_->LookupLeased(key, kDecode, &ticket, &lease), nullptr);
+    return lease;
+  };
+  cache_->Put("k", Value("v"), absl::Minutes(1));
+  CacheLease lease = leased("k");
+  ASSERT_TRUE(lease.Given());
+  EXPECT_TRUE(lease.Holds(clock_.NowNanosCoarse()));
+  feed_->listener->OnInvalidateAll();
+  EXPECT_FALSE(lease.Holds(clock_.NowNanosCoarse()));
+
+  EXPECT_FALSE(leased("k").Given());  // from L2, into the new L1 generation
+  lease = leased("k");
+  ASSERT_TRUE(lease.Given());
+  clock_.Advance(absl::Seconds(6));  // past l1_ttl: the copy is stale
+  EXPECT_FALSE(lease.Holds(clock_.NowNanosCoarse()));
+  l2_->HoldNext();  // the refresh hangs: the copy stays stale
+  EXPECT_FALSE(leased("k").Given());
+  l2_->release_.Notify();
+}
+
 TEST_F(TieredStaleTest, StalenessIsBoundedByMaxStaleAndByTheValuesTtl) {
   cache_->Put("k", Value("v"), absl::Minutes(1));
   cache_->Put("short", Value("s"), absl::Seconds(8));

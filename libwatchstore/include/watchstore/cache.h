@@ -106,6 +106,49 @@ struct FillTicket {
 // lookup that issued the ticket, so a reader that read the source before a
 // write can never store what it read after that write's Put or Erase, and an
 // older fill never replaces a newer one. Put is a write and always lands.
+// A promise that comes with an in-process hit (Cache::LookupLeased): the
+// value returned stays the key's current value, and may be reused without
+// asking the cache again, until `fresh_until_nanos` by `clock` (its coarse
+// reading), and only while each counter still reads what it read at the
+// lookup. Every write, erase or clear that could make the value stale moves
+// one of them (a release store; a reader loads them with acquire).
+struct CacheLease {
+  static constexpr int kMaxCounters = 2;
+  const std::atomic<uint64_t>* counters[kMaxCounters] = {};
+  uint64_t seen[kMaxCounters] = {};
+  int64_t fresh_until_nanos = 0;
+  // The cache's time source; null: no lease was given.
+  const Clock* clock = nullptr;
+  // Where the holder counts the hits it serves under this lease, so that
+  // the cache's Stats() include them: a cell of the thread that made the
+  // lookup, added to only by that thread (a load and a store, relaxed).
+  // Null: not counted.
+  std::atomic<int64_t>* hits = nullptr;
+
+  bool Given() const { return clock != nullptr; }
+  // True while every counter reads what it read and `now_nanos` (by
+  // `clock`'s coarse reading) is before the end of freshness.
+  bool Holds(int64_t now_nanos) const {
+    for (int i = 0; i < kMaxCounters; ++i) {
+      if (counters[i] != nullptr && counters[i]->load(std::memory_order_acquire) != seen[i]) {
+        return false;
+      }
+    }
+    return Given() && now_nanos < fresh_until_nanos;
+  }
+  // Adds a counter the lease also depends on; false if there is no room.
+  bool AddCounter(const std::atomic<uint64_t>* counter, uint64_t seen_value) {
+    for (int i = 0; i < kMaxCounters; ++i) {
+      if (counters[i] == nullptr) {
+        counters[i] = counter;
+        seen[i] = seen_value;
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
 class Cache {
  public:
   Cache() = default;
@@ -119,6 +162,16 @@ class Cache {
   // find a hit unusable and fill over it).
   virtual CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
                                FillTicket* ticket) = 0;
+  // As Lookup; on a fresh hit held in this process, also a lease (see
+  // CacheLease) that lets the caller reuse the value without asking again.
+  // `lease` is left as it is (not given) by caches that cannot promise:
+  // the default, and wrappers, which may change what a lookup means.
+  // REQUIRES: lease != null and not yet given.
+  virtual CacheValuePtr LookupLeased(absl::string_view key, const CacheDecoder& decode,
+                                     FillTicket* ticket, CacheLease* lease) {
+    (void)lease;
+    return Lookup(key, decode, ticket);
+  }
   // One result per key, in order (nullptr for a miss), in one round trip
   // where the backend allows. `tickets`, if not null, gets one per key.
   virtual std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,

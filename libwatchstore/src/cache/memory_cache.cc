@@ -16,6 +16,7 @@
 #include "absl/numeric/int128.h"
 #include "coarse_clock.h"
 #include "sync.h"
+#include "thread_counter.h"
 #include "watchstore/cache.h"
 
 namespace watchstore {
@@ -109,40 +110,14 @@ class MemoryCache final : public Cache {
 
   CacheValuePtr Lookup(absl::string_view raw_key, const CacheDecoder&,
                        FillTicket* ticket) override {
-    const HashedKey key = Hashed(raw_key);
-    Shard& s = ShardFor(key);
-    const int64_t now = NowNanosCoarse();
-    internal::MutexLock lock(&s.mu);
-    if (ticket != nullptr) *ticket = FillTicket{true, s.changes, 0, 0};
-    auto it = s.index.find(key);
-    if (it == s.index.end()) {
-      ++s.misses;
-      return nullptr;
-    }
-    const Slot& e = *it;
-    if (e.expires_at_nanos <= now || e.value == nullptr) {  // expired, or a tombstone
-      if (e.value != nullptr && now < e.cold->stale_until_nanos) {
-        // Within its grace (FillWithGrace): only a caller with a ticket
-        // learns that it is stale, so only such a caller gets it.
-        if (ticket != nullptr) {
-          ticket->stale = true;
-          e.referenced = true;
-          ++s.hits;
-          ++s.stale_hits;
-          return e.value;
-        }
-      } else if (e.expires_at_nanos <= now) {
-        s.RemoveLocked(it);
-      }
-      ++s.misses;
-      return nullptr;
-    }
-    // CLOCK (second chance): a hit only marks the entry, in the slot it was
-    // found in; eviction gives marked entries another round. A hit touches
-    // no list node.
-    if (!e.referenced) e.referenced = true;  // no store (no dirty line) when already set
-    ++s.hits;
-    return e.value;
+    return Find(raw_key, ticket, nullptr);
+  }
+
+  CacheValuePtr LookupLeased(absl::string_view raw_key, const CacheDecoder&, FillTicket* ticket,
+                             CacheLease* lease) override {
+    CacheValuePtr v = Find(raw_key, ticket, lease);
+    if (lease->Given()) lease->hits = &leased_hits_.CellOfThisThread()->value;
+    return v;
   }
 
   std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
@@ -196,12 +171,60 @@ class MemoryCache final : public Cache {
       st.entries += static_cast<int64_t>(s.index.size()) - s.tombstones;
       st.bytes += s.used;
     }
+    st.hits += leased_hits_.Sum();
     return st;
   }
 
   absl::string_view Kind() const override { return "memory"; }
 
  private:
+  // Lookup, and the lease of a fresh hit when `lease` is not null (inlined
+  // into both: the branch on `lease` folds away in Lookup).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE CacheValuePtr Find(absl::string_view raw_key, FillTicket* ticket,
+                                                  CacheLease* lease) {
+    const HashedKey key = Hashed(raw_key);
+    Shard& s = ShardFor(key);
+    const int64_t now = NowNanosCoarse();
+    internal::MutexLock lock(&s.mu);
+    if (ticket != nullptr) *ticket = FillTicket{true, s.changes, 0, 0};
+    auto it = s.index.find(key);
+    if (it == s.index.end()) {
+      ++s.misses;
+      return nullptr;
+    }
+    const Slot& e = *it;
+    if (e.expires_at_nanos <= now || e.value == nullptr) {  // expired, or a tombstone
+      if (e.value != nullptr && now < e.cold->stale_until_nanos) {
+        // Within its grace (FillWithGrace): only a caller with a ticket
+        // learns that it is stale, so only such a caller gets it.
+        if (ticket != nullptr) {
+          ticket->stale = true;
+          e.referenced = true;
+          ++s.hits;
+          ++s.stale_hits;
+          return e.value;
+        }
+      } else if (e.expires_at_nanos <= now) {
+        s.RemoveLocked(it);
+      }
+      ++s.misses;
+      return nullptr;
+    }
+    // CLOCK (second chance): a hit only marks the entry, in the slot it was
+    // found in; eviction gives marked entries another round. A hit touches
+    // no list node.
+    if (!e.referenced) e.referenced = true;  // no store (no dirty line) when already set
+    ++s.hits;
+    if (lease != nullptr) {
+      // Good until the entry's freshness ends or the shard's next change
+      // that could replace it (Store moves `invalidations` under the lock).
+      lease->AddCounter(&s.invalidations, s.invalidations.load(std::memory_order_relaxed));
+      lease->fresh_until_nanos = e.expires_at_nanos;
+      lease->clock = clock_;
+    }
+    return e.value;
+  }
+
   // Put (ticket == null), Fill (with `grace` past `ttl` for stale lookups),
   // or Erase (value == null: a tombstone). False only for a refused fill.
   bool Store(absl::string_view raw_key, CacheValuePtr value, absl::Duration ttl,
@@ -222,6 +245,11 @@ class MemoryCache final : public Cache {
       // left no entry (an erase, an eviction) at or above the floor.
       if (ticket->stamp < s.floor) return false;
       if (it != s.index.end() && it->cold->stamp > ticket->stamp) return false;
+    }
+    // A write or an erase, or a store over an entry, may replace a value
+    // a lease was given for; a fill of an absent key replaces none.
+    if (ticket == nullptr || it != s.index.end()) {
+      s.invalidations.fetch_add(1, std::memory_order_release);
     }
     const int64_t stamp = ++s.changes;
     if (it != s.index.end()) s.RemoveLocked(it);
@@ -318,6 +346,10 @@ class MemoryCache final : public Cache {
     // floor (the key's entry may be gone), is stale.
     int64_t changes ABSL_GUARDED_BY(mu) = 0;
     int64_t floor ABSL_GUARDED_BY(mu) = 0;
+    // Leases (LookupLeased): moved under `mu` by every store that may
+    // replace a value a lease was given for; read without the lock by
+    // holders of leases.
+    std::atomic<uint64_t> invalidations{0};
 
     void RemoveLocked(Index::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
       const KeyList::iterator cold = it->cold;
@@ -341,6 +373,8 @@ class MemoryCache final : public Cache {
   const absl::Duration tombstone_ttl_;
   const size_t shard_mask_;
   std::vector<Shard> shards_;
+  // Hits served by holders of leases (CacheLease::hits), without a lookup.
+  internal::ThreadCounter leased_hits_;
 };
 
 }  // namespace

@@ -106,19 +106,14 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
 
   CacheValuePtr Lookup(absl::string_view key, const CacheDecoder& decode,
                        FillTicket* ticket) override {
-    const uint64_t gen = generation_.load(std::memory_order_acquire);
-    FillTicket near;
-    if (CacheValuePtr v = l1_->Lookup(L1Key(gen, key), decode, &near)) {
-      if (!near.stale || ServeStale(key, gen, near, v)) {
-        if (ticket != nullptr)
-          *ticket = FillTicket{near.issued, near.stamp, kHitInL1, gen, near.stale};
-        return v;
-      }
-    }
-    FillTicket far;
-    CacheValuePtr v = FromL2(key, l2_->Lookup(key, identity_, &far), decode, gen, near);
-    if (ticket != nullptr) *ticket = Combine(near, far, gen);
-    return v;
+    return Find(key, decode, ticket, nullptr);
+  }
+
+  // A fresh L1 hit's lease also depends on the L1 generation: a clear
+  // (after missed announcements) moves it.
+  CacheValuePtr LookupLeased(absl::string_view key, const CacheDecoder& decode, FillTicket* ticket,
+                             CacheLease* lease) override {
+    return Find(key, decode, ticket, lease);
   }
 
   std::vector<CacheValuePtr> LookupMany(absl::Span<const std::string> keys,
@@ -310,6 +305,26 @@ class TieredCache final : public Cache, private InvalidationFeed::Listener {
     }
     FillL1(task.key, task.gen, task.stale, absl::Milliseconds(deadline_ms - NowMillis()),
            task.near);
+  }
+
+  CacheValuePtr Find(absl::string_view key, const CacheDecoder& decode, FillTicket* ticket,
+                     CacheLease* lease) {
+    const uint64_t gen = generation_.load(std::memory_order_acquire);
+    FillTicket near;
+    CacheLease near_lease;
+    CacheValuePtr v = lease != nullptr
+                          ? l1_->LookupLeased(L1Key(gen, key), decode, &near, &near_lease)
+                          : l1_->Lookup(L1Key(gen, key), decode, &near);
+    if (v != nullptr && (!near.stale || ServeStale(key, gen, near, v))) {
+      if (ticket != nullptr)
+        *ticket = FillTicket{near.issued, near.stamp, kHitInL1, gen, near.stale};
+      if (near_lease.Given() && near_lease.AddCounter(&generation_, gen)) *lease = near_lease;
+      return v;
+    }
+    FillTicket far;
+    v = FromL2(key, l2_->Lookup(key, identity_, &far), decode, gen, near);
+    if (ticket != nullptr) *ticket = Combine(near, far, gen);
+    return v;
   }
 
   // InvalidationFeed::Listener, on the feed's thread.
