@@ -315,6 +315,7 @@ absl::Status Api::ProductFacets(Call& call) {
     out.EndArray();
   }
   out.EndObject();
+  out.Field("approximate", counts.approximate);
   out.EndObject();
   RenderJson(call, 200, out.Take());
   call.res->AddHeader("Cache-Control", viewer ? "private, no-cache" : "no-cache");

@@ -6,7 +6,8 @@
 namespace watchstore::internal {
 namespace {
 
-constexpr uint8_t kFormatVersion = 4;  // 2: watch attributes of issue 13; 3: slug; 4: galleries
+// 2: watch attributes of issue 13; 3: slug; 4: galleries; 5: approximate facet counts
+constexpr uint8_t kFormatVersion = 5;
 constexpr size_t kMaxString = 1 << 20;
 constexpr uint64_t kMaxCount = 1 << 16;
 
@@ -227,6 +228,7 @@ std::string EncodeFacetCounts(const FacetCounts& f) {
       w.I64(v.count);
     }
   }
+  w.U64(f.approximate ? 1 : 0);
   return out;
 }
 
@@ -241,6 +243,7 @@ std::optional<FacetCounts> DecodeFacetCounts(absl::string_view bytes) {
       v.count = r.I64();
     }
   }
+  f.approximate = r.U64() == 1;
   if (!r.ok() || !r.done()) return std::nullopt;
   return f;
 }

@@ -1,6 +1,7 @@
 // The PostgreSQL listing at scale: at 100k products every listing shape is
 // served from an index (custom and generic plans), and keyset pages match
 // one ORDER BY over the table.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -72,6 +73,66 @@ std::string Plan(internal::pg::Connection& raw, const ProductQuery& q, bool gene
   if (!r.ok()) return "";
   for (int i = 0; i < r->rows(); ++i) absl::StrAppend(&text, r->Text(i, 0), "\n");
   return text;
+}
+
+// Facet counts of a query matching more products than facet_exact_limit
+// are counted over a sample (whole pages) and scaled, and say so; a query
+// under the limit is counted exactly, as a storage without a limit counts.
+TEST_F(PostgresListingTest, FacetsPastTheExactLimitAreSampledScaledAndSaySo) {
+  constexpr int64_t kProducts = 20'000;
+  PostgresOptions sampled = schema_->Options();
+  sampled.facet_exact_limit = 2'000;
+  auto approx_storage = NewPostgresStorage(sampled);
+  ASSERT_TRUE(approx_storage.ok()) << approx_storage.status();
+  PostgresOptions exact = schema_->Options();
+  exact.facet_exact_limit = 0;
+  auto exact_storage = NewPostgresStorage(exact);
+  ASSERT_TRUE(exact_storage.ok()) << exact_storage.status();
+  schema_->Exec(GenerateCatalogSql(kProducts));
+  schema_->Exec("ANALYZE products");
+
+  const auto total = [](const FacetCounts& c, Facet f) {
+    int64_t sum = 0;
+    for (const FacetValue& v : c.facets[static_cast<size_t>(f)]) sum += v.count;
+    return sum;
+  };
+  const auto check_broad = [&](const ProductQuery& q, const std::string& what) {
+    SCOPED_TRACE(what);
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts want, (*exact_storage)->CountFacets(q));
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts got, (*approx_storage)->CountFacets(q));
+    EXPECT_FALSE(want.approximate);
+    EXPECT_TRUE(got.approximate);
+    ASSERT_GT(total(want, Facet::kBrand), sampled.facet_exact_limit);
+    // Each product has one brand: the brand counts sum to the matches,
+    // estimated here from a sample of ~2,000 products.
+    const double ratio = static_cast<double>(total(got, Facet::kBrand)) /
+                         static_cast<double>(total(want, Facet::kBrand));
+    EXPECT_GT(ratio, 0.6);
+    EXPECT_LT(ratio, 1.6);
+    // No value the catalog lacks: a sampled value is a real one.
+    for (int f = 0; f < kFacetCount; ++f) {
+      for (const FacetValue& v : got.facets[f]) {
+        const auto& all = want.facets[f];
+        EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                                [&](const FacetValue& w) { return w.value == v.value; }))
+            << FacetName(static_cast<Facet>(f)) << " " << v.value;
+      }
+    }
+  };
+  check_broad(ProductQuery{}, "every active product");
+  ProductQuery broad_word;
+  broad_word.text = "dunmroe";  // one typo from a brand a fifth of the catalog has
+  broad_word.in_stock_only = true;
+  check_broad(broad_word, "a misspelled brand");
+
+  // Under the limit: exact, the same counts as without a limit.
+  ProductQuery narrow;
+  narrow.text = "r4242";
+  narrow.min_case_mm = 36;
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts want, (*exact_storage)->CountFacets(narrow));
+  WS_ASSERT_OK_AND_ASSIGN(FacetCounts got, (*approx_storage)->CountFacets(narrow));
+  EXPECT_FALSE(got.approximate);
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(PostgresListingTest, ListingUsesIndexesAt100kProducts) {

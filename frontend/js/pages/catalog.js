@@ -165,13 +165,15 @@ async function loadFacets(apiQuery) {
     return; // counts are a hint; the listing shows its own error
   }
   if (seq !== facetSeq || !data || !data.facets) return;
+  // Counted over a sample of a very large catalog: estimates, shown as such.
+  const about = data.approximate === true ? '≈' : '';
   for (const [field, facet] of Object.entries(FACET_OF_FILTER)) {
     const counts = new Map((data.facets[facet] || []).map((v) => [v.value.toLowerCase(), v.count]));
     for (const option of filterForm.elements[field].options) {
       if (!option.value) continue;
       if (!option.dataset.label) option.dataset.label = option.textContent;
       const n = counts.get(option.value.toLowerCase()) || 0;
-      option.textContent = `${option.dataset.label} (${n})`;
+      option.textContent = `${option.dataset.label} (${n ? about : ''}${n})`;
       option.dataset.count = String(n);
     }
   }

@@ -381,8 +381,8 @@ absl::Status BindProductListing(const ProductQuery& q, Params* params) {
   return absl::OkStatus();
 }
 
-std::string ProductFacetsName(const ProductQuery& q) {
-  return absl::StrCat("ws_product_facets_", ProductListingShape(q) & kFilterMask);
+std::string ProductFacetsName(const ProductQuery& q, int64_t exact_limit) {
+  return absl::StrCat("ws_product_facets_", ProductListingShape(q) & kFilterMask, "_", exact_limit);
 }
 
 // One scan: the products that pass the common filters and fail at most one
@@ -390,37 +390,68 @@ std::string ProductFacetsName(const ProductQuery& q) {
 // once; then each facet counts the base rows that pass every other facet's
 // filters. Before this, each facet scanned the products again (ten scans of
 // a broad search at 1M products took ~25 s under load).
-std::string ProductFacetsSql(const ProductQuery& q) {
+//
+// Bounded: a probe counts the common filters' matches up to `exact_limit`
+// + 1 (stopping there); past the limit the base comes from a sample of
+// about `exact_limit` products (TABLESAMPLE SYSTEM: whole pages, at the
+// percentage the table's row estimate gives), and a last row (f = -1)
+// carries that percentage, by which the caller scales the counts. Either
+// branch runs alone: its gate is a one-time filter on the probe.
+std::string ProductFacetsSql(const ProductQuery& q, int64_t exact_limit) {
   int n = 0;
   const uint64_t common = ProductListingShape(CommonFilters(q)) & kFilterMask;
-  std::string base = absl::StrCat(
-      "SELECT p.id, p.brand_key, p.movement, p.case_diameter_mm, p.case_material,"
+  std::string columns =
+      "p.id, p.brand_key, p.movement, p.case_diameter_mm, p.case_material,"
       " p.water_resistance_m, p.complications, p.watch_condition, p.min_price,"
-      " p.collection_keys");
+      " p.collection_keys";
   std::vector<int> flagged;
   std::string failures = "0";
   for (int i = 0; i < kFacetCount; ++i) {
     const uint64_t own = ProductListingShape(OwnFilters(q, static_cast<Facet>(i))) & kFilterMask;
     if (own == 0) continue;  // the facet's filter is not set
-    absl::StrAppend(&base, ", (", FiltersSql(own, &n), ") AS g", i);
+    absl::StrAppend(&columns, ", (", FiltersSql(own, &n), ") AS g", i);
     absl::StrAppend(&failures, " + (NOT b.g", i, ")::integer");
     flagged.push_back(i);
   }
-  absl::StrAppend(&base, " FROM products p WHERE ", FiltersSql(common, &n));
+  // The same parameters serve the probe and both branches.
+  const std::string where = FiltersSql(common, &n);
+  std::string sql;
+  std::string base;
+  if (exact_limit > 0) {
+    absl::StrAppend(&sql, "WITH probe AS MATERIALIZED (SELECT count(*) AS c FROM (SELECT 1 FROM",
+                    " products p WHERE ", where, " LIMIT ", exact_limit + 1, ") t),",
+                    " pct AS MATERIALIZED (SELECT LEAST(100.0, GREATEST(0.01, 100.0 * ",
+                    exact_limit, " / GREATEST(reltuples, 1))) AS v FROM pg_class",
+                    " WHERE oid = 'products'::regclass), ");
+    base =
+        absl::StrCat("SELECT ", columns, " FROM products p WHERE ", where,
+                     " AND (SELECT c FROM probe) <= ", exact_limit, " UNION ALL SELECT ", columns,
+                     " FROM products p TABLESAMPLE SYSTEM ((SELECT v FROM pct)) REPEATABLE (0)"
+                     " WHERE ",
+                     where, " AND (SELECT c FROM probe) > ", exact_limit);
+  } else {
+    sql = "WITH ";
+    base = absl::StrCat("SELECT ", columns, " FROM products p WHERE ", where);
+  }
   if (flagged.size() > 1) {
     base = absl::StrCat("SELECT * FROM (", base, ") b WHERE ", failures, " <= 1");
   }
-  std::string sql = absl::StrCat("WITH base AS MATERIALIZED (", base, ") ");
+  absl::StrAppend(&sql, "base AS MATERIALIZED (", base, ") ");
   for (int i = 0; i < kFacetCount; ++i) {
     std::string from, value, count;
     FacetValueSql(static_cast<Facet>(i), &from, &value, &count);
-    std::string where = "TRUE";
+    std::string filter = "TRUE";
     for (int g : flagged) {
-      if (g != i) absl::StrAppend(&where, " AND p.g", g);
+      if (g != i) absl::StrAppend(&filter, " AND p.g", g);
     }
     absl::StrAppend(&sql, i ? " UNION ALL " : "", "(SELECT ", i, " AS f, (", value,
-                    ")::text COLLATE \"C\" AS v, ", count, " AS n FROM ", from, " WHERE ", where,
+                    ")::text COLLATE \"C\" AS v, ", count, " AS n FROM ", from, " WHERE ", filter,
                     " GROUP BY 2)");
+  }
+  if (exact_limit > 0) {
+    absl::StrAppend(&sql,
+                    " UNION ALL SELECT -1, (SELECT v FROM pct)::text, 0 FROM probe WHERE c > ",
+                    exact_limit);
   }
   return sql;
 }

@@ -75,9 +75,11 @@ absl::Status BindProductListing(const ProductQuery& q, Params* params);
 
 // The facet counts of a query (watchstore/facets.h) in one statement: rows
 // (facet index, value text or NULL, count). Its text depends only on the
-// query's filter shape, like the listing's.
-std::string ProductFacetsName(const ProductQuery& q);
-std::string ProductFacetsSql(const ProductQuery& q);
+// query's filter shape (and the limit), like the listing's. With
+// `exact_limit` > 0, a query matching more products than that is counted
+// over a sample and a last row (-1, the sample's percentage, 0) says so.
+std::string ProductFacetsName(const ProductQuery& q, int64_t exact_limit);
+std::string ProductFacetsSql(const ProductQuery& q, int64_t exact_limit);
 absl::Status BindProductFacets(const ProductQuery& q, Params* params);
 
 uint32_t OrderListingShape(const OrderQuery& q);

@@ -1,5 +1,6 @@
 // The catalog of the PostgreSQL storage: products, variants, stock, listing.
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "postgres/pg_connection.h"
 #include "postgres/pg_listing.h"
@@ -665,20 +667,38 @@ absl::StatusOr<FacetCounts> PostgresStorage::CountFacets(const ProductQuery& q) 
   Params p;
   WS_RETURN_IF_ERROR(BindProductFacets(q, &p));
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
+  const int64_t limit = facet_exact_limit_;
   WS_ASSIGN_OR_RETURN(
-      Result r, ListingHasWords(ProductListingShape(q))  // planned for its words, as a listing
-                    ? conn->ExecuteOnce(ProductFacetsSql(q), p)
-                    : conn->ExecuteNamed(
-                          ProductFacetsName(q), [&q] { return ProductFacetsSql(q); }, p));
+      Result r,
+      ListingHasWords(ProductListingShape(q))  // planned for its words, as a listing
+          ? conn->ExecuteOnce(ProductFacetsSql(q, limit), p)
+          : conn->ExecuteNamed(
+                ProductFacetsName(q, limit), [&q, limit] { return ProductFacetsSql(q, limit); },
+                p));
   FacetCounts out;
+  double sample_percent = 100;
   for (int row = 0; row < r.rows(); ++row) {
     if (r.IsNull(row, 1)) continue;
     WS_ASSIGN_OR_RETURN(int64_t facet, r.Int(row, 0));
+    if (facet == -1) {  // counted over a sample of this percentage of the table
+      if (!absl::SimpleAtod(r.String(row, 1), &sample_percent) || !(sample_percent > 0) ||
+          sample_percent > 100) {
+        return absl::InternalError("facet sample percentage out of range");
+      }
+      out.approximate = true;
+      continue;
+    }
     WS_ASSIGN_OR_RETURN(int64_t count, r.Int(row, 2));
     if (facet < 0 || facet >= kFacetCount) return absl::InternalError("facet index out of range");
     out.facets[static_cast<size_t>(facet)].push_back(FacetValue{r.String(row, 1), count});
   }
   for (std::vector<FacetValue>& values : out.facets) {
+    if (out.approximate) {
+      for (FacetValue& v : values) {
+        v.count =
+            std::max<int64_t>(1, std::llround(static_cast<double>(v.count) * 100 / sample_percent));
+      }
+    }
     std::sort(values.begin(), values.end(),
               [](const FacetValue& a, const FacetValue& b) { return a.value < b.value; });
   }

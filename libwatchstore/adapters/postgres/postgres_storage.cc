@@ -176,6 +176,9 @@ absl::Status ValidateOptions(const PostgresOptions& o) {
   if (o.max_transaction_retries < 0) {
     return InvalidField("max_transaction_retries", "max_transaction_retries must be >= 0");
   }
+  if (o.facet_exact_limit < 0) {
+    return InvalidField("facet_exact_limit", "facet_exact_limit must be >= 0");
+  }
   return absl::OkStatus();
 }
 

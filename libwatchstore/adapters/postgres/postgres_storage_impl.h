@@ -39,7 +39,8 @@ class PostgresStorage final : public Storage {
   // REQUIRES: options validated.
   explicit PostgresStorage(const PostgresOptions& options, ConnectSettings settings)
       : pool_(std::move(settings), options.pool_size, options.pool_wait_timeout),
-        max_retries_(options.max_transaction_retries) {}
+        max_retries_(options.max_transaction_retries),
+        facet_exact_limit_(options.facet_exact_limit) {}
 
   // --- Users ---
   absl::StatusOr<User> CreateUser(const NewUser& user) override;
@@ -137,6 +138,7 @@ class PostgresStorage final : public Storage {
 
   mutable Pool pool_;
   const int max_retries_;
+  const int64_t facet_exact_limit_;
 };
 
 // Helpers shared by the method files.

@@ -52,7 +52,14 @@ struct FacetValue {
 // Per facet (index: Facet), its values sorted by value (bytewise).
 struct FacetCounts {
   std::array<std::vector<FacetValue>, kFacetCount> facets;
-  bool operator==(const FacetCounts& o) const { return facets == o.facets; }
+  // Counted over a sample and scaled (an adapter may do so for a query that
+  // matches very many products; PostgresOptions::facet_exact_limit): each
+  // count is an estimate, and a value rare among the matches may be
+  // missing. False: every count is exact.
+  bool approximate = false;
+  bool operator==(const FacetCounts& o) const {
+    return facets == o.facets && approximate == o.approximate;
+  }
 };
 
 // The query facet `f` is counted under: `q` without f's own filter, without
