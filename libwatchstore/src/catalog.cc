@@ -401,8 +401,8 @@ std::string CatalogImpl::ListingKey(const ProductQuery& q) {
       opt(q.min_water_m), ":", q.dial_color ? text(absl::AsciiStrToLower(*q.dial_color)) : "-", ":",
       q.complication ? ComplicationName(*q.complication) : "-", ":",
       q.condition ? ConditionName(*q.condition) : "-", ":", q.in_stock_only ? 1 : 0, ":",
-      q.include_archived ? 1 : 0, ":", ProductSortName(q.sort), ":", q.limit, ":",
-      text(absl::AsciiStrToLower(q.text)), ":",
+      q.include_archived ? 1 : 0, ":", q.exact_facets ? 1 : 0, ":", ProductSortName(q.sort), ":",
+      q.limit, ":", text(absl::AsciiStrToLower(q.text)), ":",
       q.after ? absl::StrCat(q.after->id, "/", q.after->price_minor, "/", text(q.after->name_key))
               : "-");
 }

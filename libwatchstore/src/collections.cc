@@ -32,8 +32,11 @@ absl::Status NoSuchCollection() {
 
 absl::StatusOr<std::vector<Collection>> CatalogImpl::ListCollections() {
   // Counts: the collection facet of everything listed (cached with the
-  // listing pages, invalidated by every write that changes a listing).
-  WS_ASSIGN_OR_RETURN(FacetCounts counts, CountFacets(ProductQuery{}, nullptr));
+  // listing pages, invalidated by every write that changes a listing);
+  // exact, since a sample could leave a small collection out of the list.
+  ProductQuery all;
+  all.exact_facets = true;
+  WS_ASSIGN_OR_RETURN(FacetCounts counts, CountFacets(all, nullptr));
   WS_ASSIGN_OR_RETURN(std::vector<CollectionInfo> infos, ctx_.storage->ListCollections());
   absl::flat_hash_map<std::string, const CollectionInfo*> by_slug;
   for (const CollectionInfo& info : infos) by_slug[info.slug] = &info;

@@ -124,6 +124,15 @@ TEST_F(PostgresListingTest, FacetsPastTheExactLimitAreSampledScaledAndSaySo) {
   broad_word.text = "dunmroe";  // one typo from a brand a fifth of the catalog has
   broad_word.in_stock_only = true;
   check_broad(broad_word, "a misspelled brand");
+  // Asked for exact counts (the collections list): no sample.
+  {
+    ProductQuery all;
+    all.exact_facets = true;
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts want, (*exact_storage)->CountFacets(all));
+    WS_ASSERT_OK_AND_ASSIGN(FacetCounts got, (*approx_storage)->CountFacets(all));
+    EXPECT_FALSE(got.approximate);
+    EXPECT_EQ(got, want);
+  }
 
   // Under the limit: exact, the same counts as without a limit.
   ProductQuery narrow;
@@ -208,6 +217,13 @@ TEST_F(PostgresListingTest, ListingUsesIndexesAt100kProducts) {
     q.text = "dunmroe";
     q.complication = Complication::kGmt;
   });
+  // Ranked one-word searches go tier by tier (TieredRankedPage): the name
+  // tiers by the trigram index, the rest by a walk of the id index that
+  // stops after a page, never a scan that ranks every match.
+  add("search_ranked_fragment", ProductSort::kRelevance, true,
+      [](ProductQuery& q) { q.text = "r4242"; });
+  add("search_broad_ranked_typo", ProductSort::kRelevance, true,
+      [](ProductQuery& q) { q.text = "dunmroe"; });
 
   for (const Case& c : cases) {
     for (bool generic : {false, true}) {

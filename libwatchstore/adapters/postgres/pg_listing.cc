@@ -189,11 +189,78 @@ std::string FiltersSql(uint64_t shape, int* n) {
 
 }  // namespace
 
+namespace {
+
+// A ranked page of a one-word search, tier by tier. The word's score
+// (3 a whole word of the name part, 2 inside it, 1 otherwise) splits the
+// matches into three disjoint tiers; each tier's page is its newest
+// matches (past the cursor), so the page is the best of three short
+// id-ordered scans instead of a sort of every match: a misspelled brand
+// that a fifth of the catalog matches ranks nothing, and the two name
+// tiers are found by the trigram index (a name match is a document match).
+// Same rows, same order as ranking every match.
+std::string TieredRankedPage(const std::string& where, const std::string& word,
+                             const std::string* after_rank, const std::string* after_id,
+                             uint32_t bucket, const std::string& limit) {
+  const std::string name = "split_part(p.search_text, '|', 1)";
+  const std::string whole = absl::StrCat("strpos(", name, ", ' ' || ", word, "::text || ' ')");
+  const std::string inside = absl::StrCat("strpos(", name, ", ", word, "::text)");
+  const std::string in_document =
+      absl::StrCat("p.search_text LIKE ('%' || ", word, "::text || '%')");
+  const struct {
+    int rank;
+    std::string condition;
+  } tiers[] = {
+      {3, absl::StrCat(whole, " > 0 AND ", in_document)},
+      {2, absl::StrCat(whole, " = 0 AND ", inside, " > 0 AND ", in_document)},
+      {1, absl::StrCat(inside, " = 0")},
+  };
+  const std::string cap =
+      bucket < kBucketCount ? absl::StrCat(kLimitBuckets[bucket]) : absl::StrCat(limit, "::bigint");
+  std::string all;
+  for (const auto& t : tiers) {
+    std::string position;
+    if (after_rank != nullptr) {
+      position = absl::StrCat(" AND (", t.rank, " < ", *after_rank, "::integer OR (", t.rank, " = ",
+                              *after_rank, "::integer AND p.id < ", *after_id, "::bigint))");
+    }
+    absl::StrAppend(&all, all.empty() ? "" : " UNION ALL ", "(SELECT p.*, ", t.rank,
+                    " AS rank FROM products p WHERE ", where, " AND ", t.condition, position,
+                    " ORDER BY p.id DESC LIMIT ", cap, ")");
+  }
+  return absl::StrCat("(SELECT * FROM (", all, ") p ORDER BY p.rank DESC, p.id DESC LIMIT ", limit,
+                      "::bigint) p");
+}
+
+}  // namespace
+
 std::string ProductListingSql(uint64_t shape) {
   int n = 0;
   auto next = [&n] { return absl::StrCat("$", ++n); };
   std::string where = FiltersSql(shape, &n);
   const ProductSort sort = SortOf(shape);
+  const uint32_t bucket = static_cast<uint32_t>(shape >> kBucketShift);
+  const char* order = OrderBy(sort);
+  // LATERAL with its own ORDER BY (which keeps the planner from flattening
+  // it into a plain join): the variants of each listed product are fetched
+  // by index.
+  const auto with_variants = [order](const std::string& page) {
+    return absl::StrCat("SELECT " WS_PG_PRODUCT_COLUMNS " FROM ", page,
+                        " LEFT JOIN LATERAL (SELECT * FROM variants v"
+                        " WHERE v.product_id = p.id ORDER BY v.id) v ON TRUE ORDER BY ",
+                        order, ", v.id");
+  };
+  if (sort == ProductSort::kRelevance && WordCount(shape) == 1) {
+    const std::string word = next();
+    std::string after_rank, after_id;
+    if (shape & kAfter) {
+      after_rank = next();
+      after_id = next();
+    }
+    const bool after = (shape & kAfter) != 0;
+    return with_variants(TieredRankedPage(where, word, after ? &after_rank : nullptr,
+                                          after ? &after_id : nullptr, bucket, next()));
+  }
   // Relevance (watchstore/search.h): the rank of each listed product, from
   // the name part of its document and each word ($k, bound after the
   // filters); the position then compares it on the outer relation.
@@ -241,18 +308,9 @@ std::string ProductListingSql(uint64_t shape) {
       }
     }
   }
-  const char* order = OrderBy(sort);
   const std::string inner =
       absl::StrCat("SELECT * FROM ", ranked, " WHERE ", where, " ORDER BY ", order);
-  // LATERAL with its own ORDER BY (which keeps the planner from flattening
-  // it into a plain join): the variants of each listed product are fetched
-  // by index.
-  return absl::StrCat(
-      "SELECT " WS_PG_PRODUCT_COLUMNS " FROM ",
-      BoundedPage(inner, static_cast<uint32_t>(shape >> kBucketShift), "p", order, next()),
-      " LEFT JOIN LATERAL (SELECT * FROM variants v"
-      " WHERE v.product_id = p.id ORDER BY v.id) v ON TRUE ORDER BY ",
-      order, ", v.id");
+  return with_variants(BoundedPage(inner, bucket, "p", order, next()));
 }
 
 namespace {
@@ -283,7 +341,9 @@ constexpr uint64_t kFilterMask = (uint64_t{1} << kSortShift) - 1 - kAfter;
 
 // A facet's value and relation, over the facet base `base p`
 // (watchstore/facets.h); `count` is what each row of the relation counts.
-void FacetValueSql(Facet f, std::string* from, std::string* value, std::string* count) {
+// `bounded`: the base has at most ~facet_exact_limit rows.
+void FacetValueSql(Facet f, bool bounded, std::string* from, std::string* value,
+                   std::string* count) {
   *from = "base p";
   *count = "count(*)";
   switch (f) {
@@ -308,6 +368,16 @@ void FacetValueSql(Facet f, std::string* from, std::string* value, std::string* 
       *value = "c.name";
       break;
     case Facet::kDialColor:
+      if (bounded) {
+        // A base of at most ~exact_limit rows (a sample past it): its
+        // variants by index, product by product. The planner, estimating
+        // the base from the unsampled branch, would hash all variants.
+        *from =
+            "base p JOIN LATERAL (SELECT DISTINCT lower(dv.dial_color COLLATE \"C\") AS c"
+            " FROM variants dv WHERE dv.product_id = p.id) d ON TRUE";
+        *value = "d.c";
+        break;
+      }
       // A plain join, so that the planner may hash it for a broad base and
       // look variants up by index for a narrow one; a product counts once
       // per colour.
@@ -439,7 +509,7 @@ std::string ProductFacetsSql(const ProductQuery& q, int64_t exact_limit) {
   absl::StrAppend(&sql, "base AS MATERIALIZED (", base, ") ");
   for (int i = 0; i < kFacetCount; ++i) {
     std::string from, value, count;
-    FacetValueSql(static_cast<Facet>(i), &from, &value, &count);
+    FacetValueSql(static_cast<Facet>(i), exact_limit > 0, &from, &value, &count);
     std::string filter = "TRUE";
     for (int g : flagged) {
       if (g != i) absl::StrAppend(&filter, " AND p.g", g);

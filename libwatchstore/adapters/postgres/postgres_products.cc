@@ -667,7 +667,7 @@ absl::StatusOr<FacetCounts> PostgresStorage::CountFacets(const ProductQuery& q) 
   Params p;
   WS_RETURN_IF_ERROR(BindProductFacets(q, &p));
   WS_ASSIGN_OR_RETURN(Lease conn, pool_.Acquire());
-  const int64_t limit = facet_exact_limit_;
+  const int64_t limit = q.exact_facets ? 0 : facet_exact_limit_;
   WS_ASSIGN_OR_RETURN(
       Result r,
       ListingHasWords(ProductListingShape(q))  // planned for its words, as a listing

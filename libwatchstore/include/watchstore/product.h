@@ -224,6 +224,10 @@ struct ProductQuery {
   // text filter.
   std::string text;
   bool include_archived = false;  // admins only
+  // Facet counts (Storage::CountFacets) exact however many products match:
+  // no sample (FacetCounts::approximate). For counts that decide what is
+  // shown at all, such as the collections list. Listings ignore it.
+  bool exact_facets = false;
   ProductSort sort = ProductSort::kNewest;
   int limit = 20;                      // 1..100
   std::optional<ProductCursor> after;  // keyset position
