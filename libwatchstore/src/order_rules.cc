@@ -218,11 +218,11 @@ absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentU
   if (PaymentMayMove(current.state, told.state)) {
     next.state = told.state;
     plan.changed = true;
-    if (MoneyTaken(told.state) && !MoneyTaken(current.state)) {
+    if (PaymentMayMakePaid(order, told)) {  // a pending or expired order
       if (order.status == OrderStatus::kPending) {
         plan.order.status = OrderStatus::kPaid;
         plan.became_paid = true;
-      } else if (order.status == OrderStatus::kExpired) {
+      } else {
         auto retaken = RetakeStock(order, lock);
         if (retaken.ok()) {
           plan.stock_changes = *std::move(retaken);
@@ -233,11 +233,12 @@ absl::StatusOr<PaymentPlan> PlanPaymentUpdate(const Order& order, const PaymentU
         } else {
           return retaken.status();
         }
-      } else if (order.status == OrderStatus::kCancelled) {
-        WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
       }
-      // Otherwise already paid (recorded by staff, then told by the provider).
+    } else if (MoneyTaken(told.state) && !MoneyTaken(current.state) &&
+               order.status == OrderStatus::kCancelled) {
+      WS_ASSIGN_OR_RETURN(plan.order.refund_due, Add(plan.order.refund_due, told.amount));
     }
+    // Otherwise already paid (recorded by staff, then told by the provider).
   }
   if (plan.changed) plan.order.updated_at = update.now;
   return plan;
