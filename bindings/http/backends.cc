@@ -74,6 +74,7 @@ PostgresOptions PostgresOptionsFor(const ServerConfig& config) {
   PostgresOptions o;
   o.url = config.database_url;
   o.pool_size = config.db_pool_size;
+  o.facet_exact_limit = config.facet_exact_limit;
   o.apply_migrations = false;
   return o;
 }
@@ -86,6 +87,7 @@ PostgresReplicaOptions ReplicaOptionsFor(const ServerConfig& config) {
   o.max_lag = config.replica_max_lag;
   o.poll_interval = absl::Milliseconds(500);
   o.pool_size = config.db_pool_size;
+  o.facet_exact_limit = config.facet_exact_limit;
   return o;
 }
 #endif

@@ -90,6 +90,9 @@ constexpr OptionSpec kOptions[] = {
      "connections waiting for a worker before new ones get 503 (default 1024)"},
     {"db-pool-size", "WATCHSTORE_DB_POOL_SIZE", Kind::kInt, 1, 1024,
      "PostgreSQL connections (default 16)"},
+    {"facet-exact-limit", "WATCHSTORE_FACET_EXACT_LIMIT", Kind::kInt, 0, kMaxI,
+     "PostgreSQL: facet counts of a query matching more watches than this are counted over a "
+     "sample and marked approximate; 0: always exact (default 10000)"},
     {"max-body-bytes", "WATCHSTORE_MAX_BODY_BYTES", Kind::kBytes, 1024, 64 << 20,
      "largest request body, else 413 (default 65536)"},
     {"max-header-bytes", "WATCHSTORE_MAX_HEADER_BYTES", Kind::kBytes, 4096, 1 << 20,
@@ -346,6 +349,8 @@ absl::Status Apply(const OptionSpec& o, absl::string_view source, absl::string_v
     c->max_queued = static_cast<int>(n);
   } else if (f == "db-pool-size") {
     c->db_pool_size = static_cast<int>(n);
+  } else if (f == "facet-exact-limit") {
+    c->facet_exact_limit = n;
   } else if (f == "max-body-bytes") {
     c->max_body_bytes = static_cast<size_t>(n);
   } else if (f == "max-header-bytes") {

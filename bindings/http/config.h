@@ -62,6 +62,8 @@ struct ServerConfig {
   int threads = 256;      // workers = connections served at once
   int max_queued = 1024;  // accepted connections waiting for a worker
   int db_pool_size = 16;  // PostgreSQL connections
+  // PostgresOptions::facet_exact_limit (primary and replicas).
+  int64_t facet_exact_limit = 10'000;
   size_t max_body_bytes = 64 << 10;
   size_t max_header_bytes = 32 << 10;
   int max_headers = 100;

@@ -36,6 +36,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c->trust_tls_proxy);
   EXPECT_EQ(c->threads, 256);
   EXPECT_EQ(c->max_body_bytes, 64u << 10);
+  EXPECT_EQ(c->facet_exact_limit, 10'000);
   // The edge (issue 10): longer than an ALB's 60 s idle timeout, headers in
   // 5 s, /metrics on loopback, nobody trusted, registrations limited.
   EXPECT_EQ(c->keep_alive_timeout, absl::Seconds(75));
@@ -103,6 +104,9 @@ TEST(ConfigTest, EnvironmentThenFlags) {
   ASSERT_TRUE(cache.ok()) << cache.status();
   EXPECT_EQ(cache->redis_request_budget, absl::Milliseconds(5));
   EXPECT_EQ(cache->cache_max_stale, absl::ZeroDuration());
+  auto facets = Parse({}, {{"WATCHSTORE_FACET_EXACT_LIMIT", "0"}});
+  ASSERT_TRUE(facets.ok()) << facets.status();
+  EXPECT_EQ(facets->facet_exact_limit, 0);
   auto v6 = Parse({"--listen=[::1]:8081"});
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->listen_host, "::1");
@@ -117,6 +121,7 @@ TEST(ConfigTest, BadValuesAreClearErrors) {
   } cases[] = {
       {{"--threads=0"}, {}, "--threads"},
       {{"--threads=lots"}, {}, "--threads"},
+      {{"--facet-exact-limit=-1"}, {}, "--facet-exact-limit"},
       {{}, {{"WATCHSTORE_THREADS", "-4"}}, "WATCHSTORE_THREADS"},
       {{"--listen=8080"}, {}, "--listen"},
       {{"--listen=localhost:99999"}, {}, "--listen"},

@@ -260,6 +260,7 @@ class ReplicaRouter final : public StorageWrapper {
         o.pool_wait_timeout = options_.pool_wait_timeout;
         o.connect_timeout = options_.connect_timeout;
         o.statement_timeout = options_.statement_timeout;
+        o.facet_exact_limit = options_.facet_exact_limit;
         o.max_transaction_retries = 0;
         o.apply_migrations = false;  // read-only check of the schema
         auto storage = NewPostgresStorage(o);
@@ -375,6 +376,9 @@ absl::StatusOr<std::unique_ptr<Storage>> NewPostgresReplicaRouter(
   }
   if (options.pool_size < 1) {
     return absl::InvalidArgumentError("PostgresReplicaOptions.pool_size must be >= 1");
+  }
+  if (options.facet_exact_limit < 0) {
+    return absl::InvalidArgumentError("PostgresReplicaOptions.facet_exact_limit must be >= 0");
   }
   return std::unique_ptr<Storage>(
       new internal::pg::ReplicaRouter(std::move(primary), primary_options, options));

@@ -136,6 +136,8 @@ struct PostgresReplicaOptions {
   absl::Duration pool_wait_timeout = absl::Milliseconds(100);
   absl::Duration connect_timeout = absl::Seconds(2);    // > 0; whole seconds, as libpq counts
   absl::Duration statement_timeout = absl::Seconds(5);  // > 0
+  // As PostgresOptions::facet_exact_limit, for facet counts read there.
+  int64_t facet_exact_limit = 10'000;  // >= 0
 };
 
 // A Storage that sends catalog reads (GetProduct, FindProductIdBySku,
