@@ -83,17 +83,24 @@ TEST(ConcurrencyTest, SixtyFourThreadsLastTenUnitsMemory) {
 // that had returned before their read began, while a writer re-prices it.
 TEST(ConcurrencyTest, ProductReadersNeverSeeAVersionOlderThanAReturnedWrite) {
   constexpr int kReaders = 4;
+  // The writer makes at least kWrites updates, and goes on (up to
+  // kMaxWrites) until the readers have read kMinReads times between them:
+  // on the memory storage 300 writes can be over before a thread starts.
   constexpr int kWrites = 300;
+  constexpr int kMaxWrites = 200'000;
+  constexpr int64_t kMinReads = 2'000;
   auto store = *Store::Open(StoreOptions{}, NewMemoryStorage(), *NewMemoryCache({}));
   Principal admin = PrincipalOf(MakeUser(store->storage(), "admin@example.com", Role::kAdmin));
   auto product = *store->catalog().CreateProduct(admin, WatchDraft("FRONT", 100'00));
   auto other = *store->catalog().CreateProduct(admin, WatchDraft("OTHER", 100'00));
   std::atomic<int64_t> returned{product->version};
   std::atomic<bool> done{false};
+  std::atomic<int> reading{0};
   std::atomic<int64_t> reads{0};
   std::vector<std::thread> readers;
   for (int i = 0; i < kReaders; ++i) {
     readers.emplace_back([&] {
+      reading.fetch_add(1);
       while (!done.load(std::memory_order_acquire)) {
         const int64_t floor = returned.load(std::memory_order_acquire);
         auto p = store->catalog().GetProduct(product->id);
@@ -104,18 +111,22 @@ TEST(ConcurrencyTest, ProductReadersNeverSeeAVersionOlderThanAReturnedWrite) {
       }
     });
   }
+  while (reading.load() < kReaders) std::this_thread::yield();
   std::shared_ptr<const Product> current = product;
-  for (int i = 0; i < kWrites; ++i) {
-    ProductDraft d = WatchDraft("FRONT", 100'00 + i);
+  for (int i = 0; i < kMaxWrites && (i < kWrites || reads.load() < kMinReads); ++i) {
+    ProductDraft d = WatchDraft("FRONT", 100'00 + i % 1000);
     d.variants[0].id = current->variants[0].id;
     auto updated = store->catalog().UpdateProduct(admin, current->id, current->version, d);
-    ASSERT_TRUE(updated.ok()) << updated.status();
+    if (!updated.ok()) {
+      ADD_FAILURE() << updated.status();
+      break;
+    }
     current = *updated;
     returned.store(current->version, std::memory_order_release);
   }
   done.store(true, std::memory_order_release);
   for (auto& t : readers) t.join();
-  EXPECT_GT(reads.load(), kReaders);
+  EXPECT_GE(reads.load(), kMinReads);
   auto last = store->catalog().GetProduct(product->id);
   ASSERT_TRUE(last.ok());
   EXPECT_EQ((*last)->version, current->version);
