@@ -16,6 +16,14 @@
 
 namespace watchstore::internal {
 
+// A process-wide id, never reused: for per-thread tables keyed by the
+// object they serve, so that an entry left by a destroyed object is never
+// taken for a live one's.
+inline uint64_t NextInstanceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 class ThreadCounter {
  public:
   // One thread's cell: only that thread adds to it.
@@ -23,12 +31,12 @@ class ThreadCounter {
     std::atomic<int64_t> value{0};
   };
 
-  ThreadCounter() : id_(NextId()) {}
+  ThreadCounter() : id_(NextInstanceId()) {}
   ThreadCounter(const ThreadCounter&) = delete;
   ThreadCounter& operator=(const ThreadCounter&) = delete;
 
   // The calling thread's cell (made on its first call); valid as long as
-  // this counter. Add to it only from the calling thread (AddOwn).
+  // this counter. Add to its value only from the calling thread (AddOwn).
   Cell* CellOfThisThread() {
     // Counters are told apart by id, never reused, so an entry left by a
     // destroyed counter is never taken for a live one's. The last one
@@ -48,9 +56,9 @@ class ThreadCounter {
     return cell;
   }
 
-  // Adds `n` to a cell that only the calling thread adds to.
-  static void AddOwn(Cell* cell, int64_t n) {
-    cell->value.store(cell->value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  // Adds `n` to a cell's value that only the calling thread adds to.
+  static void AddOwn(std::atomic<int64_t>* value, int64_t n) {
+    value->store(value->load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
   int64_t Sum() const {
@@ -61,11 +69,6 @@ class ThreadCounter {
   }
 
  private:
-  static uint64_t NextId() {
-    static std::atomic<uint64_t> next{1};
-    return next.fetch_add(1, std::memory_order_relaxed);
-  }
-
   const uint64_t id_;
   mutable Mutex mu_;
   std::vector<std::unique_ptr<Cell>> cells_ ABSL_GUARDED_BY(mu_);

@@ -19,17 +19,11 @@
 #include <memory>
 
 #include "coarse_clock.h"
+#include "thread_counter.h"
 #include "watchstore/cache.h"
 #include "watchstore/clock.h"
 
 namespace watchstore::internal {
-
-// Unique per front, never reused: a slot left by a destroyed front is never
-// taken for a live one's (its counters may point into a freed cache).
-inline uint64_t NextThreadFrontOwner() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
 
 template <typename T>
 class ThreadFront {
@@ -41,7 +35,9 @@ class ThreadFront {
   static constexpr size_t kSlotBits = 10;
   static constexpr size_t kSlots = size_t{1} << kSlotBits;
 
-  ThreadFront() : owner_(NextThreadFrontOwner()) {}
+  // The owner id is never reused: a slot left by a destroyed front is never
+  // taken for a live one's (its counters may point into a freed cache).
+  ThreadFront() : owner_(NextInstanceId()) {}
   ThreadFront(const ThreadFront&) = delete;
   ThreadFront& operator=(const ThreadFront&) = delete;
 
@@ -58,10 +54,7 @@ class ThreadFront {
       return nullptr;
     }
     // A hit of the cache's, served here: counted in this thread's cell.
-    std::atomic<int64_t>* hits = s.lease.hits;
-    if (hits != nullptr) {
-      hits->store(hits->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
+    if (s.lease.hits != nullptr) ThreadCounter::AddOwn(s.lease.hits, 1);
     return s.value;
   }
 
