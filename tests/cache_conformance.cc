@@ -171,15 +171,21 @@ TEST_P(CacheConformanceTest, AFillAfterANewerFillDoesNotOverwriteIt) {
 }
 
 TEST_P(CacheConformanceTest, AHitsTicketReplacesWhatItSaw) {
-  cache_->Put(Key("a"), Value("seen"), absl::Minutes(1));
   // A tiered cache drops its near copy when its own announcement of the
-  // Put comes back over pub/sub; a fill racing that drop is refused (always
-  // safe, but not what this case checks), so let it arrive first.
-  Pass(absl::Milliseconds(300));
-  FillTicket t;
-  EXPECT_EQ(ObjectOf(cache_->Lookup(Key("a"), kDecode, &t)), "seen");
-  EXPECT_TRUE(cache_->Fill(Key("a"), Value("replaced"), absl::Minutes(1), t));
-  EXPECT_EQ(ObjectOf(cache_->Get(Key("a"), kDecode)), "replaced");
+  // Put comes back over pub/sub; a fill racing that drop is refused or
+  // dropped with the copy (always safe, but not what this case checks), so
+  // let it arrive first. Under load it was once seen later than 300 ms: a
+  // raced round is run again (a new Put, a new announcement), up to 10.
+  bool replaced = false;
+  for (int round = 0; round < 10 && !replaced; ++round) {
+    cache_->Put(Key("a"), Value("seen"), absl::Minutes(1));
+    Pass(absl::Milliseconds(300));
+    FillTicket t;
+    ASSERT_EQ(ObjectOf(cache_->Lookup(Key("a"), kDecode, &t)), "seen");
+    replaced = cache_->Fill(Key("a"), Value("replaced"), absl::Minutes(1), t) &&
+               ObjectOf(cache_->Get(Key("a"), kDecode)) == "replaced";
+  }
+  EXPECT_TRUE(replaced);
 }
 
 TEST_P(CacheConformanceTest, AnUnissuedTicketIsNeverHonoured) {
